@@ -1,0 +1,897 @@
+//! An account's stored state (lists, groups, settings, properties) and the
+//! rules for editing it.
+//!
+//! Edits are planned, not applied: `plan_*` checks a request against the
+//! current state and returns a [`Change`] (or the protocol error). The
+//! server commits the change to the store and only then calls
+//! [`Account::apply`] with the list version the store assigned, so what a
+//! client is told has always been written first.
+
+use msn_wire::vocab::{AddAlert, ListKind, Privacy};
+use uuid::Uuid;
+
+use crate::handle::Handle;
+use crate::privacy;
+use crate::text::{self, MAX_FRIENDLY_NAME, MAX_GROUP_NAME, MAX_PROPERTY_VALUE};
+
+/// List bits as stored and as sent in MSNP8+ `LST` lines.
+pub mod lists {
+    pub const FL: u8 = 1;
+    pub const AL: u8 = 2;
+    pub const BL: u8 = 4;
+    pub const RL: u8 = 8;
+    pub const PL: u8 = 16;
+}
+use lists::*;
+
+/// Group ids run from 0 to 29; group 0 ("Other Contacts") always exists.
+pub const MAX_GROUPS: usize = 30;
+/// Name given to group 0 when an account is created.
+pub const DEFAULT_GROUP_NAME: &str = "Other%20Contacts";
+
+/// One handle in the account's lists. One entry carries every list the
+/// handle is on, plus FL-only data (contact id, groups).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contact {
+    pub handle: Handle,
+    pub lists: u8,
+    /// Stored friendly name (encoded as received): what the user gave in
+    /// `ADD`/`REA`, or for reverse-only entries the adder's name at the time.
+    pub name: String,
+    /// Contact id (MSNP10+ `C=`), present while on the FL.
+    pub guid: Option<Uuid>,
+    /// Group membership bitmask (bit n = group n), FL entries only. An FL
+    /// entry is never in no group: "ungrouped" is group 0.
+    pub groups: u32,
+}
+
+impl Contact {
+    pub fn on(&self, list: ListKind) -> bool {
+        self.lists & list.bit() != 0
+    }
+
+    /// Group ids in ascending order.
+    pub fn group_ids(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..MAX_GROUPS as u8).filter(move |g| self.groups & (1 << g) != 0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    pub id: u8,
+    pub guid: Uuid,
+    /// Encoded as received.
+    pub name: String,
+}
+
+/// A phone or mobile property (`PRP`/`BPR`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Property {
+    HomePhone,
+    WorkPhone,
+    MobilePhone,
+    /// `MOB`: others may page my mobile device (`Y`/`N`).
+    MobileMessages,
+    /// `MBE`: mobile device enabled (server-controlled).
+    MobileDevice,
+}
+
+impl Property {
+    /// Properties a client may set with `PRP`, in `SYN` order.
+    pub const SETTABLE: [Property; 4] = [
+        Property::HomePhone,
+        Property::WorkPhone,
+        Property::MobilePhone,
+        Property::MobileMessages,
+    ];
+
+    pub fn parse(code: &str) -> Option<Property> {
+        Some(match code {
+            "PHH" => Property::HomePhone,
+            "PHW" => Property::WorkPhone,
+            "PHM" => Property::MobilePhone,
+            "MOB" => Property::MobileMessages,
+            "MBE" => Property::MobileDevice,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Property::HomePhone => "PHH",
+            Property::WorkPhone => "PHW",
+            Property::MobilePhone => "PHM",
+            Property::MobileMessages => "MOB",
+            Property::MobileDevice => "MBE",
+        }
+    }
+}
+
+/// Phone numbers and mobile settings of an account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Properties {
+    pub home_phone: Option<String>,
+    pub work_phone: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub mobile_messages: bool,
+    pub mobile_device: bool,
+}
+
+impl Properties {
+    /// The wire value of a property (`None` = unset; flags are `Y`/`N`).
+    pub fn value(&self, p: Property) -> Option<&str> {
+        match p {
+            Property::HomePhone => self.home_phone.as_deref(),
+            Property::WorkPhone => self.work_phone.as_deref(),
+            Property::MobilePhone => self.mobile_phone.as_deref(),
+            Property::MobileMessages => Some(if self.mobile_messages { "Y" } else { "N" }),
+            Property::MobileDevice => Some(if self.mobile_device { "Y" } else { "N" }),
+        }
+    }
+
+    /// Whether a property has a value worth sending to MSNP8+ clients,
+    /// which list set properties only (`N` flags count as unset).
+    pub fn is_set(&self, p: Property) -> bool {
+        match p {
+            Property::MobileMessages => self.mobile_messages,
+            Property::MobileDevice => self.mobile_device,
+            _ => self.value(p).is_some(),
+        }
+    }
+
+    fn set(&mut self, p: Property, value: Option<&str>) {
+        let flag = value == Some("Y");
+        let value = value.map(str::to_owned);
+        match p {
+            Property::HomePhone => self.home_phone = value,
+            Property::WorkPhone => self.work_phone = value,
+            Property::MobilePhone => self.mobile_phone = value,
+            Property::MobileMessages => self.mobile_messages = flag,
+            Property::MobileDevice => self.mobile_device = flag,
+        }
+    }
+}
+
+/// Size limits of lists, from the server configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListLimits {
+    /// Most entries on each of FL, AL and BL.
+    pub max_entries: usize,
+}
+
+impl Default for ListLimits {
+    fn default() -> Self {
+        ListLimits { max_entries: 600 }
+    }
+}
+
+/// The stored state of one account, as loaded while its owner is online.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub user_id: i64,
+    pub handle: Handle,
+    /// Own friendly name, encoded.
+    pub friendly_name: String,
+    pub privacy: Privacy,
+    pub add_alert: AddAlert,
+    pub list_version: u64,
+    pub properties: Properties,
+    /// Last `UUX` document (MSNP11+ personal message), stored verbatim.
+    pub personal_message: Option<Vec<u8>>,
+    /// Sorted by id; always contains group 0.
+    pub groups: Vec<Group>,
+    /// Sorted by handle.
+    pub contacts: Vec<Contact>,
+}
+
+/// A write to one entry of the owner's lists. Lists change by bits so that
+/// writes by the owner and by other users (RL) never overwrite each other.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactUpdate {
+    pub handle: Handle,
+    pub set: u8,
+    pub clear: u8,
+    /// Name to store (for a new entry, or a rename).
+    pub name: Option<String>,
+    pub guid: Option<Option<Uuid>>,
+    pub groups: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupUpdate {
+    Upsert(Group),
+    Delete(u8),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingUpdate {
+    Privacy(Privacy),
+    AddAlert(AddAlert),
+    FriendlyName(String),
+    Property(Property, Option<String>),
+    PersonalMessage(Option<Vec<u8>>),
+}
+
+/// The other side of an FL change: the target's reverse list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReverseUpdate {
+    /// Whose RL changes.
+    pub target: Handle,
+    /// The owner's current friendly name, stored if the entry is new.
+    pub owner_name: String,
+    /// `true`: the owner added the target to its FL; `false`: removed.
+    pub added: bool,
+}
+
+/// A planned edit of an account, committed atomically by the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    pub contacts: Vec<ContactUpdate>,
+    pub groups: Vec<GroupUpdate>,
+    pub settings: Vec<SettingUpdate>,
+    pub reverse: Option<ReverseUpdate>,
+    /// Whether the owner's list version advances.
+    pub bump_version: bool,
+}
+
+/// A refused edit; each variant is one protocol error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListError {
+    InvalidName,
+    ListFull,
+    AlreadyThere,
+    NotOnList,
+    AlreadyInMode,
+    OppositeList,
+    TooManyGroups,
+    NoSuchGroup,
+    NotInGroup,
+    GroupNameTaken,
+    GroupNameTooLong,
+    CannotRemoveGroupZero,
+}
+
+impl ListError {
+    pub fn code(self) -> u16 {
+        match self {
+            ListError::InvalidName => 209,
+            ListError::ListFull => 210,
+            ListError::AlreadyThere => 215,
+            ListError::NotOnList => 216,
+            ListError::AlreadyInMode => 218,
+            ListError::OppositeList => 219,
+            ListError::TooManyGroups => 223,
+            ListError::NoSuchGroup => 224,
+            ListError::NotInGroup => 225,
+            ListError::GroupNameTaken => 228,
+            ListError::GroupNameTooLong => 229,
+            ListError::CannotRemoveGroupZero => 230,
+        }
+    }
+}
+
+/// How a group argument of an FL add is to be treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupMode {
+    /// MSNP2–MSNP6: no groups; an FL contact is simply on the FL.
+    None,
+    /// MSNP7–MSNP9 ids: group 0 is a real group ("Other Contacts").
+    Explicit,
+    /// MSNP10+ GUIDs: group 0 means "no group" and is hidden; putting a
+    /// contact into a group takes it out of the default.
+    DefaultHidden,
+}
+
+impl Account {
+    /// A new account's state: group 0 exists, privacy AL, alerts on.
+    pub fn new(user_id: i64, handle: Handle, friendly_name: String) -> Account {
+        Account {
+            user_id,
+            handle,
+            friendly_name,
+            privacy: Privacy::AllowAll,
+            add_alert: AddAlert::Ask,
+            list_version: 0,
+            properties: Properties::default(),
+            personal_message: None,
+            groups: vec![Group {
+                id: 0,
+                guid: Uuid::new_v4(),
+                name: DEFAULT_GROUP_NAME.to_owned(),
+            }],
+            contacts: Vec::new(),
+        }
+    }
+
+    pub fn contact(&self, handle: &str) -> Option<&Contact> {
+        self.contacts
+            .binary_search_by(|c| c.handle.as_str().cmp(handle))
+            .ok()
+            .map(|i| &self.contacts[i])
+    }
+
+    pub fn contact_by_guid(&self, guid: Uuid) -> Option<&Contact> {
+        self.contacts.iter().find(|c| c.guid == Some(guid))
+    }
+
+    /// List bits of `handle` in this account (0 when on no list).
+    pub fn bits_of(&self, handle: &str) -> u8 {
+        self.contact(handle).map_or(0, |c| c.lists)
+    }
+
+    pub fn group(&self, id: u8) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn group_by_guid(&self, guid: Uuid) -> Option<&Group> {
+        self.groups.iter().find(|g| g.guid == guid)
+    }
+
+    /// Entries on `list`, in handle order.
+    pub fn on_list(&self, list: ListKind) -> impl Iterator<Item = &Contact> {
+        self.contacts.iter().filter(move |c| c.on(list))
+    }
+
+    /// Whether this account lets `watcher` see its presence and invite it.
+    pub fn admits(&self, watcher: &str) -> bool {
+        privacy::admits(self.privacy, self.bits_of(watcher))
+    }
+
+    /// Plans adding `handle` to FL, AL or BL (`ADD`/`ADC`). `group` applies
+    /// to FL only. The caller has already checked that the account exists.
+    pub fn plan_add(
+        &self,
+        list: ListKind,
+        handle: &Handle,
+        name: &str,
+        group: Option<u8>,
+        mode: GroupMode,
+        limits: ListLimits,
+    ) -> Result<Change, ListError> {
+        debug_assert!(matches!(list, ListKind::Forward | ListKind::Allow | ListKind::Block));
+        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        let existing = self.contact(handle.as_str());
+        let bits = existing.map_or(0, |c| c.lists);
+        let group = group.unwrap_or(0);
+        if list == ListKind::Forward && bits & FL != 0 {
+            let groups = existing.map_or(0, |c| c.groups);
+            // Adding an existing FL contact to another group.
+            if mode == GroupMode::None
+                || groups & (1 << group) != 0
+                || (mode == GroupMode::DefaultHidden && group == 0)
+            {
+                return Err(ListError::AlreadyThere);
+            }
+            self.group(group).ok_or(ListError::NoSuchGroup)?;
+            let base = if mode == GroupMode::DefaultHidden { groups & !1 } else { groups };
+            return Ok(Change {
+                contacts: vec![ContactUpdate {
+                    handle: handle.clone(),
+                    set: 0,
+                    clear: 0,
+                    name: None,
+                    guid: None,
+                    groups: Some(base | 1 << group),
+                }],
+                bump_version: true,
+                ..Change::default()
+            });
+        }
+        if bits & list.bit() != 0 {
+            return Err(ListError::AlreadyThere);
+        }
+        let opposite = match list {
+            ListKind::Allow => BL,
+            ListKind::Block => AL,
+            _ => 0,
+        };
+        if bits & opposite != 0 {
+            return Err(ListError::OppositeList);
+        }
+        if list == ListKind::Forward {
+            self.group(group).ok_or(ListError::NoSuchGroup)?;
+        }
+        if self.on_list(list).count() >= limits.max_entries {
+            return Err(ListError::ListFull);
+        }
+        let mut update = ContactUpdate {
+            handle: handle.clone(),
+            set: list.bit(),
+            // Answering a pending add (AL/BL) settles it.
+            clear: if list == ListKind::Forward { 0 } else { PL },
+            name: existing.is_none().then(|| name.to_owned()),
+            guid: None,
+            groups: None,
+        };
+        let mut change = Change {
+            bump_version: true,
+            ..Change::default()
+        };
+        if list == ListKind::Forward {
+            update.name = Some(name.to_owned());
+            update.guid = Some(Some(Uuid::new_v4()));
+            update.groups = Some(1 << group);
+            change.reverse = Some(ReverseUpdate {
+                target: handle.clone(),
+                owner_name: self.friendly_name.clone(),
+                added: true,
+            });
+        }
+        change.contacts.push(update);
+        Ok(change)
+    }
+
+    /// Plans removing `handle` from a list, or (FL with `group`) from one
+    /// group only. Removing the last group leaves the contact in group 0.
+    pub fn plan_remove(
+        &self,
+        list: ListKind,
+        handle: &str,
+        group: Option<u8>,
+    ) -> Result<Change, ListError> {
+        let contact = self.contact(handle).filter(|c| c.on(list)).ok_or(ListError::NotOnList)?;
+        let mut change = Change {
+            bump_version: true,
+            ..Change::default()
+        };
+        let mut update = ContactUpdate {
+            handle: contact.handle.clone(),
+            set: 0,
+            clear: list.bit(),
+            name: None,
+            guid: None,
+            groups: None,
+        };
+        if list == ListKind::Forward {
+            if let Some(group) = group {
+                self.group(group).ok_or(ListError::NoSuchGroup)?;
+                if contact.groups & (1 << group) == 0 {
+                    return Err(ListError::NotInGroup);
+                }
+                let left = contact.groups & !(1 << group);
+                update.clear = 0;
+                update.groups = Some(if left == 0 { 1 } else { left });
+            } else {
+                update.guid = Some(None);
+                update.groups = Some(0);
+                change.reverse = Some(ReverseUpdate {
+                    target: contact.handle.clone(),
+                    owner_name: self.friendly_name.clone(),
+                    added: false,
+                });
+            }
+        }
+        change.contacts.push(update);
+        Ok(change)
+    }
+
+    /// Plans changing the stored name of a contact (`REA` on another handle).
+    pub fn plan_rename_contact(&self, handle: &str, name: &str) -> Result<Change, ListError> {
+        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        let contact = self
+            .contact(handle)
+            .filter(|c| c.lists & (FL | AL | BL | RL) != 0)
+            .ok_or(ListError::NotOnList)?;
+        Ok(Change {
+            contacts: vec![ContactUpdate {
+                handle: contact.handle.clone(),
+                set: 0,
+                clear: 0,
+                name: Some(name.to_owned()),
+                guid: None,
+                groups: None,
+            }],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    /// Plans changing the own friendly name (`REA` on oneself, `PRP MFN`).
+    pub fn plan_friendly_name(&self, name: &str) -> Result<Change, ListError> {
+        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        Ok(Change {
+            settings: vec![SettingUpdate::FriendlyName(name.to_owned())],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    fn check_group_name(&self, name: &str, except: Option<u8>) -> Result<(), ListError> {
+        match text::validate_encoded(name, MAX_GROUP_NAME) {
+            Err(text::TextError::TooLong) => return Err(ListError::GroupNameTooLong),
+            Err(text::TextError::Invalid) => return Err(ListError::InvalidName),
+            Ok(()) => {}
+        }
+        if self
+            .groups
+            .iter()
+            .any(|g| Some(g.id) != except && text::decode(&g.name) == text::decode(name))
+        {
+            return Err(ListError::GroupNameTaken);
+        }
+        Ok(())
+    }
+
+    /// Plans creating a group with the lowest free id in 1–29.
+    pub fn plan_add_group(&self, name: &str) -> Result<(Change, Group), ListError> {
+        self.check_group_name(name, None)?;
+        let id = (1..MAX_GROUPS as u8)
+            .find(|id| self.group(*id).is_none())
+            .ok_or(ListError::TooManyGroups)?;
+        let group = Group {
+            id,
+            guid: Uuid::new_v4(),
+            name: name.to_owned(),
+        };
+        Ok((
+            Change {
+                groups: vec![GroupUpdate::Upsert(group.clone())],
+                bump_version: true,
+                ..Change::default()
+            },
+            group,
+        ))
+    }
+
+    /// Plans deleting a group. Its contacts stay on the FL; those for whom
+    /// it was the only group move to group 0, so no contact is lost.
+    pub fn plan_remove_group(&self, id: u8) -> Result<(Change, Group), ListError> {
+        if id == 0 {
+            return Err(ListError::CannotRemoveGroupZero);
+        }
+        let group = self.group(id).ok_or(ListError::NoSuchGroup)?.clone();
+        let mut change = Change {
+            groups: vec![GroupUpdate::Delete(id)],
+            bump_version: true,
+            ..Change::default()
+        };
+        for c in self.contacts.iter().filter(|c| c.groups & (1 << id) != 0) {
+            let left = c.groups & !(1 << id);
+            change.contacts.push(ContactUpdate {
+                handle: c.handle.clone(),
+                set: 0,
+                clear: 0,
+                name: None,
+                guid: None,
+                groups: Some(if left == 0 { 1 } else { left }),
+            });
+        }
+        Ok((change, group))
+    }
+
+    /// Plans renaming a group.
+    pub fn plan_rename_group(&self, id: u8, name: &str) -> Result<(Change, Group), ListError> {
+        let mut group = self.group(id).ok_or(ListError::NoSuchGroup)?.clone();
+        self.check_group_name(name, Some(id))?;
+        group.name = name.to_owned();
+        Ok((
+            Change {
+                groups: vec![GroupUpdate::Upsert(group.clone())],
+                bump_version: true,
+                ..Change::default()
+            },
+            group,
+        ))
+    }
+
+    /// Plans `BLP`; the same value again is `218`.
+    pub fn plan_privacy(&self, privacy: Privacy) -> Result<Change, ListError> {
+        if self.privacy == privacy {
+            return Err(ListError::AlreadyInMode);
+        }
+        Ok(Change {
+            settings: vec![SettingUpdate::Privacy(privacy)],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    /// Plans `GTC`; the same value again is `218`.
+    pub fn plan_add_alert(&self, alert: AddAlert) -> Result<Change, ListError> {
+        if self.add_alert == alert {
+            return Err(ListError::AlreadyInMode);
+        }
+        Ok(Change {
+            settings: vec![SettingUpdate::AddAlert(alert)],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    /// Plans `PRP` for a phone property (value `None` clears it).
+    pub fn plan_property(&self, property: Property, value: Option<&str>) -> Result<Change, ListError> {
+        if let Some(v) = value {
+            let ok = match property {
+                Property::MobileMessages | Property::MobileDevice => v == "Y" || v == "N",
+                _ => text::validate_encoded(v, MAX_PROPERTY_VALUE).is_ok(),
+            };
+            if !ok {
+                return Err(ListError::InvalidName);
+            }
+        }
+        Ok(Change {
+            settings: vec![SettingUpdate::Property(property, value.map(str::to_owned))],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    /// Applies a committed change; `version` is the list version the store
+    /// returned for it.
+    pub fn apply(&mut self, change: &Change, version: u64) {
+        for update in &change.contacts {
+            self.apply_contact_update(update);
+        }
+        for g in &change.groups {
+            match g {
+                GroupUpdate::Upsert(group) => match self.groups.iter_mut().find(|x| x.id == group.id) {
+                    Some(existing) => *existing = group.clone(),
+                    None => {
+                        self.groups.push(group.clone());
+                        self.groups.sort_by_key(|g| g.id);
+                    }
+                },
+                GroupUpdate::Delete(id) => self.groups.retain(|g| g.id != *id),
+            }
+        }
+        for s in &change.settings {
+            match s {
+                SettingUpdate::Privacy(p) => self.privacy = *p,
+                SettingUpdate::AddAlert(a) => self.add_alert = *a,
+                SettingUpdate::FriendlyName(n) => self.friendly_name = n.clone(),
+                SettingUpdate::Property(p, v) => self.properties.set(*p, v.as_deref()),
+                SettingUpdate::PersonalMessage(m) => self.personal_message = m.clone(),
+            }
+        }
+        self.list_version = self.list_version.max(version);
+    }
+
+    /// Applies a bit-level update to one entry, creating or dropping it.
+    pub fn apply_contact_update(&mut self, u: &ContactUpdate) {
+        let index = match self
+            .contacts
+            .binary_search_by(|c| c.handle.as_str().cmp(u.handle.as_str()))
+        {
+            Ok(i) => i,
+            Err(i) => {
+                self.contacts.insert(
+                    i,
+                    Contact {
+                        handle: u.handle.clone(),
+                        lists: 0,
+                        name: u.name.clone().unwrap_or_else(|| u.handle.to_string()),
+                        guid: None,
+                        groups: 0,
+                    },
+                );
+                i
+            }
+        };
+        let c = &mut self.contacts[index];
+        c.lists = (c.lists | u.set) & !u.clear;
+        if let Some(name) = &u.name {
+            c.name = name.clone();
+        }
+        if let Some(guid) = u.guid {
+            c.guid = guid;
+        }
+        if let Some(groups) = u.groups {
+            c.groups = groups;
+        }
+        if c.lists == 0 {
+            self.contacts.remove(index);
+        }
+    }
+
+    /// Records that `adder` put this account on their FL (`added`) or took
+    /// it off; mirrors what the store did for a [`ReverseUpdate`].
+    pub fn apply_reverse(&mut self, adder: &Handle, adder_name: &str, added: bool, version: u64) {
+        let bits = self.bits_of(adder.as_str());
+        let update = if added {
+            ContactUpdate {
+                handle: adder.clone(),
+                set: RL | if bits & (AL | BL) == 0 { PL } else { 0 },
+                clear: 0,
+                name: (bits == 0).then(|| adder_name.to_owned()),
+                guid: None,
+                groups: None,
+            }
+        } else {
+            ContactUpdate {
+                handle: adder.clone(),
+                set: 0,
+                clear: RL | PL,
+                name: None,
+                guid: None,
+                groups: None,
+            }
+        };
+        self.apply_contact_update(&update);
+        self.list_version = self.list_version.max(version);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    fn alice() -> Account {
+        let mut a = Account::new(1, h("alice@hotmail.com"), "Alice".into());
+        a.list_version = 12;
+        a
+    }
+
+    fn commit(a: &mut Account, plan: impl FnOnce(&Account) -> Result<Change, ListError>) {
+        let change = plan(a).unwrap();
+        let v = a.list_version + 1;
+        a.apply(&change, v);
+    }
+
+    #[test]
+    fn add_then_duplicate_and_conflicts() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let bob = h("bob@hotmail.com");
+        let change = a
+            .plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits)
+            .unwrap();
+        assert_eq!(
+            change.reverse,
+            Some(ReverseUpdate {
+                target: bob.clone(),
+                owner_name: "Alice".into(),
+                added: true
+            })
+        );
+        a.apply(&change, 13);
+        assert_eq!(a.list_version, 13);
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert_eq!((c.lists, c.groups), (FL, 1));
+        assert!(c.guid.is_some());
+
+        let again = a.plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits);
+        assert_eq!(again, Err(ListError::AlreadyThere));
+        commit(&mut a, |a| a.plan_add(ListKind::Allow, &bob, "Bob", None, GroupMode::Explicit, limits));
+        assert_eq!(
+            a.plan_add(ListKind::Block, &bob, "Bob", None, GroupMode::Explicit, limits),
+            Err(ListError::OppositeList)
+        );
+        assert_eq!(
+            a.plan_add(ListKind::Forward, &bob, "Bob", Some(5), GroupMode::Explicit, limits),
+            Err(ListError::NoSuchGroup)
+        );
+        assert_eq!(
+            a.plan_add(ListKind::Forward, &bob, "%FF", None, GroupMode::Explicit, limits),
+            Err(ListError::InvalidName)
+        );
+    }
+
+    #[test]
+    fn list_full() {
+        let mut a = alice();
+        let limits = ListLimits { max_entries: 1 };
+        commit(&mut a, |a| a.plan_add(ListKind::Block, &h("x@y.com"), "x", None, GroupMode::Explicit, limits));
+        assert_eq!(
+            a.plan_add(ListKind::Block, &h("z@y.com"), "z", None, GroupMode::Explicit, limits),
+            Err(ListError::ListFull)
+        );
+    }
+
+    #[test]
+    fn groups_explicit_mode() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let (change, g) = a.plan_add_group("Friends").unwrap();
+        assert_eq!(g.id, 1);
+        a.apply(&change, 13);
+        assert_eq!(a.plan_add_group("Friends").unwrap_err(), ListError::GroupNameTaken);
+        assert_eq!(a.plan_add_group(&"x".repeat(62)).unwrap_err(), ListError::GroupNameTooLong);
+        let carol = h("carol@hotmail.com");
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &carol, "Carol", Some(0), GroupMode::Explicit, limits));
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &carol, "Carol", Some(1), GroupMode::Explicit, limits));
+        assert_eq!(a.contact("carol@hotmail.com").unwrap().group_ids().collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            a.plan_add(ListKind::Forward, &carol, "Carol", Some(1), GroupMode::Explicit, limits),
+            Err(ListError::AlreadyThere)
+        );
+        commit(&mut a, |a| a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1)));
+        assert_eq!(a.contact("carol@hotmail.com").unwrap().groups, 1);
+        assert_eq!(
+            a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1)),
+            Err(ListError::NotInGroup)
+        );
+        assert_eq!(
+            a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(7)),
+            Err(ListError::NoSuchGroup)
+        );
+        assert_eq!(a.plan_remove_group(0).unwrap_err(), ListError::CannotRemoveGroupZero);
+        assert_eq!(a.plan_remove_group(9).unwrap_err(), ListError::NoSuchGroup);
+    }
+
+    #[test]
+    fn removing_a_group_keeps_its_contacts() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let (change, g) = a.plan_add_group("Work").unwrap();
+        a.apply(&change, 13);
+        let dave = h("dave@hotmail.com");
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &dave, "Dave", Some(g.id), GroupMode::Explicit, limits));
+        let (change, _) = a.plan_remove_group(g.id).unwrap();
+        a.apply(&change, 15);
+        let c = a.contact("dave@hotmail.com").unwrap();
+        assert!(c.on(ListKind::Forward));
+        assert_eq!(c.groups, 1);
+        assert!(a.group(g.id).is_none());
+    }
+
+    #[test]
+    fn guid_mode_hides_group_zero() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let (change, g) = a.plan_add_group("Family").unwrap();
+        a.apply(&change, 13);
+        let gina = h("gina@hotmail.com");
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &gina, "gina", None, GroupMode::DefaultHidden, limits));
+        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &gina, "gina", Some(g.id), GroupMode::DefaultHidden, limits));
+        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1 << g.id);
+        commit(&mut a, |a| a.plan_remove(ListKind::Forward, "gina@hotmail.com", Some(g.id)));
+        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
+    }
+
+    #[test]
+    fn remove_from_fl_keeps_other_lists_and_tells_target() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let bob = h("bob@hotmail.com");
+        commit(&mut a, |a| a.plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits));
+        commit(&mut a, |a| a.plan_add(ListKind::Allow, &bob, "Bob", None, GroupMode::Explicit, limits));
+        let change = a.plan_remove(ListKind::Forward, "bob@hotmail.com", None).unwrap();
+        assert_eq!(change.reverse.as_ref().map(|r| r.added), Some(false));
+        a.apply(&change, 20);
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert_eq!((c.lists, c.guid, c.groups), (AL, None, 0));
+        commit(&mut a, |a| a.plan_remove(ListKind::Allow, "bob@hotmail.com", None));
+        assert!(a.contact("bob@hotmail.com").is_none());
+        assert_eq!(
+            a.plan_remove(ListKind::Block, "bob@hotmail.com", None),
+            Err(ListError::NotOnList)
+        );
+    }
+
+    #[test]
+    fn reverse_list_and_pending() {
+        let mut a = alice();
+        let eve = h("eve@hotmail.com");
+        a.apply_reverse(&eve, "Eve", true, 16);
+        let c = a.contact("eve@hotmail.com").unwrap();
+        assert_eq!((c.lists, c.name.as_str(), a.list_version), (RL | PL, "Eve", 16));
+        commit(&mut a, |a| a.plan_add(ListKind::Allow, &eve, "Eve", None, GroupMode::Explicit, ListLimits::default()));
+        assert_eq!(a.contact("eve@hotmail.com").unwrap().lists, RL | AL);
+        a.apply_reverse(&eve, "Eve", false, 18);
+        assert_eq!(a.contact("eve@hotmail.com").unwrap().lists, AL);
+        assert!(!a.admits("nobody@x.com") || a.privacy == Privacy::AllowAll);
+    }
+
+    #[test]
+    fn settings_and_renames() {
+        let mut a = alice();
+        assert_eq!(a.plan_privacy(Privacy::AllowAll), Err(ListError::AlreadyInMode));
+        commit(&mut a, |a| a.plan_privacy(Privacy::BlockAll));
+        assert!(!a.admits("stranger@x.com"));
+        assert_eq!(a.plan_add_alert(AddAlert::Ask), Err(ListError::AlreadyInMode));
+        commit(&mut a, |a| a.plan_friendly_name("Alice%20S."));
+        assert_eq!(a.friendly_name, "Alice%20S.");
+        assert_eq!(a.plan_rename_contact("bob@hotmail.com", "B"), Err(ListError::NotOnList));
+        commit(&mut a, |a| a.plan_property(Property::HomePhone, Some("1%20555")));
+        assert_eq!(a.properties.value(Property::HomePhone), Some("1%20555"));
+        assert!(a.plan_property(Property::MobileMessages, Some("X")).is_err());
+        commit(&mut a, |a| a.plan_property(Property::HomePhone, None));
+        assert!(!a.properties.is_set(Property::HomePhone));
+        assert_eq!(a.list_version, 16);
+    }
+}

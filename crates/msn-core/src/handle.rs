@@ -1,0 +1,110 @@
+//! User handles (Passport names): e-mail addresses, compared without regard
+//! to case and stored and echoed in lower case.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+/// Longest accepted handle in bytes.
+pub const MAX_HANDLE_LEN: usize = 128;
+
+/// A validated, lower-cased handle. Cheap to clone.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle(Arc<str>);
+
+/// Why a string is not a handle; each maps to a protocol error code.
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum HandleError {
+    /// Not an e-mail address (`201` on the NS, `208` on the SB).
+    #[error("malformed handle")]
+    Malformed,
+    /// `name@` — the domain part is missing (`206`).
+    #[error("handle lacks a domain")]
+    MissingDomain,
+}
+
+impl Handle {
+    /// Validates and lower-cases `raw`.
+    pub fn parse(raw: &str) -> Result<Handle, HandleError> {
+        if raw.is_empty() || raw.len() > MAX_HANDLE_LEN || !raw.is_ascii() {
+            return Err(HandleError::Malformed);
+        }
+        let lower = raw.to_ascii_lowercase();
+        let (local, domain) = lower.split_once('@').ok_or(HandleError::Malformed)?;
+        if domain.is_empty() {
+            return Err(HandleError::MissingDomain);
+        }
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !(local_ok && domain_ok) {
+            return Err(HandleError::Malformed);
+        }
+        Ok(Handle(lower.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Handle({})", &self.0)
+    }
+}
+
+impl Borrow<str> for Handle {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Handle {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_lowercases() {
+        let h = Handle::parse("Alice.Smith+msn@Hotmail.COM").unwrap();
+        assert_eq!(h.as_str(), "alice.smith+msn@hotmail.com");
+        assert_eq!(Handle::parse("bob@hotmail.com").unwrap(), Handle::parse("BOB@hotmail.com").unwrap());
+    }
+
+    #[test]
+    fn rejects_bad_handles() {
+        for bad in ["a@b", "carol", "@@a", "@hotmail.com", "a@@b.com", "a b@c.com", "a@b..com", "a@-b.com", "ä@b.com", ".a@b.com", ""] {
+            assert_eq!(Handle::parse(bad), Err(HandleError::Malformed), "{bad}");
+        }
+        assert_eq!(Handle::parse("name@"), Err(HandleError::MissingDomain));
+        let long = format!("{}@example.com", "a".repeat(130));
+        assert_eq!(Handle::parse(&long), Err(HandleError::Malformed));
+    }
+}

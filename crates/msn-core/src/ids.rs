@@ -1,0 +1,78 @@
+//! Random values the server hands out: login salts, challenges, switchboard
+//! cookies and session ids, Passport tickets. All come from the operating
+//! system's CSPRNG (through `rand`'s thread-local generator, seeded from it).
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+/// A login salt in the "number.number" shape the real service used.
+pub fn login_salt() -> String {
+    let mut rng = rand::rng();
+    format!(
+        "{}.{:09}",
+        rng.random_range(1_000_000_000u64..10_000_000_000),
+        rng.random_range(0..1_000_000_000u32)
+    )
+}
+
+/// A challenge of 20 decimal digits (challenges.md: send exactly 20).
+pub fn challenge() -> String {
+    let mut rng = rand::rng();
+    let mut s = String::with_capacity(20);
+    s.push(char::from(b'1' + rng.random_range(0..9u8)));
+    for _ in 1..20 {
+        s.push(char::from(b'0' + rng.random_range(0..10u8)));
+    }
+    s
+}
+
+/// A switchboard cookie: three random 32-bit numbers joined by dots
+/// (96 bits, shaped like `17262740.1050826919.32308`).
+pub fn sb_cookie() -> String {
+    let mut rng = rand::rng();
+    format!(
+        "{}.{}.{}",
+        rng.random::<u32>(),
+        rng.random::<u32>(),
+        rng.random::<u32>()
+    )
+}
+
+/// An eight-digit switchboard session id.
+pub fn sb_session_id() -> u32 {
+    rand::rng().random_range(10_000_000..100_000_000)
+}
+
+/// A random token of `len` alphanumeric characters.
+pub fn token(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A Passport ticket in the conventional `t=…&p=…` shape.
+pub fn passport_ticket() -> String {
+    format!("t={}$$&p={}$$", token(48), token(32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        let salt = login_salt();
+        let (a, b) = salt.split_once('.').unwrap();
+        assert_eq!((a.len(), b.len()), (10, 9));
+        let chl = challenge();
+        assert_eq!(chl.len(), 20);
+        assert!(chl.bytes().all(|b| b.is_ascii_digit()));
+        assert_eq!(sb_cookie().split('.').count(), 3);
+        assert!((10_000_000..100_000_000).contains(&sb_session_id()));
+        let t = passport_ticket();
+        assert!(t.starts_with("t=") && t.contains("$$&p="));
+        assert_ne!(passport_ticket(), t);
+    }
+}

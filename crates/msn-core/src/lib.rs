@@ -1,0 +1,15 @@
+//! The MSN Messenger domain, free of I/O: who a user is ([`handle`]), what
+//! their lists hold and how edits to them are checked ([`account`]), who may
+//! see whom ([`privacy`]), and the secrets of logging in ([`password`],
+//! [`challenge`], [`ids`]).
+
+pub mod account;
+pub mod challenge;
+pub mod handle;
+pub mod ids;
+pub mod password;
+pub mod privacy;
+pub mod text;
+
+pub use account::{Account, Change, Contact, Group};
+pub use handle::Handle;

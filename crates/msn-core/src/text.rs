@@ -1,0 +1,74 @@
+//! Text parameters: friendly names, group names and property values travel
+//! URL-encoded. The server validates them and then stores and echoes the
+//! encoded form exactly as the client sent it (protocol README, "URL-encoding").
+
+use percent_encoding::percent_decode_str;
+use thiserror::Error;
+
+/// Longest friendly name accepted, in encoded bytes.
+pub const MAX_FRIENDLY_NAME: usize = 387;
+/// Longest group name accepted, in encoded bytes (YW ADG/LSG).
+pub const MAX_GROUP_NAME: usize = 61;
+/// Longest phone-property value, in encoded bytes (YW PRP).
+pub const MAX_PROPERTY_VALUE: usize = 95;
+
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum TextError {
+    #[error("value too long")]
+    TooLong,
+    #[error("value does not decode to printable UTF-8")]
+    Invalid,
+}
+
+/// Checks an encoded text parameter: at most `max` bytes, decoding to UTF-8
+/// without control characters.
+pub fn validate_encoded(encoded: &str, max: usize) -> Result<(), TextError> {
+    if encoded.len() > max {
+        return Err(TextError::TooLong);
+    }
+    let decoded = percent_decode_str(encoded)
+        .decode_utf8()
+        .map_err(|_| TextError::Invalid)?;
+    if decoded.is_empty() || decoded.chars().any(char::is_control) {
+        return Err(TextError::Invalid);
+    }
+    Ok(())
+}
+
+/// Decodes an encoded parameter for display or comparison.
+pub fn decode(encoded: &str) -> String {
+    percent_decode_str(encoded).decode_utf8_lossy().into_owned()
+}
+
+/// Encodes text for a parameter: every byte that is not printable ASCII,
+/// plus `%` and space, becomes `%XX`.
+pub fn encode(text: &str) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const PARAM: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
+    utf8_percent_encode(text, PARAM).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_names() {
+        assert!(validate_encoded("Alice%20Smith", MAX_FRIENDLY_NAME).is_ok());
+        assert!(validate_encoded("Gr%C3%BC%C3%9Fe", MAX_FRIENDLY_NAME).is_ok());
+        assert_eq!(validate_encoded("%FF%FE", 100), Err(TextError::Invalid));
+        assert_eq!(validate_encoded("a%0Ab", 100), Err(TextError::Invalid));
+        assert_eq!(validate_encoded("", 100), Err(TextError::Invalid));
+        assert_eq!(validate_encoded(&"a".repeat(62), MAX_GROUP_NAME), Err(TextError::TooLong));
+        assert!(validate_encoded(&"a".repeat(61), MAX_GROUP_NAME).is_ok());
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let s = "Alice (at work) 100% ☺";
+        let e = encode(s);
+        assert!(!e.contains(' '));
+        assert_eq!(decode(&e), s);
+        assert_eq!(encode("alice@hotmail.com"), "alice@hotmail.com");
+    }
+}

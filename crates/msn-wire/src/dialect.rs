@@ -1,0 +1,341 @@
+//! Protocol dialects (MSNP2, MSNP3, …) as data: every "which version does
+//! what" question is answered here, so the rest of the server never compares
+//! version numbers itself.
+
+use std::fmt;
+use std::ops::RangeInclusive;
+
+/// A negotiated protocol dialect, `MSNPn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dialect(u8);
+
+/// Outcome of `VER` negotiation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Negotiation {
+    /// A common dialect; `cvr0` tells whether the client listed `CVR0`.
+    Chosen { dialect: Dialect, cvr0: bool },
+    /// Only the `CVR0` pseudo-dialect matched.
+    OnlyCvr0,
+    /// Nothing matched.
+    NoMatch,
+}
+
+/// How the client authenticates on the Notification Server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `USR … MD5` (MSNP2–MSNP7).
+    Md5,
+    /// `USR … TWN`, Passport 1.4 tickets (MSNP8–MSNP14).
+    Tweener,
+    /// `USR … SSO` (MSNP15+).
+    Sso,
+}
+
+/// How contact lists are downloaded and edited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListModel {
+    /// MSNP2–MSNP7: one `LST` line per list entry, list versions everywhere.
+    PerList,
+    /// MSNP8–MSNP9: one `LST` per contact with list bits, numeric groups.
+    Bits,
+    /// MSNP10–MSNP12: contact GUIDs, GUID groups, timestamps in `SYN`.
+    Guid,
+}
+
+/// Which challenge algorithm `CHL`/`QRY` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChallengeKind {
+    /// No challenges before MSNP6.
+    None,
+    /// `md5(challenge ‖ key)`, MSNP6–MSNP10.
+    Md5,
+    /// The product-key algorithm, MSNP11+.
+    ProductKey,
+}
+
+impl Dialect {
+    /// Lowest dialect any official client used.
+    pub const MIN: u8 = 2;
+    /// Highest dialect this crate knows the forms of.
+    pub const MAX: u8 = 12;
+
+    pub const MSNP2: Dialect = Dialect(2);
+    pub const MSNP7: Dialect = Dialect(7);
+    pub const MSNP8: Dialect = Dialect(8);
+    pub const MSNP12: Dialect = Dialect(12);
+
+    pub fn new(n: u8) -> Option<Dialect> {
+        (Self::MIN..=Self::MAX).contains(&n).then_some(Dialect(n))
+    }
+
+    /// Parses `MSNPn`.
+    pub fn parse(token: &str) -> Option<Dialect> {
+        let n: u8 = token.strip_prefix("MSNP")?.parse().ok()?;
+        Dialect::new(n)
+    }
+
+    pub fn number(self) -> u8 {
+        self.0
+    }
+
+    /// Picks the highest dialect in `supported` that the client offered.
+    pub fn negotiate<'a>(
+        offered: impl IntoIterator<Item = &'a str>,
+        supported: RangeInclusive<u8>,
+    ) -> Negotiation {
+        let mut best: Option<Dialect> = None;
+        let mut cvr0 = false;
+        for token in offered {
+            if token == "CVR0" {
+                cvr0 = true;
+            } else if let Some(d) = Dialect::parse(token)
+                && supported.contains(&d.0)
+                && best.is_none_or(|b| d > b)
+            {
+                best = Some(d);
+            }
+        }
+        match (best, cvr0) {
+            (Some(dialect), cvr0) => Negotiation::Chosen { dialect, cvr0 },
+            (None, true) => Negotiation::OnlyCvr0,
+            (None, false) => Negotiation::NoMatch,
+        }
+    }
+
+    /// Whether the `VER` reply repeats `CVR0` after the chosen dialect.
+    /// MSNP2–MSNP7: yes when the client listed it (early third-party clients
+    /// insist on it); MSNP8+: never (msnp11-sdk reads the third field as the
+    /// dialect).
+    pub fn ver_echoes_cvr0(self) -> bool {
+        self.0 <= 7
+    }
+
+    pub fn auth(self) -> AuthScheme {
+        match self.0 {
+            ..=7 => AuthScheme::Md5,
+            8..=14 => AuthScheme::Tweener,
+            _ => AuthScheme::Sso,
+        }
+    }
+
+    /// `INF` exists before MSNP8 only.
+    pub fn has_inf(self) -> bool {
+        self.0 <= 7
+    }
+
+    /// Clear-text passwords (`CTP`) exist in MSNP2 only.
+    pub fn has_ctp(self) -> bool {
+        self.0 == 2
+    }
+
+    /// Number of parameters after the TrID in the DS `XFR … NS` reply:
+    /// 1 (MSNP2: address), 2 (MSNP3–6: `0`), 3 (MSNP7+: current server).
+    pub fn xfr_ns_params(self) -> u8 {
+        match self.0 {
+            2 => 1,
+            3..=6 => 2,
+            _ => 3,
+        }
+    }
+
+    /// `USR … OK` carries the friendly name (MSNP2–MSNP9).
+    pub fn usr_ok_has_name(self) -> bool {
+        self.0 <= 9
+    }
+
+    /// `USR … OK` carries the verified flag (MSNP6+).
+    pub fn usr_ok_has_verified(self) -> bool {
+        self.0 >= 6
+    }
+
+    /// `USR … OK` carries the restricted-account flag (MSNP8+).
+    pub fn usr_ok_has_restricted(self) -> bool {
+        self.0 >= 8
+    }
+
+    /// The initial profile has the Passport fields (MSNP3+).
+    pub fn profile_has_passport_fields(self) -> bool {
+        self.0 >= 3
+    }
+
+    /// The initial profile has `ClientIP`/`ClientPort` (MSNP8+).
+    pub fn profile_has_client_address(self) -> bool {
+        self.0 >= 8
+    }
+
+    /// The initial profile has `ABCHMigrated: 1` (MSNP10+).
+    pub fn profile_has_abch(self) -> bool {
+        self.0 >= 10
+    }
+
+    /// `SBS 0 null` follows `USR … OK` (MSNP11+).
+    pub fn sends_sbs(self) -> bool {
+        self.0 >= 11
+    }
+
+    /// Phone properties (`PRP`/`BPR`) exist (MSNP5+).
+    pub fn has_phone_properties(self) -> bool {
+        self.0 >= 5
+    }
+
+    /// Contact groups exist (MSNP7+).
+    pub fn has_groups(self) -> bool {
+        self.0 >= 7
+    }
+
+    pub fn list_model(self) -> ListModel {
+        match self.0 {
+            ..=7 => ListModel::PerList,
+            8..=9 => ListModel::Bits,
+            _ => ListModel::Guid,
+        }
+    }
+
+    /// Replies to list edits and settings carry the list version (≤ MSNP9).
+    pub fn has_list_versions(self) -> bool {
+        self.0 <= 9
+    }
+
+    /// `LST` carries a network id after the list bits (MSNP12).
+    pub fn lst_has_network_id(self) -> bool {
+        self.0 >= 12
+    }
+
+    /// The pending list bit (16) is shown to the client (MSNP11+; earlier
+    /// clients derive "pending" themselves from RL without AL/BL).
+    pub fn has_pending_list(self) -> bool {
+        self.0 >= 11
+    }
+
+    /// `CHG`/`ILN`/`NLN` carry client capabilities (MSNP8+).
+    pub fn has_capabilities(self) -> bool {
+        self.0 >= 8
+    }
+
+    /// `CHG`/`ILN`/`NLN` carry an MSNObject (MSNP9+).
+    pub fn has_msn_object(self) -> bool {
+        self.0 >= 9
+    }
+
+    /// Personal messages (`UUX`/`UBX`) and `GCF` (MSNP11+).
+    pub fn has_personal_message(self) -> bool {
+        self.0 >= 11
+    }
+
+    /// `QNG` carries the seconds until the next ping (MSNP9+).
+    pub fn qng_has_interval(self) -> bool {
+        self.0 >= 9
+    }
+
+    /// `ADD`/`REA` (removed in MSNP10 in favour of `ADC`/`PRP MFN`).
+    pub fn has_add_and_rea(self) -> bool {
+        self.0 <= 9
+    }
+
+    /// `ADC`, `SBP`, `PRP MFN` (MSNP10+).
+    pub fn has_adc(self) -> bool {
+        self.0 >= 10
+    }
+
+    /// Unknown-account error code for list additions: 205 up to MSNP9,
+    /// 208 from MSNP10.
+    pub fn unknown_account_error(self) -> u16 {
+        if self.0 <= 9 { 205 } else { 208 }
+    }
+
+    /// Switchboard `IRO`/`JOI` carry the participant's capabilities (MSNP12+).
+    pub fn sb_roster_has_capabilities(self) -> bool {
+        self.0 >= 12
+    }
+
+    /// `MSG … D` (P2P data) exists (MSNP9+).
+    pub fn has_data_ack_mode(self) -> bool {
+        self.0 >= 9
+    }
+
+    pub fn challenge(self) -> ChallengeKind {
+        match self.0 {
+            ..=5 => ChallengeKind::None,
+            6..=10 => ChallengeKind::Md5,
+            _ => ChallengeKind::ProductKey,
+        }
+    }
+
+    /// `URL` replies carry the Passport site id (MSNP3+).
+    pub fn url_has_site_id(self) -> bool {
+        self.0 >= 3
+    }
+
+    /// `IMS` exists (MSNP3+).
+    pub fn has_ims(self) -> bool {
+        self.0 >= 3
+    }
+
+    /// `PRP`/`BPR`/`NOT`/`SDC`/`PAG` exist (MSNP5+).
+    pub fn has_msnp5_commands(self) -> bool {
+        self.0 >= 5
+    }
+
+    /// `PAG` exists in MSNP5–MSNP8 only.
+    pub fn has_pag(self) -> bool {
+        (5..=8).contains(&self.0)
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MSNP{}", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_highest_common() {
+        let n = Dialect::negotiate("MSNP7 MSNP6 MSNP5 MSNP4 CVR0".split(' '), 2..=7);
+        assert_eq!(
+            n,
+            Negotiation::Chosen {
+                dialect: Dialect(7),
+                cvr0: true
+            }
+        );
+        let n = Dialect::negotiate("MSNP2 MSNP9".split(' '), 2..=7);
+        assert_eq!(
+            n,
+            Negotiation::Chosen {
+                dialect: Dialect(2),
+                cvr0: false
+            }
+        );
+        assert_eq!(
+            Dialect::negotiate(["MSNP21", "CVR0"], 2..=12),
+            Negotiation::OnlyCvr0
+        );
+        assert_eq!(Dialect::negotiate(["MSNP1"], 2..=12), Negotiation::NoMatch);
+        assert_eq!(Dialect::negotiate(["MSNPX"], 2..=12), Negotiation::NoMatch);
+    }
+
+    #[test]
+    fn version_facts() {
+        let d = |n| Dialect::new(n).unwrap();
+        assert_eq!(d(2).xfr_ns_params(), 1);
+        assert_eq!(d(5).xfr_ns_params(), 2);
+        assert_eq!(d(7).xfr_ns_params(), 3);
+        assert!(!d(5).usr_ok_has_verified() && d(6).usr_ok_has_verified());
+        assert!(d(7).has_groups() && !d(6).has_groups());
+        assert_eq!(d(9).unknown_account_error(), 205);
+        assert_eq!(d(10).unknown_account_error(), 208);
+        assert_eq!(d(5).challenge(), ChallengeKind::None);
+        assert_eq!(d(10).challenge(), ChallengeKind::Md5);
+        assert_eq!(d(11).challenge(), ChallengeKind::ProductKey);
+        assert_eq!(d(8).auth(), AuthScheme::Tweener);
+        assert_eq!(d(7).list_model(), ListModel::PerList);
+        assert_eq!(d(9).list_model(), ListModel::Bits);
+        assert_eq!(d(10).list_model(), ListModel::Guid);
+        assert_eq!(Dialect::parse("MSNP13"), None);
+        assert_eq!(d(12).to_string(), "MSNP12");
+    }
+}

@@ -1,0 +1,645 @@
+//! Dispatch and Notification Server commands: typed client commands
+//! ([`NsCommand`]) and the server lines of every dialect ([`render`]).
+
+pub mod render;
+
+use bytes::Bytes;
+
+use crate::frame::{Frame, parse_trid};
+use crate::vocab::{AddAlert, ListKind, Privacy, Status};
+
+/// A command sent by a client to the Dispatch or Notification Server.
+/// Parsing is dialect-agnostic; whether a command exists in the negotiated
+/// dialect is decided by the session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NsCommand {
+    Ver { trid: u32, offered: Vec<String> },
+    Inf { trid: u32 },
+    /// `CVR` (and `CVQ`): the raw parameters after the TrID.
+    Cvr { trid: u32, args: Vec<String> },
+    Cvq { trid: u32, args: Vec<String> },
+    Usr { trid: u32, auth: UsrAuth },
+    Syn { trid: u32, cached: Vec<String> },
+    Gtc { trid: u32, value: AddAlert },
+    Blp { trid: u32, value: Privacy },
+    Lst { trid: u32, list: ListKind },
+    Lsg { trid: u32 },
+    Add {
+        trid: u32,
+        list: ListKind,
+        handle: String,
+        name: String,
+        group: Option<String>,
+    },
+    Adc {
+        trid: u32,
+        list: ListKind,
+        target: AdcTarget,
+    },
+    Rem {
+        trid: u32,
+        list: ListKind,
+        target: String,
+        group: Option<String>,
+    },
+    Rea { trid: u32, handle: String, name: String },
+    Adg { trid: u32, name: String },
+    Rmg { trid: u32, group: String },
+    Reg { trid: u32, group: String, name: String },
+    Chg {
+        trid: u32,
+        status: Status,
+        capabilities: Option<String>,
+        msn_object: Option<String>,
+    },
+    Prp { trid: u32, property: String, value: Option<String> },
+    Sbp {
+        trid: u32,
+        contact: String,
+        property: String,
+        value: Option<String>,
+    },
+    Xfr { trid: u32, target: String },
+    Url { trid: u32, service: String, param: Option<String> },
+    Fnd { trid: u32, fields: Vec<String> },
+    Snd { trid: u32, args: Vec<String> },
+    Sdc { trid: u32, args: Vec<String>, note: Bytes },
+    Pag { trid: u32, target: String, payload: Bytes },
+    Ims { trid: u32, on: bool },
+    Qry { trid: u32, client_id: String, response: Bytes },
+    Uux { trid: u32, payload: Bytes },
+    Gcf { trid: u32, name: String },
+    /// A client asking for a challenge (listed by YW, unused by clients).
+    Chl { trid: u32 },
+    /// A client `MSG` on the NS: never valid, the connection is closed.
+    Msg,
+    Png,
+    Out,
+}
+
+/// The security-package step of `USR` on the NS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UsrAuth {
+    Md5Initial { handle: String },
+    Md5Response { hash: String },
+    CtpInitial { handle: String },
+    CtpPassword { password: String },
+    TwnInitial { handle: String },
+    TwnTicket { ticket: String },
+}
+
+/// What an `ADC` names: a new list entry, or an FL contact put in a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdcTarget {
+    /// `N=handle [F=name]`
+    Handle { handle: String, name: Option<String> },
+    /// `C=contact-guid group-guid`
+    Group { contact: String, group: String },
+}
+
+/// Why a line is not a usable command. The real service closed the
+/// connection for every malformed or unknown command.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Known command, wrong shape.
+    Malformed { command: String },
+    /// Not a client command of this service.
+    Unknown { command: String },
+}
+
+impl NsCommand {
+    /// The TrID, for commands that carry one.
+    pub fn trid(&self) -> Option<u32> {
+        use NsCommand::*;
+        match self {
+            Ver { trid, .. }
+            | Inf { trid }
+            | Cvr { trid, .. }
+            | Cvq { trid, .. }
+            | Usr { trid, .. }
+            | Syn { trid, .. }
+            | Gtc { trid, .. }
+            | Blp { trid, .. }
+            | Lst { trid, .. }
+            | Lsg { trid }
+            | Add { trid, .. }
+            | Adc { trid, .. }
+            | Rem { trid, .. }
+            | Rea { trid, .. }
+            | Adg { trid, .. }
+            | Rmg { trid, .. }
+            | Reg { trid, .. }
+            | Chg { trid, .. }
+            | Prp { trid, .. }
+            | Sbp { trid, .. }
+            | Xfr { trid, .. }
+            | Url { trid, .. }
+            | Fnd { trid, .. }
+            | Snd { trid, .. }
+            | Sdc { trid, .. }
+            | Pag { trid, .. }
+            | Ims { trid, .. }
+            | Qry { trid, .. }
+            | Uux { trid, .. }
+            | Gcf { trid, .. }
+            | Chl { trid } => Some(*trid),
+            Msg | Png | Out => None,
+        }
+    }
+
+    /// Parses a decoded frame.
+    pub fn parse(frame: &Frame) -> Result<NsCommand, ParseError> {
+        let mut tokens = frame.tokens();
+        let command = tokens.next().unwrap_or("");
+        let rest: Vec<&str> = tokens.collect();
+        let malformed = || ParseError::Malformed {
+            command: command.to_owned(),
+        };
+        let payload = || frame.payload().cloned().unwrap_or_default();
+
+        // Commands without a TrID.
+        match command {
+            "PNG" => return Ok(NsCommand::Png),
+            "OUT" => return Ok(NsCommand::Out),
+            "MSG" => return Ok(NsCommand::Msg),
+            _ => {}
+        }
+        if !is_client_command(command) {
+            return Err(ParseError::Unknown {
+                command: command.to_owned(),
+            });
+        }
+        let (&trid_token, args) = rest.split_first().ok_or_else(malformed)?;
+        let trid = parse_trid(trid_token).ok_or_else(malformed)?;
+        let owned = |s: &&str| (*s).to_owned();
+
+        let cmd = match (command, args) {
+            ("VER", [_, ..]) => NsCommand::Ver {
+                trid,
+                offered: args.iter().map(owned).collect(),
+            },
+            ("INF", []) => NsCommand::Inf { trid },
+            ("CVR", [_, ..]) => NsCommand::Cvr {
+                trid,
+                args: args.iter().map(owned).collect(),
+            },
+            ("CVQ", [_, ..]) => NsCommand::Cvq {
+                trid,
+                args: args.iter().map(owned).collect(),
+            },
+            ("USR", [package, step, value]) => NsCommand::Usr {
+                trid,
+                auth: parse_usr(package, step, Some(value)).ok_or_else(malformed)?,
+            },
+            ("USR", [package, step]) => NsCommand::Usr {
+                trid,
+                auth: parse_usr(package, step, None).ok_or_else(malformed)?,
+            },
+            ("SYN", [_, ..]) if args.len() <= 2 => NsCommand::Syn {
+                trid,
+                cached: args.iter().map(owned).collect(),
+            },
+            ("GTC", [value]) => NsCommand::Gtc {
+                trid,
+                value: AddAlert::parse(value).ok_or_else(malformed)?,
+            },
+            ("BLP", [value]) => NsCommand::Blp {
+                trid,
+                value: Privacy::parse(value).ok_or_else(malformed)?,
+            },
+            ("LST", [list]) => NsCommand::Lst {
+                trid,
+                list: ListKind::parse(list).ok_or_else(malformed)?,
+            },
+            ("LSG", []) => NsCommand::Lsg { trid },
+            ("ADD", [list, handle, name, group @ ..]) if group.len() <= 1 => NsCommand::Add {
+                trid,
+                list: ListKind::parse(list).ok_or_else(malformed)?,
+                handle: (*handle).to_owned(),
+                name: (*name).to_owned(),
+                group: group.first().map(owned),
+            },
+            ("ADC", [list, first, second @ ..]) if second.len() <= 1 => NsCommand::Adc {
+                trid,
+                list: ListKind::parse(list).ok_or_else(malformed)?,
+                target: parse_adc_target(first, second.first().copied()).ok_or_else(malformed)?,
+            },
+            ("REM", [list, target, group @ ..]) if group.len() <= 1 => NsCommand::Rem {
+                trid,
+                list: ListKind::parse(list).ok_or_else(malformed)?,
+                target: (*target).to_owned(),
+                group: group.first().map(owned),
+            },
+            ("REA", [handle, name]) => NsCommand::Rea {
+                trid,
+                handle: (*handle).to_owned(),
+                name: (*name).to_owned(),
+            },
+            // `ADG TrID name 0`; MSNP10+ clients may leave the `0` out.
+            ("ADG", [name] | [name, "0"]) => NsCommand::Adg {
+                trid,
+                name: (*name).to_owned(),
+            },
+            ("RMG", [group]) => NsCommand::Rmg {
+                trid,
+                group: (*group).to_owned(),
+            },
+            ("REG", [group, name] | [group, name, "0"]) => NsCommand::Reg {
+                trid,
+                group: (*group).to_owned(),
+                name: (*name).to_owned(),
+            },
+            ("CHG", [status, extra @ ..]) if extra.len() <= 2 => NsCommand::Chg {
+                trid,
+                status: Status::parse(status).ok_or_else(malformed)?,
+                capabilities: extra.first().map(owned),
+                msn_object: extra.get(1).map(owned),
+            },
+            ("PRP", [property, value @ ..]) if value.len() <= 1 => NsCommand::Prp {
+                trid,
+                property: (*property).to_owned(),
+                value: value.first().map(owned),
+            },
+            ("SBP", [contact, property, value @ ..]) if value.len() <= 1 => NsCommand::Sbp {
+                trid,
+                contact: (*contact).to_owned(),
+                property: (*property).to_owned(),
+                value: value.first().map(owned),
+            },
+            ("XFR", [target]) => NsCommand::Xfr {
+                trid,
+                target: (*target).to_owned(),
+            },
+            ("URL", [service, param @ ..]) if param.len() <= 1 => NsCommand::Url {
+                trid,
+                service: (*service).to_owned(),
+                param: param.first().map(owned),
+            },
+            ("FND", [_, ..]) => NsCommand::Fnd {
+                trid,
+                fields: args.iter().map(owned).collect(),
+            },
+            ("SND", [_, ..]) => NsCommand::Snd {
+                trid,
+                args: args.iter().map(owned).collect(),
+            },
+            ("SDC", [head @ .., _len]) => NsCommand::Sdc {
+                trid,
+                args: head.iter().map(owned).collect(),
+                note: payload(),
+            },
+            ("PAG", [target, _len]) => NsCommand::Pag {
+                trid,
+                target: (*target).to_owned(),
+                payload: payload(),
+            },
+            ("IMS", ["ON"]) => NsCommand::Ims { trid, on: true },
+            ("IMS", ["OFF"]) => NsCommand::Ims { trid, on: false },
+            ("QRY", [client_id, _len]) => NsCommand::Qry {
+                trid,
+                client_id: (*client_id).to_owned(),
+                response: payload(),
+            },
+            ("UUX", [_len]) => NsCommand::Uux {
+                trid,
+                payload: payload(),
+            },
+            ("GCF", [name]) => NsCommand::Gcf {
+                trid,
+                name: (*name).to_owned(),
+            },
+            ("CHL", []) => NsCommand::Chl { trid },
+            _ => return Err(malformed()),
+        };
+        Ok(cmd)
+    }
+}
+
+fn is_client_command(command: &str) -> bool {
+    matches!(
+        command,
+        "VER"
+            | "INF"
+            | "CVR"
+            | "CVQ"
+            | "USR"
+            | "SYN"
+            | "GTC"
+            | "BLP"
+            | "LST"
+            | "LSG"
+            | "ADD"
+            | "ADC"
+            | "REM"
+            | "REA"
+            | "ADG"
+            | "RMG"
+            | "REG"
+            | "CHG"
+            | "PRP"
+            | "SBP"
+            | "XFR"
+            | "URL"
+            | "FND"
+            | "SND"
+            | "SDC"
+            | "PAG"
+            | "IMS"
+            | "QRY"
+            | "UUX"
+            | "GCF"
+            | "CHL"
+    )
+}
+
+fn parse_usr(package: &str, step: &str, value: Option<&str>) -> Option<UsrAuth> {
+    let value = value.map(str::to_owned);
+    Some(match (package, step, value) {
+        ("MD5", "I", Some(handle)) => UsrAuth::Md5Initial { handle },
+        ("MD5", "S", Some(hash)) => UsrAuth::Md5Response { hash },
+        ("CTP", "I", Some(handle)) => UsrAuth::CtpInitial { handle },
+        ("CTP", "S", Some(password)) => UsrAuth::CtpPassword { password },
+        ("TWN", "I", Some(handle)) => UsrAuth::TwnInitial { handle },
+        ("TWN", "S", Some(ticket)) => UsrAuth::TwnTicket { ticket },
+        _ => return None,
+    })
+}
+
+fn parse_adc_target(first: &str, second: Option<&str>) -> Option<AdcTarget> {
+    if let Some(contact) = first.strip_prefix("C=") {
+        return Some(AdcTarget::Group {
+            contact: contact.to_owned(),
+            group: second?.to_owned(),
+        });
+    }
+    let handle = first.strip_prefix("N=")?.to_owned();
+    let name = match second {
+        None => None,
+        Some(f) => Some(f.strip_prefix("F=")?.to_owned()),
+    };
+    Some(AdcTarget::Handle { handle, name })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Result<NsCommand, ParseError> {
+        NsCommand::parse(&Frame::new(line, None))
+    }
+
+    fn parse_with(line: &str, payload: &'static [u8]) -> Result<NsCommand, ParseError> {
+        NsCommand::parse(&Frame::new(line, Some(Bytes::from_static(payload))))
+    }
+
+    fn malformed(line: &str) {
+        assert!(
+            matches!(parse(line), Err(ParseError::Malformed { .. })),
+            "{line} should be malformed, got {:?}",
+            parse(line)
+        );
+    }
+
+    #[test]
+    fn ver_inf_cvr() {
+        assert_eq!(
+            parse("VER 1 MSNP7 MSNP6 CVR0").unwrap(),
+            NsCommand::Ver {
+                trid: 1,
+                offered: vec!["MSNP7".into(), "MSNP6".into(), "CVR0".into()]
+            }
+        );
+        assert_eq!(parse("INF 2").unwrap(), NsCommand::Inf { trid: 2 });
+        malformed("INF 2 x");
+        malformed("VER 1");
+        let NsCommand::Cvr { trid, args } =
+            parse("CVR 10 0x0409 win 4.10 i386 MSMSGS 1.0.0863").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((trid, args[5].as_str()), (10, "1.0.0863"));
+    }
+
+    #[test]
+    fn usr_steps() {
+        assert_eq!(
+            parse("USR 6 MD5 I alice@hotmail.com").unwrap(),
+            NsCommand::Usr {
+                trid: 6,
+                auth: UsrAuth::Md5Initial {
+                    handle: "alice@hotmail.com".into()
+                }
+            }
+        );
+        assert!(matches!(
+            parse("USR 7 TWN S t=abc&p=def").unwrap(),
+            NsCommand::Usr {
+                auth: UsrAuth::TwnTicket { .. },
+                ..
+            }
+        ));
+        malformed("USR 6 XYZ I a@b.com");
+        malformed("USR 6 MD5 I");
+        malformed("USR x MD5 I a@b.com");
+    }
+
+    #[test]
+    fn list_commands() {
+        assert_eq!(
+            parse("ADD 12 FL dave@hotmail.com Dave 0").unwrap(),
+            NsCommand::Add {
+                trid: 12,
+                list: ListKind::Forward,
+                handle: "dave@hotmail.com".into(),
+                name: "Dave".into(),
+                group: Some("0".into())
+            }
+        );
+        assert!(matches!(
+            parse("ADD 12 RL dave@hotmail.com Dave").unwrap(),
+            NsCommand::Add {
+                list: ListKind::Reverse,
+                ..
+            }
+        ));
+        malformed("ADD 12 XL dave@hotmail.com Dave");
+        malformed("ADD 12 FL dave@hotmail.com");
+        malformed("ADD 12 FL a b 1 2");
+        assert_eq!(
+            parse("REM 13 FL carol@hotmail.com 1").unwrap(),
+            NsCommand::Rem {
+                trid: 13,
+                list: ListKind::Forward,
+                target: "carol@hotmail.com".into(),
+                group: Some("1".into())
+            }
+        );
+        assert_eq!(
+            parse("ADC 8 FL N=gina@hotmail.com F=gina%40hotmail.com").unwrap(),
+            NsCommand::Adc {
+                trid: 8,
+                list: ListKind::Forward,
+                target: AdcTarget::Handle {
+                    handle: "gina@hotmail.com".into(),
+                    name: Some("gina%40hotmail.com".into())
+                }
+            }
+        );
+        assert_eq!(
+            parse("ADC 9 AL N=gina@hotmail.com").unwrap(),
+            NsCommand::Adc {
+                trid: 9,
+                list: ListKind::Allow,
+                target: AdcTarget::Handle {
+                    handle: "gina@hotmail.com".into(),
+                    name: None
+                }
+            }
+        );
+        assert_eq!(
+            parse("ADC 10 FL C=abc def").unwrap(),
+            NsCommand::Adc {
+                trid: 10,
+                list: ListKind::Forward,
+                target: AdcTarget::Group {
+                    contact: "abc".into(),
+                    group: "def".into()
+                }
+            }
+        );
+        malformed("ADC 10 FL C=abc");
+        malformed("ADC 10 FL X=abc");
+        malformed("ADC 10 FL N=a@b.com G=x");
+    }
+
+    #[test]
+    fn groups_and_settings() {
+        assert_eq!(
+            parse("ADG 11 Coworkers 0").unwrap(),
+            NsCommand::Adg {
+                trid: 11,
+                name: "Coworkers".into()
+            }
+        );
+        assert_eq!(
+            parse("ADG 7 Family").unwrap(),
+            NsCommand::Adg {
+                trid: 7,
+                name: "Family".into()
+            }
+        );
+        malformed("ADG 7 Family 1");
+        assert_eq!(
+            parse("REG 14 2 Work 0").unwrap(),
+            NsCommand::Reg {
+                trid: 14,
+                group: "2".into(),
+                name: "Work".into()
+            }
+        );
+        assert_eq!(
+            parse("BLP 15 BL").unwrap(),
+            NsCommand::Blp {
+                trid: 15,
+                value: Privacy::BlockAll
+            }
+        );
+        malformed("BLP 15 XX");
+        malformed("GTC 16 Y");
+        assert_eq!(
+            parse("GTC 16 N").unwrap(),
+            NsCommand::Gtc {
+                trid: 16,
+                value: AddAlert::DontAsk
+            }
+        );
+    }
+
+    #[test]
+    fn chg_forms() {
+        assert_eq!(
+            parse("CHG 9 NLN").unwrap(),
+            NsCommand::Chg {
+                trid: 9,
+                status: Status::Online,
+                capabilities: None,
+                msn_object: None
+            }
+        );
+        assert_eq!(
+            parse("CHG 9 BSY 1342177280 %3Cmsnobj%2F%3E").unwrap(),
+            NsCommand::Chg {
+                trid: 9,
+                status: Status::Busy,
+                capabilities: Some("1342177280".into()),
+                msn_object: Some("%3Cmsnobj%2F%3E".into())
+            }
+        );
+        assert!(matches!(
+            parse("CHG 19 FLN").unwrap(),
+            NsCommand::Chg {
+                status: Status::Offline,
+                ..
+            }
+        ));
+        malformed("CHG 9 HOT");
+        malformed("CHG 9");
+    }
+
+    #[test]
+    fn payload_commands() {
+        assert_eq!(
+            parse_with("QRY 10 msmsgs@msnmsgr.com 32", b"3b6666b60157322b6fc6e41a115968f5").unwrap(),
+            NsCommand::Qry {
+                trid: 10,
+                client_id: "msmsgs@msnmsgr.com".into(),
+                response: Bytes::from_static(b"3b6666b60157322b6fc6e41a115968f5")
+            }
+        );
+        assert!(matches!(
+            parse_with("SDC 12 friend@example.com 0x0409 MSMSGS MSMSGS X X Alice 0", b"").unwrap(),
+            NsCommand::Sdc { trid: 12, .. }
+        ));
+        assert!(matches!(
+            parse_with("UUX 8 60", b"<Data/>").unwrap(),
+            NsCommand::Uux { trid: 8, .. }
+        ));
+        assert_eq!(parse_with("MSG 1 A 0", b"").unwrap(), NsCommand::Msg);
+    }
+
+    #[test]
+    fn misc_commands() {
+        assert_eq!(parse("PNG").unwrap(), NsCommand::Png);
+        assert_eq!(parse("OUT").unwrap(), NsCommand::Out);
+        assert_eq!(
+            parse("XFR 19 SB").unwrap(),
+            NsCommand::Xfr {
+                trid: 19,
+                target: "SB".into()
+            }
+        );
+        assert_eq!(parse("IMS 3 OFF").unwrap(), NsCommand::Ims { trid: 3, on: false });
+        malformed("IMS 3 MAYBE");
+        assert_eq!(
+            parse("URL 14 INBOX").unwrap(),
+            NsCommand::Url {
+                trid: 14,
+                service: "INBOX".into(),
+                param: None
+            }
+        );
+        assert_eq!(
+            parse("PRP 15 ABC x").unwrap(),
+            NsCommand::Prp {
+                trid: 15,
+                property: "ABC".into(),
+                value: Some("x".into())
+            }
+        );
+        assert!(matches!(parse("FOO 1"), Err(ParseError::Unknown { .. })));
+        assert!(matches!(parse("ACK 1"), Err(ParseError::Unknown { .. })));
+        assert!(matches!(parse(""), Err(ParseError::Unknown { .. })));
+        assert_eq!(parse("SYN 5 0 0").unwrap().trid(), Some(5));
+        malformed("SYN 5 0 0 0");
+    }
+}
