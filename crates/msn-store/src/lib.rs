@@ -1,0 +1,123 @@
+//! Persistent storage for msnd.
+//!
+//! The server talks to storage only through the [`Store`] trait, so the
+//! embedded SQLite store used by default can be swapped for PostgreSQL (or
+//! anything else) without touching protocol code. Every method that changes
+//! data returns only after the change is committed: a reply that confirms
+//! a change to a client is sent after the store said so.
+
+mod sqlite;
+
+use async_trait::async_trait;
+use msn_core::account::{Account, Change, Properties};
+use msn_core::handle::Handle;
+use thiserror::Error;
+
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+/// A storage failure. The server answers it with `500`/`603` and logs it.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("an account named {0} already exists")]
+    AlreadyExists(String),
+    #[error("no such account: {0}")]
+    NoSuchUser(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What is needed to create an account.
+#[derive(Clone, Debug)]
+pub struct NewUser {
+    pub handle: Handle,
+    /// Encoded friendly name.
+    pub friendly_name: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// The clear password, only for accounts that opted in to MD5 logins.
+    pub legacy_password: Option<String>,
+}
+
+/// Credentials and identity of an account.
+#[derive(Clone)]
+pub struct UserRecord {
+    pub id: i64,
+    pub handle: Handle,
+    pub friendly_name: String,
+    pub password_hash: String,
+    pub legacy_password: Option<String>,
+    pub verified: bool,
+}
+
+impl std::fmt::Debug for UserRecord {
+    /// Never prints secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("handle", &self.handle)
+            .field("legacy_md5", &self.legacy_password.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line of `msnd user list`.
+#[derive(Clone, Debug)]
+pub struct UserSummary {
+    pub handle: Handle,
+    pub friendly_name: String,
+    pub legacy_md5: bool,
+    pub contacts: u64,
+    pub created_at: i64,
+}
+
+/// Result of [`Store::commit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// The owner's list version after the change.
+    pub version: u64,
+    /// The other user's list version when their reverse list changed.
+    pub reverse_version: Option<u64>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an account (group 0 included).
+    async fn create_user(&self, user: NewUser) -> Result<i64>;
+    async fn user(&self, handle: &str) -> Result<Option<UserRecord>>;
+    async fn user_exists(&self, handle: &str) -> Result<bool>;
+    async fn list_users(&self) -> Result<Vec<UserSummary>>;
+    /// Replaces the password hash and the MD5 opt-in; false if no account.
+    async fn set_password(
+        &self,
+        handle: &str,
+        password_hash: String,
+        legacy_password: Option<String>,
+    ) -> Result<bool>;
+    /// Deletes an account, its lists, and its place on other users' reverse
+    /// lists; false if no account.
+    async fn delete_user(&self, handle: &str) -> Result<bool>;
+    /// Everything about an account that its NS session needs.
+    async fn load_account(&self, user_id: i64) -> Result<Account>;
+    /// Atomically applies a planned change (and its reverse-list side).
+    async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed>;
+    /// Advances several users' list versions by one, returning the new
+    /// values (used when a contact's published properties change).
+    async fn bump_versions(&self, handles: &[Handle]) -> Result<Vec<(Handle, u64)>>;
+    /// Phone properties of `handles` that their owners publish to `viewer`
+    /// (those who admit the viewer); others are left out.
+    async fn published_properties(
+        &self,
+        viewer: &Handle,
+        handles: &[Handle],
+    ) -> Result<Vec<(Handle, Properties)>>;
+    /// Sets an account's list version (administration and test fixtures).
+    async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()>;
+    /// Flushes and closes connections (graceful shutdown).
+    async fn close(&self);
+}

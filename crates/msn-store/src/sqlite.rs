@@ -1,0 +1,687 @@
+//! The embedded default store: one SQLite file in WAL mode. Writes go
+//! through a single connection (SQLite serialises writers anyway) inside
+//! `BEGIN IMMEDIATE` transactions; reads use a small read-only pool.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use msn_core::account::{
+    Account, Change, Contact, Group, GroupUpdate, Properties, Property, SettingUpdate, lists,
+};
+use msn_core::handle::Handle;
+use msn_core::privacy;
+use msn_wire::vocab::{AddAlert, Privacy};
+use serde_json::json;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use crate::{Committed, NewUser, Result, Store, StoreError, UserRecord, UserSummary};
+
+/// How hard SQLite works to make a commit durable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// fsync on every commit: survives power loss. The default.
+    #[default]
+    Full,
+    /// Survives a crash of the process (e.g. `kill -9`) but may lose the
+    /// last commits on power loss; faster.
+    Normal,
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    pub synchronous: Synchronous,
+    /// Size of the read-only connection pool.
+    pub read_connections: u32,
+}
+
+impl SqliteOptions {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        SqliteOptions {
+            path: path.into(),
+            synchronous: Synchronous::Full,
+            read_connections: 4,
+        }
+    }
+}
+
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database and applies migrations.
+    pub async fn open(options: &SqliteOptions) -> Result<SqliteStore> {
+        let sync = match options.synchronous {
+            Synchronous::Full => SqliteSynchronous::Full,
+            Synchronous::Normal => SqliteSynchronous::Normal,
+        };
+        let connect = SqliteConnectOptions::new()
+            .filename(&options.path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(sync)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(connect.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.read_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(SqliteStore { read, write })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+fn parse_handle(s: &str) -> Result<Handle> {
+    Handle::parse(s).map_err(|_| corrupt(format!("bad handle {s:?}")))
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::from_str(s).map_err(|_| corrupt(format!("bad guid {s:?}")))
+}
+
+/// The statement that stores one property.
+fn property_update(p: Property) -> &'static str {
+    match p {
+        Property::HomePhone => "UPDATE users SET phone_home = ? WHERE id = ?",
+        Property::WorkPhone => "UPDATE users SET phone_work = ? WHERE id = ?",
+        Property::MobilePhone => "UPDATE users SET phone_mobile = ? WHERE id = ?",
+        Property::MobileMessages => "UPDATE users SET mobile_messages = ? WHERE id = ?",
+        Property::MobileDevice => "UPDATE users SET mobile_device = ? WHERE id = ?",
+    }
+}
+
+fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
+    Ok(Properties {
+        home_phone: row.try_get("phone_home")?,
+        work_phone: row.try_get("phone_work")?,
+        mobile_phone: row.try_get("phone_mobile")?,
+        mobile_messages: row.try_get::<i64, _>("mobile_messages")? != 0,
+        mobile_device: row.try_get::<i64, _>("mobile_device")? != 0,
+    })
+}
+
+fn privacy_from(s: &str) -> Result<Privacy> {
+    Privacy::parse(s).ok_or_else(|| corrupt(format!("bad privacy {s:?}")))
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        handle: parse_handle(row.try_get("handle")?)?,
+        friendly_name: row.try_get("friendly_name")?,
+        password_hash: row.try_get("password_hash")?,
+        legacy_password: row.try_get("legacy_password")?,
+        verified: row.try_get::<i64, _>("verified")? != 0,
+    })
+}
+
+/// Sets or clears `owner`'s place on `target`'s reverse list; returns the
+/// target's new list version when something changed.
+async fn write_reverse(
+    tx: &mut Transaction<'static, Sqlite>,
+    owner_id: i64,
+    target: &Handle,
+    owner_name: &str,
+    added: bool,
+) -> Result<Option<u64>> {
+    let Some(target_id): Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
+        .bind(target.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None); // the account vanished meanwhile: nothing to mirror
+    };
+    let owner: String = sqlx::query_scalar("SELECT handle FROM users WHERE id = ?")
+        .bind(owner_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let before: Option<i64> =
+        sqlx::query_scalar("SELECT lists FROM contacts WHERE user_id = ? AND handle = ?")
+            .bind(target_id)
+            .bind(&owner)
+            .fetch_optional(&mut **tx)
+            .await?;
+    let bits = before.unwrap_or(0) as u8;
+    let after = if added {
+        let pending = if bits & (lists::AL | lists::BL) == 0 { lists::PL } else { 0 };
+        bits | lists::RL | pending
+    } else {
+        bits & !(lists::RL | lists::PL)
+    };
+    if before.is_some() && after == bits || before.is_none() && !added {
+        return Ok(None);
+    }
+    if after == 0 {
+        sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ?")
+            .bind(target_id)
+            .bind(&owner)
+            .execute(&mut **tx)
+            .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO contacts (user_id, handle, lists, name) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(user_id, handle) DO UPDATE SET lists = ?3",
+        )
+        .bind(target_id)
+        .bind(&owner)
+        .bind(i64::from(after))
+        .bind(owner_name)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let version: i64 = sqlx::query_scalar(
+        "UPDATE users SET list_version = list_version + 1 WHERE id = ? RETURNING list_version",
+    )
+    .bind(target_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(version as u64))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
+            .bind(user.handle.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(StoreError::AlreadyExists(user.handle.to_string()));
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (handle, friendly_name, password_hash, legacy_password, created_at) \
+             VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(user.handle.as_str())
+        .bind(&user.friendly_name)
+        .bind(&user.password_hash)
+        .bind(&user.legacy_password)
+        .bind(now_unix())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?, 0, ?, ?)")
+            .bind(id)
+            .bind(Uuid::new_v4().to_string())
+            .bind(msn_core::account::DEFAULT_GROUP_NAME)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn user(&self, handle: &str) -> Result<Option<UserRecord>> {
+        let row = sqlx::query(
+            "SELECT id, handle, friendly_name, password_hash, legacy_password, verified \
+             FROM users WHERE handle = ?",
+        )
+        .bind(handle)
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_exists(&self, handle: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE handle = ?")
+            .bind(handle)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn list_users(&self) -> Result<Vec<UserSummary>> {
+        let rows = sqlx::query(
+            "SELECT u.handle, u.friendly_name, u.legacy_password IS NOT NULL AS legacy, u.created_at, \
+             (SELECT COUNT(*) FROM contacts c WHERE c.user_id = u.id AND c.lists & 1) AS contacts \
+             FROM users u ORDER BY u.handle",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserSummary {
+                    handle: parse_handle(r.try_get("handle")?)?,
+                    friendly_name: r.try_get("friendly_name")?,
+                    legacy_md5: r.try_get::<i64, _>("legacy")? != 0,
+                    contacts: r.try_get::<i64, _>("contacts")? as u64,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_password(
+        &self,
+        handle: &str,
+        password_hash: String,
+        legacy_password: Option<String>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ?, legacy_password = ? WHERE handle = ?",
+        )
+        .bind(password_hash)
+        .bind(legacy_password)
+        .bind(handle)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn delete_user(&self, handle: &str) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query("DELETE FROM users WHERE handle = ?")
+            .bind(handle)
+            .execute(&mut *tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let reverse = i64::from(lists::RL | lists::PL);
+        sqlx::query(
+            "UPDATE users SET list_version = list_version + 1 WHERE id IN \
+             (SELECT user_id FROM contacts WHERE handle = ? AND lists & ? != 0)",
+        )
+        .bind(handle)
+        .bind(reverse)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE contacts SET lists = lists & ~? WHERE handle = ?")
+            .bind(reverse)
+            .bind(handle)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM contacts WHERE handle = ? AND lists = 0")
+            .bind(handle)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn load_account(&self, user_id: i64) -> Result<Account> {
+        let row = sqlx::query(
+            "SELECT id, handle, friendly_name, privacy, add_alert, list_version, phone_home, \
+             phone_work, phone_mobile, mobile_messages, mobile_device, personal_message \
+             FROM users WHERE id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?
+        .ok_or_else(|| StoreError::NoSuchUser(format!("#{user_id}")))?;
+        let add_alert: String = row.try_get("add_alert")?;
+        let mut account = Account {
+            user_id,
+            handle: parse_handle(row.try_get("handle")?)?,
+            friendly_name: row.try_get("friendly_name")?,
+            privacy: privacy_from(row.try_get("privacy")?)?,
+            add_alert: AddAlert::parse(&add_alert)
+                .ok_or_else(|| corrupt(format!("bad add_alert {add_alert:?}")))?,
+            list_version: row.try_get::<i64, _>("list_version")? as u64,
+            properties: properties_from_row(&row)?,
+            personal_message: row.try_get("personal_message")?,
+            groups: Vec::new(),
+            contacts: Vec::new(),
+        };
+        let groups = sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
+            .bind(user_id)
+            .fetch_all(&self.read)
+            .await?;
+        for g in &groups {
+            account.groups.push(Group {
+                id: u8::try_from(g.try_get::<i64, _>("id")?).map_err(|_| corrupt("group id"))?,
+                guid: parse_uuid(g.try_get("guid")?)?,
+                name: g.try_get("name")?,
+            });
+        }
+        let contacts = sqlx::query(
+            "SELECT handle, lists, name, guid, group_mask FROM contacts WHERE user_id = ? ORDER BY handle",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        for c in &contacts {
+            let guid: Option<String> = c.try_get("guid")?;
+            account.contacts.push(Contact {
+                handle: parse_handle(c.try_get("handle")?)?,
+                lists: c.try_get::<i64, _>("lists")? as u8,
+                name: c.try_get("name")?,
+                guid: guid.as_deref().map(parse_uuid).transpose()?,
+                groups: c.try_get::<i64, _>("group_mask")? as u32,
+            });
+        }
+        Ok(account)
+    }
+
+    async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed> {
+        let mut tx = self.begin().await?;
+        for u in &change.contacts {
+            let guid_value: Option<String> = u.guid.flatten().map(|g| g.to_string());
+            sqlx::query(
+                "INSERT INTO contacts (user_id, handle, lists, name, guid, group_mask) \
+                 VALUES (?1, ?2, ?3, COALESCE(?4, ?2), ?5, COALESCE(?6, 0)) \
+                 ON CONFLICT(user_id, handle) DO UPDATE SET \
+                   lists = (lists | ?7) & ~?8, \
+                   name = COALESCE(?4, name), \
+                   guid = CASE WHEN ?9 THEN ?5 ELSE guid END, \
+                   group_mask = COALESCE(?6, group_mask)",
+            )
+            .bind(user_id)
+            .bind(u.handle.as_str())
+            .bind(i64::from(u.set & !u.clear))
+            .bind(u.name.as_deref())
+            .bind(guid_value)
+            .bind(u.groups.map(i64::from))
+            .bind(i64::from(u.set))
+            .bind(i64::from(u.clear))
+            .bind(u.guid.is_some())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND lists = 0")
+                .bind(user_id)
+                .bind(u.handle.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        for g in &change.groups {
+            match g {
+                GroupUpdate::Upsert(group) => {
+                    sqlx::query(
+                        "INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT(user_id, id) DO UPDATE SET guid = ?3, name = ?4",
+                    )
+                    .bind(user_id)
+                    .bind(i64::from(group.id))
+                    .bind(group.guid.to_string())
+                    .bind(&group.name)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                GroupUpdate::Delete(id) => {
+                    sqlx::query("DELETE FROM contact_groups WHERE user_id = ? AND id = ?")
+                        .bind(user_id)
+                        .bind(i64::from(*id))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+        }
+        for s in &change.settings {
+            let query = match s {
+                SettingUpdate::Privacy(p) => {
+                    sqlx::query("UPDATE users SET privacy = ? WHERE id = ?").bind(p.code())
+                }
+                SettingUpdate::AddAlert(a) => {
+                    sqlx::query("UPDATE users SET add_alert = ? WHERE id = ?").bind(a.code())
+                }
+                SettingUpdate::FriendlyName(n) => {
+                    sqlx::query("UPDATE users SET friendly_name = ? WHERE id = ?").bind(n.clone())
+                }
+                SettingUpdate::PersonalMessage(m) => {
+                    sqlx::query("UPDATE users SET personal_message = ? WHERE id = ?").bind(m.clone())
+                }
+                SettingUpdate::Property(p, v) => {
+                    let q = sqlx::query(property_update(*p));
+                    match p {
+                        Property::MobileMessages | Property::MobileDevice => {
+                            q.bind(i64::from(v.as_deref() == Some("Y")))
+                        }
+                        _ => q.bind(v.clone()),
+                    }
+                }
+            };
+            query.bind(user_id).execute(&mut *tx).await?;
+        }
+        let version: i64 = if change.bump_version {
+            sqlx::query_scalar(
+                "UPDATE users SET list_version = list_version + 1 WHERE id = ? RETURNING list_version",
+            )
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?
+        } else {
+            sqlx::query_scalar("SELECT list_version FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?
+        };
+        let reverse_version = match &change.reverse {
+            Some(r) => write_reverse(&mut tx, user_id, &r.target, &r.owner_name, r.added).await?,
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(Committed {
+            version: version as u64,
+            reverse_version,
+        })
+    }
+
+    async fn bump_versions(&self, handles: &[Handle]) -> Result<Vec<(Handle, u64)>> {
+        let mut tx = self.begin().await?;
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            let v: Option<i64> = sqlx::query_scalar(
+                "UPDATE users SET list_version = list_version + 1 WHERE handle = ? RETURNING list_version",
+            )
+            .bind(h.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(v) = v {
+                out.push((h.clone(), v as u64));
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn published_properties(
+        &self,
+        viewer: &Handle,
+        handles: &[Handle],
+    ) -> Result<Vec<(Handle, Properties)>> {
+        if handles.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = json!(handles.iter().map(Handle::as_str).collect::<Vec<_>>()).to_string();
+        let rows = sqlx::query(
+            "SELECT u.handle, u.privacy, u.phone_home, u.phone_work, u.phone_mobile, \
+             u.mobile_messages, u.mobile_device, \
+             COALESCE((SELECT c.lists FROM contacts c WHERE c.user_id = u.id AND c.handle = ?1), 0) AS bits \
+             FROM users u WHERE u.handle IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(viewer.as_str())
+        .bind(list)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let bits = r.try_get::<i64, _>("bits")? as u8;
+            if privacy::admits(privacy_from(r.try_get("privacy")?)?, bits) {
+                out.push((parse_handle(r.try_get("handle")?)?, properties_from_row(r)?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()> {
+        sqlx::query("UPDATE users SET list_version = ? WHERE id = ?")
+            .bind(version as i64)
+            .bind(user_id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use msn_core::account::{GroupMode, ListLimits};
+    use msn_core::password::{HashCost, hash_password};
+    use msn_wire::vocab::ListKind;
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    async fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(&SqliteOptions::new(dir.path().join("msnd.db")))
+            .await
+            .unwrap()
+    }
+
+    async fn user(s: &SqliteStore, handle: &str) -> i64 {
+        s.create_user(NewUser {
+            handle: h(handle),
+            friendly_name: handle.split('@').next().unwrap().to_owned(),
+            password_hash: hash_password("pw", HashCost::insecure_for_tests()).unwrap(),
+            legacy_password: Some("pw".into()),
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn create_and_find_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        let id = user(&s, "alice@hotmail.com").await;
+        assert!(matches!(
+            s.create_user(NewUser {
+                handle: h("alice@hotmail.com"),
+                friendly_name: "x".into(),
+                password_hash: "x".into(),
+                legacy_password: None,
+            })
+            .await,
+            Err(StoreError::AlreadyExists(_))
+        ));
+        let rec = s.user("alice@hotmail.com").await.unwrap().unwrap();
+        assert_eq!((rec.id, rec.legacy_password.as_deref()), (id, Some("pw")));
+        assert!(s.user("nobody@hotmail.com").await.unwrap().is_none());
+        let acc = s.load_account(id).await.unwrap();
+        assert_eq!(acc.groups.len(), 1);
+        assert_eq!(acc.groups[0].id, 0);
+        assert!(s.set_password("alice@hotmail.com", "h2".into(), None).await.unwrap());
+        assert!(s.user("alice@hotmail.com").await.unwrap().unwrap().legacy_password.is_none());
+        assert_eq!(s.list_users().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn commit_matches_memory_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        let alice_id = user(&s, "alice@hotmail.com").await;
+        let bob_id = user(&s, "bob@hotmail.com").await;
+        let mut alice = s.load_account(alice_id).await.unwrap();
+        let limits = ListLimits::default();
+
+        let (change, group) = alice.plan_add_group("Friends").unwrap();
+        let c = s.commit(alice_id, &change).await.unwrap();
+        alice.apply(&change, c.version);
+        let change = alice
+            .plan_add(ListKind::Forward, &h("bob@hotmail.com"), "Bob", Some(group.id), GroupMode::Explicit, limits)
+            .unwrap();
+        let c = s.commit(alice_id, &change).await.unwrap();
+        assert_eq!(c, Committed { version: 2, reverse_version: Some(1) });
+        alice.apply(&change, c.version);
+        let change = alice.plan_privacy(Privacy::BlockAll).unwrap();
+        let c = s.commit(alice_id, &change).await.unwrap();
+        alice.apply(&change, c.version);
+        let change = alice
+            .plan_property(Property::HomePhone, Some("1%20555"))
+            .unwrap();
+        let c = s.commit(alice_id, &change).await.unwrap();
+        alice.apply(&change, c.version);
+        assert_eq!(s.load_account(alice_id).await.unwrap(), alice);
+
+        let bob = s.load_account(bob_id).await.unwrap();
+        let entry = bob.contact("alice@hotmail.com").unwrap();
+        assert_eq!((entry.lists, entry.name.as_str()), (lists::RL | lists::PL, "alice"));
+
+        // Removal from FL clears bob's RL entry and bumps his version.
+        let change = alice.plan_remove(ListKind::Forward, "bob@hotmail.com", None).unwrap();
+        let c = s.commit(alice_id, &change).await.unwrap();
+        assert_eq!(c.reverse_version, Some(2));
+        alice.apply(&change, c.version);
+        assert!(s.load_account(bob_id).await.unwrap().contacts.is_empty());
+
+        s.close().await;
+        let s = store(&dir).await;
+        assert_eq!(s.load_account(alice_id).await.unwrap(), alice);
+    }
+
+    #[tokio::test]
+    async fn published_properties_respect_privacy() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        let alice_id = user(&s, "alice@hotmail.com").await;
+        let bob_id = user(&s, "bob@hotmail.com").await;
+        let bob = s.load_account(bob_id).await.unwrap();
+        let change = bob.plan_property(Property::WorkPhone, Some("555")).unwrap();
+        s.commit(bob_id, &change).await.unwrap();
+        let viewer = h("alice@hotmail.com");
+        let props = s.published_properties(&viewer, &[h("bob@hotmail.com")]).await.unwrap();
+        assert_eq!(props[0].1.work_phone.as_deref(), Some("555"));
+        let bob = s.load_account(bob_id).await.unwrap();
+        let change = bob
+            .plan_add(ListKind::Block, &viewer, "alice", None, GroupMode::None, ListLimits::default())
+            .unwrap();
+        s.commit(bob_id, &change).await.unwrap();
+        assert!(s.published_properties(&viewer, &[h("bob@hotmail.com")]).await.unwrap().is_empty());
+        let _ = alice_id;
+    }
+
+    #[tokio::test]
+    async fn delete_user_clears_reverse_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = store(&dir).await;
+        let alice_id = user(&s, "alice@hotmail.com").await;
+        let bob_id = user(&s, "bob@hotmail.com").await;
+        let bob = s.load_account(bob_id).await.unwrap();
+        let change = bob
+            .plan_add(ListKind::Forward, &h("alice@hotmail.com"), "A", None, GroupMode::None, ListLimits::default())
+            .unwrap();
+        s.commit(bob_id, &change).await.unwrap();
+        assert_eq!(s.load_account(alice_id).await.unwrap().contacts.len(), 1);
+        assert!(s.delete_user("bob@hotmail.com").await.unwrap());
+        let alice = s.load_account(alice_id).await.unwrap();
+        assert!(alice.contacts.is_empty());
+        assert_eq!(alice.list_version, 2);
+        assert!(!s.delete_user("bob@hotmail.com").await.unwrap());
+    }
+}
