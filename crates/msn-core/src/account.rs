@@ -348,7 +348,10 @@ impl Account {
         mode: GroupMode,
         limits: ListLimits,
     ) -> Result<Change, ListError> {
-        debug_assert!(matches!(list, ListKind::Forward | ListKind::Allow | ListKind::Block));
+        debug_assert!(matches!(
+            list,
+            ListKind::Forward | ListKind::Allow | ListKind::Block
+        ));
         text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
         let existing = self.contact(handle.as_str());
         let bits = existing.map_or(0, |c| c.lists);
@@ -363,7 +366,11 @@ impl Account {
                 return Err(ListError::AlreadyThere);
             }
             self.group(group).ok_or(ListError::NoSuchGroup)?;
-            let base = if mode == GroupMode::DefaultHidden { groups & !1 } else { groups };
+            let base = if mode == GroupMode::DefaultHidden {
+                groups & !1
+            } else {
+                groups
+            };
             return Ok(Change {
                 contacts: vec![ContactUpdate {
                     handle: handle.clone(),
@@ -429,7 +436,10 @@ impl Account {
         handle: &str,
         group: Option<u8>,
     ) -> Result<Change, ListError> {
-        let contact = self.contact(handle).filter(|c| c.on(list)).ok_or(ListError::NotOnList)?;
+        let contact = self
+            .contact(handle)
+            .filter(|c| c.on(list))
+            .ok_or(ListError::NotOnList)?;
         let mut change = Change {
             bump_version: true,
             ..Change::default()
@@ -599,7 +609,11 @@ impl Account {
     }
 
     /// Plans `PRP` for a phone property (value `None` clears it).
-    pub fn plan_property(&self, property: Property, value: Option<&str>) -> Result<Change, ListError> {
+    pub fn plan_property(
+        &self,
+        property: Property,
+        value: Option<&str>,
+    ) -> Result<Change, ListError> {
         if let Some(v) = value {
             let ok = match property {
                 Property::MobileMessages | Property::MobileDevice => v == "Y" || v == "N",
@@ -624,13 +638,15 @@ impl Account {
         }
         for g in &change.groups {
             match g {
-                GroupUpdate::Upsert(group) => match self.groups.iter_mut().find(|x| x.id == group.id) {
-                    Some(existing) => *existing = group.clone(),
-                    None => {
-                        self.groups.push(group.clone());
-                        self.groups.sort_by_key(|g| g.id);
+                GroupUpdate::Upsert(group) => {
+                    match self.groups.iter_mut().find(|x| x.id == group.id) {
+                        Some(existing) => *existing = group.clone(),
+                        None => {
+                            self.groups.push(group.clone());
+                            self.groups.sort_by_key(|g| g.id);
+                        }
                     }
-                },
+                }
                 GroupUpdate::Delete(id) => self.groups.retain(|g| g.id != *id),
             }
         }
@@ -737,7 +753,14 @@ mod tests {
         let limits = ListLimits::default();
         let bob = h("bob@hotmail.com");
         let change = a
-            .plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits)
+            .plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
             .unwrap();
         assert_eq!(
             change.reverse,
@@ -753,19 +776,56 @@ mod tests {
         assert_eq!((c.lists, c.groups), (FL, 1));
         assert!(c.guid.is_some());
 
-        let again = a.plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits);
+        let again = a.plan_add(
+            ListKind::Forward,
+            &bob,
+            "Bob",
+            None,
+            GroupMode::Explicit,
+            limits,
+        );
         assert_eq!(again, Err(ListError::AlreadyThere));
-        commit(&mut a, |a| a.plan_add(ListKind::Allow, &bob, "Bob", None, GroupMode::Explicit, limits));
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Allow,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
+        });
         assert_eq!(
-            a.plan_add(ListKind::Block, &bob, "Bob", None, GroupMode::Explicit, limits),
+            a.plan_add(
+                ListKind::Block,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits
+            ),
             Err(ListError::OppositeList)
         );
         assert_eq!(
-            a.plan_add(ListKind::Forward, &bob, "Bob", Some(5), GroupMode::Explicit, limits),
+            a.plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                Some(5),
+                GroupMode::Explicit,
+                limits
+            ),
             Err(ListError::NoSuchGroup)
         );
         assert_eq!(
-            a.plan_add(ListKind::Forward, &bob, "%FF", None, GroupMode::Explicit, limits),
+            a.plan_add(
+                ListKind::Forward,
+                &bob,
+                "%FF",
+                None,
+                GroupMode::Explicit,
+                limits
+            ),
             Err(ListError::InvalidName)
         );
     }
@@ -774,9 +834,25 @@ mod tests {
     fn list_full() {
         let mut a = alice();
         let limits = ListLimits { max_entries: 1 };
-        commit(&mut a, |a| a.plan_add(ListKind::Block, &h("x@y.com"), "x", None, GroupMode::Explicit, limits));
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Block,
+                &h("x@y.com"),
+                "x",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
+        });
         assert_eq!(
-            a.plan_add(ListKind::Block, &h("z@y.com"), "z", None, GroupMode::Explicit, limits),
+            a.plan_add(
+                ListKind::Block,
+                &h("z@y.com"),
+                "z",
+                None,
+                GroupMode::Explicit,
+                limits
+            ),
             Err(ListError::ListFull)
         );
     }
@@ -788,17 +864,56 @@ mod tests {
         let (change, g) = a.plan_add_group("Friends").unwrap();
         assert_eq!(g.id, 1);
         a.apply(&change, 13);
-        assert_eq!(a.plan_add_group("Friends").unwrap_err(), ListError::GroupNameTaken);
-        assert_eq!(a.plan_add_group(&"x".repeat(62)).unwrap_err(), ListError::GroupNameTooLong);
-        let carol = h("carol@hotmail.com");
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &carol, "Carol", Some(0), GroupMode::Explicit, limits));
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &carol, "Carol", Some(1), GroupMode::Explicit, limits));
-        assert_eq!(a.contact("carol@hotmail.com").unwrap().group_ids().collect::<Vec<_>>(), [0, 1]);
         assert_eq!(
-            a.plan_add(ListKind::Forward, &carol, "Carol", Some(1), GroupMode::Explicit, limits),
+            a.plan_add_group("Friends").unwrap_err(),
+            ListError::GroupNameTaken
+        );
+        assert_eq!(
+            a.plan_add_group(&"x".repeat(62)).unwrap_err(),
+            ListError::GroupNameTooLong
+        );
+        let carol = h("carol@hotmail.com");
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &carol,
+                "Carol",
+                Some(0),
+                GroupMode::Explicit,
+                limits,
+            )
+        });
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &carol,
+                "Carol",
+                Some(1),
+                GroupMode::Explicit,
+                limits,
+            )
+        });
+        assert_eq!(
+            a.contact("carol@hotmail.com")
+                .unwrap()
+                .group_ids()
+                .collect::<Vec<_>>(),
+            [0, 1]
+        );
+        assert_eq!(
+            a.plan_add(
+                ListKind::Forward,
+                &carol,
+                "Carol",
+                Some(1),
+                GroupMode::Explicit,
+                limits
+            ),
             Err(ListError::AlreadyThere)
         );
-        commit(&mut a, |a| a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1)));
+        commit(&mut a, |a| {
+            a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1))
+        });
         assert_eq!(a.contact("carol@hotmail.com").unwrap().groups, 1);
         assert_eq!(
             a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1)),
@@ -808,7 +923,10 @@ mod tests {
             a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(7)),
             Err(ListError::NoSuchGroup)
         );
-        assert_eq!(a.plan_remove_group(0).unwrap_err(), ListError::CannotRemoveGroupZero);
+        assert_eq!(
+            a.plan_remove_group(0).unwrap_err(),
+            ListError::CannotRemoveGroupZero
+        );
         assert_eq!(a.plan_remove_group(9).unwrap_err(), ListError::NoSuchGroup);
     }
 
@@ -819,7 +937,16 @@ mod tests {
         let (change, g) = a.plan_add_group("Work").unwrap();
         a.apply(&change, 13);
         let dave = h("dave@hotmail.com");
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &dave, "Dave", Some(g.id), GroupMode::Explicit, limits));
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &dave,
+                "Dave",
+                Some(g.id),
+                GroupMode::Explicit,
+                limits,
+            )
+        });
         let (change, _) = a.plan_remove_group(g.id).unwrap();
         a.apply(&change, 15);
         let c = a.contact("dave@hotmail.com").unwrap();
@@ -835,11 +962,31 @@ mod tests {
         let (change, g) = a.plan_add_group("Family").unwrap();
         a.apply(&change, 13);
         let gina = h("gina@hotmail.com");
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &gina, "gina", None, GroupMode::DefaultHidden, limits));
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &gina,
+                "gina",
+                None,
+                GroupMode::DefaultHidden,
+                limits,
+            )
+        });
         assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &gina, "gina", Some(g.id), GroupMode::DefaultHidden, limits));
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &gina,
+                "gina",
+                Some(g.id),
+                GroupMode::DefaultHidden,
+                limits,
+            )
+        });
         assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1 << g.id);
-        commit(&mut a, |a| a.plan_remove(ListKind::Forward, "gina@hotmail.com", Some(g.id)));
+        commit(&mut a, |a| {
+            a.plan_remove(ListKind::Forward, "gina@hotmail.com", Some(g.id))
+        });
         assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
     }
 
@@ -848,14 +995,36 @@ mod tests {
         let mut a = alice();
         let limits = ListLimits::default();
         let bob = h("bob@hotmail.com");
-        commit(&mut a, |a| a.plan_add(ListKind::Forward, &bob, "Bob", None, GroupMode::Explicit, limits));
-        commit(&mut a, |a| a.plan_add(ListKind::Allow, &bob, "Bob", None, GroupMode::Explicit, limits));
-        let change = a.plan_remove(ListKind::Forward, "bob@hotmail.com", None).unwrap();
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
+        });
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Allow,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
+        });
+        let change = a
+            .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
+            .unwrap();
         assert_eq!(change.reverse.as_ref().map(|r| r.added), Some(false));
         a.apply(&change, 20);
         let c = a.contact("bob@hotmail.com").unwrap();
         assert_eq!((c.lists, c.guid, c.groups), (AL, None, 0));
-        commit(&mut a, |a| a.plan_remove(ListKind::Allow, "bob@hotmail.com", None));
+        commit(&mut a, |a| {
+            a.plan_remove(ListKind::Allow, "bob@hotmail.com", None)
+        });
         assert!(a.contact("bob@hotmail.com").is_none());
         assert_eq!(
             a.plan_remove(ListKind::Block, "bob@hotmail.com", None),
@@ -869,8 +1038,20 @@ mod tests {
         let eve = h("eve@hotmail.com");
         a.apply_reverse(&eve, "Eve", true, 16);
         let c = a.contact("eve@hotmail.com").unwrap();
-        assert_eq!((c.lists, c.name.as_str(), a.list_version), (RL | PL, "Eve", 16));
-        commit(&mut a, |a| a.plan_add(ListKind::Allow, &eve, "Eve", None, GroupMode::Explicit, ListLimits::default()));
+        assert_eq!(
+            (c.lists, c.name.as_str(), a.list_version),
+            (RL | PL, "Eve", 16)
+        );
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Allow,
+                &eve,
+                "Eve",
+                None,
+                GroupMode::Explicit,
+                ListLimits::default(),
+            )
+        });
         assert_eq!(a.contact("eve@hotmail.com").unwrap().lists, RL | AL);
         a.apply_reverse(&eve, "Eve", false, 18);
         assert_eq!(a.contact("eve@hotmail.com").unwrap().lists, AL);
@@ -880,16 +1061,30 @@ mod tests {
     #[test]
     fn settings_and_renames() {
         let mut a = alice();
-        assert_eq!(a.plan_privacy(Privacy::AllowAll), Err(ListError::AlreadyInMode));
+        assert_eq!(
+            a.plan_privacy(Privacy::AllowAll),
+            Err(ListError::AlreadyInMode)
+        );
         commit(&mut a, |a| a.plan_privacy(Privacy::BlockAll));
         assert!(!a.admits("stranger@x.com"));
-        assert_eq!(a.plan_add_alert(AddAlert::Ask), Err(ListError::AlreadyInMode));
+        assert_eq!(
+            a.plan_add_alert(AddAlert::Ask),
+            Err(ListError::AlreadyInMode)
+        );
         commit(&mut a, |a| a.plan_friendly_name("Alice%20S."));
         assert_eq!(a.friendly_name, "Alice%20S.");
-        assert_eq!(a.plan_rename_contact("bob@hotmail.com", "B"), Err(ListError::NotOnList));
-        commit(&mut a, |a| a.plan_property(Property::HomePhone, Some("1%20555")));
+        assert_eq!(
+            a.plan_rename_contact("bob@hotmail.com", "B"),
+            Err(ListError::NotOnList)
+        );
+        commit(&mut a, |a| {
+            a.plan_property(Property::HomePhone, Some("1%20555"))
+        });
         assert_eq!(a.properties.value(Property::HomePhone), Some("1%20555"));
-        assert!(a.plan_property(Property::MobileMessages, Some("X")).is_err());
+        assert!(
+            a.plan_property(Property::MobileMessages, Some("X"))
+                .is_err()
+        );
         commit(&mut a, |a| a.plan_property(Property::HomePhone, None));
         assert!(!a.properties.is_set(Property::HomePhone));
         assert_eq!(a.list_version, 16);

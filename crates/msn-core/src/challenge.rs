@@ -119,10 +119,22 @@ mod tests {
     #[test]
     fn md5_vectors() {
         let key = "Q1P7W2E4J9R8U3S5";
-        assert_eq!(md5_answer("22299241447072743325", key), "20dba7e6e9817826b9cd5240cc8add99");
-        assert_eq!(md5_answer("15570131571988941333", key), "8f2f5a91b72102cd28355e9fc9000d6e");
-        assert_eq!(md5_answer("11111111111111111111", key), "3b6666b60157322b6fc6e41a115968f5");
-        assert_eq!(md5_answer("12345678901234567890", key), "8ba1bb9d6dbf624fee31a2053af5fdd0");
+        assert_eq!(
+            md5_answer("22299241447072743325", key),
+            "20dba7e6e9817826b9cd5240cc8add99"
+        );
+        assert_eq!(
+            md5_answer("15570131571988941333", key),
+            "8f2f5a91b72102cd28355e9fc9000d6e"
+        );
+        assert_eq!(
+            md5_answer("11111111111111111111", key),
+            "3b6666b60157322b6fc6e41a115968f5"
+        );
+        assert_eq!(
+            md5_answer("12345678901234567890", key),
+            "8ba1bb9d6dbf624fee31a2053af5fdd0"
+        );
     }
 
     #[test]
@@ -136,16 +148,27 @@ mod tests {
             ("14494180082586329971", "4e11d4cd56a65bdf04f60aa133db7ebc"),
         ];
         for (chl, want) in cases {
-            assert_eq!(product_key_answer(chl, MSNP11_ID, MSNP11_KEY), want, "{chl}");
+            assert_eq!(
+                product_key_answer(chl, MSNP11_ID, MSNP11_KEY),
+                want,
+                "{chl}"
+            );
         }
         let (id, key) = ("PROD0113H11T8$X_", "RG@XY*28Q5QHS%Q5");
-        assert_eq!(product_key_answer("11533365622852247127", id, key), "f086d1ded067186deca8dba2231602cf");
+        assert_eq!(
+            product_key_answer("11533365622852247127", id, key),
+            "f086d1ded067186deca8dba2231602cf"
+        );
         assert_eq!(
             product_key_answer("237191752526424888127371168", id, key),
             "65b6b623c649c25629af048d34066040"
         );
         assert_eq!(
-            product_key_answer("22210219642164014968", "PROD0120PW!CCV9@", "C1BX{V4W}Q3*10SM"),
+            product_key_answer(
+                "22210219642164014968",
+                "PROD0120PW!CCV9@",
+                "C1BX{V4W}Q3*10SM"
+            ),
             "6e92a312bf6b70ee58e75a1e3315695c"
         );
     }
@@ -153,9 +176,24 @@ mod tests {
     #[test]
     fn verify_by_dialect_kind() {
         let chl = "36819795137093047918";
-        assert!(verify(ChallengeKind::ProductKey, MSNP11_ID, chl, b"E7AD3CB09D3E9E4E7C720175984809E9"));
-        assert!(!verify(ChallengeKind::Md5, MSNP11_ID, chl, b"e7ad3cb09d3e9e4e7c720175984809e9"));
-        assert!(!verify(ChallengeKind::ProductKey, "PROD9999XXXXXXXX", chl, b"0"));
+        assert!(verify(
+            ChallengeKind::ProductKey,
+            MSNP11_ID,
+            chl,
+            b"E7AD3CB09D3E9E4E7C720175984809E9"
+        ));
+        assert!(!verify(
+            ChallengeKind::Md5,
+            MSNP11_ID,
+            chl,
+            b"e7ad3cb09d3e9e4e7c720175984809e9"
+        ));
+        assert!(!verify(
+            ChallengeKind::ProductKey,
+            "PROD9999XXXXXXXX",
+            chl,
+            b"0"
+        ));
         assert!(verify(
             ChallengeKind::Md5,
             "msmsgs@msnmsgr.com",

@@ -65,7 +65,7 @@ impl Handle {
 
 impl fmt::Display for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -95,12 +95,27 @@ mod tests {
     fn accepts_and_lowercases() {
         let h = Handle::parse("Alice.Smith+msn@Hotmail.COM").unwrap();
         assert_eq!(h.as_str(), "alice.smith+msn@hotmail.com");
-        assert_eq!(Handle::parse("bob@hotmail.com").unwrap(), Handle::parse("BOB@hotmail.com").unwrap());
+        assert_eq!(
+            Handle::parse("bob@hotmail.com").unwrap(),
+            Handle::parse("BOB@hotmail.com").unwrap()
+        );
     }
 
     #[test]
     fn rejects_bad_handles() {
-        for bad in ["a@b", "carol", "@@a", "@hotmail.com", "a@@b.com", "a b@c.com", "a@b..com", "a@-b.com", "ä@b.com", ".a@b.com", ""] {
+        for bad in [
+            "a@b",
+            "carol",
+            "@@a",
+            "@hotmail.com",
+            "a@@b.com",
+            "a b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "ä@b.com",
+            ".a@b.com",
+            "",
+        ] {
             assert_eq!(Handle::parse(bad), Err(HandleError::Malformed), "{bad}");
         }
         assert_eq!(Handle::parse("name@"), Err(HandleError::MissingDomain));

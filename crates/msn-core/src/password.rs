@@ -115,6 +115,10 @@ mod tests {
             "alicepass",
             "E938940C21CF00FA0BC349DB5D258ADA"
         ));
-        assert!(!verify_md5_login("1013928519.693957190", "alicepass", "e93894"));
+        assert!(!verify_md5_login(
+            "1013928519.693957190",
+            "alicepass",
+            "e93894"
+        ));
     }
 }

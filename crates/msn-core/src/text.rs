@@ -59,7 +59,10 @@ mod tests {
         assert_eq!(validate_encoded("%FF%FE", 100), Err(TextError::Invalid));
         assert_eq!(validate_encoded("a%0Ab", 100), Err(TextError::Invalid));
         assert_eq!(validate_encoded("", 100), Err(TextError::Invalid));
-        assert_eq!(validate_encoded(&"a".repeat(62), MAX_GROUP_NAME), Err(TextError::TooLong));
+        assert_eq!(
+            validate_encoded(&"a".repeat(62), MAX_GROUP_NAME),
+            Err(TextError::TooLong)
+        );
         assert!(validate_encoded(&"a".repeat(61), MAX_GROUP_NAME).is_ok());
     }
 

@@ -173,7 +173,11 @@ async fn write_reverse(
             .await?;
     let bits = before.unwrap_or(0) as u8;
     let after = if added {
-        let pending = if bits & (lists::AL | lists::BL) == 0 { lists::PL } else { 0 };
+        let pending = if bits & (lists::AL | lists::BL) == 0 {
+            lists::PL
+        } else {
+            0
+        };
         bits | lists::RL | pending
     } else {
         bits & !(lists::RL | lists::PL)
@@ -286,14 +290,13 @@ impl Store for SqliteStore {
         password_hash: String,
         legacy_password: Option<String>,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = ?, legacy_password = ? WHERE handle = ?",
-        )
-        .bind(password_hash)
-        .bind(legacy_password)
-        .bind(handle)
-        .execute(&self.write)
-        .await?;
+        let done =
+            sqlx::query("UPDATE users SET password_hash = ?, legacy_password = ? WHERE handle = ?")
+                .bind(password_hash)
+                .bind(legacy_password)
+                .bind(handle)
+                .execute(&self.write)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -352,10 +355,11 @@ impl Store for SqliteStore {
             groups: Vec::new(),
             contacts: Vec::new(),
         };
-        let groups = sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
-            .bind(user_id)
-            .fetch_all(&self.read)
-            .await?;
+        let groups =
+            sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
+                .bind(user_id)
+                .fetch_all(&self.read)
+                .await?;
         for g in &groups {
             account.groups.push(Group {
                 id: u8::try_from(g.try_get::<i64, _>("id")?).map_err(|_| corrupt("group id"))?,
@@ -447,7 +451,8 @@ impl Store for SqliteStore {
                     sqlx::query("UPDATE users SET friendly_name = ? WHERE id = ?").bind(n.clone())
                 }
                 SettingUpdate::PersonalMessage(m) => {
-                    sqlx::query("UPDATE users SET personal_message = ? WHERE id = ?").bind(m.clone())
+                    sqlx::query("UPDATE users SET personal_message = ? WHERE id = ?")
+                        .bind(m.clone())
                 }
                 SettingUpdate::Property(p, v) => {
                     let q = sqlx::query(property_update(*p));
@@ -596,8 +601,19 @@ mod tests {
         let acc = s.load_account(id).await.unwrap();
         assert_eq!(acc.groups.len(), 1);
         assert_eq!(acc.groups[0].id, 0);
-        assert!(s.set_password("alice@hotmail.com", "h2".into(), None).await.unwrap());
-        assert!(s.user("alice@hotmail.com").await.unwrap().unwrap().legacy_password.is_none());
+        assert!(
+            s.set_password("alice@hotmail.com", "h2".into(), None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.user("alice@hotmail.com")
+                .await
+                .unwrap()
+                .unwrap()
+                .legacy_password
+                .is_none()
+        );
         assert_eq!(s.list_users().await.unwrap().len(), 1);
     }
 
@@ -614,10 +630,23 @@ mod tests {
         let c = s.commit(alice_id, &change).await.unwrap();
         alice.apply(&change, c.version);
         let change = alice
-            .plan_add(ListKind::Forward, &h("bob@hotmail.com"), "Bob", Some(group.id), GroupMode::Explicit, limits)
+            .plan_add(
+                ListKind::Forward,
+                &h("bob@hotmail.com"),
+                "Bob",
+                Some(group.id),
+                GroupMode::Explicit,
+                limits,
+            )
             .unwrap();
         let c = s.commit(alice_id, &change).await.unwrap();
-        assert_eq!(c, Committed { version: 2, reverse_version: Some(1) });
+        assert_eq!(
+            c,
+            Committed {
+                version: 2,
+                reverse_version: Some(1)
+            }
+        );
         alice.apply(&change, c.version);
         let change = alice.plan_privacy(Privacy::BlockAll).unwrap();
         let c = s.commit(alice_id, &change).await.unwrap();
@@ -631,10 +660,15 @@ mod tests {
 
         let bob = s.load_account(bob_id).await.unwrap();
         let entry = bob.contact("alice@hotmail.com").unwrap();
-        assert_eq!((entry.lists, entry.name.as_str()), (lists::RL | lists::PL, "alice"));
+        assert_eq!(
+            (entry.lists, entry.name.as_str()),
+            (lists::RL | lists::PL, "alice")
+        );
 
         // Removal from FL clears bob's RL entry and bumps his version.
-        let change = alice.plan_remove(ListKind::Forward, "bob@hotmail.com", None).unwrap();
+        let change = alice
+            .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
+            .unwrap();
         let c = s.commit(alice_id, &change).await.unwrap();
         assert_eq!(c.reverse_version, Some(2));
         alice.apply(&change, c.version);
@@ -655,14 +689,29 @@ mod tests {
         let change = bob.plan_property(Property::WorkPhone, Some("555")).unwrap();
         s.commit(bob_id, &change).await.unwrap();
         let viewer = h("alice@hotmail.com");
-        let props = s.published_properties(&viewer, &[h("bob@hotmail.com")]).await.unwrap();
+        let props = s
+            .published_properties(&viewer, &[h("bob@hotmail.com")])
+            .await
+            .unwrap();
         assert_eq!(props[0].1.work_phone.as_deref(), Some("555"));
         let bob = s.load_account(bob_id).await.unwrap();
         let change = bob
-            .plan_add(ListKind::Block, &viewer, "alice", None, GroupMode::None, ListLimits::default())
+            .plan_add(
+                ListKind::Block,
+                &viewer,
+                "alice",
+                None,
+                GroupMode::None,
+                ListLimits::default(),
+            )
             .unwrap();
         s.commit(bob_id, &change).await.unwrap();
-        assert!(s.published_properties(&viewer, &[h("bob@hotmail.com")]).await.unwrap().is_empty());
+        assert!(
+            s.published_properties(&viewer, &[h("bob@hotmail.com")])
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let _ = alice_id;
     }
 
@@ -674,7 +723,14 @@ mod tests {
         let bob_id = user(&s, "bob@hotmail.com").await;
         let bob = s.load_account(bob_id).await.unwrap();
         let change = bob
-            .plan_add(ListKind::Forward, &h("alice@hotmail.com"), "A", None, GroupMode::None, ListLimits::default())
+            .plan_add(
+                ListKind::Forward,
+                &h("alice@hotmail.com"),
+                "A",
+                None,
+                GroupMode::None,
+                ListLimits::default(),
+            )
             .unwrap();
         s.commit(bob_id, &change).await.unwrap();
         assert_eq!(s.load_account(alice_id).await.unwrap().contacts.len(), 1);

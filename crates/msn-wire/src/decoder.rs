@@ -254,7 +254,10 @@ mod tests {
         wire.extend_from_slice(b"PNG\r\n");
         let frames = assert_split_invariant(Direction::FromClient, &wire);
         assert_eq!(frames.len(), 4);
-        assert_eq!(frames[0].payload().unwrap().as_ref(), b"ab\r\ncd\x00\xff\r\n\r\nX");
+        assert_eq!(
+            frames[0].payload().unwrap().as_ref(),
+            b"ab\r\ncd\x00\xff\r\n\r\nX"
+        );
         assert_eq!(frames[1].line(), "OUT");
         assert_eq!(frames[2].payload().unwrap().len(), 32);
         assert_eq!(frames[3].line(), "PNG");
@@ -287,7 +290,13 @@ mod tests {
         let lines: Vec<_> = frames.iter().map(|f| f.line()).collect();
         assert_eq!(
             lines,
-            ["QRY 10", "MSG Hotmail Hotmail 3", "ADL 6 OK", "GCF 6 Shields.xml 2", "UBX a@b.c 0"]
+            [
+                "QRY 10",
+                "MSG Hotmail Hotmail 3",
+                "ADL 6 OK",
+                "GCF 6 Shields.xml 2",
+                "UBX a@b.c 0"
+            ]
         );
         assert!(frames[0].payload().is_none());
         assert_eq!(frames[1].payload().unwrap().as_ref(), b"abc");
@@ -310,7 +319,10 @@ mod tests {
         );
         let mut dec = Decoder::new(Direction::FromClient, limits);
         let mut buf = BytesMut::from(&b"0123456789abcdef\r\n"[..]);
-        assert!(dec.decode(&mut buf).unwrap().is_some(), "exactly at the limit");
+        assert!(
+            dec.decode(&mut buf).unwrap().is_some(),
+            "exactly at the limit"
+        );
         let mut buf = BytesMut::from(&b"0123456789abcdefg\r\n"[..]);
         assert!(dec.decode(&mut buf).is_err());
     }

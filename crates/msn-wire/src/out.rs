@@ -65,6 +65,11 @@ impl Out {
         self.buf.len()
     }
 
+    /// The buffered bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// The buffered bytes, for writing to a socket.
     pub fn buffer(&mut self) -> &mut BytesMut {
         &mut self.buf

@@ -222,7 +222,9 @@ mod tests {
 
     #[test]
     fn status_round_trip() {
-        for code in ["NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN", "FLN"] {
+        for code in [
+            "NLN", "BSY", "IDL", "BRB", "AWY", "PHN", "LUN", "HDN", "FLN",
+        ] {
             assert_eq!(Status::parse(code).unwrap().code(), code);
         }
         assert_eq!(Status::parse("HOT"), None);

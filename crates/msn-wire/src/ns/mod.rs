@@ -13,17 +13,45 @@ use crate::vocab::{AddAlert, ListKind, Privacy, Status};
 /// dialect is decided by the session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NsCommand {
-    Ver { trid: u32, offered: Vec<String> },
-    Inf { trid: u32 },
+    Ver {
+        trid: u32,
+        offered: Vec<String>,
+    },
+    Inf {
+        trid: u32,
+    },
     /// `CVR` (and `CVQ`): the raw parameters after the TrID.
-    Cvr { trid: u32, args: Vec<String> },
-    Cvq { trid: u32, args: Vec<String> },
-    Usr { trid: u32, auth: UsrAuth },
-    Syn { trid: u32, cached: Vec<String> },
-    Gtc { trid: u32, value: AddAlert },
-    Blp { trid: u32, value: Privacy },
-    Lst { trid: u32, list: ListKind },
-    Lsg { trid: u32 },
+    Cvr {
+        trid: u32,
+        args: Vec<String>,
+    },
+    Cvq {
+        trid: u32,
+        args: Vec<String>,
+    },
+    Usr {
+        trid: u32,
+        auth: UsrAuth,
+    },
+    Syn {
+        trid: u32,
+        cached: Vec<String>,
+    },
+    Gtc {
+        trid: u32,
+        value: AddAlert,
+    },
+    Blp {
+        trid: u32,
+        value: Privacy,
+    },
+    Lst {
+        trid: u32,
+        list: ListKind,
+    },
+    Lsg {
+        trid: u32,
+    },
     Add {
         trid: u32,
         list: ListKind,
@@ -42,35 +70,89 @@ pub enum NsCommand {
         target: String,
         group: Option<String>,
     },
-    Rea { trid: u32, handle: String, name: String },
-    Adg { trid: u32, name: String },
-    Rmg { trid: u32, group: String },
-    Reg { trid: u32, group: String, name: String },
+    Rea {
+        trid: u32,
+        handle: String,
+        name: String,
+    },
+    Adg {
+        trid: u32,
+        name: String,
+    },
+    Rmg {
+        trid: u32,
+        group: String,
+    },
+    Reg {
+        trid: u32,
+        group: String,
+        name: String,
+    },
     Chg {
         trid: u32,
         status: Status,
         capabilities: Option<String>,
         msn_object: Option<String>,
     },
-    Prp { trid: u32, property: String, value: Option<String> },
+    Prp {
+        trid: u32,
+        property: String,
+        value: Option<String>,
+    },
     Sbp {
         trid: u32,
         contact: String,
         property: String,
         value: Option<String>,
     },
-    Xfr { trid: u32, target: String },
-    Url { trid: u32, service: String, param: Option<String> },
-    Fnd { trid: u32, fields: Vec<String> },
-    Snd { trid: u32, args: Vec<String> },
-    Sdc { trid: u32, args: Vec<String>, note: Bytes },
-    Pag { trid: u32, target: String, payload: Bytes },
-    Ims { trid: u32, on: bool },
-    Qry { trid: u32, client_id: String, response: Bytes },
-    Uux { trid: u32, payload: Bytes },
-    Gcf { trid: u32, name: String },
+    Xfr {
+        trid: u32,
+        target: String,
+    },
+    Url {
+        trid: u32,
+        service: String,
+        param: Option<String>,
+    },
+    Fnd {
+        trid: u32,
+        fields: Vec<String>,
+    },
+    Snd {
+        trid: u32,
+        args: Vec<String>,
+    },
+    Sdc {
+        trid: u32,
+        args: Vec<String>,
+        note: Bytes,
+    },
+    Pag {
+        trid: u32,
+        target: String,
+        payload: Bytes,
+    },
+    Ims {
+        trid: u32,
+        on: bool,
+    },
+    Qry {
+        trid: u32,
+        client_id: String,
+        response: Bytes,
+    },
+    Uux {
+        trid: u32,
+        payload: Bytes,
+    },
+    Gcf {
+        trid: u32,
+        name: String,
+    },
     /// A client asking for a challenge (listed by YW, unused by clients).
-    Chl { trid: u32 },
+    Chl {
+        trid: u32,
+    },
     /// A client `MSG` on the NS: never valid, the connection is closed.
     Msg,
     Png,
@@ -92,7 +174,10 @@ pub enum UsrAuth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdcTarget {
     /// `N=handle [F=name]`
-    Handle { handle: String, name: Option<String> },
+    Handle {
+        handle: String,
+        name: Option<String>,
+    },
     /// `C=contact-guid group-guid`
     Group { contact: String, group: String },
 }
@@ -589,7 +674,11 @@ mod tests {
     #[test]
     fn payload_commands() {
         assert_eq!(
-            parse_with("QRY 10 msmsgs@msnmsgr.com 32", b"3b6666b60157322b6fc6e41a115968f5").unwrap(),
+            parse_with(
+                "QRY 10 msmsgs@msnmsgr.com 32",
+                b"3b6666b60157322b6fc6e41a115968f5"
+            )
+            .unwrap(),
             NsCommand::Qry {
                 trid: 10,
                 client_id: "msmsgs@msnmsgr.com".into(),
@@ -597,7 +686,11 @@ mod tests {
             }
         );
         assert!(matches!(
-            parse_with("SDC 12 friend@example.com 0x0409 MSMSGS MSMSGS X X Alice 0", b"").unwrap(),
+            parse_with(
+                "SDC 12 friend@example.com 0x0409 MSMSGS MSMSGS X X Alice 0",
+                b""
+            )
+            .unwrap(),
             NsCommand::Sdc { trid: 12, .. }
         ));
         assert!(matches!(
@@ -618,7 +711,10 @@ mod tests {
                 target: "SB".into()
             }
         );
-        assert_eq!(parse("IMS 3 OFF").unwrap(), NsCommand::Ims { trid: 3, on: false });
+        assert_eq!(
+            parse("IMS 3 OFF").unwrap(),
+            NsCommand::Ims { trid: 3, on: false }
+        );
         malformed("IMS 3 MAYBE");
         assert_eq!(
             parse("URL 14 INBOX").unwrap(),

@@ -25,15 +25,23 @@ pub fn xfr_ns(out: &mut Out, trid: u32, dialect: Dialect, ns_addr: &str, this_ad
     }
 }
 
-/// `USR TrID OK …` after a successful login.
-pub fn usr_ok(out: &mut Out, trid: u32, dialect: Dialect, handle: &str, name: &str) {
+/// `USR TrID OK …` after a successful login. `verified`: the account's
+/// e-mail address is confirmed (MSNP6+ clients warn otherwise).
+pub fn usr_ok(
+    out: &mut Out,
+    trid: u32,
+    dialect: Dialect,
+    handle: &str,
+    name: &str,
+    verified: bool,
+) {
     let mut text = format!("USR {trid} OK {handle}");
     if dialect.usr_ok_has_name() {
         text.push(' ');
         text.push_str(name);
     }
     if dialect.usr_ok_has_verified() {
-        text.push_str(" 1");
+        text.push_str(if verified { " 1" } else { " 0" });
     }
     if dialect.usr_ok_has_restricted() {
         text.push_str(" 0");
@@ -91,7 +99,11 @@ pub fn profile_payload(dialect: Dialect, p: &Profile<'_>) -> String {
     }
     if dialect.profile_has_client_address() {
         push_header(&mut s, "ClientIP", p.client_ip);
-        push_header(&mut s, "ClientPort", &p.client_port.swap_bytes().to_string());
+        push_header(
+            &mut s,
+            "ClientPort",
+            &p.client_port.swap_bytes().to_string(),
+        );
     }
     if dialect.profile_has_abch() {
         push_header(&mut s, "ABCHMigrated", "1");
@@ -221,8 +233,14 @@ pub fn lst_entry(
     groups: Option<&str>,
 ) {
     match groups {
-        Some(g) => line!(out, "LST {trid} {list} {version} {index} {count} {handle} {name} {g}"),
-        None => line!(out, "LST {trid} {list} {version} {index} {count} {handle} {name}"),
+        Some(g) => line!(
+            out,
+            "LST {trid} {list} {version} {index} {count} {handle} {name} {g}"
+        ),
+        None => line!(
+            out,
+            "LST {trid} {list} {version} {index} {count} {handle} {name}"
+        ),
     }
 }
 
@@ -445,7 +463,14 @@ pub fn rng(
 }
 
 /// Reply to `URL`.
-pub fn url(out: &mut Out, trid: u32, dialect: Dialect, redirect: &str, login_url: &str, site_id: u32) {
+pub fn url(
+    out: &mut Out,
+    trid: u32,
+    dialect: Dialect,
+    redirect: &str,
+    login_url: &str,
+    site_id: u32,
+) {
     if dialect.url_has_site_id() {
         line!(out, "URL {trid} {redirect} {login_url} {site_id}");
     } else {
@@ -485,7 +510,7 @@ mod tests {
 
     #[test]
     fn usr_ok_forms() {
-        let u = |n| text(|o| usr_ok(o, 7, d(n), "a@b.com", "A"));
+        let u = |n| text(|o| usr_ok(o, 7, d(n), "a@b.com", "A", true));
         assert_eq!(u(5), "USR 7 OK a@b.com A\r\n");
         assert_eq!(u(7), "USR 7 OK a@b.com A 1\r\n");
         assert_eq!(u(8), "USR 7 OK a@b.com A 1 0\r\n");
@@ -535,7 +560,17 @@ mod tests {
             "LST N=b@x.com F=Bob C=c 11 1 g\r\n"
         );
         assert_eq!(
-            text(|o| lst_entry(o, 8, ListKind::Forward, 12, 1, 2, "b@x.com", "Bob", Some("0,1"))),
+            text(|o| lst_entry(
+                o,
+                8,
+                ListKind::Forward,
+                12,
+                1,
+                2,
+                "b@x.com",
+                "Bob",
+                Some("0,1")
+            )),
             "LST 8 FL 12 1 2 b@x.com Bob 0,1\r\n"
         );
     }
@@ -563,7 +598,10 @@ mod tests {
             msn_object: None,
             ..p
         };
-        assert_eq!(text(|o| nln(o, d(10), &none)), "NLN BSY c@x.com Carol 0\r\n");
+        assert_eq!(
+            text(|o| nln(o, d(10), &none)),
+            "NLN BSY c@x.com Carol 0\r\n"
+        );
     }
 
     #[test]
@@ -573,11 +611,23 @@ mod tests {
             guid: "7d2f",
             name: "Family",
         };
-        assert_eq!(text(|o| adg(o, 11, d(7), 13, g)), "ADG 11 13 Family 2 0\r\n");
-        assert_eq!(text(|o| adg(o, 7, d(10), 13, g)), "ADG 7 1 Family 7d2f 0\r\n");
+        assert_eq!(
+            text(|o| adg(o, 11, d(7), 13, g)),
+            "ADG 11 13 Family 2 0\r\n"
+        );
+        assert_eq!(
+            text(|o| adg(o, 7, d(10), 13, g)),
+            "ADG 7 1 Family 7d2f 0\r\n"
+        );
         assert_eq!(text(|o| rmg(o, 7, d(11), 13, g)), "RMG 7 1 7d2f\r\n");
-        assert_eq!(text(|o| reg(o, 14, d(7), 16, g)), "REG 14 16 2 Family 0\r\n");
-        assert_eq!(text(|o| reg(o, 11, d(10), 16, g)), "REG 11 1 Family 7d2f 0\r\n");
+        assert_eq!(
+            text(|o| reg(o, 14, d(7), 16, g)),
+            "REG 14 16 2 Family 0\r\n"
+        );
+        assert_eq!(
+            text(|o| reg(o, 11, d(10), 16, g)),
+            "REG 11 1 Family 7d2f 0\r\n"
+        );
     }
 
     #[test]

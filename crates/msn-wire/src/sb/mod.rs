@@ -103,7 +103,14 @@ pub fn cal_ringing(out: &mut Out, trid: u32, session: &str) {
 }
 
 /// `IRO TrID index count handle name[ caps]` for a receiver of `dialect`.
-pub fn iro(out: &mut Out, trid: u32, dialect: Dialect, index: usize, count: usize, p: RosterEntry<'_>) {
+pub fn iro(
+    out: &mut Out,
+    trid: u32,
+    dialect: Dialect,
+    index: usize,
+    count: usize,
+    p: RosterEntry<'_>,
+) {
     if dialect.sb_roster_has_capabilities() {
         line!(
             out,
@@ -206,7 +213,13 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_server_commands() {
-        for line in ["MSG 3 a 2", "CAL 2", "USR 1 a@b.com", "ANS 1 a b", "USR x a b"] {
+        for line in [
+            "MSG 3 a 2",
+            "CAL 2",
+            "USR 1 a@b.com",
+            "ANS 1 a b",
+            "USR x a b",
+        ] {
             assert!(
                 matches!(parse(line, Some(b"hi")), Err(ParseError::Malformed { .. })),
                 "{line}"

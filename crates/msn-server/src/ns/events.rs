@@ -1,0 +1,74 @@
+//! Events from other sessions, rendered in this client's dialect.
+
+use msn_wire::ns::render;
+
+use super::{Flow, NsSession};
+use crate::hub::{KickReason, NsEvent};
+
+impl NsSession {
+    pub(super) fn handle_event(&mut self, event: NsEvent) -> Flow {
+        let d = self.dialect;
+        let out = &mut self.conn.out;
+        match event {
+            NsEvent::Presence(p) if p.status.is_visible() => {
+                let view = render::PresenceView {
+                    status: p.status,
+                    handle: p.handle.as_str(),
+                    name: &p.name,
+                    capabilities: p.capabilities.as_deref(),
+                    msn_object: p.msn_object.as_deref(),
+                };
+                render::nln(out, d, &view);
+            }
+            NsEvent::Presence(p) => render::fln(out, p.handle.as_str()),
+            NsEvent::PersonalMessage { handle, document } => {
+                if d.has_personal_message() {
+                    out.payload(format_args!("UBX {handle}"), &document);
+                }
+            }
+            NsEvent::ReverseAdded {
+                handle,
+                name,
+                version,
+            } => render::reverse_added(out, d, version, handle.as_str(), &name),
+            NsEvent::ReverseRemoved { handle, version } => {
+                render::reverse_removed(out, d, version, handle.as_str());
+            }
+            NsEvent::Property {
+                handle,
+                property,
+                value,
+                version,
+            } => {
+                if d.has_phone_properties() {
+                    render::bpr_changed(
+                        out,
+                        d,
+                        version,
+                        handle.as_str(),
+                        property.code(),
+                        value.as_deref(),
+                    );
+                }
+            }
+            NsEvent::Ring(ring) => render::rng(
+                out,
+                &ring.session_id,
+                &ring.sb_addr,
+                &ring.cookie,
+                ring.inviter.as_str(),
+                &ring.inviter_name,
+            ),
+            NsEvent::Alert(document) => out.payload(format_args!("NOT"), &document),
+            NsEvent::Kick(KickReason::OtherLogin) => {
+                self.kick("OTH");
+                return Flow::Close;
+            }
+            NsEvent::Kick(KickReason::Shutdown) => {
+                self.kick("SSD");
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+}

@@ -1,0 +1,163 @@
+//! The smaller NS commands: `PNG`, `XFR SB`, `URL`, `FND`, `SND`, `SDC`,
+//! `IMS`, `GCF`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use msn_core::handle::Handle;
+use msn_wire::line;
+use msn_wire::ns::render;
+use msn_wire::vocab::Status;
+use tracing::info;
+
+use super::{Flow, NsSession};
+use crate::sb::registry::GrantKind;
+
+/// The permissive `Shields.xml` policy (msnp8-12.md §5.14): no features
+/// denied, nothing blocked.
+const SHIELDS: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?><config><shield><cli maj=\"7\" min=\"0\" minbld=\"0\" maxbld=\"9999\" deny=\" \" /></shield><block></block></config>";
+
+impl NsSession {
+    pub(super) fn on_png(&mut self) -> Flow {
+        let interval = self.shared.config.notification.ping_interval_secs;
+        render::qng(&mut self.conn.out, self.dialect, interval);
+        Flow::Continue
+    }
+
+    /// `XFR TrID SB`: a cookie for a new switchboard session.
+    pub(super) fn on_xfr(&mut self, trid: u32, target: &str) -> Flow {
+        match target {
+            "SB" => {}
+            // Not used by clients after the 1.0 betas (msnp2-7.md §10.1).
+            "NS" => {
+                self.conn.out.error(201, trid);
+                return Flow::Continue;
+            }
+            _ => return Flow::Close,
+        }
+        let cfg = &self.shared.config.switchboard;
+        let (handle, name, caps) = {
+            let st = self.state();
+            // Hidden users (and sessions before their first CHG) may not chat.
+            if !st.presence.live || st.presence.status == Status::Hidden || !st.ims_on {
+                drop(st);
+                self.conn.out.error(913, trid);
+                return Flow::Continue;
+            }
+            if st.sb_sessions >= cfg.max_sessions_per_user {
+                drop(st);
+                self.conn.out.error(714, trid);
+                return Flow::Continue;
+            }
+            (
+                st.account.handle.clone(),
+                st.account.friendly_name.as_str().into(),
+                st.presence.capabilities.clone(),
+            )
+        };
+        let cookie = self.shared.switchboards.grant(
+            handle,
+            name,
+            self.dialect,
+            caps,
+            GrantKind::Create,
+            Duration::from_secs(cfg.cookie_ttl_secs),
+        );
+        let addr = &self.shared.addrs.sb;
+        line!(self.conn.out, "XFR {trid} SB {addr} CKI {cookie}");
+        Flow::Continue
+    }
+
+    /// `URL TrID service [param]`: where the client's web links go.
+    pub(super) fn on_url(&mut self, trid: u32, service: &str, _param: Option<&str>) -> Flow {
+        let urls = &self.shared.config.urls;
+        let redirect = match service {
+            "INBOX" | "FOLDERS" | "MESSAGE" => &urls.inbox,
+            "COMPOSE" => &urls.compose,
+            "PROFILE" | "N2PACCOUNT" | "N2PFUND" => &urls.profile,
+            "PERSON" => &urls.person,
+            "CHAT" => &urls.chat,
+            "MOBILE" | "CHGMOB" => &urls.mobile,
+            "PASSWORD" => &urls.password,
+            _ => {
+                self.conn.out.error(201, trid);
+                return Flow::Continue;
+            }
+        };
+        render::url(
+            &mut self.conn.out,
+            trid,
+            self.dialect,
+            redirect,
+            &urls.login_url,
+            urls.site_id,
+        );
+        Flow::Continue
+    }
+
+    /// `FND`: the member directory was switched off by Microsoft in 2003 and
+    /// msnd has none either; `502` (command disabled) says so.
+    pub(super) fn on_fnd(&mut self, trid: u32, _fields: &[String]) -> Flow {
+        self.conn.out.error(502, trid);
+        Flow::Continue
+    }
+
+    /// `SND TrID address …` (MSNP2–MSNP4): invitation e-mail. Accepted after
+    /// checking the address; msnd has no mail service and sends nothing.
+    pub(super) fn on_snd(&mut self, trid: u32, args: &[String]) -> Flow {
+        if args.len() > 4 || Handle::parse(&args[0]).is_err() {
+            self.conn.out.error(503, trid);
+            return Flow::Close;
+        }
+        info!("invitation e-mail requested; no mail service, nothing sent");
+        line!(self.conn.out, "SND {trid} OK");
+        Flow::Continue
+    }
+
+    /// `SDC TrID address lcid library codebase X X name len` + note (MSNP5+).
+    pub(super) fn on_sdc(&mut self, trid: u32, args: &[String], _note: &Bytes) -> Flow {
+        if args.len() != 7 || Handle::parse(&args[0]).is_err() || args[4] != "X" || args[5] != "X" {
+            self.conn.out.error(503, trid);
+            return Flow::Close;
+        }
+        info!("invitation e-mail requested; no mail service, nothing sent");
+        line!(self.conn.out, "SDC {trid} OK");
+        Flow::Continue
+    }
+
+    /// `IMS TrID ON|OFF` (MSNP3+): switchboard invitations on or off.
+    pub(super) fn on_ims(&mut self, trid: u32, on: bool) -> Flow {
+        self.state().ims_on = on;
+        line!(
+            self.conn.out,
+            "IMS {trid} 0 {}",
+            if on { "ON" } else { "OFF" }
+        );
+        Flow::Continue
+    }
+
+    /// `GCF TrID Shields.xml` (MSNP11+), after `SYN`.
+    pub(super) fn on_gcf(&mut self, trid: u32, name: &str) -> Flow {
+        if !self.synced {
+            self.conn.out.error(715, trid);
+            return Flow::Continue;
+        }
+        let body: &[u8] = if name == "Shields.xml" {
+            SHIELDS.as_bytes()
+        } else {
+            b""
+        };
+        self.conn
+            .out
+            .payload(format_args!("GCF {trid} {name}"), body);
+        Flow::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shields_document_is_145_bytes() {
+        assert_eq!(super::SHIELDS.len(), 145);
+    }
+}

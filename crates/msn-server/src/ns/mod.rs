@@ -1,0 +1,524 @@
+//! Dispatch and Notification Server sessions.
+//!
+//! One task per connection runs [`NsSession::run`]: it decodes client
+//! commands and handles them in order, renders events from other sessions
+//! (presence, invitations) in this client's dialect, and enforces the
+//! timeouts and limits. The Dispatch Server is the same session in the
+//! [`Role::Dispatch`] role: it stops after referring the client.
+
+mod events;
+mod lists;
+mod login;
+mod misc;
+mod presence;
+mod sync;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use msn_core::account::Change;
+use msn_core::handle::Handle;
+use msn_store::Committed;
+use msn_wire::ns::{NsCommand, ParseError};
+use msn_wire::{Dialect, Frame};
+use parking_lot::MutexGuard;
+use tokio::net::TcpStream;
+use tracing::{Instrument, debug, info, warn};
+
+use crate::conn::{Conn, RateLimiter};
+use crate::context::{Shared, Stats};
+use crate::hub::{NsEvent, OnlineUser, UserState};
+use crate::mailbox::{Drained, Mailbox};
+use crate::presence::{self as fanout, Visibility};
+use crate::trace;
+
+/// Which service this connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Dispatch,
+    Notification,
+}
+
+/// What the caller of a handler does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum Flow {
+    Continue,
+    Close,
+}
+
+/// Where the login stands.
+#[derive(Clone, Debug)]
+pub(crate) enum Login {
+    /// Before `VER`.
+    New,
+    /// Only `CVR0` matched: the client may send `CVQ` and then leaves.
+    Cvr0Only,
+    /// `VER` done, nothing else yet.
+    Versioned,
+    /// `USR … MD5 I` answered with this salt.
+    Md5 { handle: String, salt: String },
+    /// `USR … CTP I` answered (MSNP2, when enabled).
+    Ctp { handle: String },
+    /// `USR … TWN I` answered.
+    Twn { handle: String },
+    /// The DS sent `XFR … NS`; the client is expected to leave.
+    Referred,
+    /// Signed in.
+    Done,
+}
+
+/// [`Login`] without its data, for dispatching.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    New,
+    Cvr0Only,
+    LoggingIn,
+    Referred,
+    Done,
+}
+
+impl Phase {
+    fn of(login: &Login) -> Phase {
+        match login {
+            Login::New => Phase::New,
+            Login::Cvr0Only => Phase::Cvr0Only,
+            Login::Versioned | Login::Md5 { .. } | Login::Ctp { .. } | Login::Twn { .. } => {
+                Phase::LoggingIn
+            }
+            Login::Referred => Phase::Referred,
+            Login::Done => Phase::Done,
+        }
+    }
+}
+
+/// An outstanding `CHL`.
+#[derive(Clone, Debug)]
+pub(crate) struct Challenge {
+    pub text: String,
+    pub sent: Instant,
+}
+
+pub(crate) struct NsSession {
+    pub shared: Arc<Shared>,
+    pub role: Role,
+    pub conn: Conn,
+    pub conn_id: u64,
+    pub dialect: Dialect,
+    pub login: Login,
+    pub user: Option<Arc<OnlineUser>>,
+    pub mailbox: Arc<Mailbox<NsEvent>>,
+    /// `SYN` has been answered (GCF needs it).
+    pub synced: bool,
+    pub challenge: Option<Challenge>,
+    /// When to send the next challenge (repeat policy).
+    pub next_challenge: Option<Instant>,
+    pub commands: RateLimiter,
+    pub renames: RateLimiter,
+    pub last_input: Instant,
+    /// The DS closes this long after referring the client.
+    pub referred_at: Option<Instant>,
+}
+
+/// Serves one connection until it ends.
+pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, role: Role) {
+    let conn_id = shared.hub.next_conn_id();
+    let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
+    async move {
+        Stats::bump(&shared.stats.connections);
+        let limits = shared.ns_limits();
+        let max_out = shared.config.limits.max_outbound_bytes;
+        let cfg = &shared.config.limits;
+        let mut session = NsSession {
+            conn: Conn::new(stream, peer, limits, max_out),
+            conn_id,
+            dialect: Dialect::MSNP2,
+            login: Login::New,
+            user: None,
+            mailbox: Arc::new(Mailbox::new(cfg.mailbox_capacity)),
+            synced: false,
+            challenge: None,
+            next_challenge: None,
+            commands: RateLimiter::new(f64::from(cfg.commands_per_sec), cfg.command_burst),
+            renames: RateLimiter::per_minute(cfg.renames_per_minute),
+            last_input: Instant::now(),
+            referred_at: None,
+            role,
+            shared: shared.clone(),
+        };
+        let reason = session.run().await;
+        debug!(reason, "closing");
+        session.finish().await;
+    }
+    .instrument(span)
+    .await
+}
+
+impl NsSession {
+    /// The main loop; returns why the connection ends.
+    async fn run(&mut self) -> &'static str {
+        let mut events = Vec::new();
+        loop {
+            // Handle every complete command already received.
+            loop {
+                let frame = match self.conn.next_frame() {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(e) => {
+                        debug!(error = %e, "unframeable input");
+                        return "bad framing";
+                    }
+                };
+                if !self.commands.allow() {
+                    warn!("command rate limit exceeded");
+                    return "rate limit";
+                }
+                if self.handle_frame(frame).await == Flow::Close {
+                    return "closed by protocol";
+                }
+                if self.conn.overloaded() {
+                    return "client does not read";
+                }
+            }
+            if self.conn.at_eof() {
+                return "peer closed";
+            }
+            if self.conn.try_flush().is_err() {
+                return "write failed";
+            }
+
+            let deadline = self.next_deadline();
+            tokio::select! {
+                biased;
+                () = self.shared.shutdown.cancelled(), if self.user.is_some() => {
+                    self.kick("SSD");
+                    return "shutdown";
+                }
+                () = self.shared.shutdown.cancelled() => return "shutdown",
+                () = self.mailbox.notified() => {
+                    match self.mailbox.drain(&mut events) {
+                        Drained::Open => {}
+                        Drained::Overflowed => return "event queue overflow",
+                        Drained::Closed => return "replaced",
+                    }
+                    for event in events.drain(..) {
+                        if self.handle_event(event) == Flow::Close {
+                            return "kicked";
+                        }
+                    }
+                    if self.conn.overloaded() {
+                        return "client does not read";
+                    }
+                }
+                io = self.conn.pump(!self.conn.backlogged()) => match io {
+                    Ok(n) if n > 0 => self.last_input = Instant::now(),
+                    Ok(_) => {}
+                    Err(_) => return "connection error",
+                },
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    if self.on_timer() == Flow::Close {
+                        return "timeout";
+                    }
+                }
+            }
+        }
+    }
+
+    /// The earliest moment something time-based must happen.
+    fn next_deadline(&self) -> Instant {
+        let c = &self.shared.config;
+        let mut deadline = match (&self.login, self.referred_at) {
+            (_, Some(at)) => at + Duration::from_secs(5),
+            (Login::Done, _) => {
+                self.last_input + Duration::from_secs(c.notification.idle_timeout_secs)
+            }
+            _ => self.last_input + Duration::from_secs(c.notification.login_timeout_secs),
+        };
+        if let Some(ch) = &self.challenge
+            && c.challenge.mode == crate::config::ChallengeMode::Strict
+        {
+            deadline = deadline.min(ch.sent + Duration::from_secs(c.challenge.timeout_secs));
+        }
+        if let Some(at) = self.next_challenge {
+            deadline = deadline.min(at);
+        }
+        deadline
+    }
+
+    fn on_timer(&mut self) -> Flow {
+        let now = Instant::now();
+        if self.next_challenge.is_some_and(|at| at <= now) {
+            self.next_challenge = None;
+            self.send_challenge();
+        }
+        if now >= self.next_deadline() {
+            if self.challenge.is_some() {
+                debug!("challenge not answered in time");
+            }
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    async fn handle_frame(&mut self, frame: Frame) -> Flow {
+        let mark = self.conn.out.len();
+        trace::incoming(&frame);
+        let flow = match NsCommand::parse(&frame) {
+            Ok(cmd) => self.dispatch(cmd).await,
+            Err(ParseError::Unknown { command }) => {
+                debug!(%command, "unknown command");
+                Flow::Close
+            }
+            Err(ParseError::Malformed { command }) => {
+                debug!(%command, "malformed command");
+                Flow::Close
+            }
+        };
+        trace::outgoing(&self.conn.out, mark);
+        flow
+    }
+
+    async fn dispatch(&mut self, cmd: NsCommand) -> Flow {
+        use NsCommand as C;
+        let phase = Phase::of(&self.login);
+        match (phase, cmd) {
+            (Phase::New, C::Ver { trid, offered }) => self.on_ver(trid, &offered),
+            (Phase::New, _) => Flow::Close,
+            (Phase::Cvr0Only, C::Cvq { trid, args }) => {
+                let _ = self.on_cvr("CVQ", trid, &args);
+                Flow::Close
+            }
+            (Phase::Cvr0Only, _) => Flow::Close,
+            (_, C::Ver { trid, .. }) => {
+                self.conn.out.error(715, trid);
+                Flow::Close
+            }
+            (_, C::Out) => Flow::Close,
+            (_, C::Cvr { trid, args }) => self.on_cvr("CVR", trid, &args),
+            (Phase::Done, C::Usr { trid, .. }) => {
+                self.conn.out.error(207, trid);
+                Flow::Continue
+            }
+            (Phase::Referred, _) => Flow::Close,
+            (Phase::LoggingIn, C::Inf { trid }) => self.on_inf(trid),
+            (Phase::LoggingIn, C::Usr { trid, auth }) => self.on_usr(trid, auth).await,
+            (Phase::Done, cmd) => self.dispatch_signed_in(cmd).await,
+            // Everything else needs a signed-in session; the real service
+            // closed the connection (msnp2-7.md §2).
+            (_, _) => Flow::Close,
+        }
+    }
+
+    async fn dispatch_signed_in(&mut self, cmd: NsCommand) -> Flow {
+        use NsCommand as C;
+        let d = self.dialect;
+        match cmd {
+            C::Png => self.on_png(),
+            C::Syn { trid, cached } => self.on_syn(trid, &cached).await,
+            C::Chg {
+                trid,
+                status,
+                capabilities,
+                msn_object,
+            } => self.on_chg(trid, status, capabilities, msn_object),
+            C::Gtc { trid, value } => self.on_gtc(trid, value).await,
+            C::Blp { trid, value } => self.on_blp(trid, value).await,
+            C::Lst { trid, list } if d.list_model() == msn_wire::dialect::ListModel::PerList => {
+                self.on_lst(trid, list)
+            }
+            C::Lsg { trid }
+                if d.list_model() == msn_wire::dialect::ListModel::PerList && d.has_groups() =>
+            {
+                self.on_lsg(trid)
+            }
+            C::Add {
+                trid,
+                list,
+                handle,
+                name,
+                group,
+            } if d.has_add_and_rea() => {
+                self.on_add(trid, list, &handle, &name, group.as_deref())
+                    .await
+            }
+            C::Adc { trid, list, target } if d.has_adc() => self.on_adc(trid, list, target).await,
+            C::Rem {
+                trid,
+                list,
+                target,
+                group,
+            } => self.on_rem(trid, list, &target, group.as_deref()).await,
+            C::Rea { trid, handle, name } if d.has_add_and_rea() => {
+                self.on_rea(trid, &handle, &name).await
+            }
+            C::Adg { trid, name } if d.has_groups() => self.on_adg(trid, &name).await,
+            C::Rmg { trid, group } if d.has_groups() => self.on_rmg(trid, &group).await,
+            C::Reg { trid, group, name } if d.has_groups() => {
+                self.on_reg(trid, &group, &name).await
+            }
+            C::Prp {
+                trid,
+                property,
+                value,
+            } if d.has_msnp5_commands() => self.on_prp(trid, &property, value.as_deref()).await,
+            C::Sbp {
+                trid,
+                contact,
+                property,
+                value,
+            } if d.has_adc() => {
+                self.on_sbp(trid, &contact, &property, value.as_deref())
+                    .await
+            }
+            C::Xfr { trid, target } => self.on_xfr(trid, &target),
+            C::Url {
+                trid,
+                service,
+                param,
+            } => self.on_url(trid, &service, param.as_deref()),
+            C::Fnd { trid, fields } => self.on_fnd(trid, &fields),
+            C::Snd { trid, args } => self.on_snd(trid, &args),
+            C::Sdc { trid, args, note } if d.has_msnp5_commands() => {
+                self.on_sdc(trid, &args, &note)
+            }
+            C::Pag { trid, .. } if d.has_pag() => {
+                // No paging gateway: the page cannot be delivered.
+                self.conn.out.error(220, trid);
+                Flow::Continue
+            }
+            C::Ims { trid, on } if d.has_ims() => self.on_ims(trid, on),
+            C::Qry {
+                trid,
+                client_id,
+                response,
+            } if d.challenge() != msn_wire::dialect::ChallengeKind::None => {
+                self.on_qry(trid, &client_id, &response)
+            }
+            C::Chl { trid } if d.challenge() != msn_wire::dialect::ChallengeKind::None => {
+                self.on_client_chl(trid)
+            }
+            C::Uux { trid, payload } if d.has_personal_message() => {
+                self.on_uux(trid, payload).await
+            }
+            C::Gcf { trid, name } if d.has_personal_message() => self.on_gcf(trid, &name),
+            // Commands of other dialects, client MSG on the NS, and
+            // everything else: the real service closed the connection.
+            _ => Flow::Close,
+        }
+    }
+
+    /// The signed-in user's shared state. Never hold it across an await.
+    pub(crate) fn state(&self) -> MutexGuard<'_, UserState> {
+        self.user
+            .as_ref()
+            .and_then(|u| u.loaded())
+            .expect("signed-in session has loaded state")
+    }
+
+    pub(crate) fn handle(&self) -> Handle {
+        self.user.as_ref().expect("signed in").handle.clone()
+    }
+
+    /// Commits a change, mirrors it in memory and on the other user's
+    /// reverse list. On a storage failure answers `603` and returns `None`.
+    pub(crate) async fn commit(&mut self, trid: u32, change: &Change) -> Option<Committed> {
+        let user_id = self.user.as_ref().expect("signed in").user_id();
+        let committed = match self.shared.store.commit(user_id, change).await {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(error = %e, "could not store a change");
+                self.conn.out.error(603, trid);
+                return None;
+            }
+        };
+        let my_name = {
+            let mut st = self.state();
+            st.account.apply(change, committed.version);
+            st.account.friendly_name.clone()
+        };
+        if let (Some(r), Some(version)) = (&change.reverse, committed.reverse_version) {
+            self.mirror_reverse(&r.target, &my_name, r.added, version)
+                .await;
+        }
+        Some(committed)
+    }
+
+    /// Records on an online user's in-memory reverse list that we added or
+    /// removed them, and tells their client.
+    async fn mirror_reverse(&self, target: &Handle, my_name: &str, added: bool, version: u64) {
+        let Some(other) = self.shared.hub.get(target.as_str()) else {
+            return;
+        };
+        let Ok(state) = other.state(&*self.shared.store).await else {
+            return;
+        };
+        let me = self.handle();
+        let mailbox = {
+            let mut st = state.lock();
+            st.account.apply_reverse(&me, my_name, added, version);
+            st.ns.as_ref().map(|l| l.mailbox.clone())
+        };
+        if let Some(mailbox) = mailbox {
+            let event = if added {
+                NsEvent::ReverseAdded {
+                    handle: me,
+                    name: my_name.to_owned(),
+                    version,
+                }
+            } else {
+                NsEvent::ReverseRemoved {
+                    handle: me,
+                    version,
+                }
+            };
+            let _ = mailbox.push(event);
+        }
+    }
+
+    /// Commits `change` and tells watchers what it changed for them.
+    /// `presence_changed`: the change alters what watchers see (a name).
+    pub(crate) async fn commit_announced(
+        &mut self,
+        trid: u32,
+        change: &Change,
+        presence_changed: bool,
+    ) -> Option<Committed> {
+        let before = Visibility::of(&self.state());
+        let committed = self.commit(trid, change).await?;
+        let (after, notice) = {
+            let st = self.state();
+            (Visibility::of(&st), st.notice())
+        };
+        fanout::announce(&self.shared.hub, &notice, &before, &after, presence_changed);
+        Some(committed)
+    }
+
+    /// Writes `OUT reason`; the caller then closes.
+    pub(crate) fn kick(&mut self, reason: &str) {
+        msn_wire::line!(self.conn.out, "OUT {reason}");
+    }
+
+    /// Leaves the directory (telling watchers we are gone) and closes.
+    async fn finish(mut self) {
+        if let Some(user) = self.user.take() {
+            let gone = user.loaded().and_then(|mut st| {
+                let mine = st.ns.as_ref().is_some_and(|l| l.conn_id == self.conn_id);
+                if !mine {
+                    return None;
+                }
+                let before = Visibility::of(&st);
+                st.ns = None;
+                st.presence = crate::hub::Presence::default();
+                Some((before, Visibility::of(&st), st.notice()))
+            });
+            if let Some((before, after, notice)) = gone {
+                fanout::announce(&self.shared.hub, &notice, &before, &after, true);
+                info!(user = %user.handle, "signed out");
+            }
+            self.shared.hub.detach(&user);
+        }
+        self.mailbox.close();
+        self.conn.close().await;
+    }
+}

@@ -1,0 +1,264 @@
+//! `CHG` (status, capabilities, MSNObject), the initial presence dump,
+//! `UUX` personal messages, and the challenge sent after sign-in.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use msn_core::account::{Change, SettingUpdate};
+use msn_core::ids;
+use msn_wire::line;
+use msn_wire::ns::render;
+use msn_wire::vocab::{ListKind, Status};
+use tracing::{debug, warn};
+
+use super::{Challenge, Flow, NsSession};
+use crate::config::ChallengeMode;
+use crate::hub::NsEvent;
+use crate::presence::{self as fanout, Visibility};
+
+/// Largest `UUX` document accepted (bytes); real clients send far less.
+const MAX_UUX: usize = 4096;
+
+impl NsSession {
+    pub(super) fn on_chg(
+        &mut self,
+        trid: u32,
+        status: Status,
+        capabilities: Option<String>,
+        msn_object: Option<String>,
+    ) -> Flow {
+        if status == Status::Offline {
+            self.conn.out.error(201, trid);
+            return Flow::Continue;
+        }
+        let mut echo = format!("CHG {trid} {status}");
+        for extra in [&capabilities, &msn_object].into_iter().flatten() {
+            echo.push(' ');
+            echo.push_str(extra);
+        }
+        let (first, before, after, notice, changed) = {
+            let mut st = self.state();
+            let before = Visibility::of(&st);
+            let first = !st.presence.live;
+            let caps: Option<Arc<str>> = capabilities.as_deref().map(Into::into);
+            let obj: Option<Arc<str>> = msn_object.as_deref().map(Into::into);
+            let changed = first
+                || st.presence.status != status
+                || st.presence.capabilities != caps
+                || st.presence.msn_object != obj;
+            st.presence.live = true;
+            st.presence.status = status;
+            st.presence.capabilities = caps;
+            st.presence.msn_object = obj;
+            (first, before, Visibility::of(&st), st.notice(), changed)
+        };
+        line!(self.conn.out, "{echo}");
+        if first {
+            self.initial_presence(trid);
+        }
+        if changed {
+            fanout::announce(&self.shared.hub, &notice, &before, &after, true);
+        }
+        if first {
+            if let Some(doc) = self.state().account.personal_message.clone() {
+                self.broadcast_personal_message(Bytes::from(doc));
+            }
+            if self.shared.config.challenge.mode != ChallengeMode::Off {
+                self.send_challenge();
+            }
+        }
+        Flow::Continue
+    }
+
+    /// `ILN` (and `UBX`) for every FL contact visible to us, with the TrID
+    /// of the first `CHG`.
+    fn initial_presence(&mut self, trid: u32) {
+        let (me, contacts) = {
+            let st = self.state();
+            let contacts: Vec<_> = st
+                .account
+                .on_list(ListKind::Forward)
+                .map(|c| c.handle.clone())
+                .collect();
+            (st.account.handle.clone(), contacts)
+        };
+        let d = self.dialect;
+        for handle in contacts {
+            let Some(other) = self.shared.hub.get(handle.as_str()) else {
+                continue;
+            };
+            let (notice, document) = {
+                let Some(st) = other.loaded() else { continue };
+                if !st.visible_to(me.as_str()) {
+                    continue;
+                }
+                (st.notice(), st.account.personal_message.clone())
+            };
+            let view = render::PresenceView {
+                status: notice.status,
+                handle: notice.handle.as_str(),
+                name: &notice.name,
+                capabilities: notice.capabilities.as_deref(),
+                msn_object: notice.msn_object.as_deref(),
+            };
+            render::iln(&mut self.conn.out, trid, d, &view);
+            if d.has_personal_message()
+                && let Some(doc) = document
+            {
+                self.conn
+                    .out
+                    .payload(format_args!("UBX {}", notice.handle), &doc);
+            }
+        }
+    }
+
+    /// `UUX TrID len` + `<Data>…</Data>` (MSNP11+): stores the personal
+    /// message and pushes it to watchers as `UBX`.
+    pub(super) async fn on_uux(&mut self, trid: u32, payload: Bytes) -> Flow {
+        if payload.is_empty() {
+            line!(self.conn.out, "UUX {trid} 0");
+            return Flow::Continue;
+        }
+        if payload.len() > MAX_UUX || !is_data_document(&payload) {
+            debug!("invalid UUX document");
+            return Flow::Close;
+        }
+        let change = Change {
+            settings: vec![SettingUpdate::PersonalMessage(Some(payload.to_vec()))],
+            ..Change::default()
+        };
+        if self.commit(trid, &change).await.is_none() {
+            return Flow::Continue;
+        }
+        line!(self.conn.out, "UUX {trid} 0");
+        self.broadcast_personal_message(payload);
+        Flow::Continue
+    }
+
+    /// Sends our personal message to every watcher who can see us.
+    fn broadcast_personal_message(&self, document: Bytes) {
+        let (me, watchers) = {
+            let st = self.state();
+            let watchers: Vec<_> = st
+                .account
+                .on_list(ListKind::Reverse)
+                .filter(|c| st.visible_to(c.handle.as_str()))
+                .map(|c| c.handle.clone())
+                .collect();
+            (st.account.handle.clone(), watchers)
+        };
+        for watcher in watchers {
+            let _ = self.shared.hub.deliver_live(
+                watcher.as_str(),
+                NsEvent::PersonalMessage {
+                    handle: me.clone(),
+                    document: document.clone(),
+                },
+            );
+        }
+    }
+
+    /// Sends `CHL 0 challenge` if the dialect has challenges.
+    pub(crate) fn send_challenge(&mut self) {
+        if self.dialect.challenge() == msn_wire::dialect::ChallengeKind::None {
+            return;
+        }
+        let text = ids::challenge();
+        line!(self.conn.out, "CHL 0 {text}");
+        self.challenge = Some(Challenge {
+            text,
+            sent: Instant::now(),
+        });
+    }
+
+    /// `QRY TrID id 32` + answer.
+    pub(super) fn on_qry(&mut self, trid: u32, client_id: &str, response: &[u8]) -> Flow {
+        let Some(challenge) = self.challenge.take() else {
+            // Nothing outstanding: harmless (challenges.md §1).
+            line!(self.conn.out, "QRY {trid}");
+            return Flow::Continue;
+        };
+        let kind = self.dialect.challenge();
+        if response.len() != 32
+            || !msn_core::challenge::verify(kind, client_id, &challenge.text, response)
+        {
+            warn!(client_id, "wrong challenge answer");
+            self.conn.out.error(540, trid);
+            return Flow::Close;
+        }
+        line!(self.conn.out, "QRY {trid}");
+        let repeat = self.shared.config.challenge.repeat_secs;
+        if repeat > 0 {
+            self.next_challenge = Some(Instant::now() + std::time::Duration::from_secs(repeat));
+        }
+        Flow::Continue
+    }
+
+    /// A client asking for a challenge (`CHL TrID`, listed by YW).
+    pub(super) fn on_client_chl(&mut self, trid: u32) -> Flow {
+        let text = ids::challenge();
+        line!(self.conn.out, "CHL {trid} {text}");
+        self.challenge = Some(Challenge {
+            text,
+            sent: Instant::now(),
+        });
+        Flow::Continue
+    }
+}
+
+/// Whether a `UUX` payload is a well-formed XML document whose root is
+/// `<Data>`.
+fn is_data_document(bytes: &[u8]) -> bool {
+    use quick_xml::events::Event;
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut depth = 0usize;
+    let mut root_seen = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                if depth == 0 {
+                    if root_seen || e.name().as_ref() != b"Data" {
+                        return false;
+                    }
+                    root_seen = true;
+                }
+                depth += 1;
+            }
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Empty(e)) => {
+                if depth == 0 {
+                    if root_seen || e.name().as_ref() != b"Data" {
+                        return false;
+                    }
+                    root_seen = true;
+                }
+            }
+            Ok(Event::Eof) => return root_seen && depth == 0,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_data_document;
+
+    #[test]
+    fn uux_documents() {
+        assert!(is_data_document(
+            b"<Data><PSM>At work</PSM><CurrentMedia></CurrentMedia></Data>"
+        ));
+        assert!(is_data_document(
+            b"<Data><PSM>a &amp; b</PSM><CurrentMedia/></Data>"
+        ));
+        assert!(!is_data_document(b"<Data><PSM>x</Data>"));
+        assert!(!is_data_document(b"<Other/>"));
+        assert!(!is_data_document(b"not xml"));
+        assert!(!is_data_document(b"\xff\xfe"));
+    }
+}

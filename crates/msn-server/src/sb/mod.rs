@@ -1,0 +1,486 @@
+//! Switchboard connections: entering a session (`USR`, `ANS`), inviting
+//! (`CAL`), relaying messages byte for byte with truthful `ACK`/`NAK`, and
+//! leaving (`OUT`, dropped sockets, idle removal).
+
+pub mod registry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{BufMut, Bytes, BytesMut};
+use msn_core::handle::Handle;
+use msn_wire::ns::ParseError;
+use msn_wire::sb::{self, RosterEntry, SbCommand};
+use msn_wire::vocab::{AckMode, Status};
+use msn_wire::{Dialect, Frame};
+use tokio::net::TcpStream;
+use tracing::{Instrument, debug, warn};
+
+use crate::conn::{Conn, RateLimiter};
+use crate::context::{Shared, Stats};
+use crate::hub::{NsEvent, Ring};
+use crate::mailbox::{Drained, Mailbox};
+use crate::ns::Flow;
+use crate::trace;
+use registry::{GrantKind, Member, Participant, SbEvent, Session};
+
+/// This connection's place in a session.
+struct Joined {
+    session: Arc<Session>,
+    member: Arc<Member>,
+    dialect: Dialect,
+}
+
+struct SbConn {
+    shared: Arc<Shared>,
+    conn: Conn,
+    conn_id: u64,
+    joined: Option<Joined>,
+    mailbox: Arc<Mailbox<SbEvent>>,
+    messages: RateLimiter,
+    calls: RateLimiter,
+    last_input: Instant,
+    /// The server removed this participant (idle): others see `BYE … 1`.
+    expelled: bool,
+}
+
+/// Serves one switchboard connection until it ends.
+pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+    let conn_id = shared.hub.next_conn_id();
+    let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = "SB");
+    async move {
+        Stats::bump(&shared.stats.connections);
+        let l = &shared.config.limits;
+        let mut sb = SbConn {
+            conn: Conn::new(stream, peer, shared.sb_limits(), l.max_outbound_bytes),
+            conn_id,
+            joined: None,
+            mailbox: Arc::new(Mailbox::new(l.mailbox_capacity)),
+            messages: RateLimiter::new(f64::from(l.sb_messages_per_sec), l.sb_message_burst),
+            calls: RateLimiter::per_minute(l.calls_per_minute),
+            last_input: Instant::now(),
+            expelled: false,
+            shared: shared.clone(),
+        };
+        let reason = sb.run().await;
+        debug!(reason, "closing");
+        sb.finish().await;
+    }
+    .instrument(span)
+    .await
+}
+
+impl SbConn {
+    async fn run(&mut self) -> &'static str {
+        let mut events = Vec::new();
+        loop {
+            loop {
+                let frame = match self.conn.next_frame() {
+                    Ok(Some(frame)) => frame,
+                    Ok(None) => break,
+                    Err(e) => {
+                        debug!(error = %e, "unframeable input");
+                        return "bad framing";
+                    }
+                };
+                if !self.messages.allow() {
+                    warn!("switchboard rate limit exceeded");
+                    return "rate limit";
+                }
+                if self.handle_frame(frame) == Flow::Close {
+                    return "closed by protocol";
+                }
+                if self.conn.overloaded() {
+                    return "client does not read";
+                }
+            }
+            if self.conn.at_eof() {
+                return "peer closed";
+            }
+            if self.conn.try_flush().is_err() {
+                return "write failed";
+            }
+            let deadline = self.deadline();
+            tokio::select! {
+                biased;
+                () = self.shared.shutdown.cancelled() => return "shutdown",
+                () = self.mailbox.notified() => {
+                    match self.mailbox.drain(&mut events) {
+                        Drained::Open => {}
+                        Drained::Overflowed => return "event queue overflow",
+                        Drained::Closed => return "closed",
+                    }
+                    for event in events.drain(..) {
+                        if self.handle_event(event) == Flow::Close {
+                            self.expelled = true;
+                            return "removed by the server";
+                        }
+                    }
+                    if self.conn.overloaded() {
+                        return "client does not read";
+                    }
+                }
+                io = self.conn.pump(!self.conn.backlogged()) => match io {
+                    Ok(n) if n > 0 => self.last_input = Instant::now(),
+                    Ok(_) => {}
+                    Err(_) => return "connection error",
+                },
+                () = tokio::time::sleep_until(deadline.into()) => {
+                    if Instant::now() >= self.deadline() {
+                        if self.joined.is_some() {
+                            self.expelled = true;
+                            return "idle";
+                        }
+                        return "no login";
+                    }
+                }
+            }
+        }
+    }
+
+    fn deadline(&self) -> Instant {
+        let cfg = &self.shared.config.switchboard;
+        if self.joined.is_none() {
+            self.last_input + Duration::from_secs(cfg.login_timeout_secs)
+        } else if cfg.idle_timeout_secs == 0 {
+            self.last_input + Duration::from_secs(365 * 24 * 3600)
+        } else {
+            self.last_input + Duration::from_secs(cfg.idle_timeout_secs)
+        }
+    }
+
+    fn handle_frame(&mut self, frame: Frame) -> Flow {
+        let mark = self.conn.out.len();
+        trace::incoming(&frame);
+        let flow = match SbCommand::parse(&frame) {
+            Ok(cmd) => self.dispatch(cmd),
+            Err(ParseError::Unknown { command } | ParseError::Malformed { command }) => {
+                debug!(%command, "bad switchboard command");
+                Flow::Close
+            }
+        };
+        trace::outgoing(&self.conn.out, mark);
+        flow
+    }
+
+    fn dispatch(&mut self, cmd: SbCommand) -> Flow {
+        match (self.joined.is_some(), cmd) {
+            (_, SbCommand::Out) => Flow::Close,
+            (
+                false,
+                SbCommand::Usr {
+                    trid,
+                    handle,
+                    cookie,
+                },
+            ) => self.on_usr(trid, &handle, &cookie),
+            (
+                false,
+                SbCommand::Ans {
+                    trid,
+                    handle,
+                    cookie,
+                    session,
+                },
+            ) => self.on_ans(trid, &handle, &cookie, &session),
+            // A second USR/ANS on an authenticated connection (GO).
+            (true, SbCommand::Usr { trid, .. } | SbCommand::Ans { trid, .. }) => {
+                self.conn.out.error(911, trid);
+                Flow::Close
+            }
+            (true, SbCommand::Cal { trid, handle }) => self.on_cal(trid, &handle),
+            (
+                true,
+                SbCommand::Msg {
+                    trid,
+                    mode,
+                    payload,
+                },
+            ) => self.on_msg(trid, mode, payload),
+            // Anything before authentication.
+            (false, _) => Flow::Close,
+        }
+    }
+
+    fn refuse(&mut self, trid: u32) -> Flow {
+        self.conn.out.error(911, trid);
+        Flow::Close
+    }
+
+    fn participant(&self, grant: &registry::Grant) -> (Participant, Arc<Member>) {
+        let member = Arc::new(Member {
+            handle: grant.handle.clone(),
+            name: grant.name.clone(),
+            capabilities: grant.capabilities.clone(),
+        });
+        (
+            Participant {
+                conn_id: self.conn_id,
+                member: member.clone(),
+                dialect: grant.dialect,
+                mailbox: self.mailbox.clone(),
+            },
+            member,
+        )
+    }
+
+    /// Counts this connection against the user's switchboard limit.
+    fn count_session(&self, handle: &Handle, delta: isize) {
+        if let Some(user) = self.shared.hub.get(handle.as_str())
+            && let Some(mut st) = user.loaded()
+        {
+            st.sb_sessions = st.sb_sessions.saturating_add_signed(delta);
+        }
+    }
+
+    /// `USR TrID handle cookie`: opens a new session with the `XFR` cookie.
+    fn on_usr(&mut self, trid: u32, raw: &str, cookie: &str) -> Flow {
+        let Ok(handle) = Handle::parse(raw) else {
+            return self.refuse(trid);
+        };
+        let grant = self.shared.switchboards.redeem(cookie, &handle);
+        let Some(grant) = grant.filter(|g| g.kind == GrantKind::Create) else {
+            return self.refuse(trid);
+        };
+        let (participant, member) = self.participant(&grant);
+        let session = self.shared.switchboards.create(participant);
+        sb::usr_ok(&mut self.conn.out, trid, handle.as_str(), &member.name);
+        self.count_session(&handle, 1);
+        self.joined = Some(Joined {
+            session,
+            member,
+            dialect: grant.dialect,
+        });
+        Flow::Continue
+    }
+
+    /// `ANS TrID handle cookie session`: joins the session of an `RNG`.
+    fn on_ans(&mut self, trid: u32, raw: &str, cookie: &str, session_id: &str) -> Flow {
+        let Ok(handle) = Handle::parse(raw) else {
+            return self.refuse(trid);
+        };
+        let Some(grant) = self.shared.switchboards.redeem(cookie, &handle) else {
+            return self.refuse(trid);
+        };
+        let GrantKind::Join {
+            session_id: granted,
+        } = grant.kind
+        else {
+            return self.refuse(trid);
+        };
+        if session_id.parse::<u32>() != Ok(granted) {
+            return self.refuse(trid);
+        }
+        let Some(session) = self.shared.switchboards.get(granted) else {
+            return self.refuse(trid);
+        };
+        let (participant, member) = self.participant(&grant);
+        let dialect = grant.dialect;
+        let roster: Vec<Arc<Member>> = {
+            let mut st = session.state.lock();
+            let max = self.shared.config.switchboard.max_participants;
+            if st.closed || st.has_participant(&handle) || st.participants.len() >= max {
+                drop(st);
+                return self.refuse(trid);
+            }
+            st.invited.retain(|(h, _)| h != &handle);
+            let roster = st.participants.iter().map(|p| p.member.clone()).collect();
+            for p in &st.participants {
+                let _ = p.mailbox.push(SbEvent::Joined(member.clone()));
+            }
+            st.participants.push(participant);
+            roster
+        };
+        let count = roster.len();
+        for (i, m) in roster.iter().enumerate() {
+            sb::iro(
+                &mut self.conn.out,
+                trid,
+                dialect,
+                i + 1,
+                count,
+                roster_entry(m),
+            );
+        }
+        sb::ans_ok(&mut self.conn.out, trid);
+        self.count_session(&handle, 1);
+        self.joined = Some(Joined {
+            session,
+            member,
+            dialect,
+        });
+        Flow::Continue
+    }
+
+    /// `CAL TrID handle`: invites a user (switchboard.md §2.3, in order).
+    fn on_cal(&mut self, trid: u32, raw: &str) -> Flow {
+        let Ok(invitee) = Handle::parse(raw) else {
+            self.conn.out.error(208, trid);
+            return Flow::Continue;
+        };
+        let joined = self.joined.as_ref().expect("joined");
+        let (session, inviter) = (joined.session.clone(), joined.member.clone());
+        {
+            let st = session.state.lock();
+            if invitee == inviter.handle
+                || st.has_participant(&invitee)
+                || st.is_invited(&invitee, Instant::now())
+            {
+                drop(st);
+                self.conn.out.error(215, trid);
+                return Flow::Continue;
+            }
+        }
+        if !self.calls.allow() {
+            self.conn.out.error(713, trid);
+            return Flow::Continue;
+        }
+        let Some(target) = self.reachable_invitee(&invitee, &inviter.handle) else {
+            self.conn.out.error(217, trid);
+            return Flow::Continue;
+        };
+        let (name, dialect, caps, mailbox) = target;
+        let cfg = &self.shared.config.switchboard;
+        let full = {
+            let st = session.state.lock();
+            st.participants.len() + st.invited.len() >= cfg.max_participants
+        };
+        if full {
+            // No code exists for a full session; 280 is the closest.
+            self.conn.out.error(280, trid);
+            return Flow::Continue;
+        }
+        let ttl = Duration::from_secs(cfg.ring_ttl_secs);
+        let cookie = self.shared.switchboards.grant(
+            invitee.clone(),
+            name,
+            dialect,
+            caps,
+            GrantKind::Join {
+                session_id: session.id,
+            },
+            ttl,
+        );
+        let ring = Ring {
+            session_id: session.id.to_string(),
+            sb_addr: self.shared.addrs.sb.clone(),
+            cookie,
+            inviter: inviter.handle.clone(),
+            inviter_name: inviter.name.clone(),
+        };
+        if mailbox.push(NsEvent::Ring(Arc::new(ring))).is_err() {
+            self.conn.out.error(217, trid);
+            return Flow::Continue;
+        }
+        session
+            .state
+            .lock()
+            .invited
+            .push((invitee, Instant::now() + ttl));
+        sb::cal_ringing(&mut self.conn.out, trid, &session.id.to_string());
+        Flow::Continue
+    }
+
+    /// The invitee's NS details if they can be invited by `inviter`: signed
+    /// in, not hidden, `IMS ON`, under their session limit, and neither
+    /// blocking the other.
+    #[allow(clippy::type_complexity)]
+    fn reachable_invitee(
+        &self,
+        invitee: &Handle,
+        inviter: &Handle,
+    ) -> Option<(Arc<str>, Dialect, Option<Arc<str>>, Arc<Mailbox<NsEvent>>)> {
+        let inviter_blocks = self
+            .shared
+            .hub
+            .get(inviter.as_str())
+            .and_then(|u| u.loaded().map(|st| !st.account.admits(invitee.as_str())))
+            .unwrap_or(false);
+        if inviter_blocks {
+            return None;
+        }
+        let user = self.shared.hub.get(invitee.as_str())?;
+        let st = user.loaded()?;
+        let link = st.ns.as_ref()?;
+        let available = st.presence.live
+            && st.presence.status != Status::Hidden
+            && st.ims_on
+            && st.sb_sessions < self.shared.config.switchboard.max_sessions_per_user
+            && st.account.admits(inviter.as_str());
+        available.then(|| {
+            (
+                st.account.friendly_name.as_str().into(),
+                link.dialect,
+                st.presence.capabilities.clone(),
+                link.mailbox.clone(),
+            )
+        })
+    }
+
+    /// `MSG TrID mode len`: relays the payload unchanged to everyone else,
+    /// then acknowledges as the mode asks.
+    fn on_msg(&mut self, trid: u32, mode: AckMode, payload: Bytes) -> Flow {
+        let joined = self.joined.as_ref().expect("joined");
+        if mode == AckMode::Data && !joined.dialect.has_data_ack_mode() {
+            return Flow::Close;
+        }
+        let sender = &joined.member;
+        let head = format!(
+            "MSG {} {} {}\r\n",
+            sender.handle,
+            sender.name,
+            payload.len()
+        );
+        let mut encoded = BytesMut::with_capacity(head.len() + payload.len());
+        encoded.put_slice(head.as_bytes());
+        encoded.put_slice(&payload);
+        let delivery =
+            self.shared
+                .switchboards
+                .relay(&joined.session, self.conn_id, encoded.freeze());
+        Stats::bump(&self.shared.stats.messages_relayed);
+        let alone_fails = self.shared.config.switchboard.nak_when_alone;
+        let delivered = delivery.failed == 0 && (delivery.recipients > 0 || !alone_fails);
+        if delivered {
+            if mode.acks_success() {
+                sb::ack(&mut self.conn.out, trid);
+            }
+        } else if mode.naks_failure() {
+            sb::nak(&mut self.conn.out, trid);
+        }
+        Flow::Continue
+    }
+
+    fn handle_event(&mut self, event: SbEvent) -> Flow {
+        let dialect = self.joined.as_ref().map_or(Dialect::MSNP2, |j| j.dialect);
+        match event {
+            SbEvent::Joined(member) => sb::joi(&mut self.conn.out, dialect, roster_entry(&member)),
+            SbEvent::Left { handle, by_server } => {
+                sb::bye(&mut self.conn.out, handle.as_str(), by_server)
+            }
+            SbEvent::Message(bytes) => self.conn.out.raw(&bytes),
+            SbEvent::Expel => return Flow::Close,
+        }
+        Flow::Continue
+    }
+
+    async fn finish(mut self) {
+        if let Some(joined) = self.joined.take() {
+            self.shared
+                .switchboards
+                .leave(&joined.session, self.conn_id, self.expelled);
+            self.count_session(&joined.member.handle, -1);
+        }
+        self.mailbox.close();
+        self.conn.close().await;
+    }
+}
+
+fn roster_entry(m: &Member) -> RosterEntry<'_> {
+    RosterEntry {
+        handle: m.handle.as_str(),
+        name: &m.name,
+        capabilities: m.capabilities.as_deref(),
+    }
+}

@@ -1,0 +1,265 @@
+//! Switchboard sessions and the one-time cookies that lead into them.
+//!
+//! The NS issues a cookie with `XFR SB` (to create a session) or with
+//! `RNG` (to join one); the SB accepts each cookie once, for the user it was
+//! issued to, before it expires. A session ends when its last participant
+//! leaves; its unanswered invitations die with it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use msn_core::handle::Handle;
+use msn_core::ids;
+use msn_wire::Dialect;
+use parking_lot::Mutex;
+
+use crate::mailbox::Mailbox;
+
+/// What a cookie lets its holder do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantKind {
+    /// `USR`: open a new session.
+    Create,
+    /// `ANS`: join session `session_id`.
+    Join { session_id: u32 },
+}
+
+/// A cookie's holder as the NS knew them when issuing it.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub handle: Handle,
+    pub name: Arc<str>,
+    pub dialect: Dialect,
+    pub capabilities: Option<Arc<str>>,
+    pub kind: GrantKind,
+    pub expires: Instant,
+}
+
+/// A participant as others see it in `IRO`/`JOI`.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub handle: Handle,
+    pub name: Arc<str>,
+    pub capabilities: Option<Arc<str>>,
+}
+
+/// Events for a switchboard connection.
+#[derive(Clone, Debug)]
+pub enum SbEvent {
+    Joined(Arc<Member>),
+    Left {
+        handle: Handle,
+        by_server: bool,
+    },
+    /// A relayed message, already encoded (`MSG sender name len` + payload;
+    /// the same bytes for every dialect).
+    Message(Bytes),
+    /// The server removes this connection from its session (idle).
+    Expel,
+}
+
+pub struct Participant {
+    pub conn_id: u64,
+    pub member: Arc<Member>,
+    pub dialect: Dialect,
+    pub mailbox: Arc<Mailbox<SbEvent>>,
+}
+
+#[derive(Default)]
+pub struct SessionState {
+    pub participants: Vec<Participant>,
+    /// Handles with an unanswered invitation, and when it expires.
+    pub invited: Vec<(Handle, Instant)>,
+    pub closed: bool,
+}
+
+impl SessionState {
+    pub fn has_participant(&self, handle: &Handle) -> bool {
+        self.participants.iter().any(|p| &p.member.handle == handle)
+    }
+
+    /// Whether `handle` has an invitation that can still be answered.
+    pub fn is_invited(&self, handle: &Handle, now: Instant) -> bool {
+        self.invited
+            .iter()
+            .any(|(h, exp)| h == handle && *exp > now)
+    }
+}
+
+pub struct Session {
+    pub id: u32,
+    pub state: Mutex<SessionState>,
+}
+
+impl Session {
+    /// Sends `event` to every participant except `except`.
+    pub fn broadcast(&self, except: u64, event: &SbEvent) -> Delivery {
+        let targets: Vec<Arc<Mailbox<SbEvent>>> = self
+            .state
+            .lock()
+            .participants
+            .iter()
+            .filter(|p| p.conn_id != except)
+            .map(|p| p.mailbox.clone())
+            .collect();
+        let failed = targets
+            .iter()
+            .filter(|m| m.push(event.clone()).is_err())
+            .count();
+        Delivery {
+            recipients: targets.len(),
+            failed,
+        }
+    }
+}
+
+/// Outcome of delivering a message to the other participants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub recipients: usize,
+    pub failed: usize,
+}
+
+#[derive(Default)]
+pub struct Switchboards {
+    sessions: DashMap<u32, Arc<Session>>,
+    grants: DashMap<String, Grant>,
+    /// Number of sessions created (for metrics).
+    created: AtomicU64,
+}
+
+impl Switchboards {
+    /// Issues a cookie.
+    pub fn grant(
+        &self,
+        handle: Handle,
+        name: Arc<str>,
+        dialect: Dialect,
+        capabilities: Option<Arc<str>>,
+        kind: GrantKind,
+        ttl: Duration,
+    ) -> String {
+        let grant = Grant {
+            handle,
+            name,
+            dialect,
+            capabilities,
+            kind,
+            expires: Instant::now() + ttl,
+        };
+        loop {
+            let cookie = ids::sb_cookie();
+            if let dashmap::Entry::Vacant(v) = self.grants.entry(cookie.clone()) {
+                v.insert(grant);
+                return cookie;
+            }
+        }
+    }
+
+    /// Takes a cookie for `handle` (single use). Expired cookies, cookies of
+    /// other users and unknown cookies give `None`; a cookie presented by
+    /// the wrong user is still consumed.
+    pub fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
+        let (_, grant) = self.grants.remove(cookie)?;
+        (grant.handle == *handle && grant.expires > Instant::now()).then_some(grant)
+    }
+
+    /// Creates a session with `first` as its only participant.
+    pub fn create(&self, first: Participant) -> Arc<Session> {
+        self.created.fetch_add(1, Ordering::Relaxed);
+        let mut first = Some(first);
+        loop {
+            let id = ids::sb_session_id();
+            if let dashmap::Entry::Vacant(v) = self.sessions.entry(id) {
+                let session = Arc::new(Session {
+                    id,
+                    state: Mutex::new(SessionState {
+                        participants: first.take().into_iter().collect(),
+                        ..SessionState::default()
+                    }),
+                });
+                v.insert(session.clone());
+                return session;
+            }
+        }
+    }
+
+    pub fn get(&self, id: u32) -> Option<Arc<Session>> {
+        self.sessions.get(&id).map(|s| s.clone())
+    }
+
+    /// Removes a participant; tells the others (`BYE`) and destroys the
+    /// session when it is empty. Returns false if it was not in it.
+    pub fn leave(&self, session: &Session, conn_id: u64, by_server: bool) -> bool {
+        let (handle, others, now_empty) = {
+            let mut st = session.state.lock();
+            let Some(pos) = st.participants.iter().position(|p| p.conn_id == conn_id) else {
+                return false;
+            };
+            let gone = st.participants.remove(pos);
+            let others: Vec<_> = st.participants.iter().map(|p| p.mailbox.clone()).collect();
+            if st.participants.is_empty() {
+                st.closed = true;
+                st.invited.clear();
+            }
+            (
+                gone.member.handle.clone(),
+                others,
+                st.participants.is_empty(),
+            )
+        };
+        for m in others {
+            let _ = m.push(SbEvent::Left {
+                handle: handle.clone(),
+                by_server,
+            });
+        }
+        if now_empty {
+            self.sessions.remove(&session.id);
+        }
+        true
+    }
+
+    /// Relays an encoded message to everyone in the session but the sender.
+    pub fn relay(&self, session: &Session, sender: u64, message: Bytes) -> Delivery {
+        session.broadcast(sender, &SbEvent::Message(message))
+    }
+
+    /// Asks the connection of `handle` in a session to leave as removed by
+    /// the server (`BYE handle 1` to the others). False if not there.
+    pub fn expel(&self, session_id: u32, handle: &Handle) -> bool {
+        let Some(session) = self.get(session_id) else {
+            return false;
+        };
+        let st = session.state.lock();
+        st.participants
+            .iter()
+            .find(|p| &p.member.handle == handle)
+            .is_some_and(|p| p.mailbox.push(SbEvent::Expel).is_ok())
+    }
+
+    /// Removes expired cookies and invitations.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        self.grants.retain(|_, g| g.expires > now);
+        for s in self.sessions.iter() {
+            s.state.lock().invited.retain(|(_, exp)| *exp > now);
+        }
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn sessions_created(&self) -> u64 {
+        self.created.load(Ordering::Relaxed)
+    }
+
+    /// Every open session (for shutdown).
+    pub fn all(&self) -> Vec<Arc<Session>> {
+        self.sessions.iter().map(|s| s.value().clone()).collect()
+    }
+}

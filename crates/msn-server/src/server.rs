@@ -1,0 +1,214 @@
+//! Binding the listeners, accepting connections within the configured
+//! limit, background housekeeping, and graceful shutdown.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use msn_store::Store;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::context::{PublicAddrs, Shared, Stats, Tickets};
+use crate::hub::Hub;
+use crate::ns::{self, Role};
+use crate::sb;
+use crate::sb::registry::Switchboards;
+
+/// Which service a listener runs.
+#[derive(Clone, Copy, Debug)]
+enum Service {
+    Dispatch,
+    Notification,
+    Switchboard,
+}
+
+pub struct Server;
+
+/// A started server. Dropping it does not stop it; call
+/// [`RunningServer::shutdown`].
+pub struct RunningServer {
+    shared: Arc<Shared>,
+    pub ds_addr: Option<SocketAddr>,
+    pub ns_addr: SocketAddr,
+    pub sb_addr: SocketAddr,
+    tracker: TaskTracker,
+}
+
+/// Binds `ip:port` (port 0: any free port).
+async fn bind(ip: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((ip, port))
+        .await
+        .with_context(|| format!("cannot listen on {ip}:{port} for the {what}"))
+}
+
+/// The host clients are told to use.
+pub fn public_host(config: &Config) -> String {
+    if !config.server.public_host.is_empty() {
+        return config.server.public_host.clone();
+    }
+    match config.server.bind {
+        ip if ip.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
+        ip => ip.to_string(),
+    }
+}
+
+impl Server {
+    /// Binds every listener and starts serving.
+    pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<RunningServer> {
+        config.validate().map_err(anyhow::Error::msg)?;
+        let ip = config.server.bind;
+        let ds = if config.dispatch.enabled {
+            Some(bind(ip, config.dispatch.port, "dispatch server").await?)
+        } else {
+            None
+        };
+        let ns = bind(ip, config.notification.port, "notification server").await?;
+        let sb = bind(ip, config.switchboard.port, "switchboard").await?;
+        let ds_addr = ds.as_ref().map(TcpListener::local_addr).transpose()?;
+        let ns_addr = ns.local_addr()?;
+        let sb_addr = sb.local_addr()?;
+
+        let host = public_host(&config);
+        let addrs = PublicAddrs {
+            ds: format!("{host}:{}", ds_addr.map_or(ns_addr.port(), |a| a.port())),
+            ns: format!("{host}:{}", ns_addr.port()),
+            sb: format!("{host}:{}", sb_addr.port()),
+        };
+        let shared = Arc::new(Shared {
+            connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+            config,
+            store,
+            hub: Hub::default(),
+            switchboards: Switchboards::default(),
+            tickets: Tickets::default(),
+            addrs,
+            shutdown: CancellationToken::new(),
+            stats: Stats::default(),
+        });
+
+        let tracker = TaskTracker::new();
+        if let Some(ds) = ds {
+            tokio::spawn(accept_loop(
+                ds,
+                shared.clone(),
+                tracker.clone(),
+                Service::Dispatch,
+            ));
+        }
+        tokio::spawn(accept_loop(
+            ns,
+            shared.clone(),
+            tracker.clone(),
+            Service::Notification,
+        ));
+        tokio::spawn(accept_loop(
+            sb,
+            shared.clone(),
+            tracker.clone(),
+            Service::Switchboard,
+        ));
+        tokio::spawn(housekeeping(shared.clone()));
+        info!(ds = ?ds_addr, ns = %ns_addr, sb = %sb_addr, public = %shared.addrs.ns, "listening");
+        Ok(RunningServer {
+            shared,
+            ds_addr,
+            ns_addr,
+            sb_addr,
+            tracker,
+        })
+    }
+}
+
+impl RunningServer {
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Completes when a shutdown was requested.
+    pub async fn stopped(&self) {
+        self.shared.shutdown.cancelled().await;
+    }
+
+    /// Stops accepting, sends `OUT SSD` to every signed-in client, closes
+    /// every connection (waiting up to the configured grace), and closes
+    /// the store so that everything is on disk.
+    pub async fn shutdown(self) {
+        info!(online = self.shared.hub.online_count(), "shutting down");
+        self.shared.shutdown.cancel();
+        self.tracker.close();
+        let grace = Duration::from_secs(self.shared.config.server.shutdown_grace_secs.max(1));
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!("some connections did not close in time");
+        }
+        self.shared.store.close().await;
+        info!("stopped");
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tracker: TaskTracker,
+    service: Service,
+) {
+    loop {
+        let accepted = tokio::select! {
+            () = shared.shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let Ok(permit) = shared.connection_slots.clone().try_acquire_owned() else {
+                    // Over the connection limit: refuse by closing at once.
+                    Stats::bump(&shared.stats.refused_connections);
+                    drop(stream);
+                    continue;
+                };
+                let shared = shared.clone();
+                tracker.spawn(async move {
+                    serve(shared, stream, peer, service).await;
+                    drop(permit);
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and similar: wait instead of spinning.
+                warn!(error = %e, ?service, "accept failed");
+                if e.kind() != io::ErrorKind::ConnectionAborted {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, service: Service) {
+    match service {
+        Service::Dispatch => ns::serve(shared, stream, peer, Role::Dispatch).await,
+        Service::Notification => ns::serve(shared, stream, peer, Role::Notification).await,
+        Service::Switchboard => sb::serve(shared, stream, peer).await,
+    }
+}
+
+/// Drops expired cookies, invitations and tickets.
+async fn housekeeping(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            () = shared.shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                shared.switchboards.sweep();
+                shared.tickets.sweep();
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The protocol trace (`debug` level): every line in and out, with secrets
+//! (password hashes, tickets, cookies) replaced and payloads summarised.
+
+use bytes::BytesMut;
+use msn_wire::{Decoder, Direction, Frame, Limits, Out};
+use tracing::{Level, debug, enabled};
+
+/// Replaces the secret parts of a protocol line.
+pub fn redact(line: &str) -> String {
+    let tokens: Vec<&str> = line.split(' ').collect();
+    let hide = |positions: &[usize]| {
+        tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if positions.contains(&i) {
+                    "<redacted>"
+                } else {
+                    t
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match tokens.as_slice() {
+        // NS: USR t MD5 S hash / USR t TWN S ticket / USR t CTP S password
+        ["USR", _, _, "S", _] => hide(&[4]),
+        // SB: USR t handle cookie / ANS t handle cookie session
+        ["USR", _, _, _] => hide(&[3]),
+        ["ANS", _, _, _, _] => hide(&[3]),
+        ["XFR", _, "SB", _, "CKI", _] => hide(&[5]),
+        ["RNG", _, _, "CKI", _, ..] => hide(&[4]),
+        _ => line.to_owned(),
+    }
+}
+
+fn describe(frame: &Frame) -> String {
+    match frame.payload() {
+        Some(p) => format!("{} (+{} payload bytes)", redact(frame.line()), p.len()),
+        None => redact(frame.line()),
+    }
+}
+
+/// Logs a command received from a client.
+pub fn incoming(frame: &Frame) {
+    if enabled!(Level::DEBUG) {
+        debug!("C: {}", describe(frame));
+    }
+}
+
+/// Logs what was appended to `out` after byte `mark`.
+pub fn outgoing(out: &Out, mark: usize) {
+    if !enabled!(Level::DEBUG) || out.len() <= mark {
+        return;
+    }
+    let mut copy = BytesMut::from(&out_bytes(out)[mark..]);
+    let mut decoder = Decoder::new(
+        Direction::FromServer,
+        Limits {
+            max_line: usize::MAX / 4,
+            max_payload: usize::MAX / 4,
+        },
+    );
+    while let Ok(Some(frame)) = decoder.decode(&mut copy) {
+        debug!("S: {}", describe(&frame));
+    }
+}
+
+fn out_bytes(out: &Out) -> &[u8] {
+    out.bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn secrets_are_hidden() {
+        assert_eq!(
+            redact("USR 7 MD5 S e938940c21cf00fa0bc349db5d258ada"),
+            "USR 7 MD5 S <redacted>"
+        );
+        assert_eq!(redact("USR 4 TWN S t=abc&p=def"), "USR 4 TWN S <redacted>");
+        assert_eq!(
+            redact("USR 1 alice@hotmail.com 123.456"),
+            "USR 1 alice@hotmail.com <redacted>"
+        );
+        assert_eq!(
+            redact("ANS 1 bob@x.com 12.34 1175"),
+            "ANS 1 bob@x.com <redacted> 1175"
+        );
+        assert_eq!(
+            redact("XFR 19 SB 1.2.3.4:1865 CKI 1.2.3"),
+            "XFR 19 SB 1.2.3.4:1865 CKI <redacted>"
+        );
+        assert_eq!(
+            redact("RNG 1175 1.2.3.4:1865 CKI 9.9 alice@x.com Alice"),
+            "RNG 1175 1.2.3.4:1865 CKI <redacted> alice@x.com Alice"
+        );
+        assert_eq!(redact("USR 6 MD5 I alice@x.com"), "USR 6 MD5 I alice@x.com");
+        assert_eq!(redact("CHG 9 NLN"), "CHG 9 NLN");
+    }
+}

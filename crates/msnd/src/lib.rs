@@ -1,0 +1,48 @@
+//! The msnd application: opening the store, starting the protocol and HTTP
+//! services from one configuration, and account administration. The
+//! binary (`main.rs`) is a thin command line over this library, which the
+//! black-box tests use to start real servers.
+
+pub mod accounts;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use msn_server::{Config, RunningServer, Server};
+use msn_store::{SqliteOptions, SqliteStore, Store, Synchronous};
+
+/// Opens the configured database, creating the data directory if needed.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let path = config.database_path();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+    }
+    let mut options = SqliteOptions::new(&path);
+    options.synchronous = match config.database.synchronous.as_str() {
+        "normal" => Synchronous::Normal,
+        _ => Synchronous::Full,
+    };
+    let store = SqliteStore::open(&options)
+        .await
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// Every service of one msnd instance.
+pub struct App {
+    pub server: RunningServer,
+}
+
+impl App {
+    /// Starts the services described by `config` on `store`.
+    pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
+        let server = Server::start(config, store).await?;
+        Ok(App { server })
+    }
+
+    /// Graceful stop: `OUT SSD` to clients, connections closed, store flushed.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}

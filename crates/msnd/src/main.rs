@@ -1,0 +1,286 @@
+//! `msnd`: run the server, manage accounts, print the default configuration.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use msn_server::Config;
+use msn_server::config::DEFAULT_CONFIG;
+use msnd::accounts::{self, AccountSpec};
+use msnd::{App, open_store};
+use tracing::info;
+
+#[derive(Parser)]
+#[command(
+    name = "msnd",
+    version,
+    about = "An MSN Messenger server (MSN Messenger 1.0 to 7.5)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage accounts (works while the server runs).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// Where the configuration and data are.
+#[derive(Args, Clone)]
+struct Location {
+    /// TOML configuration file (see `msnd config default`).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Directory holding the database (overrides the file).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    location: Location,
+    /// Address to listen on.
+    #[arg(long)]
+    bind: Option<IpAddr>,
+    /// Dispatch Server port (0: any free port).
+    #[arg(long)]
+    ds_port: Option<u16>,
+    /// Notification Server port.
+    #[arg(long)]
+    ns_port: Option<u16>,
+    /// Switchboard port.
+    #[arg(long)]
+    sb_port: Option<u16>,
+    /// HTTP (Passport) port.
+    #[arg(long)]
+    http_port: Option<u16>,
+    /// Host name or address clients are sent to.
+    #[arg(long)]
+    public_host: Option<String>,
+    /// Log filter (e.g. "debug" for a protocol trace).
+    #[arg(long)]
+    log_level: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Add {
+        email: String,
+        #[arg(long, env = "MSND_PASSWORD")]
+        password: String,
+        /// Display name (default: the e-mail address).
+        #[arg(long)]
+        name: Option<String>,
+        /// Allow the MD5 login of MSN Messenger 1.0-4.7 (MSNP2-MSNP7). It
+        /// needs the server to keep the password itself, not only a hash.
+        #[arg(long)]
+        legacy_md5: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Change a password (and the MD5 opt-in).
+    Passwd {
+        email: String,
+        #[arg(long, env = "MSND_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        legacy_md5: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Delete an account and its lists.
+    Del {
+        email: String,
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the annotated default configuration.
+    Default,
+}
+
+fn load_config(location: &Location) -> anyhow::Result<Config> {
+    let mut config = match &location.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Config::from_toml(&text)
+                .with_context(|| format!("invalid configuration {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(dir) = &location.data_dir {
+        config.server.data_dir = dir.clone();
+    }
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    // The database driver logs every statement at debug level; keep it
+    // quiet unless asked for by name.
+    let level = if config.log.level.contains("sqlx") {
+        config.log.level.clone()
+    } else {
+        format!("{},sqlx=warn", config.log.level)
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = load_config(&args.location)?;
+    if let Some(bind) = args.bind {
+        config.server.bind = bind;
+    }
+    if let Some(p) = args.ds_port {
+        config.dispatch.port = p;
+    }
+    if let Some(p) = args.ns_port {
+        config.notification.port = p;
+    }
+    if let Some(p) = args.sb_port {
+        config.switchboard.port = p;
+    }
+    if let Some(p) = args.http_port {
+        config.http.port = p;
+    }
+    if let Some(h) = args.public_host {
+        config.server.public_host = h;
+    }
+    if let Some(level) = args.log_level {
+        config.log.level = level;
+    }
+    config.validate().map_err(anyhow::Error::msg)?;
+    init_logging(&config);
+    let store = open_store(&config).await?;
+    let app = App::start(config, store).await?;
+    wait_for_signal().await;
+    app.shutdown().await;
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => info!("interrupt received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            email,
+            password,
+            name,
+            legacy_md5,
+            location,
+        } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            let spec = AccountSpec {
+                email: &email,
+                password: &password,
+                name: name.as_deref(),
+                legacy_md5,
+            };
+            accounts::create(&*store, &spec, config.hash_cost()).await?;
+            store.close().await;
+            println!(
+                "created {}{}",
+                email.to_ascii_lowercase(),
+                if legacy_md5 {
+                    " (MD5 login allowed)"
+                } else {
+                    ""
+                }
+            );
+        }
+        UserCommand::List { location } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            let users = store.list_users().await?;
+            store.close().await;
+            println!("{:<40} {:>8} {:>4}  NAME", "HANDLE", "CONTACTS", "MD5");
+            for u in users {
+                println!(
+                    "{:<40} {:>8} {:>4}  {}",
+                    u.handle,
+                    u.contacts,
+                    if u.legacy_md5 { "yes" } else { "no" },
+                    msn_core::text::decode(&u.friendly_name)
+                );
+            }
+        }
+        UserCommand::Passwd {
+            email,
+            password,
+            legacy_md5,
+            location,
+        } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            accounts::set_password(&*store, &email, &password, legacy_md5, config.hash_cost())
+                .await?;
+            store.close().await;
+            println!("password changed for {}", email.to_ascii_lowercase());
+        }
+        UserCommand::Del { email, location } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            let handle = email.to_ascii_lowercase();
+            let deleted = store.delete_user(&handle).await?;
+            store.close().await;
+            anyhow::ensure!(deleted, "no account named {handle}");
+            println!("deleted {handle}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::User(command) => user(command).await,
+        Command::Config(ConfigCommand::Default) => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+    }
+}

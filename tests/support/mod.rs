@@ -1,0 +1,367 @@
+//! Test support: a real server on ephemeral ports with a fresh database,
+//! a raw protocol client, seeding helpers and the transcript replayer.
+#![allow(dead_code)]
+
+pub mod transcript;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use msn_core::account::{Change, ContactUpdate, Group, GroupUpdate, Property, SettingUpdate};
+use msn_core::handle::Handle;
+use msn_server::{Config, Shared};
+use msn_store::Store;
+use msn_wire::vocab::Privacy;
+use msn_wire::{Decoder, Direction, Frame, Limits};
+use msnd::App;
+use msnd::accounts::{self, AccountSpec};
+use tempfile::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long a test waits for a line before failing. Generous: machines are
+/// noisy and a correct server answers in microseconds anyway.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub app: Option<App>,
+    pub dir: TempDir,
+    pub store: Arc<dyn Store>,
+    pub ds: SocketAddr,
+    pub ns: SocketAddr,
+    pub sb: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server with a test configuration adjusted by `tweak`.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_tests(dir.path());
+        tweak(&mut config);
+        let store = msnd::open_store(&config).await.expect("store");
+        let app = App::start(config, store.clone())
+            .await
+            .expect("server starts");
+        let s = &app.server;
+        TestServer {
+            ds: s.ds_addr.unwrap_or(s.ns_addr),
+            ns: s.ns_addr,
+            sb: s.sb_addr,
+            app: Some(app),
+            dir,
+            store,
+        }
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        self.app.as_ref().expect("running").server.shared()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(app) = self.app.take() {
+            app.shutdown().await;
+        }
+    }
+
+    /// Creates an account that may use the MD5 login; returns its id.
+    pub async fn user(&self, email: &str, password: &str, name: &str) -> i64 {
+        let spec = AccountSpec {
+            email,
+            password,
+            name: Some(name),
+            legacy_md5: true,
+        };
+        accounts::create(&*self.store, &spec, self.shared().config.hash_cost())
+            .await
+            .expect("create account")
+    }
+
+    async fn id(&self, email: &str) -> i64 {
+        self.store
+            .user(email)
+            .await
+            .unwrap()
+            .expect("account exists")
+            .id
+    }
+
+    async fn apply(&self, owner: &str, change: Change) {
+        let id = self.id(owner).await;
+        self.store.commit(id, &change).await.expect("seed");
+    }
+
+    /// Puts `contact` on `owner`'s lists (`bits`) with a stored name and
+    /// group ids (FL only). Does not touch the other side.
+    pub async fn seed_entry(
+        &self,
+        owner: &str,
+        contact: &str,
+        bits: u8,
+        name: &str,
+        groups: &[u8],
+    ) {
+        let fl = bits & 1 != 0;
+        let mask = groups.iter().fold(0u32, |m, g| m | 1 << g);
+        self.apply(
+            owner,
+            Change {
+                contacts: vec![ContactUpdate {
+                    handle: Handle::parse(contact).unwrap(),
+                    set: bits,
+                    clear: 0,
+                    name: Some(name.to_owned()),
+                    guid: fl.then(|| Some(uuid::Uuid::new_v4())),
+                    groups: fl.then_some(if mask == 0 { 1 } else { mask }),
+                }],
+                ..Change::default()
+            },
+        )
+        .await;
+    }
+
+    /// `owner` has `contact` on its FL (and `extra` lists); `contact`'s RL
+    /// gets `owner` with `owner_name`.
+    pub async fn seed_fl(
+        &self,
+        owner: &str,
+        owner_name: &str,
+        contact: &str,
+        name: &str,
+        extra: u8,
+        groups: &[u8],
+    ) {
+        self.seed_entry(owner, contact, 1 | extra, name, groups)
+            .await;
+        self.seed_entry(contact, owner, 8, owner_name, &[]).await;
+    }
+
+    pub async fn seed_group(&self, owner: &str, id: u8, name: &str) -> uuid::Uuid {
+        let guid = uuid::Uuid::new_v4();
+        self.apply(
+            owner,
+            Change {
+                groups: vec![GroupUpdate::Upsert(Group {
+                    id,
+                    guid,
+                    name: name.to_owned(),
+                })],
+                ..Change::default()
+            },
+        )
+        .await;
+        guid
+    }
+
+    pub async fn seed_property(&self, owner: &str, property: Property, value: &str) {
+        self.apply(
+            owner,
+            Change {
+                settings: vec![SettingUpdate::Property(property, Some(value.to_owned()))],
+                ..Change::default()
+            },
+        )
+        .await;
+    }
+
+    pub async fn seed_privacy(&self, owner: &str, privacy: Privacy) {
+        self.apply(
+            owner,
+            Change {
+                settings: vec![SettingUpdate::Privacy(privacy)],
+                ..Change::default()
+            },
+        )
+        .await;
+    }
+
+    pub async fn set_version(&self, owner: &str, version: u64) {
+        let id = self.id(owner).await;
+        self.store.set_list_version(id, version).await.unwrap();
+    }
+
+    /// Signs a user in with the MD5 login (MSNP2–MSNP7) and sends `CHG`.
+    pub async fn online(&self, dialect: u8, email: &str, password: &str, status: &str) -> Client {
+        let mut c = Client::login(self.ns, dialect, email, password).await;
+        c.call(&format!("CHG {{}} {status}")).await;
+        c
+    }
+}
+
+/// A raw protocol client.
+pub struct Client {
+    stream: TcpStream,
+    buf: BytesMut,
+    decoder: Decoder,
+    next_trid: u32,
+    pub label: String,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).ok();
+        Client {
+            stream,
+            buf: BytesMut::new(),
+            decoder: Decoder::new(
+                Direction::FromServer,
+                Limits {
+                    max_line: 1 << 20,
+                    max_payload: 1 << 24,
+                },
+            ),
+            next_trid: 1,
+            label: addr.to_string(),
+        }
+    }
+
+    /// The next TrID this client would use (for `{}` in [`Client::call`]).
+    pub fn trid(&mut self) -> u32 {
+        let t = self.next_trid;
+        self.next_trid += 1;
+        t
+    }
+
+    pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
+    pub async fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\r\n").as_bytes()).await;
+    }
+
+    /// Sends `head len\r\n` + payload.
+    pub async fn send_payload(&mut self, head: &str, payload: &[u8]) {
+        let mut bytes = format!("{head} {}\r\n", payload.len()).into_bytes();
+        bytes.extend_from_slice(payload);
+        self.send_raw(&bytes).await;
+    }
+
+    /// The next frame, or `None` at end of stream or after `limit`.
+    pub async fn try_recv(&mut self, limit: Duration) -> Option<Frame> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf).expect("server framing") {
+                return Some(frame);
+            }
+            let mut chunk = [0u8; 8192];
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> Frame {
+        match self.try_recv(WAIT).await {
+            Some(f) => f,
+            None => panic!(
+                "[{}] no line from the server (closed or timed out)",
+                self.label
+            ),
+        }
+    }
+
+    pub async fn recv_line(&mut self) -> String {
+        self.recv().await.line().to_owned()
+    }
+
+    pub async fn expect(&mut self, line: &str) {
+        let got = self.recv_line().await;
+        assert_eq!(got, line, "[{}] unexpected line", self.label);
+    }
+
+    /// Asserts that the server closes the connection (after any lines it
+    /// sends, which are returned).
+    pub async fn expect_eof(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf).expect("server framing") {
+                lines.push(frame.line().to_owned());
+                continue;
+            }
+            let mut chunk = [0u8; 8192];
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return lines,
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => panic!("[{}] connection still open; got {lines:?}", self.label),
+            }
+        }
+    }
+
+    /// Reads frames until `pred` holds, returning it (others are dropped).
+    pub async fn wait_for(&mut self, what: &str, pred: impl Fn(&Frame) -> bool) -> Frame {
+        loop {
+            let f = match self.try_recv(WAIT).await {
+                Some(f) => f,
+                None => panic!("[{}] never got {what}", self.label),
+            };
+            if pred(&f) {
+                return f;
+            }
+        }
+    }
+
+    /// Sends a command (`{}` is replaced by a fresh TrID) and returns its
+    /// reply: the first frame with the same TrID in the second field
+    /// (errors included). Asynchronous lines in between are dropped.
+    pub async fn call(&mut self, template: &str) -> Frame {
+        let trid = self.trid();
+        let line = template.replacen("{}", &trid.to_string(), 1);
+        self.send(&line).await;
+        let want = trid.to_string();
+        self.wait_for(&line, |f| f.tokens().nth(1) == Some(want.as_str()))
+            .await
+    }
+
+    /// Like [`Client::call`] for a payload command.
+    pub async fn call_payload(&mut self, template: &str, payload: &[u8]) -> Frame {
+        let trid = self.trid();
+        let head = template.replacen("{}", &trid.to_string(), 1);
+        self.send_payload(&head, payload).await;
+        let want = trid.to_string();
+        self.wait_for(&head, |f| f.tokens().nth(1) == Some(want.as_str()))
+            .await
+    }
+
+    /// Drops everything the server sent so far (NS only: `PNG` → `QNG`).
+    pub async fn barrier(&mut self) {
+        self.send("PNG").await;
+        self.wait_for("QNG", |f| f.command() == "QNG").await;
+    }
+
+    /// Signs in with the MD5 package (MSNP2–MSNP7) straight at the NS.
+    pub async fn login(ns: SocketAddr, dialect: u8, email: &str, password: &str) -> Client {
+        let mut c = Client::connect(ns).await;
+        c.label = format!("{email}/ns");
+        let ver = c.call(&format!("VER {{}} MSNP{dialect} CVR0")).await;
+        assert!(
+            ver.line().contains(&format!("MSNP{dialect}")),
+            "{}",
+            ver.line()
+        );
+        c.call("INF {}").await;
+        let salt_line = c.call(&format!("USR {{}} MD5 I {email}")).await;
+        let salt = salt_line.tokens().last().unwrap().to_owned();
+        let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!(
+            "{salt}{password}"
+        )));
+        let ok = c.call(&format!("USR {{}} MD5 S {hash}")).await;
+        assert_eq!(
+            ok.tokens().nth(2),
+            Some("OK"),
+            "login of {email} failed: {}",
+            ok.line()
+        );
+        let profile = c.recv().await;
+        assert_eq!(profile.command(), "MSG");
+        c
+    }
+}
