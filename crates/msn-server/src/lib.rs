@@ -17,4 +17,4 @@ pub mod trace;
 
 pub use config::Config;
 pub use context::Shared;
-pub use server::{RunningServer, Server};
+pub use server::{RunningServer, Server, public_host};
