@@ -197,3 +197,185 @@ async fn sb_multiparty() {
     drop((alice, bob));
     s.stop().await;
 }
+
+const BOB_OBJ: &str = "%3Cmsnobj%20Creator%3D%22bob%40hotmail.com%22%20Size%3D%2218122%22%20Type%3D%223%22%20Location%3D%22TFR7A9.tmp%22%20Friendly%3D%22AAA%3D%22%20SHA1D%3D%22xeMCVDo3vZAqOO8YV4LwAe60B1s%3D%22%20SHA1C%3D%22L9ur6HsJtb3SG1TpL6lHgV%2Bi%2BFY%3D%22%2F%3E";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnp8_login() {
+    let s = TestServer::start_with(|c| {
+        c.challenge.mode = ChallengeMode::Lenient;
+        c.profile.email_enabled = true;
+    })
+    .await;
+    let erin = ("erin@hotmail.com", "erinpass", "Erin");
+    let frank = ("frank@hotmail.com", "frankpass", "Frank");
+    let gina = ("gina@hotmail.com", "ginapass", "Gina");
+    let alice = ("alice@hotmail.com", "p@ss,word", "Alice Smith");
+    accounts(&s, &[alice, BOB, CAROL, DAVE, erin, frank, gina]).await;
+    let (a, an) = ("alice@hotmail.com", "Alice%20Smith");
+    s.seed_group(a, 1, "Friends").await;
+    s.seed_property(a, Property::HomePhone, "1%20555%20555%200100")
+        .await;
+    s.seed_fl(a, an, "bob@hotmail.com", "Bob", AL, &[1]).await;
+    s.seed_fl("bob@hotmail.com", "Bob", a, an, AL, &[]).await;
+    s.seed_property(
+        "bob@hotmail.com",
+        Property::HomePhone,
+        "1%20555%20555%200142",
+    )
+    .await;
+    s.seed_fl(a, an, "carol@hotmail.com", "Carol", AL, &[0])
+        .await;
+    s.seed_fl("carol@hotmail.com", "Carol", a, an, AL, &[])
+        .await;
+    s.seed_fl("erin@hotmail.com", "Erin", a, an, 0, &[]).await;
+    s.seed_entry(a, "frank@hotmail.com", 4, "Frank", &[]).await;
+    s.seed_fl("frank@hotmail.com", "Frank", a, an, 0, &[]).await;
+    s.set_version(a, 12).await;
+    let bob_chg = format!("268435492 {BOB_OBJ}");
+    let mut bob = s
+        .online_twn(9, "bob@hotmail.com", &format!("NLN {bob_chg}"))
+        .await;
+    let mut carol = s
+        .online_twn(11, "carol@hotmail.com", "BSY 1073791020")
+        .await;
+    let _dave = s.online_twn(10, "dave@hotmail.com", "NLN 805306404").await;
+
+    let mut r = replay(&s, include_str!("transcripts/msnp8-login.txt"));
+    r.substitute(
+        "t=7Rn2ZbXw0aQ1cD3eF4gH5iJ6kL7mN8oP9qR0sT1uV2wX3yZ4*Ab!Cd$$&p=9Kp3Lq7Mr1Ns5Ot8Pu2Qv6Rw0Sx4Ty*Uz!Va$$",
+        &s.ticket(a).await,
+    );
+    r.run_until("S: NLN AWY bob@hotmail.com").await;
+    bob.call(&format!("CHG {{}} AWY {bob_chg}")).await;
+    r.run_until("S: FLN carol@hotmail.com").await;
+    carol.send("OUT").await;
+    r.run_until("S: ADD 0 RL 20 gina@hotmail.com Gina").await;
+    let mut gina = s.online_twn(8, "gina@hotmail.com", "NLN 0").await;
+    gina.call("ADD {} FL alice@hotmail.com Alice 0").await;
+    r.run_until("S: REM 0 RL 21 erin@hotmail.com").await;
+    let mut erin = s.online_twn(8, "erin@hotmail.com", "NLN 0").await;
+    erin.call("REM {} FL alice@hotmail.com").await;
+    r.run_to_end().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnp10_lists() {
+    let s = TestServer::start().await;
+    let people = [
+        ("alice@hotmail.com", "alicepass", "Alice Smith"),
+        BOB,
+        CAROL,
+        DAVE,
+        ("erin@hotmail.com", "erinpass", "Erin"),
+        ("frank@hotmail.com", "frankpass", "Frank"),
+        ("gina@hotmail.com", "ginapass", "Gina"),
+        ("harry@hotmail.com", "harrypass", "Harry"),
+    ];
+    accounts(&s, &people).await;
+    let (a, an) = ("alice@hotmail.com", "Alice%20Smith");
+    s.seed_group(a, 1, "Friends").await;
+    s.seed_group(a, 2, "Work").await;
+    s.seed_fl(a, an, "bob@hotmail.com", "Bob", AL, &[1]).await;
+    s.seed_fl("bob@hotmail.com", "Bob", a, an, AL, &[]).await;
+    s.seed_fl(a, an, "carol@hotmail.com", "Carol", AL, &[1, 2])
+        .await;
+    s.seed_fl("carol@hotmail.com", "Carol", a, an, AL, &[])
+        .await;
+    s.seed_fl(a, an, "dave@hotmail.com", "Dave", AL, &[]).await;
+    s.seed_fl("erin@hotmail.com", "Erin", a, an, 0, &[]).await;
+    s.seed_entry(a, "frank@hotmail.com", 4, "Frank", &[]).await;
+    s.seed_fl("frank@hotmail.com", "Frank", a, an, 0, &[]).await;
+    let mut bob = s
+        .online_twn(10, "bob@hotmail.com", &format!("NLN 805306404 {BOB_OBJ}"))
+        .await;
+    let _gina = s.online_twn(10, "gina@hotmail.com", "NLN 805306404").await;
+
+    let mut r = replay(&s, include_str!("transcripts/msnp10-lists.txt"));
+    r.substitute(
+        "t=4Hq8Wm2Xr6Ty0Uz3Va7Sb1Nc5Md9Le*Kf!Jg$$&p=6Pd2Qe8Rf4Sg0Th*Ui!Vj$$",
+        &s.ticket(a).await,
+    );
+    r.run_until("S: NLN NLN bob@hotmail.com Bobby").await;
+    bob.call("PRP {} MFN Bobby").await;
+    r.run_until("S: ADC 0 RL N=harry@hotmail.com F=Harry").await;
+    let mut harry = s.online_twn(10, "harry@hotmail.com", "NLN 0").await;
+    let added = harry.call("ADC {} FL N=alice@hotmail.com F=Alice").await;
+    let guid = added
+        .tokens()
+        .last()
+        .unwrap()
+        .trim_start_matches("C=")
+        .to_owned();
+    r.run_until("S: REM 0 RL harry@hotmail.com").await;
+    harry.call(&format!("REM {{}} FL {guid}")).await;
+    r.run_to_end().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnp11_login() {
+    let s = TestServer::start_with(|c| c.challenge.mode = ChallengeMode::Lenient).await;
+    accounts(&s, &[ALICE, BOB, CAROL]).await;
+    let (a, an) = ("alice@hotmail.com", "Alice%20Smith");
+    s.seed_group(a, 1, "Friends").await;
+    for (h, n) in [("bob@hotmail.com", "Bob"), ("carol@hotmail.com", "Carol")] {
+        s.seed_fl(a, an, h, n, AL, &[1]).await;
+        s.seed_fl(h, n, a, an, AL, &[]).await;
+    }
+    let bob_obj = "%3Cmsnobj%20Creator%3D%22bob%40hotmail.com%22%20Size%3D%2216011%22%20Type%3D%223%22%20Location%3D%22TFR1E5.tmp%22%20Friendly%3D%22AAA%3D%22%20SHA1D%3D%223S8gz9rpM4Kt68kox3ZGlwXnFrM%3D%22%20SHA1C%3D%22%2F6wWiZ8IGrQaSsHDmKa5xHCjkhQ%3D%22%2F%3E";
+    let carol_obj = "%3Cmsnobj%20Creator%3D%22carol%40hotmail.com%22%20Size%3D%229732%22%20Type%3D%223%22%20Location%3D%22TFR9F0.tmp%22%20Friendly%3D%22AAA%3D%22%20SHA1D%3D%22TxGw1ekXz6kfBvMME%2Bf4%2B1dhxdA%3D%22%20SHA1C%3D%22SlrPMn56HTj6%2B0GAKZvjZv8BZKo%3D%22%2F%3E";
+    let mut bob = s
+        .online_twn(12, "bob@hotmail.com", &format!("NLN 1342488620 {bob_obj}"))
+        .await;
+    let psm = b"<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia></Data>";
+    assert_eq!(
+        bob.call_payload("UUX {}", psm)
+            .await
+            .line()
+            .split(' ')
+            .next(),
+        Some("UUX")
+    );
+    let mut carol = s
+        .online_twn(
+            11,
+            "carol@hotmail.com",
+            &format!("AWY 1073791020 {carol_obj}"),
+        )
+        .await;
+    bob.barrier().await;
+
+    let mut r = replay(&s, include_str!("transcripts/msnp11-login.txt"));
+    r.substitute(
+        "t=2Gh7Jk3Lm8Np4Qr9St5Uv0Wx6Yz1Ab*Cd!Ef$$&p=8Zy3Xw7Vu1Ts5Rq*Po!Nm$$",
+        &s.ticket(a).await,
+    );
+    r.attach("bob-ns", bob);
+    r.run_until("S: NLN BSY bob@hotmail.com").await;
+    r.client("bob-ns")
+        .call(&format!("CHG {{}} BSY 1342488620 {bob_obj}"))
+        .await;
+    r.run_until("S: FLN carol@hotmail.com").await;
+    carol.send("OUT").await;
+    r.run_to_end().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sb_msnp12() {
+    let s = TestServer::start().await;
+    accounts(&s, &[ALICE, ("dan@hotmail.com", "danpass", "Dan")]).await;
+    let (a, an) = ("alice@hotmail.com", "Alice%20Smith");
+    s.seed_fl(a, an, "dan@hotmail.com", "Dan", AL, &[]).await;
+    s.seed_fl("dan@hotmail.com", "Dan", a, an, AL, &[]).await;
+    let mut alice = s.online_twn(12, a, "NLN 1342488620").await;
+    let mut dan = s.online(7, "dan@hotmail.com", "danpass", "NLN").await;
+    alice.barrier().await;
+    dan.barrier().await;
+    let mut r = replay(&s, include_str!("transcripts/sb-msnp12.txt"));
+    r.attach("alice-ns", alice).attach("dan-ns", dan);
+    r.run_to_end().await;
+    s.stop().await;
+}

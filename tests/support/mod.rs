@@ -185,6 +185,23 @@ impl TestServer {
         self.store.set_list_version(id, version).await.unwrap();
     }
 
+    /// A Passport ticket for `email`, as the login service would issue it.
+    pub async fn ticket(&self, email: &str) -> String {
+        let id = self.id(email).await;
+        self.shared()
+            .tickets
+            .issue(Handle::parse(email).unwrap(), id, Duration::from_secs(60))
+    }
+
+    /// Signs a user in with a Passport ticket (MSNP8+) and sends
+    /// `CHG <chg>` (status, capabilities, MSNObject as needed).
+    pub async fn online_twn(&self, dialect: u8, email: &str, chg: &str) -> Client {
+        let ticket = self.ticket(email).await;
+        let mut c = Client::login_twn(self.ns, dialect, email, &ticket).await;
+        c.call(&format!("CHG {{}} {chg}")).await;
+        c
+    }
+
     /// Signs a user in with the MD5 login (MSNP2–MSNP7) and sends `CHG`.
     pub async fn online(&self, dialect: u8, email: &str, password: &str, status: &str) -> Client {
         let mut c = Client::login(self.ns, dialect, email, password).await;
@@ -335,6 +352,33 @@ impl Client {
     pub async fn barrier(&mut self) {
         self.send("PNG").await;
         self.wait_for("QNG", |f| f.command() == "QNG").await;
+    }
+
+    /// Signs in with a Passport ticket (MSNP8+) straight at the NS.
+    pub async fn login_twn(ns: SocketAddr, dialect: u8, email: &str, ticket: &str) -> Client {
+        let mut c = Client::connect(ns).await;
+        c.label = format!("{email}/ns");
+        let ver = c.call(&format!("VER {{}} MSNP{dialect} CVR0")).await;
+        assert_eq!(ver.tokens().nth(2), Some(format!("MSNP{dialect}").as_str()));
+        c.call(&format!(
+            "CVR {{}} 0x0409 winnt 5.1 i386 MSNMSGR 7.0.0777 msmsgs {email}"
+        ))
+        .await;
+        let s = c.call(&format!("USR {{}} TWN I {email}")).await;
+        assert_eq!(s.tokens().nth(3), Some("S"), "{}", s.line());
+        let ok = c.call(&format!("USR {{}} TWN S {ticket}")).await;
+        assert_eq!(
+            ok.tokens().nth(2),
+            Some("OK"),
+            "login of {email} failed: {}",
+            ok.line()
+        );
+        if dialect >= 11 {
+            c.expect("SBS 0 null").await;
+        }
+        let profile = c.recv().await;
+        assert_eq!(profile.command(), "MSG");
+        c
     }
 
     /// Signs in with the MD5 package (MSNP2–MSNP7) straight at the NS.

@@ -276,9 +276,19 @@ impl Replay {
         }
     }
 
+    /// Replaces learned values: whole tokens, or the parts of tokens such as
+    /// `C=<guid>` and comma-separated group lists.
     fn substitute_line(&self, line: &str) -> String {
         line.split(' ')
-            .map(|t| self.subst.get(t).map_or(t, String::as_str))
+            .map(|t| match self.subst.get(t) {
+                Some(real) => real.clone(),
+                None => split_parts(t)
+                    .into_iter()
+                    .map(|(part, sep)| {
+                        format!("{}{sep}", self.subst.get(part).map_or(part, String::as_str))
+                    })
+                    .collect(),
+            })
             .collect::<Vec<_>>()
             .join(" ")
     }
@@ -311,7 +321,7 @@ impl Replay {
                 }
             }
             Step::Comment(c) => {
-                if c.starts_with("VAR") {
+                if mentions_var(&c) {
                     self.var_next = true;
                 } else if c.contains("The client closes this connection") {
                     self.conns.remove(&self.current);
@@ -420,7 +430,8 @@ impl Replay {
         let actual = frame.line().to_owned();
         let act_tokens: Vec<&str> = actual.split(' ').collect();
         let substituted = self.substitute_line(expected);
-        let context = || format!("[{}] expected {expected:?} got {actual:?}", self.current);
+        let current = self.current.clone();
+        let context = || format!("[{current}] expected {expected:?} got {actual:?}");
         if substituted != actual {
             assert_eq!(exp_tokens.len(), act_tokens.len(), "{}", context());
             let payload_len_pos = payload.as_ref().map(|_| exp_tokens.len() - 1);
@@ -432,14 +443,12 @@ impl Replay {
                 // A challenge is always the server's choice.
                 let variable = self.var_tokens.contains(*e)
                     || (exp_tokens[0] == "CHL" && i == 2)
+                    || inherently_variable(e)
                     || (self.var_next && i >= 2 && !KEYWORDS.contains(e))
                     || Some(i) == payload_len_pos && self.var_next;
                 assert!(variable, "{} (token {i})", context());
                 if Some(i) != payload_len_pos {
-                    if let Some(prev) = self.subst.get(*e) {
-                        assert_eq!(prev, a, "{}: {e} was already learned as {prev}", context());
-                    }
-                    self.subst.insert((*e).to_owned(), (*a).to_owned());
+                    self.learn(e, a, &context());
                 }
             }
         }
@@ -461,6 +470,27 @@ impl Replay {
             (None, None) => {}
             (Some(want), Some(got)) => self.compare_payload(&want, got, &context()),
             (want, got) => panic!("{}: payload expected {want:?} got {got:?}", context()),
+        }
+    }
+
+    /// Records that transcript value `e` is `a` on this server, also for the
+    /// parts of `C=<guid>`-like and comma-separated tokens.
+    fn learn(&mut self, e: &str, a: &str, context: &str) {
+        if let Some(prev) = self.subst.get(e) {
+            assert_eq!(prev, a, "{context}: {e} was already learned as {prev}");
+        }
+        self.subst.insert(e.to_owned(), a.to_owned());
+        let (pe, pa) = (split_parts(e), split_parts(a));
+        if pe.len() > 1 && pe.len() == pa.len() {
+            for ((x, sx), (y, sy)) in pe.into_iter().zip(pa) {
+                assert_eq!(sx, sy, "{context}: shape of {e} vs {a}");
+                if x != y {
+                    if let Some(prev) = self.subst.get(x) {
+                        assert_eq!(prev, y, "{context}: {x} was already learned as {prev}");
+                    }
+                    self.subst.insert(x.to_owned(), y.to_owned());
+                }
+            }
         }
     }
 
@@ -497,4 +527,48 @@ impl Replay {
             );
         }
     }
+}
+
+/// Splits a token at `=` and `,` into (part, separator-after) pairs.
+fn split_parts(token: &str) -> Vec<(&str, &str)> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, ch) in token.char_indices() {
+        if ch == '=' || ch == ',' {
+            parts.push((&token[start..i], &token[i..i + 1]));
+            start = i + 1;
+        }
+    }
+    parts.push((&token[start..], ""));
+    parts
+}
+
+/// Values the server always chooses itself: GUIDs (contact and group ids)
+/// and `SYN` timestamps, alone or inside `C=…`/comma lists.
+fn inherently_variable(token: &str) -> bool {
+    fn guid(s: &str) -> bool {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 5
+            && [8, 4, 4, 4, 12]
+                .iter()
+                .zip(&parts)
+                .all(|(n, p)| p.len() == *n)
+            && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit())
+            && s != "00000000-0000-0000-0000-000000000000"
+    }
+    fn timestamp(s: &str) -> bool {
+        s.len() >= 20 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b'T' && s.contains(':')
+    }
+    let parts = split_parts(token);
+    parts.iter().any(|(p, _)| guid(p) || timestamp(p))
+        && parts
+            .iter()
+            .all(|(p, _)| guid(p) || timestamp(p) || p.len() < 3 || *p == "C")
+}
+
+/// Whether a comment declares variable values ("VAR: …", "(VAR)", …).
+fn mentions_var(comment: &str) -> bool {
+    comment
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == "VAR")
 }
