@@ -41,6 +41,12 @@ impl TestServer {
 
     /// Starts a server with a test configuration adjusted by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        if let Ok(filter) = std::env::var("MSND_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
@@ -235,6 +241,33 @@ impl Client {
             ),
             next_trid: 1,
             label: addr.to_string(),
+        }
+    }
+
+    /// Connects with a tiny receive buffer, so that a client that stops
+    /// reading soon leaves data queued at the server.
+    pub async fn connect_small_window(addr: SocketAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(addr).await.expect("connect");
+        let mut c = Client::connect(addr).await;
+        c.stream = stream;
+        c
+    }
+
+    /// The next frame, `Ok(None)` at end of stream, `Err(())` after `limit`.
+    pub async fn next_or_eof(&mut self, limit: Duration) -> Result<Option<Frame>, ()> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(frame) = self.decoder.decode(&mut self.buf).expect("server framing") {
+                return Ok(Some(frame));
+            }
+            let mut chunk = [0u8; 8192];
+            match tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return Ok(None),
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => return Err(()),
+            }
         }
     }
 

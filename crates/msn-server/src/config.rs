@@ -160,6 +160,10 @@ pub struct LimitsSection {
     /// Unsent bytes queued for one client before it is disconnected as a
     /// client that does not read.
     pub max_outbound_bytes: usize,
+    /// Kernel send buffer of each client socket (bytes); a fixed size keeps
+    /// a client that stops reading from hiding megabytes in the kernel and
+    /// bounds memory per connection. 0: the operating system's autotuning.
+    pub socket_send_buffer_bytes: usize,
     /// Events (presence, messages) waiting for one connection.
     pub mailbox_capacity: usize,
     /// Friendly-name changes allowed per minute (`800` beyond).
@@ -327,6 +331,7 @@ impl Default for LimitsSection {
             sb_message_burst: 400,
             max_list_entries: 600,
             max_outbound_bytes: 256 * 1024,
+            socket_send_buffer_bytes: 64 * 1024,
             mailbox_capacity: 1024,
             renames_per_minute: 10,
             calls_per_minute: 30,

@@ -28,8 +28,17 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, peer: SocketAddr, limits: Limits, max_outbound: usize) -> Conn {
+    pub fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        limits: Limits,
+        max_outbound: usize,
+        send_buffer: usize,
+    ) -> Conn {
         let _ = stream.set_nodelay(true);
+        if send_buffer > 0 {
+            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(send_buffer);
+        }
         Conn {
             stream,
             peer,

@@ -131,7 +131,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
         let max_out = shared.config.limits.max_outbound_bytes;
         let cfg = &shared.config.limits;
         let mut session = NsSession {
-            conn: Conn::new(stream, peer, limits, max_out),
+            conn: Conn::new(stream, peer, limits, max_out, cfg.socket_send_buffer_bytes),
             conn_id,
             dialect: Dialect::MSNP2,
             login: Login::New,

@@ -53,7 +53,13 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         Stats::bump(&shared.stats.connections);
         let l = &shared.config.limits;
         let mut sb = SbConn {
-            conn: Conn::new(stream, peer, shared.sb_limits(), l.max_outbound_bytes),
+            conn: Conn::new(
+                stream,
+                peer,
+                shared.sb_limits(),
+                l.max_outbound_bytes,
+                l.socket_send_buffer_bytes,
+            ),
             conn_id,
             joined: None,
             mailbox: Arc::new(Mailbox::new(l.mailbox_capacity)),
@@ -270,6 +276,10 @@ impl SbConn {
             return self.refuse(trid);
         };
         if session_id.parse::<u32>() != Ok(granted) {
+            // The cookie is spent: the invitation it belonged to is over.
+            if let Some(session) = self.shared.switchboards.get(granted) {
+                session.state.lock().invited.retain(|(h, _)| h != &handle);
+            }
             return self.refuse(trid);
         }
         let Some(session) = self.shared.switchboards.get(granted) else {
