@@ -1,0 +1,447 @@
+//! Notification and Dispatch Server commands one by one: their replies,
+//! their errors, and what survives a restart.
+
+mod support;
+
+use std::time::Duration;
+
+use msn_server::config::ChallengeMode;
+use support::{Client, TestServer};
+
+async fn alice(s: &TestServer) {
+    s.user("alice@hotmail.com", "alicepass", "Alice Smith")
+        .await;
+}
+
+#[tokio::test]
+async fn version_negotiation() {
+    let s = TestServer::start().await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP1 MSNP99").await;
+    c.expect("VER 1 0").await;
+    assert!(c.expect_eof().await.is_empty());
+
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP13 CVR0").await;
+    c.expect("VER 1 CVR0").await;
+    c.send("CVQ 2 0x0409 win 4.10 i386 MSMSGS 1.0.0863").await;
+    let cvq = c.recv_line().await;
+    assert!(
+        cvq.starts_with("CVQ 2 1.0.0863 1.0.0863 1.0.0863 "),
+        "{cvq}"
+    );
+    assert!(c.expect_eof().await.is_empty());
+
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP5 MSNP4 MSNP3").await;
+    c.expect("VER 1 MSNP5").await;
+    c.send("VER 2 MSNP5").await;
+    c.expect("715 2").await;
+    assert!(c.expect_eof().await.is_empty());
+
+    // MSNP8+: only the dialect, and no INF.
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP9 MSNP8 CVR0").await;
+    c.expect("VER 1 MSNP9").await;
+    c.send("INF 2").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn dispatch_refers_in_each_dialect_form() {
+    let s = TestServer::start().await;
+    let ns = format!("127.0.0.1:{}", s.ns.port());
+    let ds = format!("127.0.0.1:{}", s.ds.port());
+    for (dialect, tail) in [
+        (2, String::new()),
+        (3, " 0".to_owned()),
+        (6, " 0".to_owned()),
+        (7, format!(" 0 {ds}")),
+    ] {
+        let mut c = Client::connect(s.ds).await;
+        c.send(&format!("VER 1 MSNP{dialect} CVR0")).await;
+        c.expect(&format!("VER 1 MSNP{dialect} CVR0")).await;
+        c.send("INF 2").await;
+        c.expect("INF 2 MD5").await;
+        c.send("USR 3 MD5 I alice@hotmail.com").await;
+        c.expect(&format!("XFR 3 NS {ns}{tail}")).await;
+    }
+    let mut c = Client::connect(s.ds).await;
+    c.send("VER 1 MSNP11 CVR0").await;
+    c.expect("VER 1 MSNP11").await;
+    c.send("USR 2 TWN I alice@hotmail.com").await;
+    c.expect(&format!("XFR 2 NS {ns} 0 {ds}")).await;
+    // The DS authenticates nobody: anything after the referral closes.
+    c.send("SYN 3 0").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn md5_login_refusals() {
+    let s = TestServer::start().await;
+    alice(&s).await;
+    // An account that did not opt in to MD5 logins.
+    msnd::accounts::create(
+        &*s.store,
+        &msnd::accounts::AccountSpec {
+            email: "modern@hotmail.com",
+            password: "pw",
+            name: None,
+            legacy_md5: false,
+        },
+        s.shared().config.hash_cost(),
+    )
+    .await
+    .unwrap();
+    for (handle, password) in [
+        ("alice@hotmail.com", "wrong"),
+        ("nobody@hotmail.com", "x"),
+        ("modern@hotmail.com", "pw"),
+        ("not-a-handle", "x"),
+    ] {
+        let mut c = Client::connect(s.ns).await;
+        c.send("VER 1 MSNP7 CVR0").await;
+        c.recv().await;
+        c.send(&format!("USR 2 MD5 I {handle}")).await;
+        let salt = c.recv_line().await;
+        assert!(salt.starts_with("USR 2 MD5 S "), "{salt}");
+        let salt = salt.rsplit(' ').next().unwrap();
+        let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!(
+            "{salt}{password}"
+        )));
+        c.send(&format!("USR 3 MD5 S {hash}")).await;
+        c.expect("911 3").await;
+        assert!(c.expect_eof().await.is_empty(), "{handle}");
+    }
+    // The MD5 package does not exist from MSNP8 on.
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP8 CVR0").await;
+    c.recv().await;
+    c.send("USR 2 MD5 I alice@hotmail.com").await;
+    assert!(c.expect_eof().await.is_empty());
+    // Commands that need a login close the connection before it.
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP7 CVR0").await;
+    c.recv().await;
+    c.send("SYN 2 0").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn clear_text_login_only_when_enabled() {
+    let s = TestServer::start_with(|c| c.notification.ctp = true).await;
+    alice(&s).await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP2 CVR0").await;
+    c.recv().await;
+    c.send("INF 2").await;
+    c.expect("INF 2 MD5 CTP").await;
+    c.send("USR 3 CTP I alice@hotmail.com").await;
+    c.expect("USR 3 CTP S").await;
+    c.send("USR 4 CTP S alicepass").await;
+    c.expect("USR 4 OK alice@hotmail.com Alice%20Smith").await;
+    s.stop().await;
+
+    let s = TestServer::start().await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP2 CVR0").await;
+    c.recv().await;
+    c.send("INF 2").await;
+    c.expect("INF 2 MD5").await;
+    c.send("USR 3 CTP I alice@hotmail.com").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn second_login_kicks_the_first() {
+    let s = TestServer::start().await;
+    alice(&s).await;
+    s.user("bob@hotmail.com", "pw", "Bob").await;
+    s.seed_entry("bob@hotmail.com", "alice@hotmail.com", 3, "Alice", &[])
+        .await;
+    s.seed_entry("alice@hotmail.com", "bob@hotmail.com", 8, "Bob", &[])
+        .await;
+    let mut bob = s.online(7, "bob@hotmail.com", "pw", "NLN").await;
+    let mut first = s.online(7, "alice@hotmail.com", "alicepass", "AWY").await;
+    bob.wait_for("NLN", |f| {
+        f.line() == "NLN AWY alice@hotmail.com Alice%20Smith"
+    })
+    .await;
+    let mut second = Client::login(s.ns, 5, "alice@hotmail.com", "alicepass").await;
+    assert_eq!(first.expect_eof().await, ["OUT OTH"]);
+    // Watchers saw the old session go; the new one is not online yet.
+    bob.wait_for("FLN", |f| f.line() == "FLN alice@hotmail.com")
+        .await;
+    second.call("CHG {} NLN").await;
+    bob.wait_for("NLN", |f| {
+        f.line() == "NLN NLN alice@hotmail.com Alice%20Smith"
+    })
+    .await;
+    assert_eq!(
+        second
+            .call("USR {} MD5 I alice@hotmail.com")
+            .await
+            .command(),
+        "207"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn list_errors_msnp7() {
+    let s = TestServer::start_with(|c| c.limits.max_list_entries = 3).await;
+    alice(&s).await;
+    for n in ["bob", "carol", "dave", "erin"] {
+        s.user(&format!("{n}@hotmail.com"), "pw", n).await;
+    }
+    let mut c = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    let code = |f: msn_wire::Frame| f.command().to_owned();
+    assert_eq!(code(c.call("ADD {} FL a@b Ab").await), "201");
+    assert_eq!(code(c.call("ADD {} FL name@ Name").await), "206");
+    assert_eq!(
+        code(c.call("ADD {} FL ghost@hotmail.com Ghost 0").await),
+        "205"
+    );
+    assert_eq!(code(c.call("ADD {} FL bob@hotmail.com Bob 0").await), "ADD");
+    assert_eq!(code(c.call("ADD {} FL bob@hotmail.com Bob 0").await), "215");
+    assert_eq!(code(c.call("ADD {} FL bob@hotmail.com Bob 7").await), "224");
+    assert_eq!(code(c.call("ADD {} AL bob@hotmail.com Bob").await), "ADD");
+    assert_eq!(code(c.call("ADD {} BL bob@hotmail.com Bob").await), "219");
+    assert_eq!(
+        code(c.call("ADD {} FL carol@hotmail.com Carol").await),
+        "ADD"
+    );
+    assert_eq!(code(c.call("ADD {} FL dave@hotmail.com Dave").await), "ADD");
+    assert_eq!(code(c.call("ADD {} FL erin@hotmail.com Erin").await), "210");
+    assert_eq!(
+        code(c.call("ADD {} FL erin@hotmail.com %FF%FE").await),
+        "209"
+    );
+    assert_eq!(code(c.call("REM {} BL bob@hotmail.com").await), "216");
+    assert_eq!(code(c.call("REM {} FL bob@hotmail.com 1").await), "224");
+    assert_eq!(
+        code(c.call("REA {} nobody@hotmail.com Nobody").await),
+        "216"
+    );
+    assert_eq!(code(c.call("BLP {} AL").await), "218");
+    assert_eq!(code(c.call("GTC {} A").await), "218");
+    assert_eq!(code(c.call("RMG {} 0").await), "230");
+    assert_eq!(code(c.call("RMG {} 9").await), "224");
+    assert_eq!(code(c.call("REG {} 9 Name 0").await), "224");
+    let long = "x".repeat(62);
+    assert_eq!(code(c.call(&format!("ADG {{}} {long} 0")).await), "229");
+    assert_eq!(code(c.call("ADG {} Work 0").await), "ADG");
+    assert_eq!(code(c.call("ADG {} Work 0").await), "228");
+    for i in 0..28 {
+        assert_eq!(code(c.call(&format!("ADG {{}} G{i} 0")).await), "ADG");
+    }
+    assert_eq!(code(c.call("ADG {} OneTooMany 0").await), "223");
+    // The reverse list is the server's: editing it closes the connection.
+    c.send("ADD 99 RL bob@hotmail.com Bob").await;
+    assert!(c.expect_eof().await.is_empty());
+    let mut c = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    c.send("BLP 5 XX").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn changes_survive_a_restart_and_syn_sends_nothing_when_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_owned();
+    let start = |data: std::path::PathBuf| async move {
+        TestServer::start_with(move |c| c.server.data_dir = data).await
+    };
+    let s = start(data.clone()).await;
+    alice(&s).await;
+    s.user("bob@hotmail.com", "pw", "Bob").await;
+    let mut c = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    let adg = c.call("ADG {} Friends 0").await;
+    assert_eq!(adg.line(), "ADG 6 1 Friends 1 0");
+    c.call("ADD {} FL bob@hotmail.com Bobby 1").await;
+    c.call("ADD {} BL bob@hotmail.com Bobby").await;
+    c.call("BLP {} BL").await;
+    c.call("GTC {} N").await;
+    c.call("REA {} alice@hotmail.com Alice%20S.").await;
+    let last = c.call("PRP {} PHH 123").await;
+    assert_eq!(last.line(), "PRP 12 7 PHH 123");
+    drop(c);
+    s.stop().await;
+
+    let s = start(data.clone()).await;
+    let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "alicepass").await;
+    c.send("SYN 1 0").await;
+    let mut lines = Vec::new();
+    loop {
+        let l = c.recv_line().await;
+        let done = l.starts_with("LST 1 RL");
+        lines.push(l);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        lines,
+        [
+            "SYN 1 7",
+            "GTC 1 7 N",
+            "BLP 1 7 BL",
+            "PRP 1 7 PHH 123",
+            "PRP 1 7 PHW",
+            "PRP 1 7 PHM",
+            "PRP 1 7 MOB N",
+            "PRP 1 7 MBE N",
+            "LSG 1 7 1 2 0 Other%20Contacts 0",
+            "LSG 1 7 2 2 1 Friends 0",
+            "LST 1 FL 7 1 1 bob@hotmail.com Bobby 1",
+            "BPR 7 bob@hotmail.com PHH",
+            "BPR 7 bob@hotmail.com PHW",
+            "BPR 7 bob@hotmail.com PHM",
+            "BPR 7 bob@hotmail.com MOB N",
+            "LST 1 AL 7 0 0",
+            "LST 1 BL 7 1 1 bob@hotmail.com Bobby",
+            "LST 1 RL 7 0 0",
+        ]
+    );
+    // With the current version cached, only the SYN line comes back.
+    let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "alicepass").await;
+    c.send("SYN 1 7").await;
+    c.expect("SYN 1 7").await;
+    c.send("PNG").await;
+    c.expect("QNG").await;
+    // The profile name changed too.
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP7").await;
+    c.recv().await;
+    c.send("USR 2 MD5 I alice@hotmail.com").await;
+    let salt = c.recv_line().await.rsplit(' ').next().unwrap().to_owned();
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!(
+        "{salt}alicepass"
+    )));
+    c.send(&format!("USR 3 MD5 S {hash}")).await;
+    c.expect("USR 3 OK alice@hotmail.com Alice%20S. 1").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn lst_and_lsg_outside_syn() {
+    let s = TestServer::start().await;
+    alice(&s).await;
+    s.user("bob@hotmail.com", "pw", "Bob").await;
+    let mut c = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    c.call("ADD {} AL bob@hotmail.com Bob").await;
+    c.send("LST 20 AL").await;
+    c.expect("LST 20 AL 1 1 1 bob@hotmail.com Bob").await;
+    c.send("LST 21 BL").await;
+    c.expect("LST 21 BL 1 0 0").await;
+    c.send("LSG 22").await;
+    c.expect("LSG 22 1 1 1 0 Other%20Contacts 0").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn miscellaneous_commands() {
+    let s = TestServer::start().await;
+    alice(&s).await;
+    let mut c = s.online(6, "alice@hotmail.com", "alicepass", "NLN").await;
+    assert_eq!(c.call("URL {} NOSUCH").await.command(), "201");
+    let url = c.call("URL {} INBOX").await;
+    assert_eq!(url.tokens().nth(2), Some("/cgi-bin/HoTMaiL"));
+    assert_eq!(
+        c.call("FND {} fname=Bob lname=Smith city=* state=* country=US")
+            .await
+            .command(),
+        "502"
+    );
+    assert!(c.call("IMS {} OFF").await.line().ends_with(" 0 OFF"));
+    assert_eq!(c.call("XFR {} SB").await.command(), "913");
+    assert!(c.call("IMS {} ON").await.line().ends_with(" 0 ON"));
+    assert_eq!(c.call("XFR {} SB").await.command(), "XFR");
+    assert_eq!(c.call("XFR {} NS").await.command(), "201");
+    assert_eq!(c.call("PRP {} XYZ 1").await.command(), "715");
+    assert_eq!(c.call("PRP {} MBE Y").await.command(), "715");
+    assert_eq!(c.call("CHG {} FLN").await.command(), "201");
+    assert_eq!(c.call("QRY {} msmsgs@msnmsgr.com 0").await.command(), "QRY");
+    c.send("PAG 20 bob@hotmail.com 5\r\nhello").await;
+    c.expect("220 20").await;
+    c.send("CHG 21 HOT").await;
+    assert!(c.expect_eof().await.is_empty());
+    let mut c = s.online(5, "alice@hotmail.com", "alicepass", "NLN").await;
+    c.send("SND 9 not-an-address").await;
+    c.expect("503 9").await;
+    assert!(c.expect_eof().await.is_empty());
+    let mut c = s.online(5, "alice@hotmail.com", "alicepass", "NLN").await;
+    c.send_payload("MSG 9 N", b"hello").await;
+    assert!(
+        c.expect_eof().await.is_empty(),
+        "a client MSG on the NS closes it"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn renames_are_rate_limited() {
+    let s = TestServer::start_with(|c| c.limits.renames_per_minute = 3).await;
+    alice(&s).await;
+    let mut c = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    for i in 0..3 {
+        assert_eq!(
+            c.call(&format!("REA {{}} alice@hotmail.com A{i}"))
+                .await
+                .command(),
+            "REA"
+        );
+    }
+    assert_eq!(c.call("REA {} alice@hotmail.com A9").await.command(), "800");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn strict_challenges_disconnect_silent_clients() {
+    let s = TestServer::start_with(|c| {
+        c.challenge.mode = ChallengeMode::Strict;
+        c.challenge.timeout_secs = 1;
+    })
+    .await;
+    alice(&s).await;
+    let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "alicepass").await;
+    c.send("CHG 5 NLN").await;
+    c.expect("CHG 5 NLN").await;
+    let chl = c.recv_line().await;
+    assert!(chl.starts_with("CHL 0 "), "{chl}");
+    assert!(c.expect_eof().await.is_empty());
+    // Lenient: the same silence is tolerated.
+    let s = TestServer::start_with(|c| {
+        c.challenge.mode = ChallengeMode::Lenient;
+        c.challenge.timeout_secs = 1;
+    })
+    .await;
+    alice(&s).await;
+    let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "alicepass").await;
+    c.send("CHG 5 NLN").await;
+    c.expect("CHG 5 NLN").await;
+    assert!(c.recv_line().await.starts_with("CHL 0 "));
+    assert!(c.try_recv(Duration::from_secs(3)).await.is_none());
+    c.send("PNG").await;
+    c.expect("QNG").await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed() {
+    let s = TestServer::start_with(|c| {
+        c.notification.login_timeout_secs = 1;
+        c.notification.idle_timeout_secs = 2;
+    })
+    .await;
+    alice(&s).await;
+    let mut silent = Client::connect(s.ns).await;
+    assert!(silent.expect_eof().await.is_empty());
+    let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "alicepass").await;
+    assert!(c.expect_eof().await.is_empty());
+    s.stop().await;
+}
