@@ -282,6 +282,14 @@ impl Client {
         self.stream.write_all(bytes).await.expect("write");
     }
 
+    /// Sends a line, ignoring failures (the server may have closed already).
+    pub async fn send_lossy(&mut self, line: &str) {
+        let _ = self
+            .stream
+            .write_all(format!("{line}\r\n").as_bytes())
+            .await;
+    }
+
     pub async fn send(&mut self, line: &str) {
         self.send_raw(format!("{line}\r\n").as_bytes()).await;
     }

@@ -1,0 +1,283 @@
+//! The `msnd` binary as an operator runs it: account commands while the
+//! server runs, graceful shutdown on SIGTERM, and no confirmed change lost
+//! when the process is killed outright.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use msn_server::Config;
+use support::Client;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A configuration with cheap password hashing, written next to the data.
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("msnd.toml");
+    let text = "[passwords]\nargon2_memory_kib = 64\nargon2_iterations = 1\n\
+                [server]\nshutdown_grace_secs = 2\n\
+                [limits]\ncommands_per_sec = 1000\ncommand_burst = 1000\n\
+                [http]\nenabled = false\n";
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn msnd(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnd"));
+    cmd.env("NO_COLOR", "1").env_remove("RUST_LOG");
+    cmd.kill_on_drop(true);
+    let _ = dir;
+    cmd
+}
+
+/// Runs `msnd user …` to completion; returns (success, stdout).
+async fn user_cmd(dir: &Path, args: &[&str]) -> (bool, String) {
+    let config = write_config(dir);
+    let out = msnd(dir)
+        .arg("user")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+struct Running {
+    child: Child,
+    ns: SocketAddr,
+}
+
+/// Starts `msnd serve` on ephemeral ports and reads the addresses it logs.
+async fn serve(dir: &Path) -> Running {
+    let config = write_config(dir);
+    let mut child = msnd(dir)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--ds-port",
+            "0",
+            "--ns-port",
+            "0",
+            "--sb-port",
+            "0",
+        ])
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ns = loop {
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("server starts")
+            .unwrap()
+            .expect("server log");
+        if line.contains("listening") {
+            let ns = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("ns="))
+                .expect("ns address in the log");
+            break ns.parse().unwrap();
+        }
+    };
+    // Keep draining the log so the server never blocks on stdout.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Running { child, ns }
+}
+
+async fn signal(child: &Child, sig: i32) {
+    let pid = child.id().expect("running") as i32;
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+#[tokio::test]
+async fn config_default_is_the_documented_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = msnd(dir.path())
+        .args(["config", "default"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_commands_work_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = serve(d).await;
+    let (ok, out) = user_cmd(
+        d,
+        &[
+            "add",
+            "Carol@Hotmail.com",
+            "--password",
+            "s3cret",
+            "--name",
+            "Carol C",
+            "--legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert_eq!(out.trim(), "created carol@hotmail.com (MD5 login allowed)");
+    // Signs in at once.
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "s3cret").await;
+    c.send("PNG").await;
+    c.expect("QNG").await;
+    drop(c);
+    let (ok, _) = user_cmd(d, &["add", "carol@hotmail.com", "--password", "x"]).await;
+    assert!(!ok, "duplicate accounts are refused");
+    let (ok, list) = user_cmd(d, &["list"]).await;
+    assert!(
+        ok && list.contains("carol@hotmail.com") && list.contains("Carol C"),
+        "{list}"
+    );
+    // Without the MD5 opt-in the old login is refused.
+    let (ok, _) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w"]).await;
+    assert!(ok);
+    let mut c = Client::connect(server.ns).await;
+    c.send("VER 1 MSNP7").await;
+    c.recv().await;
+    c.send("USR 2 MD5 I carol@hotmail.com").await;
+    let salt = c.recv_line().await.rsplit(' ').next().unwrap().to_owned();
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{salt}n3w")));
+    c.send(&format!("USR 3 MD5 S {hash}")).await;
+    c.expect("911 3").await;
+    let (ok, _) = user_cmd(
+        d,
+        &[
+            "passwd",
+            "carol@hotmail.com",
+            "--password",
+            "n3w",
+            "--legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok);
+    Client::login(server.ns, 7, "carol@hotmail.com", "n3w").await;
+    let (ok, _) = user_cmd(d, &["del", "carol@hotmail.com"]).await;
+    assert!(ok);
+    let (ok, _) = user_cmd(d, &["del", "carol@hotmail.com"]).await;
+    assert!(!ok, "deleting twice fails");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_says_out_ssd_and_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(
+        user_cmd(
+            d,
+            &[
+                "add",
+                "alice@hotmail.com",
+                "--password",
+                "pw",
+                "--legacy-md5"
+            ]
+        )
+        .await
+        .0
+    );
+    let mut server = serve(d).await;
+    let mut alice = Client::login(server.ns, 7, "alice@hotmail.com", "pw").await;
+    alice.call("CHG {} NLN").await;
+    assert_eq!(alice.call("ADG {} Keep 0").await.command(), "ADG");
+    let mut idle = Client::connect(server.ns).await;
+    signal(&server.child, libc::SIGTERM).await;
+    assert_eq!(alice.expect_eof().await, ["OUT SSD"]);
+    assert!(idle.expect_eof().await.is_empty());
+    let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+        .await
+        .expect("exits within seconds")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let server = serve(d).await;
+    let mut alice = Client::login(server.ns, 7, "alice@hotmail.com", "pw").await;
+    alice.send("LSG 9").await;
+    alice.expect("LSG 9 1 1 2 0 Other%20Contacts 0").await;
+    alice.expect("LSG 9 1 2 2 1 Keep 0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_confirmed_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Accounts straight into the database (fast), then the real server.
+    {
+        let mut config = Config::for_tests(d);
+        config.database.synchronous = "full".into();
+        let store = msnd::open_store(&config).await.unwrap();
+        for i in 0..400 {
+            let spec = msnd::accounts::AccountSpec {
+                email: &format!("u{i}@hotmail.com"),
+                password: "pw",
+                name: None,
+                legacy_md5: true,
+            };
+            msnd::accounts::create(&*store, &spec, config.hash_cost())
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    }
+    let mut server = serve(d).await;
+    let mut c = Client::login(server.ns, 7, "u0@hotmail.com", "pw").await;
+    // A storm of additions, pipelined; the server is killed mid-way.
+    let mut storm = String::new();
+    for i in 1..400 {
+        storm.push_str(&format!("ADD {} FL u{i}@hotmail.com U{i}\r\n", 1000 + i));
+    }
+    c.send_raw(storm.as_bytes()).await;
+    let mut confirmed = Vec::new();
+    while confirmed.len() < 150 {
+        let f = c.recv().await;
+        assert_eq!(f.command(), "ADD", "{}", f.line());
+        confirmed.push(f.tokens().nth(4).unwrap().to_owned());
+    }
+    signal(&server.child, libc::SIGKILL).await;
+    server.child.wait().await.unwrap();
+    // Everything confirmed is stored, with both sides of each addition.
+    let config = Config::for_tests(d);
+    let store = msnd::open_store(&config).await.unwrap();
+    let owner = store.user("u0@hotmail.com").await.unwrap().unwrap();
+    let account = store.load_account(owner.id).await.unwrap();
+    for handle in &confirmed {
+        let entry = account
+            .contact(handle)
+            .unwrap_or_else(|| panic!("{handle} lost"));
+        assert_eq!(entry.lists & 1, 1);
+        let other = store.user(handle).await.unwrap().unwrap();
+        let theirs = store.load_account(other.id).await.unwrap();
+        assert_eq!(
+            theirs.contact("u0@hotmail.com").map(|c| c.lists & 8),
+            Some(8),
+            "{handle}'s RL"
+        );
+    }
+    assert!(account.list_version >= confirmed.len() as u64);
+    let stored = account.contacts.len() as u64;
+    assert_eq!(account.list_version, stored, "versions and contacts agree");
+}
