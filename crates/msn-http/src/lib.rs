@@ -1,0 +1,179 @@
+//! msnd's HTTP services for MSN Messenger 5.0 – 7.0 (MSNP8–MSNP11): the
+//! Passport 1.4 nexus (`GET /rdr/pprdr.asp`) and login (`GET /login2.srf`,
+//! also `/login.srf`), which issue the tickets the Notification Server
+//! redeems on `USR TWN S`, plus `GET /healthz`.
+//!
+//! [`start`] runs beside [`msn_server::Server`] on its [`Shared`] state:
+//! accounts come from its store, tickets go into its ticket table, and
+//! both listeners stop when its shutdown token is cancelled.
+//!
+//! The nexus announces the plain HTTP login URL when plain HTTP runs (test
+//! set-ups, msnp11-sdk), else the HTTPS one; `http.login_url` overrides
+//! it. Genuine clients have `https://nexus.passport.com/rdr/pprdr.asp`
+//! compiled in: point that name at msnd's HTTPS port 443 and make the
+//! client trust the certificate (see [`generate_self_signed`]).
+//!
+//! Modules: [`passport`] (wire formats), [`header_case`] (exact header
+//! name spelling), `listener` (accepting, TLS, serving connections),
+//! `routes` (the endpoints), [`cert`] (certificates).
+
+pub mod cert;
+pub mod header_case;
+mod listener;
+pub mod passport;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use msn_server::{Shared, public_host};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+pub use cert::generate_self_signed;
+
+use crate::listener::Serving;
+use crate::routes::AppState;
+
+/// The started HTTP services. They stop when `shared.shutdown` is
+/// cancelled; [`RunningHttp::wait`] then waits for them.
+pub struct RunningHttp {
+    /// The plain HTTP listener's address, if `http.enabled`.
+    pub http_addr: Option<SocketAddr>,
+    /// The HTTPS listener's address, if `http.https_port` is not 0.
+    pub https_addr: Option<SocketAddr>,
+    /// The URL the nexus announces as `DALogin` (`None` when nothing
+    /// listens).
+    pub login_url: Option<String>,
+    shutdown: CancellationToken,
+    listeners: Vec<JoinHandle<()>>,
+    tracker: TaskTracker,
+    force_close: CancellationToken,
+    grace: Duration,
+}
+
+impl RunningHttp {
+    /// Completes once shutdown was requested, the listeners have stopped
+    /// and every connection has finished — or, for connections still busy
+    /// after `server.shutdown_grace_secs`, been dropped.
+    pub async fn wait(self) {
+        self.shutdown.cancelled().await;
+        for listener in self.listeners {
+            if let Err(e) = listener.await {
+                warn!(error = %e, "http listener task failed");
+            }
+        }
+        self.tracker.close();
+        if tokio::time::timeout(self.grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!("some http connections did not finish in time; closing them");
+            self.force_close.cancel();
+            self.tracker.wait().await;
+        }
+        info!("http services stopped");
+    }
+}
+
+/// Starts the plain HTTP listener (`http.enabled`, `http.port`) and the
+/// HTTPS one (`http.https_port` ≠ 0, with the PEM files `http.tls_cert` and
+/// `http.tls_key`) on `server.bind`. Port 0 picks a free port; the bound
+/// addresses are in the result. Both stop when `shared.shutdown` is
+/// cancelled.
+pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
+    let config = &shared.config;
+    let ip = config.server.bind;
+
+    let tls = if config.http.https_port != 0 {
+        let (Some(cert), Some(key)) = (&config.http.tls_cert, &config.http.tls_key) else {
+            anyhow::bail!("http.https_port needs http.tls_cert and http.tls_key");
+        };
+        Some(TlsAcceptor::from(cert::server_config(cert, key)?))
+    } else {
+        None
+    };
+    let http = if config.http.enabled {
+        Some(bind(ip, config.http.port, "HTTP").await?)
+    } else {
+        None
+    };
+    let https = match tls {
+        Some(acceptor) => Some((bind(ip, config.http.https_port, "HTTPS").await?, acceptor)),
+        None => None,
+    };
+    let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
+    let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+
+    let login_url = passport::login_url(
+        &config.http.login_url,
+        &public_host(config),
+        http_addr,
+        https_addr,
+    );
+    let nexus = passport::nexus_value(login_url.as_deref().unwrap_or_default())
+        .try_into()
+        .context("http.login_url is not a valid header value")?;
+    let decoy_hash = decoy_hash(&shared).await?;
+    let state = Arc::new(AppState {
+        nexus,
+        hashes: Arc::new(Semaphore::new(config.http.max_concurrent_hashes.max(1))),
+        decoy_hash,
+        shared: shared.clone(),
+    });
+
+    let serving = Serving {
+        shared: shared.clone(),
+        router: routes::router(state),
+        tracker: TaskTracker::new(),
+        force_close: CancellationToken::new(),
+    };
+    let mut listeners = Vec::new();
+    if let Some(listener) = http {
+        listeners.push(tokio::spawn(listener::accept_loop(
+            listener,
+            None,
+            serving.clone(),
+        )));
+    }
+    if let Some((listener, acceptor)) = https {
+        listeners.push(tokio::spawn(listener::accept_loop(
+            listener,
+            Some(acceptor),
+            serving.clone(),
+        )));
+    }
+    info!(http = ?http_addr, https = ?https_addr, login_url = ?login_url, "http services listening");
+    Ok(RunningHttp {
+        http_addr,
+        https_addr,
+        login_url,
+        shutdown: shared.shutdown.clone(),
+        listeners,
+        tracker: serving.tracker,
+        force_close: serving.force_close,
+        grace: Duration::from_secs(config.server.shutdown_grace_secs.max(1)),
+    })
+}
+
+async fn bind(ip: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((ip, port))
+        .await
+        .with_context(|| format!("cannot listen on {ip}:{port} for {what}"))
+}
+
+/// A hash, at the configured cost, of a password nobody knows.
+async fn decoy_hash(shared: &Shared) -> anyhow::Result<String> {
+    let cost = shared.config.hash_cost();
+    let password = msn_core::ids::passport_ticket();
+    tokio::task::spawn_blocking(move || msn_core::password::hash_password(&password, cost))
+        .await?
+        .map_err(|e| anyhow::anyhow!("cannot hash with the configured argon2 cost: {e}"))
+}

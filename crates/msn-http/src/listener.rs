@@ -1,0 +1,141 @@
+//! Accepting connections (plain and TLS) and serving HTTP/1.1 on them with
+//! hyper, through [`CaseRestoringIo`] so that header names keep the
+//! spelling clients expect. Connections count against the server-wide
+//! connection limit and end on shutdown: idle ones at once, busy ones after
+//! their current response, stragglers when the grace period is over.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{Method, Request};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use msn_server::Shared;
+use msn_server::context::Stats;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service as _;
+use tracing::{debug, warn};
+
+use crate::header_case::{CaseRestoringIo, RequestLog};
+
+/// Time allowed for a TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a request head, and for the next request on an idle
+/// keep-alive connection.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests here are a request line and a few short headers.
+const MAX_BUF_SIZE: usize = 16 * 1024;
+
+/// What every connection task needs.
+#[derive(Clone)]
+pub(crate) struct Serving {
+    pub shared: Arc<Shared>,
+    pub router: Router,
+    /// Tracks connection tasks, for [`crate::RunningHttp::wait`].
+    pub tracker: TaskTracker,
+    /// Cancelled when the grace period after shutdown is over: remaining
+    /// connections are dropped.
+    pub force_close: CancellationToken,
+}
+
+/// Accepts connections until shutdown; `tls` makes it an HTTPS listener.
+pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, serving: Serving) {
+    let shutdown = serving.shared.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and similar: wait instead of spinning.
+                warn!(error = %e, "http accept failed");
+                if e.kind() != io::ErrorKind::ConnectionAborted {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                continue;
+            }
+        };
+        let Ok(permit) = serving.shared.connection_slots.clone().try_acquire_owned() else {
+            Stats::bump(&serving.shared.stats.refused_connections);
+            drop(stream);
+            continue;
+        };
+        let tls = tls.clone();
+        let serving2 = serving.clone();
+        serving.tracker.spawn(async move {
+            match tls {
+                None => serve_connection(stream, peer, &serving2).await,
+                Some(acceptor) => serve_tls(acceptor, stream, peer, &serving2).await,
+            }
+            drop(permit);
+        });
+    }
+    debug!("http listener stopped");
+}
+
+async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, peer: SocketAddr, serving: &Serving) {
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+    let stream = tokio::select! {
+        () = serving.shared.shutdown.cancelled() => return,
+        result = handshake => match result {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                debug!(%peer, error = %e, "tls handshake failed");
+                return;
+            }
+            Err(_) => {
+                debug!(%peer, "tls handshake timed out");
+                return;
+            }
+        },
+    };
+    serve_connection(stream, peer, serving).await;
+}
+
+/// Serves HTTP/1.1 on one connection until it closes, shutdown has let
+/// its current exchange finish, or the grace period is over.
+async fn serve_connection<S>(stream: S, peer: SocketAddr, serving: &Serving)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let log = Arc::new(RequestLog::default());
+    let io = TokioIo::new(CaseRestoringIo::new(stream, log.clone()));
+    let router = serving.router.clone();
+    let service = service_fn(move |request: Request<Incoming>| {
+        log.record(request.method() == Method::HEAD);
+        router.clone().call(request)
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_BUF_SIZE)
+        .serve_connection(io, service);
+    tokio::pin!(connection);
+
+    let shutdown = serving.shared.shutdown.clone();
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        () = shutdown.cancelled() => {
+            // Closes an idle connection now, a busy one after its response.
+            connection.as_mut().graceful_shutdown();
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = serving.force_close.cancelled() => return,
+            }
+        }
+    };
+    if let Err(e) = result {
+        debug!(%peer, error = %e, "http connection ended with an error");
+    }
+}
