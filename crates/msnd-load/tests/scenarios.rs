@@ -1,0 +1,259 @@
+//! Every scenario, small, against a real server started in-process on
+//! ephemeral 127.0.0.1 ports with a seeded database.
+
+use std::time::Duration;
+
+use msn_server::Config;
+use msnd::App;
+use msnd_load::report::Report;
+use msnd_load::scenarios::{self, Target};
+use msnd_load::sys::Machine;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const USERS: usize = 24;
+const CONTACTS: usize = 3;
+
+struct Bench {
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    async fn start() -> Bench {
+        let dir = tempfile::tempdir().unwrap();
+        let seed = scenarios::seed::run(
+            scenarios::seed::SeedArgs {
+                data_dir: dir.path().to_owned(),
+                users: USERS,
+                contacts: CONTACTS,
+                prefix: "load".into(),
+                hash_memory_kib: 64,
+                hash_iterations: 1,
+                passport_password: "passport-pw".into(),
+                concurrency: 4,
+            },
+            machine(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result(&seed, "accounts_created"), USERS as f64);
+        assert_eq!(
+            result(&seed, "list_entries_written"),
+            (USERS * CONTACTS * 2) as f64
+        );
+        let mut config = Config::for_tests(dir.path());
+        config.limits.commands_per_sec = 100_000;
+        config.limits.command_burst = 100_000;
+        config.limits.sb_messages_per_sec = 1_000_000;
+        config.limits.sb_message_burst = 1_000_000;
+        let store = msnd::open_store(&config).await.unwrap();
+        let app = App::start(config, store).await.unwrap();
+        Bench { app, _dir: dir }
+    }
+
+    fn target(&self) -> Target {
+        Target {
+            ns: self.app.server.ns_addr.to_string(),
+            prefix: "load".into(),
+            first: 0,
+            server_pid: Some(std::process::id()),
+            timeout_secs: 10,
+        }
+    }
+}
+
+fn machine() -> Machine {
+    Machine::detect()
+}
+
+fn result(r: &Report, key: &str) -> f64 {
+    match r.get(key) {
+        Some(Value::Number(n)) => n.as_f64().unwrap(),
+        other => panic!("{key}: {other:?}\n{}", r.to_table()),
+    }
+}
+
+fn assert_clean(r: &Report) {
+    assert_eq!(r.error_total(), 0, "{}", r.to_table());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_against_a_real_server() {
+    let bench = Bench::start().await;
+
+    let idle = scenarios::idle::run(
+        scenarios::idle::IdleArgs {
+            target: bench.target(),
+            users: 10,
+            concurrency: 4,
+            hold: 1,
+            ping_secs: 50,
+            settle_secs: 0,
+        },
+        machine(),
+    )
+    .await
+    .unwrap();
+    assert_clean(&idle);
+    assert_eq!(result(&idle, "signed_in"), 10.0);
+    assert_eq!(result(&idle, "open_at_end_of_hold"), 10.0);
+    assert!(result(&idle, "logins_per_sec") > 0.0);
+    assert!(idle.get("server_rss_per_session_bytes").is_some());
+
+    let login = scenarios::login::run(
+        scenarios::login::LoginArgs {
+            target: bench.target(),
+            users: 8,
+            concurrency: 4,
+            seconds: 1,
+            warmup: 0,
+            syn: true,
+        },
+        machine(),
+    )
+    .await
+    .unwrap();
+    assert_clean(&login);
+    assert!(result(&login, "logins_measured") > 0.0);
+
+    let presence = scenarios::presence::run(
+        scenarios::presence::PresenceArgs {
+            target: bench.target(),
+            users: 12,
+            changes: 3,
+            changers: None,
+            concurrency: 6,
+            change_timeout_ms: 5000,
+        },
+        machine(),
+    )
+    .await
+    .unwrap();
+    assert_clean(&presence);
+    // Users 0..12 online; each is watched by its 3 ring predecessors, of
+    // whom user 0..2 lose those below 0 (accounts 21..23 are offline).
+    let expected = (12 * CONTACTS - (1 + 2 + 3)) as f64 * 3.0;
+    assert_eq!(result(&presence, "notifications_expected"), expected);
+    assert_eq!(result(&presence, "notifications_received"), expected);
+    assert_eq!(result(&presence, "notifications_missing"), 0.0);
+
+    for (mode, rate) in [('U', None), ('A', None), ('A', Some(200.0))] {
+        let chat = scenarios::chat::run(
+            scenarios::chat::ChatArgs {
+                target: bench.target(),
+                pairs: 2,
+                mode,
+                size: 100,
+                rate,
+                seconds: 1,
+                warmup: 0,
+                window: None,
+                concurrency: 2,
+            },
+            machine(),
+        )
+        .await
+        .unwrap();
+        assert_clean(&chat);
+        assert_eq!(result(&chat, "pairs_ready"), 2.0);
+        assert!(
+            result(&chat, "messages_received_measured") > 0.0,
+            "{}",
+            chat.to_table()
+        );
+        assert_eq!(result(&chat, "not_delivered"), 0.0, "{}", chat.to_table());
+        if mode == 'A' {
+            assert_eq!(result(&chat, "acks"), result(&chat, "messages_sent_total"));
+            assert_eq!(result(&chat, "naks"), 0.0);
+        }
+    }
+
+    bench.app.shutdown().await;
+}
+
+/// A stand-in for the Passport service: the nexus, and a login page that
+/// checks the Authorization header and issues a real ticket through the
+/// server's ticket table (as the HTTP service does).
+async fn fake_passport(bench: &Bench) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shared = bench.app.server.shared().clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = s.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let req = String::from_utf8(buf).unwrap();
+                let reply = if req.starts_with("GET /rdr/pprdr.asp ") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nPassportURLs: DARealm=Passport.Net,DALogin={addr}/login2.srf,DAReg=x\r\nContent-Length: 0\r\n\r\n"
+                    )
+                } else {
+                    let auth = req
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Authorization: "))
+                        .unwrap_or("");
+                    let sign_in = auth
+                        .split(',')
+                        .find_map(|i| i.strip_prefix("sign-in="))
+                        .unwrap_or("")
+                        .replace("%40", "@");
+                    let good = auth.contains("pwd=passport-pw,") && auth.contains(",lc=1033,");
+                    match msn_core::Handle::parse(&sign_in) {
+                        Ok(h) if good => {
+                            let id = shared.store.user(h.as_str()).await.unwrap().unwrap().id;
+                            let t = shared.tickets.issue(h, id, Duration::from_secs(60));
+                            format!(
+                                "HTTP/1.1 200 OK\r\nAuthentication-Info: Passport1.4 da-status=success,from-PP='{t}'\r\nContent-Length: 0\r\n\r\n"
+                            )
+                        }
+                        _ => "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".into(),
+                    }
+                };
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/rdr/pprdr.asp")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twn_login_against_a_stand_in_passport_service() {
+    let bench = Bench::start().await;
+    let nexus = fake_passport(&bench).await;
+    let run = |password: &str| {
+        scenarios::twn::run(
+            scenarios::twn::TwnArgs {
+                target: bench.target(),
+                nexus: nexus.clone(),
+                users: 4,
+                concurrency: 2,
+                seconds: 1,
+                warmup: 0,
+                passport_password: password.into(),
+            },
+            machine(),
+        )
+    };
+    let good = run("passport-pw").await.unwrap();
+    assert_clean(&good);
+    assert!(result(&good, "logins_measured") > 0.0);
+    let share = result(&good, "passport_login_share_of_login_time");
+    assert!(share > 0.0 && share < 1.0);
+
+    let bad = run("wrong").await.unwrap();
+    assert_eq!(result(&bad, "logins_measured"), 0.0);
+    assert!(bad.to_table().contains("http: 401 wrong credentials"));
+    bench.app.shutdown().await;
+}
