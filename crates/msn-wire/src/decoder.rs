@@ -125,10 +125,12 @@ impl Decoder {
     /// Extracts one line without its terminator and trailing blanks.
     fn take_line(&mut self, buf: &mut BytesMut) -> Result<Option<String>, WireError> {
         let window = buf.len().min(self.limits.max_line + 2);
-        let newline = buf[self.scanned..window]
+        // `scanned` may lie past the window if the limits shrank meanwhile.
+        let start = self.scanned.min(window);
+        let newline = buf[start..window]
             .iter()
             .position(|&b| b == b'\n')
-            .map(|i| i + self.scanned);
+            .map(|i| i + start);
         let Some(end) = newline else {
             if buf.len() > self.limits.max_line + 1 {
                 return Err(WireError::LineTooLong {
@@ -150,7 +152,10 @@ impl Decoder {
             });
         }
         let text = std::str::from_utf8(content).map_err(|_| WireError::NotUtf8)?;
-        Ok(Some(text.trim_start_matches([' ', '\t']).to_owned()))
+        // A CR that is not part of the line end is a blank, as it already is
+        // for `Frame::tokens`; the line itself never contains one.
+        let text = text.trim_start_matches([' ', '\t', '\r']);
+        Ok(Some(text.replace('\r', " ")))
     }
 
     /// The payload size announced by `line`, if it is a payload command.
@@ -359,6 +364,42 @@ mod tests {
             client().decode(&mut BytesMut::from(&b"REA 1 a@b.com \xff\xfe\r\n"[..])),
             Err(WireError::NotUtf8)
         );
+    }
+
+    #[test]
+    fn bare_cr_inside_a_line_is_a_blank() {
+        // Found by fuzz/ (target `decoder`): a CR not followed by LF stayed
+        // in the line, so `Frame::line` could contain a CR.
+        let frames = decode_all(&mut client(), b"\r\rVER 1\rMSNP8 CVR0\r\r\nOUT\r\r\r\n").unwrap();
+        let lines: Vec<_> = frames.iter().map(|f| f.line()).collect();
+        assert_eq!(lines, ["VER 1 MSNP8 CVR0", "OUT"]);
+        assert_eq!(frames[0].params(), ["1", "MSNP8", "CVR0"]);
+    }
+
+    #[test]
+    fn shrinking_limits_mid_line_does_not_panic() {
+        // Found by fuzz/ (target `decoder`): `set_limits` with a smaller
+        // `max_line` while a partial line was buffered sliced the buffer
+        // out of range.
+        let small = Limits {
+            max_line: 16,
+            max_payload: 100,
+        };
+        let mut dec = client();
+        let mut buf = BytesMut::from(&[b'A'; 40][..]);
+        assert_eq!(dec.decode(&mut buf), Ok(None));
+        dec.set_limits(small);
+        assert_eq!(
+            dec.decode(&mut buf),
+            Err(WireError::LineTooLong { limit: 16 })
+        );
+
+        let mut dec = client();
+        let mut buf = BytesMut::from(&b"PNG"[..]);
+        assert_eq!(dec.decode(&mut buf), Ok(None));
+        dec.set_limits(small);
+        buf.extend_from_slice(b"\r\n");
+        assert_eq!(dec.decode(&mut buf).unwrap().unwrap().line(), "PNG");
     }
 
     #[test]
