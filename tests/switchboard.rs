@@ -143,8 +143,8 @@ async fn three_party_session_where_one_leaves() {
     let msg = text_message("hello all");
     let ack = sb[2].call_payload("MSG {} A", &msg).await;
     assert_eq!(ack.command(), "ACK");
-    for i in 0..2 {
-        let got = sb[i].recv().await;
+    for receiver in &mut sb[..2] {
+        let got = receiver.recv().await;
         assert_eq!(
             got.line(),
             format!("MSG carol@hotmail.com carol {}", msg.len())

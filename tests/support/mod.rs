@@ -32,6 +32,7 @@ pub struct TestServer {
     pub ds: SocketAddr,
     pub ns: SocketAddr,
     pub sb: SocketAddr,
+    pub http: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -59,6 +60,7 @@ impl TestServer {
             ds: s.ds_addr.unwrap_or(s.ns_addr),
             ns: s.ns_addr,
             sb: s.sb_addr,
+            http: app.http.http_addr,
             app: Some(app),
             dir,
             store,

@@ -7,7 +7,8 @@ use tracing::{Level, debug, enabled};
 
 /// Replaces the secret parts of a protocol line.
 pub fn redact(line: &str) -> String {
-    let tokens: Vec<&str> = line.split(' ').collect();
+    // Split like the parser does, so odd spacing cannot hide a secret.
+    let tokens: Vec<&str> = line.split_ascii_whitespace().collect();
     let hide = |positions: &[usize]| {
         tokens
             .iter()
@@ -30,7 +31,7 @@ pub fn redact(line: &str) -> String {
         ["ANS", _, _, _, _] => hide(&[3]),
         ["XFR", _, "SB", _, "CKI", _] => hide(&[5]),
         ["RNG", _, _, "CKI", _, ..] => hide(&[4]),
-        _ => line.to_owned(),
+        _ => tokens.join(" "),
     }
 }
 
@@ -99,5 +100,6 @@ mod tests {
         );
         assert_eq!(redact("USR 6 MD5 I alice@x.com"), "USR 6 MD5 I alice@x.com");
         assert_eq!(redact("CHG 9 NLN"), "CHG 9 NLN");
+        assert_eq!(redact("USR 7 MD5 S\t e938940c"), "USR 7 MD5 S <redacted>");
     }
 }

@@ -70,8 +70,14 @@ impl Dialect {
 
     /// Parses `MSNPn`.
     pub fn parse(token: &str) -> Option<Dialect> {
-        let n: u8 = token.strip_prefix("MSNP")?.parse().ok()?;
-        Dialect::new(n)
+        let digits = token.strip_prefix("MSNP")?;
+        if digits.is_empty()
+            || digits.starts_with('0')
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        Dialect::new(digits.parse().ok()?)
     }
 
     pub fn number(self) -> u8 {
@@ -336,6 +342,8 @@ mod tests {
         assert_eq!(d(9).list_model(), ListModel::Bits);
         assert_eq!(d(10).list_model(), ListModel::Guid);
         assert_eq!(Dialect::parse("MSNP13"), None);
+        assert_eq!(Dialect::parse("MSNP+7"), None);
+        assert_eq!(Dialect::parse("MSNP007"), None);
         assert_eq!(d(12).to_string(), "MSNP12");
     }
 }

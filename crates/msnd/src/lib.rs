@@ -8,6 +8,7 @@ pub mod accounts;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use msn_http::RunningHttp;
 use msn_server::{Config, RunningServer, Server};
 use msn_store::{SqliteOptions, SqliteStore, Store, Synchronous};
 
@@ -32,17 +33,31 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// Every service of one msnd instance.
 pub struct App {
     pub server: RunningServer,
+    pub http: RunningHttp,
 }
 
 impl App {
     /// Starts the services described by `config` on `store`.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let server = Server::start(config, store).await?;
-        Ok(App { server })
+        let http = match msn_http::start(server.shared().clone()).await {
+            Ok(http) => http,
+            Err(e) => {
+                server.shutdown().await;
+                return Err(e);
+            }
+        };
+        if let Some(url) = &http.login_url {
+            tracing::info!(%url, "Passport login");
+        }
+        Ok(App { server, http })
     }
 
-    /// Graceful stop: `OUT SSD` to clients, connections closed, store flushed.
+    /// Graceful stop: `OUT SSD` to clients, HTTP requests finished,
+    /// connections closed, then the store flushed and closed.
     pub async fn shutdown(self) {
+        self.server.shared().shutdown.cancel();
+        self.http.wait().await;
         self.server.shutdown().await;
     }
 }

@@ -32,6 +32,23 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// TLS certificates for the Passport HTTPS service.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Write a self-signed certificate and key for the Microsoft host names
+    /// the clients use (nexus.passport.com, login.live.com, …).
+    Generate {
+        /// Directory for msnd-cert.pem and msnd-key.pem.
+        #[arg(long, default_value = "data/tls")]
+        out: PathBuf,
+        /// Further host names or addresses to include.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+    },
 }
 
 /// Where the configuration and data are.
@@ -280,6 +297,23 @@ async fn main() -> anyhow::Result<()> {
         Command::User(command) => user(command).await,
         Command::Config(ConfigCommand::Default) => {
             print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        Command::Cert(CertCommand::Generate { out, hosts }) => {
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let (cert, key) = msn_http::generate_self_signed(&out, &hosts)?;
+            println!(
+                "certificate: {}\nprivate key: {}",
+                cert.display(),
+                key.display()
+            );
+            println!(
+                "\nTo serve HTTPS, add to the configuration file:\n\n[http]\nhttps_port = 443\ntls_cert = {:?}\ntls_key = {:?}\n\n\
+                 Client machines must trust this certificate (import it as a trusted root).",
+                cert.display().to_string(),
+                key.display().to_string()
+            );
             Ok(())
         }
     }

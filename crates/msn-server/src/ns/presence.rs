@@ -61,7 +61,9 @@ impl NsSession {
             fanout::announce(&self.shared.hub, &notice, &before, &after, true);
         }
         if first {
-            if let Some(doc) = self.state().account.personal_message.clone() {
+            // Bind first: the guard must be gone before broadcasting locks again.
+            let stored = self.state().account.personal_message.clone();
+            if let Some(doc) = stored {
                 self.broadcast_personal_message(Bytes::from(doc));
             }
             if self.shared.config.challenge.mode != ChallengeMode::Off {
