@@ -39,6 +39,8 @@ pub enum ClientError {
     Wire(#[from] WireError),
     #[error("http: {0}")]
     Http(String),
+    #[error("the other participant left the switchboard: {0}")]
+    PeerLeft(String),
 }
 
 impl ClientError {
@@ -53,6 +55,7 @@ impl ClientError {
             ClientError::Unexpected { what, .. } => format!("unexpected reply to {what}"),
             ClientError::Wire(_) => "bad framing".into(),
             ClientError::Http(e) => format!("http: {e}"),
+            ClientError::PeerLeft(_) => "peer left the switchboard (BYE)".into(),
         }
     }
 }

@@ -100,6 +100,36 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// Busy and total CPU time of the whole machine so far (`/proc/stat`), in
+/// seconds summed over all cores.
+pub fn machine_cpu_seconds() -> io::Result<(f64, f64)> {
+    let stat = fs::read_to_string("/proc/stat")?;
+    let (busy, total) = parse_proc_stat(&stat)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad /proc/stat"))?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let hz = if hz > 0 { hz as f64 } else { 100.0 };
+    Ok((busy as f64 / hz, total as f64 / hz))
+}
+
+/// Busy and total ticks of the aggregate `cpu` line (idle and iowait are
+/// not busy; guest time is already inside user time).
+pub fn parse_proc_stat(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    if v.len() < 5 {
+        return None;
+    }
+    let total: u64 = v.iter().sum();
+    let idle = v[3] + v[4];
+    Some((total - idle, total))
+}
+
 /// The generator's own process id.
 pub fn own_pid() -> u32 {
     std::process::id()
@@ -174,10 +204,20 @@ mod tests {
     }
 
     #[test]
+    fn proc_stat_busy_time() {
+        let stat = "cpu  100 5 50 1000 20 3 2 7 0 0\ncpu0 50 2 25 500 10 1 1 3 0 0\n";
+        // busy = user+nice+system+irq+softirq+steal, idle+iowait excluded
+        assert_eq!(parse_proc_stat(stat), Some((167, 1187)));
+        assert_eq!(parse_proc_stat("intr 1 2"), None);
+    }
+
+    #[test]
     fn own_process_is_readable() {
         let pid = own_pid();
         assert!(rss_kib(pid).unwrap() > 0);
         assert!(cpu_seconds(pid).unwrap() >= 0.0);
         assert!(raise_nofile_limit().unwrap() > 0);
+        let (busy, total) = machine_cpu_seconds().unwrap();
+        assert!(busy <= total && total > 0.0);
     }
 }

@@ -126,6 +126,7 @@ async fn scenarios_against_a_real_server() {
             changers: None,
             concurrency: 6,
             change_timeout_ms: 5000,
+            interval_ms: 0,
         },
         machine(),
     )

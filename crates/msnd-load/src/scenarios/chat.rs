@@ -557,7 +557,7 @@ fn acks(sb: &mut Conn, o: &mut SendOutcome, sent_at: &[u64]) -> client::Result<(
                     .record_nanos(now.saturating_sub(sent_at[t as usize % sent_at.len()]));
             }
             ("NAK", Some(_)) => o.naks += 1,
-            ("BYE", _) => return Err(ClientError::Closed),
+            ("BYE", _) => return Err(ClientError::PeerLeft(f.line().to_owned())),
             _ => {}
         }
     }

@@ -113,6 +113,7 @@ pub struct Usage {
     server_pid: Option<u32>,
     server: Option<ProcSample>,
     generator: Option<ProcSample>,
+    machine_busy: Option<f64>,
     started: Instant,
 }
 
@@ -122,32 +123,39 @@ impl Usage {
             server_pid,
             server: server_pid.and_then(|p| ProcSample::take(p).ok()),
             generator: ProcSample::take(sys::own_pid()).ok(),
+            machine_busy: sys::machine_cpu_seconds().ok().map(|(busy, _)| busy),
             started: Instant::now(),
         }
     }
 
-    /// Adds `<prefix>server_cpu_cores` (CPU seconds per wall second) and
-    /// the generator's, measured since [`Usage::start`].
+    /// Adds `<prefix>server_cpu_cores` (CPU seconds per wall second), the
+    /// generator's, and `<prefix>other_cpu_cores`: what the rest of the
+    /// machine used meanwhile (other processes disturb the measurement).
     pub fn finish(&self, r: &mut Report, prefix: &str) {
         let wall = self.started.elapsed().as_secs_f64();
         if wall <= 0.0 {
             return;
         }
+        let mut ours = 0.0;
         if let (Some(pid), Some(before)) = (self.server_pid, self.server)
             && let Ok(after) = ProcSample::take(pid)
         {
-            r.result(
-                &format!("{prefix}server_cpu_cores"),
-                round((after.cpu_secs - before.cpu_secs) / wall, 2),
-            );
+            let cores = (after.cpu_secs - before.cpu_secs) / wall;
+            ours += cores;
+            r.result(&format!("{prefix}server_cpu_cores"), round(cores, 2));
         }
         if let Some(before) = self.generator
             && let Ok(after) = ProcSample::take(sys::own_pid())
         {
-            r.result(
-                &format!("{prefix}generator_cpu_cores"),
-                round((after.cpu_secs - before.cpu_secs) / wall, 2),
-            );
+            let cores = (after.cpu_secs - before.cpu_secs) / wall;
+            ours += cores;
+            r.result(&format!("{prefix}generator_cpu_cores"), round(cores, 2));
+        }
+        if let Some(before) = self.machine_busy
+            && let Ok((after, _)) = sys::machine_cpu_seconds()
+        {
+            let other = ((after - before) / wall - ours).max(0.0);
+            r.result(&format!("{prefix}other_cpu_cores"), round(other, 2));
         }
     }
 }

@@ -39,6 +39,11 @@ pub struct PresenceArgs {
     /// Give up waiting for a change's notifications after this long.
     #[arg(long, default_value_t = 5000)]
     pub change_timeout_ms: u64,
+    /// Least time between two changes of one changer (0: back to back).
+    /// The changers' first changes are spread over one interval, so the
+    /// offered load is about changers / interval changes per second.
+    #[arg(long, default_value_t = 0)]
+    pub interval_ms: u64,
 }
 
 /// Status codes as stored in `expect`.
@@ -111,6 +116,7 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
     let (start_tx, start_rx) = watch::channel(false);
     let stop = CancellationToken::new();
     let change_timeout = Duration::from_millis(args.change_timeout_ms);
+    let interval = Duration::from_millis(args.interval_ms);
 
     let mut set = tokio::task::JoinSet::new();
     for k in 0..n {
@@ -140,24 +146,42 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
                 .map(|l| l.reverse.iter().filter_map(|h| board.slot(h)).collect())
                 .unwrap_or_default();
             let mut conn = online.conn;
-            if start_rx.wait_for(|s| *s).await.is_err() {
-                return None;
+            // Until the start, read what the other logins cause (ILN, NLN)
+            // with the same code that measures, which ignores it.
+            let mut out = Outcome {
+                latency: Latency::new(),
+                received: 0,
+            };
+            loop {
+                tokio::select! {
+                    r = start_rx.wait_for(|s| *s) => {
+                        if r.is_err() {
+                            return None;
+                        }
+                        break;
+                    }
+                    r = conn.read_more() => {
+                        if let Err(e) = r.and_then(|_| take_notifications(&mut conn, &board, &mut out)) {
+                            errors.add(format!("session: {}", e.category()));
+                            return None;
+                        }
+                    }
+                }
             }
             let expected = watchers
                 .iter()
                 .filter(|&&w| board.online[w].load(Ordering::Relaxed))
                 .count() as u32;
-            let out = session(
-                &mut conn,
-                k,
+            let offset = interval.mul_f64(k as f64 / changers.max(1) as f64);
+            let run = Run {
+                me: k,
                 changes,
                 expected,
                 change_timeout,
-                &board,
-                &stop,
-            )
-            .await;
-            match out {
+                interval,
+                first_at: tokio::time::Instant::now() + offset,
+            };
+            match session(&mut conn, run, out, &board, &stop).await {
                 Ok(o) => {
                     conn.sign_out().await;
                     Some(o)
@@ -209,6 +233,7 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
         .param("changers", changers as u64)
         .param("changes_per_changer", u64::from(args.changes))
         .param("change_timeout_ms", args.change_timeout_ms)
+        .param("interval_ms", args.interval_ms)
         .param("status_toggle", "CHG AWY / CHG NLN (MSNP7)");
     r.result("signed_in", signed_in)
         .result("status_changes", changes)
@@ -231,30 +256,44 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
     Ok(r)
 }
 
+/// One user's part in the run.
+struct Run {
+    me: usize,
+    changes: u32,
+    /// Online watchers of this user.
+    expected: u32,
+    change_timeout: Duration,
+    interval: Duration,
+    /// When the first change may go out.
+    first_at: tokio::time::Instant,
+}
+
 /// Runs one user's session: changes its status `changes` times and records
 /// the notifications it receives as a watcher, until `stop`.
 async fn session(
     conn: &mut Conn,
-    me: usize,
-    mut changes: u32,
-    expected: u32,
-    change_timeout: Duration,
+    run: Run,
+    mut out: Outcome,
     board: &Board,
     stop: &CancellationToken,
 ) -> client::Result<Outcome> {
-    let mut out = Outcome {
-        latency: Latency::new(),
-        received: 0,
-    };
+    let Run {
+        me,
+        mut changes,
+        expected,
+        change_timeout,
+        interval,
+        first_at,
+    } = run;
+    let mut next_at = first_at;
     conn.clear_backlog();
     let mut away = false;
     let mut deadline: Option<tokio::time::Instant> = None;
+    // Only changers count towards the end of the run.
     let mut reported = changes == 0;
-    if reported {
-        finish(board);
-    }
     loop {
-        if deadline.is_none() && changes > 0 {
+        if deadline.is_none() && changes > 0 && tokio::time::Instant::now() >= next_at {
+            next_at = tokio::time::Instant::now() + interval;
             away = !away;
             let status = if away { "AWY" } else { "NLN" };
             board.got[me].store(0, Ordering::Relaxed);
@@ -281,32 +320,14 @@ async fn session(
             () = stop.cancelled() => return Ok(out),
             r = conn.read_more() => {
                 r?;
-                while let Some(f) = conn.poll_frame()? {
-                    let now = now_nanos();
-                    let Some((status, handle)) = client::parse_nln(f.line()) else {
-                        continue;
-                    };
-                    let Some(t) = board.slot(handle) else { continue };
-                    let want = board.expect[t].load(Ordering::Acquire);
-                    if want == NONE {
-                        continue; // a login, not a measured change
-                    }
-                    if want != code(status) {
-                        board.stale.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    let sent = board.sent_at[t].load(Ordering::Relaxed);
-                    out.latency.record_nanos(now.saturating_sub(sent));
-                    out.received += 1;
-                    board.got[t].fetch_add(1, Ordering::Release);
-                    board.wake[t].notify_one();
-                }
+                take_notifications(conn, board, &mut out)?;
             }
             () = board.wake[me].notified(), if deadline.is_some() => {
                 if board.got[me].load(Ordering::Acquire) >= expected {
                     deadline = None;
                 }
             }
+            () = tokio::time::sleep_until(next_at), if deadline.is_none() && changes > 0 => {}
             () = sleep_until_opt(deadline) => {
                 let got = board.got[me].load(Ordering::Acquire);
                 board.missing.fetch_add(u64::from(expected.saturating_sub(got)), Ordering::Relaxed);
@@ -317,6 +338,34 @@ async fn session(
             deadline = None;
         }
     }
+}
+
+/// Times the buffered `NLN`s that answer a measured change; others (logins,
+/// `ILN`, echoes) are skipped.
+fn take_notifications(conn: &mut Conn, board: &Board, out: &mut Outcome) -> client::Result<()> {
+    while let Some(f) = conn.poll_frame()? {
+        let now = now_nanos();
+        let Some((status, handle)) = client::parse_nln(f.line()) else {
+            continue;
+        };
+        let Some(t) = board.slot(handle) else {
+            continue;
+        };
+        let want = board.expect[t].load(Ordering::Acquire);
+        if want == NONE {
+            continue; // a login, not a measured change
+        }
+        if want != code(status) {
+            board.stale.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let sent = board.sent_at[t].load(Ordering::Relaxed);
+        out.latency.record_nanos(now.saturating_sub(sent));
+        out.received += 1;
+        board.got[t].fetch_add(1, Ordering::Release);
+        board.wake[t].notify_one();
+    }
+    Ok(())
 }
 
 fn finish(board: &Board) {
