@@ -445,3 +445,52 @@ async fn idle_connections_are_closed() {
     assert!(c.expect_eof().await.is_empty());
     s.stop().await;
 }
+
+/// A stored personal message goes out at the first CHG after sign-in (and
+/// the session keeps answering afterwards).
+#[tokio::test]
+async fn stored_personal_message_at_sign_in() {
+    let s = TestServer::start().await;
+    s.user("alice@hotmail.com", "pw", "Alice").await;
+    s.user("bob@hotmail.com", "pw", "Bob").await;
+    s.seed_entry(
+        "alice@hotmail.com",
+        "bob@hotmail.com",
+        1 | 2 | 8,
+        "Bob",
+        &[],
+    )
+    .await;
+    s.seed_entry(
+        "bob@hotmail.com",
+        "alice@hotmail.com",
+        1 | 2 | 8,
+        "Alice",
+        &[],
+    )
+    .await;
+    let doc = b"<Data><PSM>Out</PSM><CurrentMedia></CurrentMedia></Data>";
+    let mut alice = s.online_twn(11, "alice@hotmail.com", "NLN 0").await;
+    assert_eq!(alice.call_payload("UUX {}", doc).await.line(), "UUX 6 0");
+    alice.send("OUT").await;
+    alice.expect_eof().await;
+    let mut bob = s.online_twn(12, "bob@hotmail.com", "NLN 0").await;
+    let mut alice = Client::login_twn(
+        s.ns,
+        11,
+        "alice@hotmail.com",
+        &s.ticket("alice@hotmail.com").await,
+    )
+    .await;
+    alice.send("CHG 9 NLN 0").await;
+    alice.expect("CHG 9 NLN 0").await;
+    alice.expect("ILN 9 NLN bob@hotmail.com Bob 0").await;
+    alice.send("PNG").await;
+    alice.expect("QNG 50").await;
+    bob.wait_for("NLN", |f| f.line() == "NLN NLN alice@hotmail.com Alice 0")
+        .await;
+    let ubx = bob.wait_for("UBX", |f| f.command() == "UBX").await;
+    assert_eq!(ubx.line(), format!("UBX alice@hotmail.com {}", doc.len()));
+    assert_eq!(ubx.payload().unwrap().as_ref(), doc);
+    s.stop().await;
+}
