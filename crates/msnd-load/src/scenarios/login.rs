@@ -148,7 +148,12 @@ pub async fn run(args: LoginArgs, machine: Machine) -> anyhow::Result<Report> {
     {
         u.finish(&mut r, "");
     }
-    r.latency("login (connect to USR OK)", latency.summary());
+    let timed = if args.syn {
+        "login (connect to CHG echo)"
+    } else {
+        "login (connect to USR OK)"
+    };
+    r.latency(timed, latency.summary());
     r.errors(errors.snapshot());
     r.note("a cycle is connect, login, OUT, and waiting for the server to close (the server holds TIME_WAIT); only the login part is timed");
     Ok(r)

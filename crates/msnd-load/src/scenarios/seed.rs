@@ -172,7 +172,7 @@ pub async fn run(args: SeedArgs, machine: Machine) -> anyhow::Result<Report> {
         .param("concurrency", conc as u64);
     r.result("accounts_created", n as u64)
         .result("list_entries_written", entries)
-        .result("hash_secs", crate::report::round(hash_secs, 3))
+        .result("hash_secs", crate::report::round(hash_secs, 4))
         .result("accounts_secs", crate::report::round(users_secs, 2))
         .rate("accounts_per_sec", n as u64, users_secs)
         .result("lists_secs", crate::report::round(lists_secs, 2))
