@@ -133,7 +133,9 @@ impl Usage {
     /// machine used meanwhile (other processes disturb the measurement).
     pub fn finish(&self, r: &mut Report, prefix: &str) {
         let wall = self.started.elapsed().as_secs_f64();
-        if wall <= 0.0 {
+        // CPU times tick in 10 ms steps: too short an interval says nothing.
+        if wall < 0.5 {
+            r.note("measured interval too short for CPU shares");
             return;
         }
         let mut ours = 0.0;
