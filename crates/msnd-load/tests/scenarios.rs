@@ -150,7 +150,9 @@ async fn scenarios_against_a_real_server() {
                 rate,
                 seconds: 1,
                 warmup: 0,
-                window: None,
+                // Mode A with more in flight can lose pairs to a server
+                // scheduling problem (README, server issue 1).
+                window: if mode == 'A' { Some(4) } else { None },
                 concurrency: 2,
             },
             machine(),
