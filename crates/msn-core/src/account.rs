@@ -673,7 +673,7 @@ impl Account {
                 self.contacts.insert(
                     i,
                     Contact {
-                        handle: u.handle.clone(),
+                        handle: u.handle.clone().interned(),
                         lists: 0,
                         name: u.name.clone().unwrap_or_else(|| u.handle.to_string()),
                         guid: None,

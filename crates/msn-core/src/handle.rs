@@ -2,8 +2,9 @@
 //! to case and stored and echoed in lower case.
 
 use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use thiserror::Error;
 
@@ -61,6 +62,47 @@ impl Handle {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The same handle sharing its text with every other interned copy.
+    /// Online users' lists name the same people over and over (A is on B's
+    /// list and B on A's); interning keeps one copy of each handle instead
+    /// of one per list entry.
+    pub fn interned(self) -> Handle {
+        INTERNER.intern(self)
+    }
+}
+
+/// Shards of interned handle texts.
+struct Interner {
+    shards: Vec<Mutex<Shard>>,
+}
+
+#[derive(Default)]
+struct Shard {
+    set: HashSet<Arc<str>>,
+    /// Size after the last sweep; a sweep runs when the set doubles.
+    swept_at: usize,
+}
+
+static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
+    shards: (0..16).map(|_| Mutex::new(Shard::default())).collect(),
+});
+
+impl Interner {
+    fn intern(&self, handle: Handle) -> Handle {
+        let h = handle.0.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
+        let mut shard = self.shards[h % self.shards.len()].lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(existing) = shard.set.get(&*handle.0) {
+            return Handle(existing.clone());
+        }
+        if shard.set.len() >= 2 * shard.swept_at.max(64) {
+            // Drop texts nobody uses any more (only the set holds them).
+            shard.set.retain(|s| Arc::strong_count(s) > 1);
+            shard.swept_at = shard.set.len();
+        }
+        shard.set.insert(handle.0.clone());
+        handle
+    }
 }
 
 impl fmt::Display for Handle {
@@ -99,6 +141,14 @@ mod tests {
             Handle::parse("bob@hotmail.com").unwrap(),
             Handle::parse("BOB@hotmail.com").unwrap()
         );
+    }
+
+    #[test]
+    fn interned_handles_share_their_text() {
+        let a = Handle::parse("share@example.com").unwrap().interned();
+        let b = Handle::parse("SHARE@example.com").unwrap().interned();
+        assert_eq!(a, b);
+        assert!(Arc::ptr_eq(&a.0, &b.0));
     }
 
     #[test]

@@ -77,9 +77,8 @@ impl<E> Mailbox<E> {
     pub fn drain(&self, into: &mut Vec<E>) -> Drained {
         let mut s = self.state.lock();
         into.extend(s.queue.drain(..));
-        if s.queue.capacity() > 64 {
-            s.queue = VecDeque::new();
-        }
+        // An idle connection keeps no queue memory.
+        s.queue = VecDeque::new();
         if s.closed {
             Drained::Closed
         } else if s.overflowed {

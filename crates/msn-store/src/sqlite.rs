@@ -344,7 +344,7 @@ impl Store for SqliteStore {
         let add_alert: String = row.try_get("add_alert")?;
         let mut account = Account {
             user_id,
-            handle: parse_handle(row.try_get("handle")?)?,
+            handle: parse_handle(row.try_get("handle")?)?.interned(),
             friendly_name: row.try_get("friendly_name")?,
             privacy: privacy_from(row.try_get("privacy")?)?,
             add_alert: AddAlert::parse(&add_alert)
@@ -373,10 +373,12 @@ impl Store for SqliteStore {
         .bind(user_id)
         .fetch_all(&self.read)
         .await?;
+        // Exact capacity: this stays in memory while the owner is online.
+        account.contacts.reserve_exact(contacts.len());
         for c in &contacts {
             let guid: Option<String> = c.try_get("guid")?;
             account.contacts.push(Contact {
-                handle: parse_handle(c.try_get("handle")?)?,
+                handle: parse_handle(c.try_get("handle")?)?.interned(),
                 lists: c.try_get::<i64, _>("lists")? as u8,
                 name: c.try_get("name")?,
                 guid: guid.as_deref().map(parse_uuid).transpose()?,

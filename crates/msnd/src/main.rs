@@ -194,11 +194,51 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     config.validate().map_err(anyhow::Error::msg)?;
     init_logging(&config);
+    check_file_limit(config.limits.max_connections);
     let store = open_store(&config).await?;
     let app = App::start(config, store).await?;
     wait_for_signal().await;
     app.shutdown().await;
     Ok(())
+}
+
+/// Raises the soft open-file limit to the hard one (each connection is a
+/// file descriptor) and warns when `max_connections` still does not fit.
+fn check_file_limit(max_connections: usize) {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+                return;
+            }
+            if lim.rlim_cur < lim.rlim_max {
+                let raised = libc::rlimit {
+                    rlim_cur: lim.rlim_max,
+                    rlim_max: lim.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    lim = raised;
+                }
+            }
+        }
+        // Listeners, the database and the log need a few descriptors too.
+        let usable = (lim.rlim_cur as usize).saturating_sub(64);
+        if max_connections > usable {
+            tracing::warn!(
+                max_connections,
+                open_files = lim.rlim_cur,
+                "limits.max_connections exceeds what the open-file limit allows; \
+                 connections beyond it will fail to be accepted"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = max_connections;
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -174,7 +174,11 @@ impl NsSession {
                     warn!("command rate limit exceeded");
                     return "rate limit";
                 }
-                if self.handle_frame(frame).await == Flow::Close {
+                // Let other connections run between commands of a busy one.
+                tokio::task::consume_budget().await;
+                // Boxed: the state of a command in progress is large, and an
+                // idle session should not carry it around.
+                if Box::pin(self.handle_frame(frame)).await == Flow::Close {
                     return "closed by protocol";
                 }
                 if self.conn.overloaded() {
@@ -207,6 +211,7 @@ impl NsSession {
                             return "kicked";
                         }
                     }
+                    events.shrink_to(0);
                     if self.conn.overloaded() {
                         return "client does not read";
                     }

@@ -94,6 +94,8 @@ impl SbConn {
                     warn!("switchboard rate limit exceeded");
                     return "rate limit";
                 }
+                // A sender that never stops must not starve its receivers.
+                tokio::task::consume_budget().await;
                 if self.handle_frame(frame) == Flow::Close {
                     return "closed by protocol";
                 }
@@ -123,6 +125,7 @@ impl SbConn {
                             return "removed by the server";
                         }
                     }
+                    events.shrink_to(0);
                     if self.conn.overloaded() {
                         return "client does not read";
                     }
