@@ -29,7 +29,7 @@ async fn garbage_bytes_close_the_connection() {
         .collect();
     for target in [s.ds, s.ns, s.sb] {
         let mut c = Client::connect(target).await;
-        c.send_raw(&junk).await;
+        c.send_raw_lossy(&junk).await;
         c.expect_eof().await;
     }
     // Unknown commands and server-only commands, before and after login.
@@ -49,14 +49,14 @@ async fn huge_lines_and_bad_lengths() {
     // 1 MB without a line end.
     let mut c = Client::connect(s.ns).await;
     let big = vec![b'A'; 1 << 20];
-    let _ = tokio::time::timeout(Duration::from_secs(5), c.send_raw(&big)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), c.send_raw_lossy(&big)).await;
     c.expect_eof().await;
     // A 1 MB line on the switchboard too.
     let mut c = Client::connect(s.sb).await;
     let mut line = b"USR 1 ".to_vec();
     line.extend(vec![b'x'; 1 << 20]);
     line.extend_from_slice(b"\r\n");
-    let _ = tokio::time::timeout(Duration::from_secs(5), c.send_raw(&line)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), c.send_raw_lossy(&line)).await;
     c.expect_eof().await;
     // Negative, non-numeric and huge payload lengths.
     for bad in [
@@ -104,7 +104,7 @@ async fn command_floods_are_cut_off() {
     s.user("alice@hotmail.com", "pw", "Alice").await;
     let mut c = Client::login(s.ns, 7, "alice@hotmail.com", "pw").await;
     let flood = "PNG\r\n".repeat(500);
-    c.send_raw(flood.as_bytes()).await;
+    c.send_raw_lossy(flood.as_bytes()).await;
     let answered = c.expect_eof().await;
     assert!(
         answered.len() < 30,

@@ -284,6 +284,11 @@ impl Client {
         self.stream.write_all(bytes).await.expect("write");
     }
 
+    /// Sends bytes, ignoring failures (the server may close mid-way).
+    pub async fn send_raw_lossy(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes).await;
+    }
+
     /// Sends a line, ignoring failures (the server may have closed already).
     pub async fn send_lossy(&mut self, line: &str) {
         let _ = self

@@ -37,7 +37,8 @@ pub struct Contact {
     pub lists: u8,
     /// Stored friendly name (encoded as received): what the user gave in
     /// `ADD`/`REA`, or for reverse-only entries the adder's name at the time.
-    pub name: String,
+    /// A boxed `str`: every online user's lists stay in memory.
+    pub name: Box<str>,
     /// Contact id (MSNP10+ `C=`), present while on the FL.
     pub guid: Option<Uuid>,
     /// Group membership bitmask (bit n = group n), FL entries only. An FL
@@ -675,7 +676,7 @@ impl Account {
                     Contact {
                         handle: u.handle.clone().interned(),
                         lists: 0,
-                        name: u.name.clone().unwrap_or_else(|| u.handle.to_string()),
+                        name: u.name.as_deref().unwrap_or(u.handle.as_str()).into(),
                         guid: None,
                         groups: 0,
                     },
@@ -686,7 +687,7 @@ impl Account {
         let c = &mut self.contacts[index];
         c.lists = (c.lists | u.set) & !u.clear;
         if let Some(name) = &u.name {
-            c.name = name.clone();
+            c.name = name.as_str().into();
         }
         if let Some(guid) = u.guid {
             c.guid = guid;
@@ -1038,10 +1039,7 @@ mod tests {
         let eve = h("eve@hotmail.com");
         a.apply_reverse(&eve, "Eve", true, 16);
         let c = a.contact("eve@hotmail.com").unwrap();
-        assert_eq!(
-            (c.lists, c.name.as_str(), a.list_version),
-            (RL | PL, "Eve", 16)
-        );
+        assert_eq!((c.lists, &*c.name, a.list_version), (RL | PL, "Eve", 16));
         commit(&mut a, |a| {
             a.plan_add(
                 ListKind::Allow,

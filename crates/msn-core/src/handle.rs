@@ -90,8 +90,12 @@ static INTERNER: LazyLock<Interner> = LazyLock::new(|| Interner {
 
 impl Interner {
     fn intern(&self, handle: Handle) -> Handle {
-        let h = handle.0.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b)));
-        let mut shard = self.shards[h % self.shards.len()].lock().unwrap_or_else(|e| e.into_inner());
+        let h = handle.0.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
+        let mut shard = self.shards[h % self.shards.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some(existing) = shard.set.get(&*handle.0) {
             return Handle(existing.clone());
         }

@@ -79,9 +79,11 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        // Small page caches: the operating system caches the file anyway, and
+        // SQLite's default 2 MB per connection showed up as server memory.
         let read = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
-            .connect_with(connect.read_only(true))
+            .connect_with(connect.read_only(true).pragma("cache_size", "-256"))
             .await?;
         Ok(SqliteStore { read, write })
     }
@@ -380,7 +382,7 @@ impl Store for SqliteStore {
             account.contacts.push(Contact {
                 handle: parse_handle(c.try_get("handle")?)?.interned(),
                 lists: c.try_get::<i64, _>("lists")? as u8,
-                name: c.try_get("name")?,
+                name: c.try_get::<String, _>("name")?.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
                 groups: c.try_get::<i64, _>("group_mask")? as u32,
             });
@@ -663,7 +665,7 @@ mod tests {
         let bob = s.load_account(bob_id).await.unwrap();
         let entry = bob.contact("alice@hotmail.com").unwrap();
         assert_eq!(
-            (entry.lists, entry.name.as_str()),
+            (entry.lists, &*entry.name),
             (lists::RL | lists::PL, "alice")
         );
 
