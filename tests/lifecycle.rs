@@ -210,12 +210,21 @@ async fn sigterm_says_out_ssd_and_keeps_the_data() {
     let sb_addr: SocketAddr = xfr.tokens().nth(3).unwrap().parse().unwrap();
     let cookie = xfr.tokens().nth(5).unwrap().to_owned();
     let mut sb = Client::connect(sb_addr).await;
-    assert_eq!(sb.call(&format!("USR {{}} alice@hotmail.com {cookie}")).await.tokens().nth(2), Some("OK"));
+    assert_eq!(
+        sb.call(&format!("USR {{}} alice@hotmail.com {cookie}"))
+            .await
+            .tokens()
+            .nth(2),
+        Some("OK")
+    );
     let mut idle = Client::connect(server.ns).await;
     signal(&server.child, libc::SIGTERM).await;
     assert_eq!(alice.expect_eof().await, ["OUT SSD"]);
     assert!(idle.expect_eof().await.is_empty());
-    assert!(sb.expect_eof().await.is_empty(), "switchboard connections are closed");
+    assert!(
+        sb.expect_eof().await.is_empty(),
+        "switchboard connections are closed"
+    );
     let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
         .await
         .expect("exits within seconds")

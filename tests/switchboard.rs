@@ -468,3 +468,32 @@ async fn a_reader_that_never_reads_does_not_stall_the_others() {
     }
     s.stop().await;
 }
+
+/// A sender above the message rate is slowed down, not disconnected (P2P
+/// transfers send chunks back to back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_senders_are_throttled_not_dropped() {
+    let s = TestServer::start_with(|c| {
+        c.limits.sb_messages_per_sec = 300;
+        c.limits.sb_message_burst = 20;
+    })
+    .await;
+    let mut ns = friends(&s, 7, &["alice", "bob"]).await;
+    let (mut sb, _) = session(&s, &mut ns, &["alice@hotmail.com", "bob@hotmail.com"]).await;
+    let chunk: Vec<u8> = (0..1200).map(|i| (i % 251) as u8).collect();
+    let mut burst = Vec::new();
+    for i in 0..300 {
+        burst.extend_from_slice(format!("MSG {} U {}\r\n", 100 + i, chunk.len()).as_bytes());
+        burst.extend_from_slice(&chunk);
+    }
+    sb[0].send_raw(&burst).await;
+    for _ in 0..300 {
+        let f = sb[1].recv().await;
+        assert_eq!(f.payload().unwrap().as_ref(), &chunk[..]);
+    }
+    assert_eq!(
+        sb[0].call_payload("MSG {} A", b"done").await.command(),
+        "ACK"
+    );
+    s.stop().await;
+}

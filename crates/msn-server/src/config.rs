@@ -152,7 +152,9 @@ pub struct LimitsSection {
     /// Exceeding them closes the connection.
     pub commands_per_sec: u32,
     pub command_burst: u32,
-    /// The same for switchboard messages.
+    /// Switchboard messages per second (average and burst); a faster sender
+    /// is slowed down rather than disconnected (P2P transfers send chunks
+    /// back to back).
     pub sb_messages_per_sec: u32,
     pub sb_message_burst: u32,
     /// Entries on each of FL, AL and BL.

@@ -175,18 +175,33 @@ impl RateLimiter {
         RateLimiter::new(f64::from(count) / 60.0, count)
     }
 
-    /// Takes a token; false when the rate is exceeded.
-    pub fn allow(&mut self) -> bool {
+    fn refill(&mut self) {
         let now = Instant::now();
         let elapsed = now.duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+    }
+
+    /// Takes a token; false when the rate is exceeded.
+    pub fn allow(&mut self) -> bool {
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true
         } else {
             false
         }
+    }
+
+    /// Takes a token, possibly on credit: `None` when one was available,
+    /// otherwise how long to wait before going on.
+    pub fn wait(&mut self) -> Option<Duration> {
+        self.refill();
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 || self.rate <= 0.0 {
+            return None;
+        }
+        Some(Duration::from_secs_f64(-self.tokens / self.rate))
     }
 }
 
@@ -199,5 +214,19 @@ mod tests {
         let mut r = RateLimiter::new(0.0, 3);
         assert!(r.allow() && r.allow() && r.allow());
         assert!(!r.allow());
+    }
+
+    #[test]
+    fn bucket_asks_to_wait_beyond_the_burst() {
+        let mut r = RateLimiter::new(10.0, 2);
+        assert_eq!(r.wait(), None);
+        assert_eq!(r.wait(), None);
+        let w = r.wait().expect("third token on credit");
+        assert!(
+            w > Duration::from_millis(50) && w <= Duration::from_millis(100),
+            "{w:?}"
+        );
+        let w2 = r.wait().expect("fourth");
+        assert!(w2 > w);
     }
 }

@@ -15,7 +15,7 @@ use msn_wire::sb::{self, RosterEntry, SbCommand};
 use msn_wire::vocab::{AckMode, Status};
 use msn_wire::{Dialect, Frame};
 use tokio::net::TcpStream;
-use tracing::{Instrument, debug, warn};
+use tracing::{Instrument, debug};
 
 use crate::conn::{Conn, RateLimiter};
 use crate::context::{Shared, Stats};
@@ -90,9 +90,12 @@ impl SbConn {
                         return "bad framing";
                     }
                 };
-                if !self.messages.allow() {
-                    warn!("switchboard rate limit exceeded");
-                    return "rate limit";
+                // Over the rate, the sender is slowed down, not cut off: P2P
+                // transfers (display pictures, files) send chunks back to back
+                // and must not be dropped for it (p2p.md §3). While it waits,
+                // nothing is read from its socket, so TCP pushes back.
+                if let Some(wait) = self.messages.wait() {
+                    tokio::time::sleep(wait).await;
                 }
                 // A sender that never stops must not starve its receivers.
                 tokio::task::consume_budget().await;
