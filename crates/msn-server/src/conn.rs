@@ -54,10 +54,6 @@ impl Conn {
         self.peer
     }
 
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.decoder.set_limits(limits);
-    }
-
     /// The next complete frame already buffered, if any.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, WireError> {
         let frame = self.decoder.decode(&mut self.rbuf)?;

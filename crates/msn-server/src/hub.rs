@@ -243,11 +243,6 @@ impl Hub {
         self.users.len()
     }
 
-    /// Every online user (for shutdown).
-    pub fn all(&self) -> Vec<Arc<OnlineUser>> {
-        self.users.iter().map(|e| e.value().clone()).collect()
-    }
-
     /// Sends an MSN Alert (`NOT`) to a signed-in user whose dialect has it.
     pub fn alert(&self, handle: &str, document: Bytes) -> Result<(), PushError> {
         let Some(user) = self.get(handle) else {

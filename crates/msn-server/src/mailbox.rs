@@ -101,10 +101,6 @@ impl<E> Mailbox<E> {
         drop(s);
         self.notify.notify_one();
     }
-
-    pub fn is_closed(&self) -> bool {
-        self.state.lock().closed
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! whole payload) is buffered. Line ends are `\r\n` or a bare `\n`; the
 //! payload length is a byte count and nothing follows the payload.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use thiserror::Error;
 
 use crate::frame::Frame;
@@ -192,12 +192,6 @@ fn parse_length(token: &str) -> Option<u64> {
         return None;
     }
     Some(token.parse::<u64>().unwrap_or(u64::MAX))
-}
-
-/// Discards everything buffered (used after a fatal error, before closing).
-pub fn discard(buf: &mut BytesMut) {
-    let n = buf.len();
-    buf.advance(n);
 }
 
 #[cfg(test)]

@@ -60,9 +60,6 @@ impl Dialect {
     pub const MAX: u8 = 12;
 
     pub const MSNP2: Dialect = Dialect(2);
-    pub const MSNP7: Dialect = Dialect(7);
-    pub const MSNP8: Dialect = Dialect(8);
-    pub const MSNP12: Dialect = Dialect(12);
 
     pub fn new(n: u8) -> Option<Dialect> {
         (Self::MIN..=Self::MAX).contains(&n).then_some(Dialect(n))

@@ -45,11 +45,6 @@ impl Frame {
     pub fn payload(&self) -> Option<&Bytes> {
         self.payload.as_ref()
     }
-
-    /// Takes the payload out of the frame.
-    pub fn into_parts(self) -> (String, Option<Bytes>) {
-        (self.line, self.payload)
-    }
 }
 
 /// Parses a transaction id: a decimal number that fits 32 bits.

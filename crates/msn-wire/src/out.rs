@@ -24,12 +24,6 @@ impl Out {
         Out::default()
     }
 
-    pub fn with_capacity(capacity: usize) -> Self {
-        Out {
-            buf: BytesMut::with_capacity(capacity),
-        }
-    }
-
     /// Appends a line and its terminator.
     pub fn line(&mut self, args: fmt::Arguments<'_>) {
         self.buf

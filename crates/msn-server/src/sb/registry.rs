@@ -6,7 +6,6 @@
 //! leaves; its unanswered invitations die with it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -127,8 +126,6 @@ pub struct Delivery {
 pub struct Switchboards {
     sessions: DashMap<u32, Arc<Session>>,
     grants: DashMap<String, Grant>,
-    /// Number of sessions created (for metrics).
-    created: AtomicU64,
 }
 
 impl Switchboards {
@@ -169,7 +166,6 @@ impl Switchboards {
 
     /// Creates a session with `first` as its only participant.
     pub fn create(&self, first: Participant) -> Arc<Session> {
-        self.created.fetch_add(1, Ordering::Relaxed);
         let mut first = Some(first);
         loop {
             let id = ids::sb_session_id();
@@ -248,18 +244,5 @@ impl Switchboards {
         for s in self.sessions.iter() {
             s.state.lock().invited.retain(|(_, exp)| *exp > now);
         }
-    }
-
-    pub fn session_count(&self) -> usize {
-        self.sessions.len()
-    }
-
-    pub fn sessions_created(&self) -> u64 {
-        self.created.load(Ordering::Relaxed)
-    }
-
-    /// Every open session (for shutdown).
-    pub fn all(&self) -> Vec<Arc<Session>> {
-        self.sessions.iter().map(|s| s.value().clone()).collect()
     }
 }
