@@ -219,3 +219,31 @@ async fn a_notification_client_that_never_reads_is_disconnected() {
     bob.wait_for("QNG", |f| f.command() == "QNG").await;
     s.stop().await;
 }
+
+/// A client that trickles bytes in without ever finishing its login is
+/// closed at the login timeout, counted from the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_clients_cannot_stay_unauthenticated() {
+    let s = TestServer::start_with(|c| {
+        c.notification.login_timeout_secs = 2;
+        c.switchboard.login_timeout_secs = 2;
+    })
+    .await;
+    for target in [s.ns, s.sb] {
+        let mut c = Client::connect(target).await;
+        let mut closed = false;
+        for b in b"VER 1 MSNP7 MSNP6 MSNP5 MSNP4 MSNP3 MSNP2 CVR0 "
+            .iter()
+            .cycle()
+            .take(60)
+        {
+            c.send_raw_lossy(&[*b]).await;
+            if let Ok(None) = c.next_or_eof(Duration::from_millis(100)).await {
+                closed = true;
+                break;
+            }
+        }
+        assert!(closed, "still open after trickling for 6 s");
+    }
+    s.stop().await;
+}

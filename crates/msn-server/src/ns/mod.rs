@@ -117,6 +117,9 @@ pub(crate) struct NsSession {
     pub commands: RateLimiter,
     pub renames: RateLimiter,
     pub last_input: Instant,
+    /// When the connection was accepted: the login must finish within the
+    /// login timeout of it, however slowly the client trickles bytes in.
+    pub connected_at: Instant,
     /// The DS closes this long after referring the client.
     pub referred_at: Option<Instant>,
 }
@@ -143,6 +146,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
             commands: RateLimiter::new(f64::from(cfg.commands_per_sec), cfg.command_burst),
             renames: RateLimiter::per_minute(cfg.renames_per_minute),
             last_input: Instant::now(),
+            connected_at: Instant::now(),
             referred_at: None,
             role,
             shared: shared.clone(),
@@ -238,7 +242,7 @@ impl NsSession {
             (Login::Done, _) => {
                 self.last_input + Duration::from_secs(c.notification.idle_timeout_secs)
             }
-            _ => self.last_input + Duration::from_secs(c.notification.login_timeout_secs),
+            _ => self.connected_at + Duration::from_secs(c.notification.login_timeout_secs),
         };
         if let Some(ch) = &self.challenge
             && c.challenge.mode == crate::config::ChallengeMode::Strict

@@ -41,6 +41,8 @@ struct SbConn {
     messages: RateLimiter,
     calls: RateLimiter,
     last_input: Instant,
+    /// Authentication must happen within the login timeout of this.
+    connected_at: Instant,
     /// The server removed this participant (idle): others see `BYE … 1`.
     expelled: bool,
 }
@@ -66,6 +68,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
             messages: RateLimiter::new(f64::from(l.sb_messages_per_sec), l.sb_message_burst),
             calls: RateLimiter::per_minute(l.calls_per_minute),
             last_input: Instant::now(),
+            connected_at: Instant::now(),
             expelled: false,
             shared: shared.clone(),
         };
@@ -154,7 +157,7 @@ impl SbConn {
     fn deadline(&self) -> Instant {
         let cfg = &self.shared.config.switchboard;
         if self.joined.is_none() {
-            self.last_input + Duration::from_secs(cfg.login_timeout_secs)
+            self.connected_at + Duration::from_secs(cfg.login_timeout_secs)
         } else if cfg.idle_timeout_secs == 0 {
             self.last_input + Duration::from_secs(365 * 24 * 3600)
         } else {
