@@ -7,6 +7,7 @@
 pub mod config;
 pub mod conn;
 pub mod context;
+mod driver;
 pub mod hub;
 pub mod mailbox;
 pub mod ns;

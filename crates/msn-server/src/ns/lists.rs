@@ -5,10 +5,10 @@
 use msn_core::account::{Change, GroupMode, ListError, ListLimits, Property};
 use msn_core::handle::{Handle, HandleError};
 use msn_wire::dialect::ListModel;
+use msn_wire::line;
 use msn_wire::ns::AdcTarget;
 use msn_wire::ns::render::{self, GroupView};
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
-use msn_wire::{Dialect, line};
 use tracing::warn;
 use uuid::Uuid;
 
@@ -152,7 +152,6 @@ impl NsSession {
         let Some(done) = self.commit_announced(trid, &change, false).await else {
             return Flow::Continue;
         };
-        let d = self.dialect;
         let echo_group = group_id.filter(|_| list == ListKind::Forward);
         match echo_group {
             Some(g) => line!(
@@ -167,7 +166,7 @@ impl NsSession {
             ),
         }
         if list == ListKind::Forward && change.reverse.is_some() {
-            self.initial_presence_of(trid, &handle, d);
+            self.initial_presence_of(trid, &handle);
         }
         Flow::Continue
     }
@@ -240,7 +239,7 @@ impl NsSession {
                         "ADC {trid} FL N={raw} F={stored_name} C={guid}"
                     );
                     if change.reverse.is_some() {
-                        self.initial_presence_of(trid, &handle, self.dialect);
+                        self.initial_presence_of(trid, &handle);
                     }
                 } else {
                     line!(self.conn.out, "ADC {trid} {list} N={raw}");
@@ -252,36 +251,12 @@ impl NsSession {
 
     /// After adding `handle` to the FL: its presence right away (`ILN` with
     /// the TrID of the add), if it is visible to us.
-    fn initial_presence_of(&mut self, trid: u32, handle: &Handle, d: Dialect) {
+    fn initial_presence_of(&mut self, trid: u32, handle: &Handle) {
         if !self.state().presence.live {
             return; // the first CHG will list it
         }
         let me = self.handle();
-        let Some(other) = self.shared.hub.get(handle.as_str()) else {
-            return;
-        };
-        let (notice, document) = {
-            let Some(st) = other.loaded() else { return };
-            if !st.visible_to(me.as_str()) {
-                return;
-            }
-            (st.notice(), st.account.personal_message.clone())
-        };
-        let view = render::PresenceView {
-            status: notice.status,
-            handle: notice.handle.as_str(),
-            name: &notice.name,
-            capabilities: notice.capabilities.as_deref(),
-            msn_object: notice.msn_object.as_deref(),
-        };
-        render::iln(&mut self.conn.out, trid, d, &view);
-        if d.has_personal_message()
-            && let Some(doc) = document
-        {
-            self.conn
-                .out
-                .payload(format_args!("UBX {}", notice.handle), &doc);
-        }
+        self.write_contact_presence(trid, &me, handle);
     }
 
     /// `REM TrID list target [group]`.
@@ -408,37 +383,33 @@ impl NsSession {
         }
     }
 
-    fn group_reply(
+    /// Commits a planned group edit and answers with `reply` (the `ADG`,
+    /// `RMG` or `REG` form of the dialect).
+    async fn commit_group(
         &mut self,
         trid: u32,
-        version: u64,
-        group: &msn_core::account::Group,
-        kind: &str,
-    ) {
-        let guid = group.guid.to_string();
-        let view = GroupView {
-            id: group.id,
-            guid: &guid,
-            name: &group.name,
-        };
-        let out = &mut self.conn.out;
-        match kind {
-            "ADG" => render::adg(out, trid, self.dialect, version, view),
-            "RMG" => render::rmg(out, trid, self.dialect, version, view),
-            _ => render::reg(out, trid, self.dialect, version, view),
-        }
-    }
-
-    pub(super) async fn on_adg(&mut self, trid: u32, name: &str) -> Flow {
-        let plan = self.state().account.plan_add_group(name);
+        plan: Result<(Change, msn_core::account::Group), ListError>,
+        reply: fn(&mut msn_wire::Out, u32, msn_wire::Dialect, u64, GroupView<'_>),
+    ) -> Flow {
         let (change, group) = match plan {
             Ok(p) => p,
             Err(e) => return self.reject(trid, e),
         };
         if let Some(done) = self.commit(trid, &change).await {
-            self.group_reply(trid, done.version, &group, "ADG");
+            let guid = group.guid.to_string();
+            let view = GroupView {
+                id: group.id,
+                guid: &guid,
+                name: &group.name,
+            };
+            reply(&mut self.conn.out, trid, self.dialect, done.version, view);
         }
         Flow::Continue
+    }
+
+    pub(super) async fn on_adg(&mut self, trid: u32, name: &str) -> Flow {
+        let plan = self.state().account.plan_add_group(name);
+        self.commit_group(trid, plan, render::adg).await
     }
 
     pub(super) async fn on_rmg(&mut self, trid: u32, raw: &str) -> Flow {
@@ -447,14 +418,7 @@ impl NsSession {
             Err(flow) => return flow,
         };
         let plan = self.state().account.plan_remove_group(id);
-        let (change, group) = match plan {
-            Ok(p) => p,
-            Err(e) => return self.reject(trid, e),
-        };
-        if let Some(done) = self.commit(trid, &change).await {
-            self.group_reply(trid, done.version, &group, "RMG");
-        }
-        Flow::Continue
+        self.commit_group(trid, plan, render::rmg).await
     }
 
     pub(super) async fn on_reg(&mut self, trid: u32, raw: &str, name: &str) -> Flow {
@@ -463,14 +427,7 @@ impl NsSession {
             Err(flow) => return flow,
         };
         let plan = self.state().account.plan_rename_group(id, name);
-        let (change, group) = match plan {
-            Ok(p) => p,
-            Err(e) => return self.reject(trid, e),
-        };
-        if let Some(done) = self.commit(trid, &change).await {
-            self.group_reply(trid, done.version, &group, "REG");
-        }
-        Flow::Continue
+        self.commit_group(trid, plan, render::reg).await
     }
 
     pub(super) async fn on_blp(&mut self, trid: u32, value: Privacy) -> Flow {

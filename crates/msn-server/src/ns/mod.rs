@@ -13,6 +13,7 @@ mod misc;
 mod presence;
 mod sync;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,8 +29,10 @@ use tracing::{Instrument, debug, info, warn};
 
 use crate::conn::{Conn, RateLimiter};
 use crate::context::{Shared, Stats};
+pub(crate) use crate::driver::Flow;
+use crate::driver::{self, Pace, Service};
 use crate::hub::{NsEvent, OnlineUser, UserState};
-use crate::mailbox::{Drained, Mailbox};
+use crate::mailbox::Mailbox;
 use crate::presence::{self as fanout, Visibility};
 use crate::trace;
 
@@ -38,14 +41,6 @@ use crate::trace;
 pub enum Role {
     Dispatch,
     Notification,
-}
-
-/// What the caller of a handler does next.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub(crate) enum Flow {
-    Continue,
-    Close,
 }
 
 /// Where the login stands.
@@ -151,7 +146,8 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
             role,
             shared: shared.clone(),
         };
-        let reason = session.run().await;
+        let (mailbox, shutdown) = (session.mailbox.clone(), shared.shutdown.clone());
+        let reason = driver::drive(&mut session, mailbox, shutdown).await;
         debug!(reason, "closing");
         session.finish().await;
     }
@@ -159,81 +155,52 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
     .await
 }
 
-impl NsSession {
-    /// The main loop; returns why the connection ends.
-    async fn run(&mut self) -> &'static str {
-        let mut events = Vec::new();
-        loop {
-            // Handle every complete command already received.
-            loop {
-                let frame = match self.conn.next_frame() {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => break,
-                    Err(e) => {
-                        debug!(error = %e, "unframeable input");
-                        return "bad framing";
-                    }
-                };
-                if !self.commands.allow() {
-                    warn!("command rate limit exceeded");
-                    return "rate limit";
-                }
-                // Let other connections run between commands of a busy one.
-                tokio::task::consume_budget().await;
-                // Boxed: the state of a command in progress is large, and an
-                // idle session should not carry it around.
-                if Box::pin(self.handle_frame(frame)).await == Flow::Close {
-                    return "closed by protocol";
-                }
-                if self.conn.overloaded() {
-                    return "client does not read";
-                }
-            }
-            if self.conn.at_eof() {
-                return "peer closed";
-            }
-            if self.conn.try_flush().is_err() {
-                return "write failed";
-            }
+impl Service for NsSession {
+    type Event = NsEvent;
 
-            let deadline = self.next_deadline();
-            tokio::select! {
-                biased;
-                () = self.shared.shutdown.cancelled(), if self.user.is_some() => {
-                    self.kick("SSD");
-                    return "shutdown";
-                }
-                () = self.shared.shutdown.cancelled() => return "shutdown",
-                () = self.mailbox.notified() => {
-                    match self.mailbox.drain(&mut events) {
-                        Drained::Open => {}
-                        Drained::Overflowed => return "event queue overflow",
-                        Drained::Closed => return "replaced",
-                    }
-                    for event in events.drain(..) {
-                        if self.handle_event(event) == Flow::Close {
-                            return "kicked";
-                        }
-                    }
-                    events.shrink_to(0);
-                    if self.conn.overloaded() {
-                        return "client does not read";
-                    }
-                }
-                io = self.conn.pump(!self.conn.backlogged()) => match io {
-                    Ok(n) if n > 0 => self.last_input = Instant::now(),
-                    Ok(_) => {}
-                    Err(_) => return "connection error",
-                },
-                () = tokio::time::sleep_until(deadline.into()) => {
-                    if self.on_timer() == Flow::Close {
-                        return "timeout";
-                    }
-                }
-            }
+    fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    fn pace(&mut self) -> Pace {
+        if self.commands.allow() {
+            Pace::Go
+        } else {
+            warn!("command rate limit exceeded");
+            Pace::Refuse
         }
     }
 
+    fn on_frame(&mut self, frame: Frame) -> impl Future<Output = Flow> + Send {
+        // Boxed: the state of a command in progress is large, and an idle
+        // session should not carry it around.
+        Box::pin(self.handle_frame(frame))
+    }
+
+    fn on_event(&mut self, event: NsEvent) -> Flow {
+        self.handle_event(event)
+    }
+
+    fn deadline(&self) -> Instant {
+        self.next_deadline()
+    }
+
+    fn on_deadline(&mut self) -> Option<&'static str> {
+        (self.on_timer() == Flow::Close).then_some("timeout")
+    }
+
+    fn on_shutdown(&mut self) {
+        if self.user.is_some() {
+            self.kick("SSD");
+        }
+    }
+
+    fn on_input(&mut self) {
+        self.last_input = Instant::now();
+    }
+}
+
+impl NsSession {
     /// The earliest moment something time-based must happen.
     fn next_deadline(&self) -> Instant {
         let c = &self.shared.config;

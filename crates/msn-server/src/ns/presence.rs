@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use msn_core::account::{Change, SettingUpdate};
+use msn_core::handle::Handle;
 use msn_core::ids;
 use msn_wire::line;
 use msn_wire::ns::render;
@@ -85,33 +86,39 @@ impl NsSession {
                 .collect();
             (st.account.handle.clone(), contacts)
         };
-        let d = self.dialect;
         for handle in contacts {
-            let Some(other) = self.shared.hub.get(handle.as_str()) else {
-                continue;
-            };
-            let (notice, document) = {
-                let Some(st) = other.loaded() else { continue };
-                if !st.visible_to(me.as_str()) {
-                    continue;
-                }
-                (st.notice(), st.account.personal_message.clone())
-            };
-            let view = render::PresenceView {
-                status: notice.status,
-                handle: notice.handle.as_str(),
-                name: &notice.name,
-                capabilities: notice.capabilities.as_deref(),
-                msn_object: notice.msn_object.as_deref(),
-            };
-            render::iln(&mut self.conn.out, trid, d, &view);
-            if d.has_personal_message()
-                && let Some(doc) = document
-            {
-                self.conn
-                    .out
-                    .payload(format_args!("UBX {}", notice.handle), &doc);
+            self.write_contact_presence(trid, &me, &handle);
+        }
+    }
+
+    /// `ILN TrID …` for `contact` if `me` may see it, followed (MSNP11+) by
+    /// its personal message.
+    pub(super) fn write_contact_presence(&mut self, trid: u32, me: &Handle, contact: &Handle) {
+        let Some(other) = self.shared.hub.get(contact.as_str()) else {
+            return;
+        };
+        let (notice, document) = {
+            let Some(st) = other.loaded() else { return };
+            if !st.visible_to(me.as_str()) {
+                return;
             }
+            (st.notice(), st.account.personal_message.clone())
+        };
+        let d = self.dialect;
+        let view = render::PresenceView {
+            status: notice.status,
+            handle: notice.handle.as_str(),
+            name: &notice.name,
+            capabilities: notice.capabilities.as_deref(),
+            msn_object: notice.msn_object.as_deref(),
+        };
+        render::iln(&mut self.conn.out, trid, d, &view);
+        if d.has_personal_message()
+            && let Some(doc) = document
+        {
+            self.conn
+                .out
+                .payload(format_args!("UBX {}", notice.handle), &doc);
         }
     }
 

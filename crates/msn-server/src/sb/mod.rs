@@ -4,6 +4,7 @@
 
 pub mod registry;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,9 +20,9 @@ use tracing::{Instrument, debug};
 
 use crate::conn::{Conn, RateLimiter};
 use crate::context::{Shared, Stats};
+use crate::driver::{self, Flow, Pace, Service};
 use crate::hub::{NsEvent, Ring};
-use crate::mailbox::{Drained, Mailbox};
-use crate::ns::Flow;
+use crate::mailbox::Mailbox;
 use crate::trace;
 use registry::{GrantKind, Member, Participant, SbEvent, Session};
 
@@ -72,7 +73,8 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
             expelled: false,
             shared: shared.clone(),
         };
-        let reason = sb.run().await;
+        let (mailbox, shutdown) = (sb.mailbox.clone(), shared.shutdown.clone());
+        let reason = driver::drive(&mut sb, mailbox, shutdown).await;
         debug!(reason, "closing");
         sb.finish().await;
     }
@@ -80,81 +82,60 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     .await
 }
 
-impl SbConn {
-    async fn run(&mut self) -> &'static str {
-        let mut events = Vec::new();
-        loop {
-            loop {
-                let frame = match self.conn.next_frame() {
-                    Ok(Some(frame)) => frame,
-                    Ok(None) => break,
-                    Err(e) => {
-                        debug!(error = %e, "unframeable input");
-                        return "bad framing";
-                    }
-                };
-                // Over the rate, the sender is slowed down, not cut off: P2P
-                // transfers (display pictures, files) send chunks back to back
-                // and must not be dropped for it (p2p.md §3). While it waits,
-                // nothing is read from its socket, so TCP pushes back.
-                if let Some(wait) = self.messages.wait() {
-                    tokio::time::sleep(wait).await;
-                }
-                // A sender that never stops must not starve its receivers.
-                tokio::task::consume_budget().await;
-                if self.handle_frame(frame) == Flow::Close {
-                    return "closed by protocol";
-                }
-                if self.conn.overloaded() {
-                    return "client does not read";
-                }
-            }
-            if self.conn.at_eof() {
-                return "peer closed";
-            }
-            if self.conn.try_flush().is_err() {
-                return "write failed";
-            }
-            let deadline = self.deadline();
-            tokio::select! {
-                biased;
-                () = self.shared.shutdown.cancelled() => return "shutdown",
-                () = self.mailbox.notified() => {
-                    match self.mailbox.drain(&mut events) {
-                        Drained::Open => {}
-                        Drained::Overflowed => return "event queue overflow",
-                        Drained::Closed => return "closed",
-                    }
-                    for event in events.drain(..) {
-                        if self.handle_event(event) == Flow::Close {
-                            self.expelled = true;
-                            return "removed by the server";
-                        }
-                    }
-                    events.shrink_to(0);
-                    if self.conn.overloaded() {
-                        return "client does not read";
-                    }
-                }
-                io = self.conn.pump(!self.conn.backlogged()) => match io {
-                    Ok(n) if n > 0 => self.last_input = Instant::now(),
-                    Ok(_) => {}
-                    Err(_) => return "connection error",
-                },
-                () = tokio::time::sleep_until(deadline.into()) => {
-                    if Instant::now() >= self.deadline() {
-                        if self.joined.is_some() {
-                            self.expelled = true;
-                            return "idle";
-                        }
-                        return "no login";
-                    }
-                }
-            }
+impl Service for SbConn {
+    type Event = SbEvent;
+
+    fn conn(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+
+    /// Over the rate, the sender is slowed down, not cut off: P2P transfers
+    /// (display pictures, files) send chunks back to back and must not be
+    /// dropped for it (p2p.md §3).
+    fn pace(&mut self) -> Pace {
+        match self.messages.wait() {
+            None => Pace::Go,
+            Some(pause) => Pace::Wait(pause),
         }
     }
 
+    fn on_frame(&mut self, frame: Frame) -> impl Future<Output = Flow> + Send {
+        std::future::ready(self.handle_frame(frame))
+    }
+
+    fn on_event(&mut self, event: SbEvent) -> Flow {
+        let flow = self.handle_event(event);
+        if flow == Flow::Close {
+            self.expelled = true;
+        }
+        flow
+    }
+
     fn deadline(&self) -> Instant {
+        self.next_deadline()
+    }
+
+    fn on_deadline(&mut self) -> Option<&'static str> {
+        if Instant::now() < self.next_deadline() {
+            return None;
+        }
+        if self.joined.is_some() {
+            self.expelled = true;
+            Some("idle")
+        } else {
+            Some("no login")
+        }
+    }
+
+    fn on_shutdown(&mut self) {}
+
+    fn on_input(&mut self) {
+        self.last_input = Instant::now();
+    }
+}
+
+impl SbConn {
+    fn next_deadline(&self) -> Instant {
         let cfg = &self.shared.config.switchboard;
         if self.joined.is_none() {
             self.connected_at + Duration::from_secs(cfg.login_timeout_secs)
