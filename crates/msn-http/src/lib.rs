@@ -1,7 +1,9 @@
-//! msnd's HTTP services for MSN Messenger 5.0 – 7.0 (MSNP8–MSNP11): the
+//! msnd's HTTP services, which issue the tickets the Notification Server
+//! redeems on `USR TWN S`: for MSN Messenger 5.0 – 7.0 (MSNP8–MSNP11) the
 //! Passport 1.4 nexus (`GET /rdr/pprdr.asp`) and login (`GET /login2.srf`,
-//! also `/login.srf`), which issue the tickets the Notification Server
-//! redeems on `USR TWN S`, plus `GET /healthz`.
+//! also `/login.srf`); for MSN Messenger 7.5 and WLM 8.0 (MSNP12–14) the
+//! WS-Trust service `POST /RST.srf` (any path ending so, e.g.
+//! `/pp550/RST.srf`). Plus `GET /healthz`.
 //!
 //! [`start`] runs beside [`msn_server::Server`] on its [`Shared`] state:
 //! accounts come from its store, tickets go into its ticket table, and
@@ -13,15 +15,20 @@
 //! compiled in: point that name at msnd's HTTPS port 443 and make the
 //! client trust the certificate (see [`generate_self_signed`]).
 //!
-//! Modules: [`passport`] (wire formats), [`header_case`] (exact header
-//! name spelling), `listener` (accepting, TLS, serving connections),
-//! `routes` (the endpoints), [`cert`] (certificates).
+//! MSN 7.5 and WLM 8.0 post to `https://login.live.com/RST.srf` (or
+//! `msnia.login.live.com`), also compiled in: point those names at the
+//! same HTTPS port.
+//!
+//! Modules: [`passport`] and [`rst`] (wire formats), [`header_case`]
+//! (exact header name spelling), `listener` (accepting, TLS, serving
+//! connections), `routes` (the endpoints), [`cert`] (certificates).
 
 pub mod cert;
 pub mod header_case;
 mod listener;
 pub mod passport;
 mod routes;
+pub mod rst;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -32,7 +32,8 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time allowed for a request head, and for the next request on an idle
 /// keep-alive connection.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Requests here are a request line and a few short headers.
+/// Request heads here are a request line and a few short headers. (Bodies
+/// stream through this buffer; RST.srf bounds its own.)
 const MAX_BUF_SIZE: usize = 16 * 1024;
 
 /// What every connection task needs.

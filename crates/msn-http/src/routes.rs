@@ -1,22 +1,30 @@
-//! The HTTP endpoints: the Passport 1.4 nexus and login, and a health
-//! check. Handlers only build responses; connections are served by
+//! The HTTP endpoints: the Passport 1.4 nexus and login, RST.srf, and a
+//! health check. Handlers only build responses; connections are served by
 //! [`crate::listener`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use msn_core::handle::Handle;
 use msn_server::Shared;
+use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::passport::{self, Credentials};
+use crate::passport;
+use crate::rst;
+
+/// Time allowed for receiving a request body once its head has arrived
+/// (hyper's header timeout does not cover bodies).
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `PassportURLs`; written with this spelling by
 /// [`crate::header_case::CaseRestoringIo`].
@@ -41,7 +49,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
         .route("/healthz", get(healthz))
-        .fallback(not_found)
+        .fallback(by_suffix)
         .with_state(state)
 }
 
@@ -68,7 +76,7 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
         debug!("passport login with a malformed sign-in name");
         return failed();
     };
-    match authenticate(&state, &handle, credentials).await {
+    match authenticate(&state, &handle, credentials.password_candidates()).await {
         Ok(Some(user_id)) => {
             let ttl = Duration::from_secs(state.shared.config.http.ticket_ttl_secs);
             let ticket = state.shared.tickets.issue(handle.clone(), user_id, ttl);
@@ -91,17 +99,17 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     }
 }
 
-/// The account's id if `credentials` hold its password.
+/// The account's id if one of `candidates` is its password. Unknown
+/// accounts are checked against the decoy hash, so that they take as long.
 async fn authenticate(
     state: &AppState,
     handle: &Handle,
-    credentials: Credentials,
+    candidates: Vec<String>,
 ) -> anyhow::Result<Option<i64>> {
     let record = state.shared.store.user(handle.as_str()).await?;
     let hash = record
         .as_ref()
         .map_or_else(|| state.decoy_hash.clone(), |r| r.password_hash.clone());
-    let candidates = credentials.password_candidates();
     // The permit moves into the blocking task: a client that disconnects
     // cannot free it while its hash is still being computed.
     let permit = state.hashes.clone().acquire_owned().await?;
@@ -123,10 +131,122 @@ fn failed() -> Response {
         .into_response()
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// Paths the router cannot express: every path ending in `/RST.srf`
+/// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
+/// msnia.login.live.com, whatever else a client build has compiled in) is
+/// the RST service. Anything else is not found.
+async fn by_suffix(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if !uri.path().ends_with("/RST.srf") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    if method != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("POST"))],
+        )
+            .into_response();
+    }
+    security_tokens(&state, &headers, body).await
 }
 
-async fn not_found() -> StatusCode {
-    StatusCode::NOT_FOUND
+/// RST.srf: a SOAP request with the user name and password, one
+/// compact ticket back per requested service ([`crate::rst`]).
+///
+/// Faults are sent with status 200, as soap/rst.md recommends: that is
+/// what Escargot — the one server known to work with WLM 8.x — sends, so
+/// it is the status the clients are known to handle. The live service may
+/// have used 500 (auth-services.md §3.3, uncertain); how MSIDCRL treats a
+/// 500 is not known.
+async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    let body = match read_body(headers, body).await {
+        Ok(body) => body,
+        Err(status) => return status.into_response(),
+    };
+    let request = match rst::parse_request(&body) {
+        Ok(request) => request,
+        Err(reason) => {
+            debug!(%reason, "RST request not understood");
+            return soap(rst::invalid_request().to_owned());
+        }
+    };
+    let Ok(handle) = Handle::parse(&request.username) else {
+        debug!("RST request with a malformed sign-in name");
+        return soap(rst::auth_failure(OffsetDateTime::now_utc()));
+    };
+    match authenticate(state, &handle, vec![request.password().to_owned()]).await {
+        Ok(Some(user_id)) => {
+            let shared = &state.shared;
+            let ttl = Duration::from_secs(shared.config.http.ticket_ttl_secs);
+            let account = rst::Account {
+                handle: handle.as_str(),
+                puid: rst::puid(user_id),
+                country: &shared.config.profile.country,
+                language: shared.config.profile.lang_preference,
+            };
+            let issue = || shared.tickets.issue(handle.clone(), user_id, ttl);
+            // After the password check, which may have waited for a permit:
+            // Created is when the tickets are issued.
+            let now = OffsetDateTime::now_utc();
+            let reply = rst::success(&request.tokens, &account, issue, now, ttl);
+            info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
+            soap(reply)
+        }
+        Ok(None) => {
+            info!(%handle, "RST login failed");
+            soap(rst::auth_failure(OffsetDateTime::now_utc()))
+        }
+        Err(e) => {
+            warn!(%handle, error = %e, "RST login could not be checked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The request body, at most [`rst::MAX_REQUEST_BYTES`]: a larger declared
+/// length is refused before reading, a longer chunked body as soon as it
+/// passes the limit.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StatusCode> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > rst::MAX_REQUEST_BYTES as u64) {
+        debug!(?declared, "RST request body too large");
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let collect = Limited::new(body, rst::MAX_REQUEST_BYTES).collect();
+    match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            debug!("RST request body too large");
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        Ok(Err(e)) => {
+            debug!(error = %e, "RST request body unreadable");
+            Err(StatusCode::BAD_REQUEST)
+        }
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT),
+    }
+}
+
+fn soap(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
 }

@@ -285,7 +285,7 @@ async fn health_check_and_unknown_paths() {
     let response = get(env.http_addr(), "/healthz", "").await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.ends_with("\r\n\r\nok"), "{response}");
-    for path in ["/", "/rdr/pprdr.aspx", "/RST.srf", "/login3.srf"] {
+    for path in ["/", "/rdr/pprdr.aspx", "/RST2.srf", "/login3.srf"] {
         let response = get(env.http_addr(), path, "").await;
         assert!(
             response.starts_with("HTTP/1.1 404 Not Found\r\n"),
