@@ -453,22 +453,8 @@ async fn stored_personal_message_at_sign_in() {
     let s = TestServer::start().await;
     s.user("alice@hotmail.com", "pw", "Alice").await;
     s.user("bob@hotmail.com", "pw", "Bob").await;
-    s.seed_entry(
-        "alice@hotmail.com",
-        "bob@hotmail.com",
-        1 | 2 | 8,
-        "Bob",
-        &[],
-    )
-    .await;
-    s.seed_entry(
-        "bob@hotmail.com",
-        "alice@hotmail.com",
-        1 | 2 | 8,
-        "Alice",
-        &[],
-    )
-    .await;
+    s.seed_friends(("alice@hotmail.com", "Alice"), ("bob@hotmail.com", "Bob"))
+        .await;
     let doc = b"<Data><PSM>Out</PSM><CurrentMedia></CurrentMedia></Data>";
     let mut alice = s.online_twn(11, "alice@hotmail.com", "NLN 0").await;
     assert_eq!(alice.call_payload("UUX {}", doc).await.line(), "UUX 6 0");

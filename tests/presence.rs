@@ -72,22 +72,8 @@ async fn scenario(d: u8, t: u8) {
     ] {
         s.user(h, "pw", n).await;
     }
-    s.seed_entry(
-        "alice@hotmail.com",
-        "bob@hotmail.com",
-        1 | 2 | 8,
-        "Bob",
-        &[],
-    )
-    .await;
-    s.seed_entry(
-        "bob@hotmail.com",
-        "alice@hotmail.com",
-        1 | 2 | 8,
-        "Alice",
-        &[],
-    )
-    .await;
+    s.seed_friends(("alice@hotmail.com", "Alice"), ("bob@hotmail.com", "Bob"))
+        .await;
     let mut bob = sign_in(&s, t, "bob@hotmail.com", "NLN").await;
     let mut alice = if d <= 7 {
         Client::login(s.ns, d, "alice@hotmail.com", "pw").await

@@ -164,22 +164,8 @@ async fn a_notification_client_that_never_reads_is_disconnected() {
     .await;
     s.user("alice@hotmail.com", "pw", "Alice").await;
     s.user("bob@hotmail.com", "pw", "Bob").await;
-    s.seed_entry(
-        "alice@hotmail.com",
-        "bob@hotmail.com",
-        1 | 2 | 8,
-        "Bob",
-        &[],
-    )
-    .await;
-    s.seed_entry(
-        "bob@hotmail.com",
-        "alice@hotmail.com",
-        1 | 2 | 8,
-        "Alice",
-        &[],
-    )
-    .await;
+    s.seed_friends(("alice@hotmail.com", "Alice"), ("bob@hotmail.com", "Bob"))
+        .await;
     let mut bob = s.online(7, "bob@hotmail.com", "pw", "NLN").await;
     // alice watches bob through a tiny window and never reads.
     let mut alice = Client::connect_small_window(s.ns).await;

@@ -98,6 +98,17 @@ async fn list_download(events: &mut UnboundedReceiver<Event>) -> Vec<Event> {
     got
 }
 
+/// The (name, guid) of every group in a list download.
+fn groups_in(download: &[Event]) -> Vec<(String, String)> {
+    download
+        .iter()
+        .filter_map(|e| match e {
+            Event::Group { name, guid } => Some((name.clone(), guid.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 fn text(s: &str) -> PlainText {
     PlainText {
         bold: false,
@@ -351,13 +362,7 @@ async fn two_sdk_clients_use_everything() {
 
     let mut alice = sign_in(&s, "alice@example.com", "alicepw").await;
     let download = list_download(&mut alice.events).await;
-    let groups: Vec<(String, String)> = download
-        .iter()
-        .filter_map(|e| match e {
-            Event::Group { name, guid } => Some((name.clone(), guid.clone())),
-            _ => None,
-        })
-        .collect();
+    let groups = groups_in(&download);
     assert_eq!(
         groups.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(),
         ["Friends", "Work"]
@@ -415,13 +420,7 @@ async fn two_sdk_clients_use_everything() {
     // Both come back to intact lists.
     let mut alice = sign_in(&s, "alice@example.com", "alicepw").await;
     let download = list_download(&mut alice.events).await;
-    let groups: Vec<_> = download
-        .iter()
-        .filter_map(|e| match e {
-            Event::Group { name, guid } => Some((name.clone(), guid.clone())),
-            _ => None,
-        })
-        .collect();
+    let groups = groups_in(&download);
     assert_eq!(groups, [("Pals".to_owned(), friends.clone())]);
     let in_groups = download.iter().find_map(|e| match e {
         Event::ContactInForwardList { email, groups, .. } if email == "bob@example.com" => {

@@ -149,6 +149,13 @@ impl TestServer {
         self.seed_entry(contact, owner, 8, owner_name, &[]).await;
     }
 
+    /// Two users on each other's forward, allow and reverse lists, each
+    /// stored under the other's name.
+    pub async fn seed_friends(&self, (a, a_name): (&str, &str), (b, b_name): (&str, &str)) {
+        self.seed_entry(a, b, 1 | 2 | 8, b_name, &[]).await;
+        self.seed_entry(b, a, 1 | 2 | 8, a_name, &[]).await;
+    }
+
     pub async fn seed_group(&self, owner: &str, id: u8, name: &str) -> uuid::Uuid {
         let guid = uuid::Uuid::new_v4();
         self.apply(
