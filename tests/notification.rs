@@ -480,3 +480,34 @@ async fn stored_personal_message_at_sign_in() {
     assert_eq!(ubx.payload().unwrap().as_ref(), doc);
     s.stop().await;
 }
+
+/// MSNP11: someone who added you while you were away is listed as pending
+/// (PL set, RL cleared); answering with `ADC AL` and then `REM PL`, as MSN 7
+/// does, settles it.
+#[tokio::test]
+async fn pending_contacts_msnp11() {
+    let s = TestServer::start().await;
+    s.user("alice@hotmail.com", "pw", "Alice").await;
+    s.user("carol@hotmail.com", "pw", "Carol").await;
+    let mut carol = s.online_twn(11, "carol@hotmail.com", "NLN 0").await;
+    let added = carol.call("ADC {} FL N=alice@hotmail.com F=Alice").await;
+    assert_eq!(added.command(), "ADC");
+    let sign_in = || async {
+        let ticket = s.ticket("alice@hotmail.com").await;
+        let mut alice = Client::login_twn(s.ns, 11, "alice@hotmail.com", &ticket).await;
+        alice.send("SYN 20 0 0").await;
+        let lst = alice.wait_for("LST", |f| f.command() == "LST").await;
+        (alice, lst.line().to_owned())
+    };
+    let (mut alice, lst) = sign_in().await;
+    assert_eq!(lst, "LST N=carol@hotmail.com F=Carol 16");
+    alice.send("ADC 21 AL N=carol@hotmail.com").await;
+    alice.expect("ADC 21 AL N=carol@hotmail.com").await;
+    alice.send("REM 22 PL carol@hotmail.com").await;
+    alice.expect("REM 22 PL carol@hotmail.com").await;
+    alice.send("OUT").await;
+    alice.expect_eof().await;
+    let (_, lst) = sign_in().await;
+    assert_eq!(lst, "LST N=carol@hotmail.com F=Carol 10");
+    s.stop().await;
+}

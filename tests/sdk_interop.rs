@@ -98,6 +98,20 @@ async fn list_download(events: &mut UnboundedReceiver<Event>) -> Vec<Event> {
     got
 }
 
+/// The text of the next personal-message update.
+async fn next_personal_message(events: &mut UnboundedReceiver<Event>, what: &str) -> String {
+    match wait_for(events, what, |e| {
+        matches!(e, Event::PersonalMessageUpdate { .. })
+    })
+    .await
+    {
+        Event::PersonalMessageUpdate {
+            personal_message, ..
+        } => personal_message.psm,
+        _ => unreachable!(),
+    }
+}
+
 /// The (name, guid) of every group in a list download.
 fn groups_in(download: &[Event]) -> Vec<(String, String)> {
     download
@@ -221,17 +235,8 @@ async fn two_sdk_clients_use_everything() {
         .await
         .unwrap()
         .unwrap();
-    let update = wait_for(&mut alice.events, "bob's personal message", |e| {
-        matches!(e, Event::PersonalMessageUpdate { .. })
-    })
-    .await;
-    let Event::PersonalMessageUpdate {
-        personal_message, ..
-    } = update
-    else {
-        unreachable!()
-    };
-    assert_eq!(personal_message.psm, "Coffee & code");
+    let psm = next_personal_message(&mut alice.events, "bob's personal message").await;
+    assert_eq!(psm, "Coffee & code");
     timeout(T, alice.client.set_display_name("Alice A."))
         .await
         .unwrap()
@@ -444,17 +449,8 @@ async fn two_sdk_clients_use_everything() {
         .await
         .unwrap()
         .unwrap();
-    let pm = wait_for(&mut alice.events, "stored personal message", |e| {
-        matches!(e, Event::PersonalMessageUpdate { .. })
-    })
-    .await;
-    let Event::PersonalMessageUpdate {
-        personal_message, ..
-    } = pm
-    else {
-        unreachable!()
-    };
-    assert_eq!(personal_message.psm, "Coffee & code");
+    let psm = next_personal_message(&mut alice.events, "stored personal message").await;
+    assert_eq!(psm, "Coffee & code");
     s.stop().await;
 }
 

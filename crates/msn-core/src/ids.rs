@@ -43,6 +43,20 @@ pub fn sb_session_id() -> u32 {
     rand::rng().random_range(10_000_000..100_000_000)
 }
 
+/// The Passport member id (PUID) of store user `user_id`. The NS sends its
+/// halves as `MemberIdHigh`/`MemberIdLow` in the profile, the RST service
+/// as `psf:PUID`; both must agree.
+pub fn puid(user_id: i64) -> u64 {
+    let high = 1 + (user_id >> 32) as u32;
+    let low = user_id as u32;
+    (u64::from(high) << 32) | u64::from(low)
+}
+
+/// `MemberIdHigh` and `MemberIdLow` (the low half printed signed) of a PUID.
+pub fn member_id_halves(puid: u64) -> (u32, i32) {
+    ((puid >> 32) as u32, puid as u32 as i32)
+}
+
 /// A random token of `len` alphanumeric characters.
 pub fn token(len: usize) -> String {
     rand::rng()
@@ -71,6 +85,8 @@ mod tests {
         assert!(chl.bytes().all(|b| b.is_ascii_digit()));
         assert_eq!(sb_cookie().split('.').count(), 3);
         assert!((10_000_000..100_000_000).contains(&sb_session_id()));
+        assert_eq!(member_id_halves(puid(5)), (1, 5));
+        assert_eq!(member_id_halves(0x16005A2D9588B), (90117, -1562814325));
         let t = passport_ticket();
         assert!(t.starts_with("t=") && t.contains("$$&p="));
         assert_ne!(passport_ticket(), t);

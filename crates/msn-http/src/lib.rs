@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use msn_server::{Shared, public_host};
+use msn_server::{Shared, bind, public_host};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -108,12 +108,15 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
         None
     };
     let http = if config.http.enabled {
-        Some(bind(ip, config.http.port, "HTTP").await?)
+        Some(bind(ip, config.http.port, "HTTP service").await?)
     } else {
         None
     };
     let https = match tls {
-        Some(acceptor) => Some((bind(ip, config.http.https_port, "HTTPS").await?, acceptor)),
+        Some(acceptor) => Some((
+            bind(ip, config.http.https_port, "HTTPS service").await?,
+            acceptor,
+        )),
         None => None,
     };
     let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
@@ -168,12 +171,6 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
         force_close: serving.force_close,
         grace: Duration::from_secs(config.server.shutdown_grace_secs.max(1)),
     })
-}
-
-async fn bind(ip: std::net::IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind((ip, port))
-        .await
-        .with_context(|| format!("cannot listen on {ip}:{port} for {what}"))
 }
 
 /// A hash, at the configured cost, of a password nobody knows.

@@ -339,14 +339,7 @@ pub struct Account<'a> {
     pub language: u32,
 }
 
-/// The PUID of store user `user_id`, built from the same halves the NS
-/// sends as `MemberIdHigh` (`1 + id >> 32`) and `MemberIdLow` (the low 32
-/// bits) in its profile message (msn-server `ns/login.rs`).
-pub fn puid(user_id: i64) -> u64 {
-    let high = 1 + (user_id >> 32) as u32;
-    let low = user_id as u32;
-    (u64::from(high) << 32) | u64::from(low)
-}
+pub use msn_core::ids::puid;
 
 /// Base64 of `n` random bytes from the operating system's CSPRNG.
 pub fn random_base64(n: usize) -> String {

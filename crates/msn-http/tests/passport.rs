@@ -5,76 +5,26 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use msn_core::handle::Handle;
-use msn_core::password::{HashCost, hash_password};
-use msn_http::RunningHttp;
-use msn_server::{Config, RunningServer, Server};
-use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
+use msn_server::Config;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
+use common::{Env, LIMIT};
+
+const ACCOUNTS: &[(&str, &str)] = &[
+    ("alice@hotmail.com", "p@ss,word"),
+    ("bob@example.com", "hunter2"),
+];
 
 /// The parameter string an NS sends in `USR TWN S` (msnp8-login.txt).
 const TWN: &str = "lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct=1062764229,kpp=1,kv=5,ver=2.1.0173.1,tpf=43f8a4c8ed940c04e3740be46c4d1619";
 const FAILED_LINE: &str =
     "\r\nWWW-Authenticate: Passport1.4 da-status=failed,srealm=Passport.NET,ts=-3,prompt\r\n";
-
-struct Env {
-    server: RunningServer,
-    http: RunningHttp,
-    _dir: tempfile::TempDir,
-}
-
-impl Env {
-    async fn start(edit: impl FnOnce(&mut Config, &Path)) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_tests(dir.path());
-        edit(&mut config, dir.path());
-        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("msnd.db")))
-            .await
-            .unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        let server = Server::start(config, store).await.unwrap();
-        for (handle, password) in [
-            ("alice@hotmail.com", "p@ss,word"),
-            ("bob@example.com", "hunter2"),
-        ] {
-            server
-                .shared()
-                .store
-                .create_user(NewUser {
-                    handle: Handle::parse(handle).unwrap(),
-                    friendly_name: handle.split('@').next().unwrap().to_owned(),
-                    password_hash: hash_password(password, HashCost::insecure_for_tests()).unwrap(),
-                    legacy_password: None,
-                })
-                .await
-                .unwrap();
-        }
-        let http = msn_http::start(server.shared().clone()).await.unwrap();
-        Env {
-            server,
-            http,
-            _dir: dir,
-        }
-    }
-
-    fn http_addr(&self) -> SocketAddr {
-        self.http.http_addr.expect("plain HTTP runs")
-    }
-
-    async fn stop(self) {
-        self.server.shared().shutdown.cancel();
-        timeout(LIMIT, self.http.wait()).await.expect("http stops");
-        self.server.shutdown().await;
-    }
-}
 
 /// A port that was free a moment ago (https_port 0 means "off").
 fn free_port() -> u16 {
@@ -130,7 +80,7 @@ fn from_pp(authentication_info: &str) -> &str {
 
 #[tokio::test]
 async fn nexus_announces_the_login_url_with_the_exact_header_name() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let port = env.http_addr().port();
     let response = get(env.http_addr(), "/rdr/pprdr.asp", "").await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
@@ -151,7 +101,7 @@ async fn nexus_announces_the_login_url_with_the_exact_header_name() {
 
 #[tokio::test]
 async fn login_issues_a_ticket_the_ns_can_redeem_once() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     // The genuine client's request: sign-in and pwd URL-encoded; the
     // password contains '@' and ','. Mixed case in the sign-in name.
     let response = get(
@@ -205,7 +155,7 @@ async fn login_issues_a_ticket_the_ns_can_redeem_once() {
 /// everything after `from-PP='` with the quotes deleted.
 #[tokio::test]
 async fn msnp11_sdk_flow_with_an_unencoded_password() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();
     let nexus = client
         .get(format!("http://{}/rdr/pprdr.asp", env.http_addr()))
@@ -251,7 +201,7 @@ async fn msnp11_sdk_flow_with_an_unencoded_password() {
 
 #[tokio::test]
 async fn bad_credentials_get_401_and_no_ticket() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let cases = [
         login_header("alice%40hotmail.com", "wrong"),
         login_header("alice%40hotmail.com", "p%40ss"),
@@ -281,7 +231,7 @@ async fn bad_credentials_get_401_and_no_ticket() {
 
 #[tokio::test]
 async fn health_check_and_unknown_paths() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let response = get(env.http_addr(), "/healthz", "").await;
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.ends_with("\r\n\r\nok"), "{response}");
@@ -300,7 +250,7 @@ async fn health_check_and_unknown_paths() {
 /// 401 — and every head still gets its canonical names.
 #[tokio::test]
 async fn header_case_survives_keep_alive_and_pipelining() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let port = env.http_addr().port();
     let stream = TcpStream::connect(env.http_addr()).await.unwrap();
     let h = "Host: nexus.passport.com\r\n";
@@ -370,7 +320,7 @@ fn with_tls(config: &mut Config, dir: &Path) -> PathBuf {
 #[tokio::test]
 async fn https_with_a_generated_certificate() {
     let mut cert = PathBuf::new();
-    let env = Env::start(|c, dir| cert = with_tls(c, dir)).await;
+    let env = Env::start(ACCOUNTS, |c, dir| cert = with_tls(c, dir)).await;
     let https = env.http.https_addr.expect("HTTPS runs");
     let http_port = env.http_addr().port();
 
@@ -423,7 +373,7 @@ async fn https_with_a_generated_certificate() {
 #[tokio::test]
 async fn https_only_announces_an_https_login_url() {
     let mut cert = PathBuf::new();
-    let env = Env::start(|c, dir| {
+    let env = Env::start(ACCOUNTS, |c, dir| {
         cert = with_tls(c, dir);
         c.http.enabled = false;
     })
@@ -446,7 +396,10 @@ async fn https_only_announces_an_https_login_url() {
 
 #[tokio::test]
 async fn configured_login_url_is_sent_verbatim() {
-    let env = Env::start(|c, _| c.http.login_url = "login.example.net/login2.srf".into()).await;
+    let env = Env::start(ACCOUNTS, |c, _| {
+        c.http.login_url = "login.example.net/login2.srf".into()
+    })
+    .await;
     let response = get(env.http_addr(), "/rdr/pprdr.asp", "").await;
     assert_eq!(
         header(&response, "PassportURLs"),
@@ -457,7 +410,7 @@ async fn configured_login_url_is_sent_verbatim() {
 
 #[tokio::test]
 async fn logins_beyond_the_hashing_limit_wait_their_turn() {
-    let env = Env::start(|c, _| c.http.max_concurrent_hashes = 1).await;
+    let env = Env::start(ACCOUNTS, |c, _| c.http.max_concurrent_hashes = 1).await;
     let addr = env.http_addr();
     let logins: Vec<_> = (0..8)
         .map(|i| {
@@ -481,7 +434,7 @@ async fn logins_beyond_the_hashing_limit_wait_their_turn() {
 
 #[tokio::test]
 async fn shutdown_closes_idle_connections_and_stops_listening() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let addr = env.http_addr();
     // A keep-alive connection that has been used and is now idle.
     let mut idle = TcpStream::connect(addr).await.unwrap();

@@ -4,23 +4,21 @@
 //! checked by qualified name, the way BitlBee reads them.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
-use msn_core::handle::Handle;
-use msn_core::password::{HashCost, hash_password};
-use msn_http::RunningHttp;
-use msn_server::{Config, RunningServer, Server};
-use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
 use quick_xml::events::Event;
 use time::{Date, Month, PrimitiveDateTime, Time};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
+use common::{Env, LIMIT};
+
+const ACCOUNTS: &[(&str, &str)] = &[
+    ("bob@example.com", "hunter2"),
+    ("alice@example.com", "p@ss&w0rd"),
+];
 
 /// The request of soap/rst.md, verbatim: alice@example.com, password
 /// `p@ss&w0rd` (sent as `p@ss&amp;w0rd`), seven tokens RST0…RST6.
@@ -43,65 +41,6 @@ const TWN_POLICY: &str = "?lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2
 
 const TEXT_XML: &str = "text/xml; charset=utf-8";
 const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
-
-struct Env {
-    server: RunningServer,
-    http: RunningHttp,
-    _dir: tempfile::TempDir,
-}
-
-impl Env {
-    async fn start(edit: impl FnOnce(&mut Config, &Path)) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_tests(dir.path());
-        edit(&mut config, dir.path());
-        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("msnd.db")))
-            .await
-            .unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        let server = Server::start(config, store).await.unwrap();
-        for (handle, password) in [
-            ("bob@example.com", "hunter2"),
-            ("alice@example.com", "p@ss&w0rd"),
-        ] {
-            server
-                .shared()
-                .store
-                .create_user(NewUser {
-                    handle: Handle::parse(handle).unwrap(),
-                    friendly_name: handle.split('@').next().unwrap().to_owned(),
-                    password_hash: hash_password(password, HashCost::insecure_for_tests()).unwrap(),
-                    legacy_password: None,
-                })
-                .await
-                .unwrap();
-        }
-        let http = msn_http::start(server.shared().clone()).await.unwrap();
-        Env {
-            server,
-            http,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!(
-            "http://{}{path}",
-            self.http.http_addr.expect("plain HTTP runs")
-        )
-    }
-
-    async fn user_id(&self, handle: &str) -> i64 {
-        let store = &self.server.shared().store;
-        store.user(handle).await.unwrap().unwrap().id
-    }
-
-    async fn stop(self) {
-        self.server.shared().shutdown.cancel();
-        timeout(LIMIT, self.http.wait()).await.expect("http stops");
-        self.server.shutdown().await;
-    }
-}
 
 /// Status, `Content-Type` and body of a POST.
 async fn post(
@@ -401,7 +340,7 @@ fn assert_invalid_request(body: &str, case: &str) {
 
 #[tokio::test]
 async fn documented_request_gets_a_ticket_for_every_address() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let alice = env.user_id("alice@example.com").await;
     let client = reqwest::Client::new();
     let before = time::OffsetDateTime::now_utc()
@@ -506,7 +445,7 @@ async fn documented_request_gets_a_ticket_for_every_address() {
 /// token list, whose slots come from the `Compact<n>` digit.
 #[tokio::test]
 async fn other_clients_token_lists_and_paths() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let bob = env.user_id("bob@example.com").await;
     let client = reqwest::Client::new();
     let msn75 = request(
@@ -595,7 +534,7 @@ async fn other_clients_token_lists_and_paths() {
 
 #[tokio::test]
 async fn wrong_credentials_get_the_auth_fault_and_no_ticket() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();
     let tokens = [
         ("RST0", "http://Passport.NET/tb", None),
@@ -642,7 +581,7 @@ async fn wrong_credentials_get_the_auth_fault_and_no_ticket() {
 
 #[tokio::test]
 async fn unparseable_requests_get_the_invalid_request_fault() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();
     let no_tokens = request("alice@example.com", "p@ss&amp;w0rd", &[]);
     let cases = [
@@ -691,7 +630,7 @@ async fn raw(addr: SocketAddr, request: &[u8]) -> String {
 
 #[tokio::test]
 async fn bodies_over_64_kib_are_refused() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let addr = env.http.http_addr.unwrap();
     let limit = msn_http::rst::MAX_REQUEST_BYTES;
     assert_eq!(limit, 64 * 1024);
@@ -746,7 +685,7 @@ async fn bodies_over_64_kib_are_refused() {
 
 #[tokio::test]
 async fn only_post_to_rst_srf_paths() {
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();
     let reply = client.get(env.url("/RST.srf")).send().await.unwrap();
     assert_eq!(reply.status(), 405);
@@ -770,7 +709,7 @@ async fn only_post_to_rst_srf_paths() {
 #[tokio::test]
 async fn over_https_as_login_live_com() {
     let mut cert = std::path::PathBuf::new();
-    let env = Env::start(|c, dir| {
+    let env = Env::start(ACCOUNTS, |c, dir| {
         let (c_path, key) = msn_http::generate_self_signed(&dir.join("tls"), &[]).unwrap();
         c.http.https_port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -817,7 +756,7 @@ async fn over_https_as_login_live_com() {
 async fn msn75_signs_in_on_the_ns_with_the_rst_ticket() {
     use tokio::io::{AsyncBufReadExt, BufReader};
 
-    let env = Env::start(|_, _| {}).await;
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();
 
     async fn line(reader: &mut BufReader<TcpStream>) -> String {

@@ -243,37 +243,33 @@ impl Hub {
         self.users.len()
     }
 
+    /// Queues `event` for `handle` in the mailbox `pick` chooses from the
+    /// user's state (none: the event is not for this user now).
+    fn deliver(
+        &self,
+        handle: &str,
+        event: NsEvent,
+        pick: impl FnOnce(&UserState) -> Option<&Arc<Mailbox<NsEvent>>>,
+    ) -> Result<(), PushError> {
+        let mailbox = self
+            .get(handle)
+            .and_then(|user| user.loaded().and_then(|st| pick(&st).cloned()))
+            .ok_or(PushError::Closed)?;
+        mailbox.push(event)
+    }
+
     /// Sends an MSN Alert (`NOT`) to a signed-in user whose dialect has it.
     pub fn alert(&self, handle: &str, document: Bytes) -> Result<(), PushError> {
-        let Some(user) = self.get(handle) else {
-            return Err(PushError::Closed);
-        };
-        let mailbox = {
-            let Some(state) = user.loaded() else {
-                return Err(PushError::Closed);
-            };
-            match &state.ns {
-                Some(link) if link.dialect.has_msnp5_commands() => link.mailbox.clone(),
-                _ => return Err(PushError::Closed),
-            }
-        };
-        mailbox.push(NsEvent::Alert(document))
+        self.deliver(handle, NsEvent::Alert(document), |st| {
+            st.ns
+                .as_ref()
+                .filter(|link| link.dialect.has_msnp5_commands())
+                .map(|link| &link.mailbox)
+        })
     }
 
     /// Queues `event` for `handle` if that user's session is live.
     pub fn deliver_live(&self, handle: &str, event: NsEvent) -> Result<(), PushError> {
-        let Some(user) = self.get(handle) else {
-            return Err(PushError::Closed);
-        };
-        let mailbox = {
-            let Some(state) = user.loaded() else {
-                return Err(PushError::Closed);
-            };
-            match state.live_mailbox() {
-                Some(m) => m.clone(),
-                None => return Err(PushError::Closed),
-            }
-        };
-        mailbox.push(event)
+        self.deliver(handle, event, UserState::live_mailbox)
     }
 }

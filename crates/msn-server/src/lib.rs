@@ -18,4 +18,4 @@ pub mod trace;
 
 pub use config::Config;
 pub use context::Shared;
-pub use server::{RunningServer, Server, public_host};
+pub use server::{RunningServer, Server, bind, public_host};

@@ -41,8 +41,9 @@ pub struct RunningServer {
     tracker: TaskTracker,
 }
 
-/// Binds `ip:port` (port 0: any free port).
-async fn bind(ip: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
+/// Binds `ip:port` (port 0: any free port); `what` names the service in
+/// the error.
+pub async fn bind(ip: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind((ip, port))
         .await
         .with_context(|| format!("cannot listen on {ip}:{port} for the {what}"))

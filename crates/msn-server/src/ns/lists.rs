@@ -195,6 +195,9 @@ impl NsSession {
                         .map(|g| g.id);
                     (handle, group_id)
                 };
+                // No code is documented for an unknown contact id; 208 is
+                // what ADC uses for an unknown contact, and the one
+                // msnp11-sdk reports (InvalidContact) instead of hanging.
                 let Some((handle, name)) = handle else {
                     self.conn.out.error(208, trid);
                     return Flow::Continue;
@@ -314,6 +317,14 @@ impl NsSession {
         let plan = self.state().account.plan_remove(list, &handle, group_id);
         let change = match plan {
             Ok(c) => c,
+            // Answering a pending add (ADC AL/BL) already settled it; the
+            // MSNP11 client's `REM PL` that follows (msnp8-12.md §5.1) must
+            // still succeed, so an entry no longer pending is fine here.
+            Err(ListError::NotOnList)
+                if list == ListKind::Pending && self.state().account.contact(&handle).is_some() =>
+            {
+                Change::default()
+            }
             Err(e) => return self.reject(trid, e),
         };
         let Some(done) = self.commit_announced(trid, &change, false).await else {

@@ -250,11 +250,12 @@ impl NsSession {
             line!(out, "SBS 0 null");
         }
         let p = &self.shared.config.profile;
+        let (member_id_high, member_id_low) = ids::member_id_halves(ids::puid(record.id));
         let profile = render::Profile {
             login_time: unix_now(),
             email_enabled: p.email_enabled,
-            member_id_high: 1 + (record.id >> 32) as u32,
-            member_id_low: record.id as i32,
+            member_id_high,
+            member_id_low,
             lcid: p.lang_preference,
             preferred_email: record.handle.as_str(),
             country: &p.country,

@@ -142,6 +142,8 @@ impl NsSession {
             self.conn.out.error(715, trid);
             return Flow::Continue;
         }
+        // Only Shields.xml is documented; any other file is answered empty
+        // (a framed reply, so clients waiting on it are not left hanging).
         let body: &[u8] = if name == "Shields.xml" {
             SHIELDS.as_bytes()
         } else {

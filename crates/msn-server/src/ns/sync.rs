@@ -247,6 +247,17 @@ fn download_per_list(
     }
 }
 
+/// The list bits a contact is listed with. A pending contact (PL, only in
+/// MSNP11+ masks) is sent with RL cleared, as msnp8-12.md §5.1 describes:
+/// MSN 7 then shows its "has added you" dialog.
+fn shown_bits(bits: u8) -> u8 {
+    if bits & lists::PL != 0 {
+        bits & !lists::RL
+    } else {
+        bits
+    }
+}
+
 /// MSNP8+: one `LST` per contact carrying list bits (msnp8-12.md §5.1).
 fn download_by_contact(
     out: &mut Out,
@@ -301,7 +312,7 @@ fn download_by_contact(
             c.handle.as_str(),
             &c.name,
             guid.as_deref(),
-            c.lists & mask,
+            shown_bits(c.lists & mask),
             groups.as_deref(),
         );
         if on_fl && let Some(props) = published.get(&c.handle) {

@@ -94,24 +94,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// Sends `event` to every participant except `except`.
+    /// Sends `event` to every participant except `except`. Pushing never
+    /// waits, so it is done under the session lock (which also keeps one
+    /// sender's messages in order for everyone).
     pub fn broadcast(&self, except: u64, event: &SbEvent) -> Delivery {
-        let targets: Vec<Arc<Mailbox<SbEvent>>> = self
-            .state
-            .lock()
-            .participants
-            .iter()
-            .filter(|p| p.conn_id != except)
-            .map(|p| p.mailbox.clone())
-            .collect();
-        let failed = targets
-            .iter()
-            .filter(|m| m.push(event.clone()).is_err())
-            .count();
-        Delivery {
-            recipients: targets.len(),
-            failed,
+        let st = self.state.lock();
+        let mut delivery = Delivery {
+            recipients: 0,
+            failed: 0,
+        };
+        for p in st.participants.iter().filter(|p| p.conn_id != except) {
+            delivery.recipients += 1;
+            if p.mailbox.push(event.clone()).is_err() {
+                delivery.failed += 1;
+            }
         }
+        delivery
     }
 }
 
