@@ -79,10 +79,9 @@ async fn msnp5_login() {
     assert_eq!(reply.command(), "PRP");
     r.run_until("S: NOT 280").await;
     let alert = r.upcoming_payload().expect("NOT payload");
-    s.shared()
-        .hub
-        .alert(a, alert.into())
-        .expect("alice is online");
+    let alice = msn_core::handle::Handle::parse(a).unwrap();
+    let delivered = s.shared().service.alert(&alice, alert.into()).await;
+    assert!(delivered, "alice is online");
     r.run_to_end().await;
     s.stop().await;
 }

@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 use dashmap::DashMap;
 use msn_core::handle::Handle;
 use msn_core::ids;
+use msn_service::Service;
 use msn_store::Store;
 use msn_wire::Limits;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::hub::Hub;
 use crate::sb::registry::Switchboards;
 
 /// Addresses as clients must see them (`host:port`), fixed once the
@@ -84,7 +84,8 @@ impl Stats {
 pub struct Shared {
     pub config: Config,
     pub store: Arc<dyn Store>,
-    pub hub: Hub,
+    /// The service layer every session acts through.
+    pub service: Service,
     pub switchboards: Switchboards,
     pub tickets: Tickets,
     pub addrs: PublicAddrs,

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::conn::Conn;
-use crate::mailbox::{Drained, Mailbox};
+use msn_service::{Drained, Mailbox};
 
 /// What the caller of a handler does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

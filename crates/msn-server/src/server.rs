@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use msn_core::account::ListLimits;
 use msn_store::Store;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -16,7 +17,6 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::context::{PublicAddrs, Shared, Stats, Tickets};
-use crate::hub::Hub;
 use crate::ns::{self, Role};
 use crate::sb;
 use crate::sb::registry::Switchboards;
@@ -82,11 +82,12 @@ impl Server {
             ns: format!("{host}:{}", ns_addr.port()),
             sb: format!("{host}:{}", sb_addr.port()),
         };
+        let service = msn_service::Service::local(store.clone(), service_settings(&config));
         let shared = Arc::new(Shared {
             connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             store,
-            hub: Hub::default(),
+            service,
             switchboards: Switchboards::default(),
             tickets: Tickets::default(),
             addrs,
@@ -141,7 +142,10 @@ impl RunningServer {
     /// every connection (waiting up to the configured grace), and closes
     /// the store so that everything is on disk.
     pub async fn shutdown(self) {
-        info!(online = self.shared.hub.online_count(), "shutting down");
+        info!(
+            online = self.shared.service.directory().online_count(),
+            "shutting down"
+        );
         self.shared.shutdown.cancel();
         self.tracker.close();
         let grace = Duration::from_secs(self.shared.config.server.shutdown_grace_secs.max(1));
@@ -211,5 +215,15 @@ async fn housekeeping(shared: Arc<Shared>) {
                 shared.tickets.sweep();
             }
         }
+    }
+}
+
+/// What the service layer enforces, from the configuration.
+fn service_settings(config: &Config) -> msn_service::Settings {
+    msn_service::Settings {
+        list_limits: ListLimits {
+            max_entries: config.limits.max_list_entries,
+        },
+        max_sb_sessions_per_user: config.switchboard.max_sessions_per_user,
     }
 }

@@ -113,6 +113,13 @@ impl Dialect {
         self.0 <= 7
     }
 
+    /// Whether one account may be signed in from several machines at once
+    /// (multiple points of presence, MSNP16+); older dialects end the older
+    /// session with `OUT OTH`.
+    pub fn has_multiple_endpoints(self) -> bool {
+        self.0 >= 16
+    }
+
     pub fn auth(self) -> AuthScheme {
         match self.0 {
             ..=7 => AuthScheme::Md5,

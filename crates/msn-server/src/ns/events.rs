@@ -3,7 +3,7 @@
 use msn_wire::ns::render;
 
 use super::{Flow, NsSession};
-use crate::hub::{KickReason, NsEvent};
+use msn_service::{Event as NsEvent, KickReason};
 
 impl NsSession {
     pub(super) fn handle_event(&mut self, event: NsEvent) -> Flow {
@@ -59,13 +59,23 @@ impl NsSession {
                 ring.inviter.as_str(),
                 &ring.inviter_name,
             ),
-            NsEvent::Alert(document) => out.payload(format_args!("NOT"), &document),
+            NsEvent::Alert(document) => {
+                if d.has_msnp5_commands() {
+                    out.payload(format_args!("NOT"), &document);
+                }
+            }
             NsEvent::Kick(KickReason::OtherLogin) => {
                 self.kick("OTH");
                 return Flow::Close;
             }
             NsEvent::Kick(KickReason::Shutdown) => {
                 self.kick("SSD");
+                return Flow::Close;
+            }
+            // The account was deleted or its password changed: the session
+            // ends as the real service ended one it no longer trusted.
+            NsEvent::Kick(KickReason::AccountChanged) => {
+                self.kick("OTH");
                 return Flow::Close;
             }
         }

@@ -1,19 +1,19 @@
 //! Editing lists, groups and settings: `ADD`/`ADC`, `REM`, `REA`, `ADG`,
-//! `RMG`, `REG`, `BLP`, `GTC`, `PRP`, `SBP`. Every confirmation is sent
-//! after the store committed the change (`NsSession::commit`).
+//! `RMG`, `REG`, `BLP`, `GTC`, `PRP`, `SBP`: resolving each dialect's
+//! arguments, calling the service layer, and rendering its answer. Every
+//! confirmation is sent after the service committed the change.
 
-use msn_core::account::{Change, GroupMode, ListError, ListLimits, Property};
+use msn_core::account::{ListError, Property};
 use msn_core::handle::{Handle, HandleError};
+use msn_service::OpError;
 use msn_wire::dialect::ListModel;
 use msn_wire::line;
 use msn_wire::ns::AdcTarget;
 use msn_wire::ns::render::{self, GroupView};
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
-use tracing::warn;
 use uuid::Uuid;
 
 use super::{Flow, NsSession};
-use crate::hub::NsEvent;
 
 /// A list a client may edit: FL, AL, BL (PL from MSNP11 for removal).
 fn editable(list: ListKind) -> bool {
@@ -21,28 +21,6 @@ fn editable(list: ListKind) -> bool {
 }
 
 impl NsSession {
-    fn list_limits(&self) -> ListLimits {
-        ListLimits {
-            max_entries: self.shared.config.limits.max_list_entries,
-        }
-    }
-
-    fn group_mode(&self) -> GroupMode {
-        match self.dialect.list_model() {
-            ListModel::Guid => GroupMode::DefaultHidden,
-            _ if self.dialect.has_groups() => GroupMode::Explicit,
-            _ => GroupMode::None,
-        }
-    }
-
-    /// Whether AL and BL may hold the same handle. msnp11-sdk blocks with
-    /// `ADC BL` before `REM AL` (and unblocks the other way round), so from
-    /// MSNP11 on the conflict check (`219`) is left out; a handle on both is
-    /// treated as blocked. Older dialects keep `219` (msnp2-7.md §7.1).
-    fn allows_both_lists(&self) -> bool {
-        self.dialect.has_pending_list()
-    }
-
     /// Parses a handle for a list command: malformed `201`, no domain `206`.
     fn list_handle(&mut self, trid: u32, raw: &str) -> Option<Handle> {
         match Handle::parse(raw) {
@@ -58,64 +36,9 @@ impl NsSession {
         }
     }
 
-    /// Whether an account exists; answers the dialect's error if not.
-    async fn require_account(&mut self, trid: u32, handle: &Handle) -> bool {
-        match self.shared.store.user_exists(handle.as_str()).await {
-            Ok(true) => true,
-            Ok(false) => {
-                self.conn
-                    .out
-                    .error(self.dialect.unknown_account_error(), trid);
-                false
-            }
-            Err(e) => {
-                warn!(error = %e, "account lookup failed");
-                self.conn.out.error(603, trid);
-                false
-            }
-        }
-    }
-
     fn reject(&mut self, trid: u32, e: ListError) -> Flow {
         self.conn.out.error(e.code(), trid);
         Flow::Continue
-    }
-
-    /// Plans an addition, tolerating AL+BL where the dialect wants it.
-    fn plan_list_add(
-        &self,
-        list: ListKind,
-        handle: &Handle,
-        name: &str,
-        group: Option<u8>,
-    ) -> Result<Change, ListError> {
-        let st = self.state();
-        let plan = st.account.plan_add(
-            list,
-            handle,
-            name,
-            group,
-            self.group_mode(),
-            self.list_limits(),
-        );
-        match plan {
-            Err(ListError::OppositeList) if self.allows_both_lists() => {
-                let mut account = st.account.clone();
-                // Plan against a view without the opposite bit, then keep it.
-                if let Some(c) = account.contacts.iter_mut().find(|c| &c.handle == handle) {
-                    c.lists &= !(ListKind::Allow.bit() | ListKind::Block.bit());
-                }
-                account.plan_add(
-                    list,
-                    handle,
-                    name,
-                    group,
-                    self.group_mode(),
-                    self.list_limits(),
-                )
-            }
-            other => other,
-        }
     }
 
     /// `ADD TrID list handle name [group]` (MSNP2–MSNP9).
@@ -142,31 +65,24 @@ impl NsSession {
             }
             _ => None,
         };
-        if !self.require_account(trid, &handle).await {
-            return Flow::Continue;
-        }
-        let change = match self.plan_list_add(list, &handle, name, group_id) {
-            Ok(c) => c,
-            Err(e) => return self.reject(trid, e),
+        let service = &self.shared.service;
+        let added = match service
+            .add_contact(self.actor(), list, &handle, name, group_id)
+            .await
+        {
+            Ok(added) => added,
+            Err(e) => return self.fail(trid, e),
         };
-        let Some(done) = self.commit_announced(trid, &change, false).await else {
-            return Flow::Continue;
-        };
-        let echo_group = group_id.filter(|_| list == ListKind::Forward);
-        match echo_group {
+        let version = added.version;
+        match group_id.filter(|_| list == ListKind::Forward) {
             Some(g) => line!(
                 self.conn.out,
-                "ADD {trid} {list} {} {handle} {name} {g}",
-                done.version
+                "ADD {trid} {list} {version} {handle} {name} {g}"
             ),
-            None => line!(
-                self.conn.out,
-                "ADD {trid} {list} {} {handle} {name}",
-                done.version
-            ),
+            None => line!(self.conn.out, "ADD {trid} {list} {version} {handle} {name}"),
         }
-        if list == ListKind::Forward && change.reverse.is_some() {
-            self.initial_presence_of(trid, &handle);
+        if added.reverse_added {
+            self.initial_presence_of(trid, &handle).await;
         }
         Flow::Continue
     }
@@ -183,11 +99,11 @@ impl NsSession {
                 }
                 let (handle, group_id) = {
                     let st = self.state();
-                    let contact_id = Uuid::parse_str(&contact).ok();
-                    let handle = contact_id
+                    let handle = Uuid::parse_str(&contact)
+                        .ok()
                         .and_then(|id| st.account.contact_by_guid(id))
                         .filter(|c| c.on(ListKind::Forward))
-                        .map(|c| (c.handle.clone(), c.name.clone()));
+                        .map(|c| c.handle.clone());
                     let group_id = Uuid::parse_str(&group)
                         .ok()
                         .and_then(|g| st.account.group_by_guid(g))
@@ -198,19 +114,17 @@ impl NsSession {
                 // No code is documented for an unknown contact id; 208 is
                 // what ADC uses for an unknown contact, and the one
                 // msnp11-sdk reports (InvalidContact) instead of hanging.
-                let Some((handle, name)) = handle else {
+                let Some(handle) = handle else {
                     self.conn.out.error(208, trid);
                     return Flow::Continue;
                 };
                 let Some(group_id) = group_id else {
                     return self.reject(trid, ListError::NoSuchGroup);
                 };
-                let change = match self.plan_list_add(list, &handle, &name, Some(group_id)) {
-                    Ok(c) => c,
-                    Err(e) => return self.reject(trid, e),
-                };
-                if self.commit(trid, &change).await.is_some() {
-                    line!(self.conn.out, "ADC {trid} FL C={contact} {group}");
+                let service = &self.shared.service;
+                match service.add_to_group(self.actor(), &handle, group_id).await {
+                    Ok(_) => line!(self.conn.out, "ADC {trid} FL C={contact} {group}"),
+                    Err(e) => return self.fail(trid, e),
                 }
                 Flow::Continue
             }
@@ -218,31 +132,23 @@ impl NsSession {
                 let Some(handle) = self.list_handle(trid, &raw) else {
                     return Flow::Continue;
                 };
-                if !self.require_account(trid, &handle).await {
-                    return Flow::Continue;
-                }
                 let stored_name = name.clone().unwrap_or_else(|| handle.to_string());
-                let change = match self.plan_list_add(list, &handle, &stored_name, None) {
-                    Ok(c) => c,
-                    Err(e) => return self.reject(trid, e),
+                let service = &self.shared.service;
+                let added = match service
+                    .add_contact(self.actor(), list, &handle, &stored_name, None)
+                    .await
+                {
+                    Ok(added) => added,
+                    Err(e) => return self.fail(trid, e),
                 };
-                if self.commit_announced(trid, &change, false).await.is_none() {
-                    return Flow::Continue;
-                }
                 if list == ListKind::Forward {
-                    let guid = self
-                        .state()
-                        .account
-                        .contact(handle.as_str())
-                        .and_then(|c| c.guid)
-                        .map(|g| g.to_string())
-                        .unwrap_or_default();
+                    let guid = added.contact_id.map(|g| g.to_string()).unwrap_or_default();
                     line!(
                         self.conn.out,
                         "ADC {trid} FL N={raw} F={stored_name} C={guid}"
                     );
-                    if change.reverse.is_some() {
-                        self.initial_presence_of(trid, &handle);
+                    if added.reverse_added {
+                        self.initial_presence_of(trid, &handle).await;
                     }
                 } else {
                     line!(self.conn.out, "ADC {trid} {list} N={raw}");
@@ -254,12 +160,14 @@ impl NsSession {
 
     /// After adding `handle` to the FL: its presence right away (`ILN` with
     /// the TrID of the add), if it is visible to us.
-    fn initial_presence_of(&mut self, trid: u32, handle: &Handle) {
-        if !self.state().presence.live {
+    async fn initial_presence_of(&mut self, trid: u32, handle: &Handle) {
+        let service = &self.shared.service;
+        if !service.is_live(self.actor()) {
             return; // the first CHG will list it
         }
-        let me = self.handle();
-        self.write_contact_presence(trid, &me, handle);
+        if let Some(p) = service.contact_presence(self.actor(), handle).await {
+            self.write_contact_presence(trid, &p);
+        }
     }
 
     /// `REM TrID list target [group]`.
@@ -314,29 +222,17 @@ impl NsSession {
             Some(g) if list == ListKind::Forward && d.has_groups() => g,
             _ => None,
         };
-        let plan = self.state().account.plan_remove(list, &handle, group_id);
-        let change = match plan {
-            Ok(c) => c,
-            // Answering a pending add (ADC AL/BL) already settled it; the
-            // MSNP11 client's `REM PL` that follows (msnp8-12.md §5.1) must
-            // still succeed, so an entry no longer pending is fine here.
-            Err(ListError::NotOnList)
-                if list == ListKind::Pending && self.state().account.contact(&handle).is_some() =>
-            {
-                Change::default()
-            }
-            Err(e) => return self.reject(trid, e),
-        };
-        let Some(done) = self.commit_announced(trid, &change, false).await else {
-            return Flow::Continue;
+        let service = &self.shared.service;
+        let version = match service
+            .remove_contact(self.actor(), list, &handle, group_id)
+            .await
+        {
+            Ok(v) => v,
+            Err(e) => return self.fail(trid, e),
         };
         let tail = group.map(|g| format!(" {g}")).unwrap_or_default();
         if d.has_list_versions() {
-            line!(
-                self.conn.out,
-                "REM {trid} {list} {} {target}{tail}",
-                done.version
-            );
+            line!(self.conn.out, "REM {trid} {list} {version} {target}{tail}");
         } else {
             line!(self.conn.out, "REM {trid} {list} {target}{tail}");
         }
@@ -345,31 +241,21 @@ impl NsSession {
 
     /// `REA TrID handle name` (MSNP2–MSNP9): own name or a contact's.
     pub(super) async fn on_rea(&mut self, trid: u32, raw_handle: &str, name: &str) -> Flow {
-        let me = self.handle();
-        let own = raw_handle.eq_ignore_ascii_case(me.as_str());
+        let own = raw_handle.eq_ignore_ascii_case(self.actor().handle().as_str());
         if own && !self.renames.allow() {
             self.conn.out.error(800, trid);
             return Flow::Continue;
         }
-        let plan = {
-            let st = self.state();
-            if own {
-                st.account.plan_friendly_name(name)
-            } else {
-                st.account
-                    .plan_rename_contact(&raw_handle.to_ascii_lowercase(), name)
-            }
+        let service = &self.shared.service;
+        let done = if own {
+            service.set_friendly_name(self.actor(), name).await
+        } else {
+            let contact = raw_handle.to_ascii_lowercase();
+            service.rename_contact(self.actor(), &contact, name).await
         };
-        let change = match plan {
-            Ok(c) => c,
-            Err(e) => return self.reject(trid, e),
-        };
-        if let Some(done) = self.commit_announced(trid, &change, own).await {
-            line!(
-                self.conn.out,
-                "REA {trid} {} {raw_handle} {name}",
-                done.version
-            );
+        match done {
+            Ok(version) => line!(self.conn.out, "REA {trid} {version} {raw_handle} {name}"),
+            Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
     }
@@ -394,33 +280,31 @@ impl NsSession {
         }
     }
 
-    /// Commits a planned group edit and answers with `reply` (the `ADG`,
-    /// `RMG` or `REG` form of the dialect).
-    async fn commit_group(
+    /// Answers a group edit with `reply` (the `ADG`, `RMG` or `REG` form of
+    /// the dialect).
+    fn group_reply(
         &mut self,
         trid: u32,
-        plan: Result<(Change, msn_core::account::Group), ListError>,
+        done: Result<(u64, msn_core::account::Group), OpError>,
         reply: fn(&mut msn_wire::Out, u32, msn_wire::Dialect, u64, GroupView<'_>),
     ) -> Flow {
-        let (change, group) = match plan {
-            Ok(p) => p,
-            Err(e) => return self.reject(trid, e),
+        let (version, group) = match done {
+            Ok(done) => done,
+            Err(e) => return self.fail(trid, e),
         };
-        if let Some(done) = self.commit(trid, &change).await {
-            let guid = group.guid.to_string();
-            let view = GroupView {
-                id: group.id,
-                guid: &guid,
-                name: &group.name,
-            };
-            reply(&mut self.conn.out, trid, self.dialect, done.version, view);
-        }
+        let guid = group.guid.to_string();
+        let view = GroupView {
+            id: group.id,
+            guid: &guid,
+            name: &group.name,
+        };
+        reply(&mut self.conn.out, trid, self.dialect, version, view);
         Flow::Continue
     }
 
     pub(super) async fn on_adg(&mut self, trid: u32, name: &str) -> Flow {
-        let plan = self.state().account.plan_add_group(name);
-        self.commit_group(trid, plan, render::adg).await
+        let done = self.shared.service.add_group(self.actor(), name).await;
+        self.group_reply(trid, done, render::adg)
     }
 
     pub(super) async fn on_rmg(&mut self, trid: u32, raw: &str) -> Flow {
@@ -428,8 +312,8 @@ impl NsSession {
             Ok(id) => id,
             Err(flow) => return flow,
         };
-        let plan = self.state().account.plan_remove_group(id);
-        self.commit_group(trid, plan, render::rmg).await
+        let done = self.shared.service.remove_group(self.actor(), id).await;
+        self.group_reply(trid, done, render::rmg)
     }
 
     pub(super) async fn on_reg(&mut self, trid: u32, raw: &str, name: &str) -> Flow {
@@ -437,30 +321,26 @@ impl NsSession {
             Ok(id) => id,
             Err(flow) => return flow,
         };
-        let plan = self.state().account.plan_rename_group(id, name);
-        self.commit_group(trid, plan, render::reg).await
+        let done = self
+            .shared
+            .service
+            .rename_group(self.actor(), id, name)
+            .await;
+        self.group_reply(trid, done, render::reg)
     }
 
     pub(super) async fn on_blp(&mut self, trid: u32, value: Privacy) -> Flow {
-        let plan = self.state().account.plan_privacy(value);
-        let change = match plan {
-            Ok(c) => c,
-            Err(e) => return self.reject(trid, e),
-        };
-        if let Some(done) = self.commit_announced(trid, &change, false).await {
-            render::blp(&mut self.conn.out, trid, self.dialect, done.version, value);
+        match self.shared.service.set_privacy(self.actor(), value).await {
+            Ok(version) => render::blp(&mut self.conn.out, trid, self.dialect, version, value),
+            Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
     }
 
     pub(super) async fn on_gtc(&mut self, trid: u32, value: AddAlert) -> Flow {
-        let plan = self.state().account.plan_add_alert(value);
-        let change = match plan {
-            Ok(c) => c,
-            Err(e) => return self.reject(trid, e),
-        };
-        if let Some(done) = self.commit(trid, &change).await {
-            render::gtc(&mut self.conn.out, trid, self.dialect, done.version, value);
+        match self.shared.service.set_add_alert(self.actor(), value).await {
+            Ok(version) => render::gtc(&mut self.conn.out, trid, self.dialect, version, value),
+            Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
     }
@@ -479,13 +359,14 @@ impl NsSession {
                 self.conn.out.error(800, trid);
                 return Flow::Continue;
             }
-            let plan = self.state().account.plan_friendly_name(name);
-            let change = match plan {
-                Ok(c) => c,
-                Err(e) => return self.reject(trid, e),
-            };
-            if self.commit_announced(trid, &change, true).await.is_some() {
-                line!(self.conn.out, "PRP {trid} MFN {name}");
+            match self
+                .shared
+                .service
+                .set_friendly_name(self.actor(), name)
+                .await
+            {
+                Ok(_) => line!(self.conn.out, "PRP {trid} MFN {name}"),
+                Err(e) => return self.fail(trid, e),
             }
             return Flow::Continue;
         }
@@ -500,69 +381,14 @@ impl NsSession {
         if value.is_some_and(|v| v.len() > msn_core::text::MAX_PROPERTY_VALUE) {
             return Flow::Close;
         }
-        let plan = self.state().account.plan_property(property, value);
-        let change = match plan {
-            Ok(c) => c,
-            Err(e) => return self.reject(trid, e),
-        };
-        let Some(done) = self.commit(trid, &change).await else {
-            return Flow::Continue;
-        };
-        render::prp(
-            &mut self.conn.out,
-            trid,
-            self.dialect,
-            done.version,
-            code,
-            value,
-        );
-        self.publish_property(property, value).await;
+        let service = &self.shared.service;
+        match service.set_property(self.actor(), property, value).await {
+            Ok(version) => {
+                render::prp(&mut self.conn.out, trid, self.dialect, version, code, value);
+            }
+            Err(e) => return self.fail(trid, e),
+        }
         Flow::Continue
-    }
-
-    /// Tells the people who have us on their FL (and whom we admit) that a
-    /// phone property changed; their list versions advance (msnp2-7.md §5.4).
-    async fn publish_property(&mut self, property: Property, value: Option<&str>) {
-        let (me, watchers) = {
-            let st = self.state();
-            let watchers: Vec<Handle> = st
-                .account
-                .on_list(ListKind::Reverse)
-                .filter(|c| st.account.admits(c.handle.as_str()))
-                .map(|c| c.handle.clone())
-                .collect();
-            (st.account.handle.clone(), watchers)
-        };
-        if watchers.is_empty() {
-            return;
-        }
-        let versions = match self.shared.store.bump_versions(&watchers).await {
-            Ok(v) => v,
-            Err(e) => {
-                warn!(error = %e, "could not advance watchers' list versions");
-                return;
-            }
-        };
-        for (watcher, version) in versions {
-            let Some(user) = self.shared.hub.get(watcher.as_str()) else {
-                continue;
-            };
-            let mailbox = {
-                let Some(mut st) = user.loaded() else {
-                    continue;
-                };
-                st.account.list_version = st.account.list_version.max(version);
-                st.ns.as_ref().map(|l| l.mailbox.clone())
-            };
-            if let Some(m) = mailbox {
-                let _ = m.push(NsEvent::Property {
-                    handle: me.clone(),
-                    property,
-                    value: value.map(str::to_owned),
-                    version,
-                });
-            }
-        }
     }
 
     /// `SBP TrID contact-id property value` (MSNP10+): the client records a
@@ -588,13 +414,9 @@ impl NsSession {
         if property == "MFN"
             && let Some(name) = value
         {
-            let plan = self.state().account.plan_rename_contact(&handle, name);
-            let change = match plan {
-                Ok(c) => c,
-                Err(e) => return self.reject(trid, e),
-            };
-            if self.commit(trid, &change).await.is_none() {
-                return Flow::Continue;
+            let service = &self.shared.service;
+            if let Err(e) = service.rename_contact(self.actor(), &handle, name).await {
+                return self.fail(trid, e);
             }
         }
         line!(self.conn.out, "SBP {trid} {contact} {property}{value_text}");

@@ -6,6 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use md5::{Digest, Md5};
 use msn_core::handle::Handle;
 use msn_core::{ids, password};
+use msn_service::NewEndpoint;
 use msn_store::UserRecord;
 use msn_wire::dialect::AuthScheme;
 use msn_wire::ns::{UsrAuth, render};
@@ -14,9 +15,6 @@ use tracing::{debug, info, warn};
 
 use super::{Flow, Login, NsSession, Role};
 use crate::context::Stats;
-use crate::hub::{KickReason, NsEvent, NsLink, Presence};
-use crate::mailbox::PushError;
-use crate::presence::{self as fanout, Visibility};
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -200,44 +198,22 @@ impl NsSession {
     /// Completes a login: takes over from an older session of the same
     /// account, then sends `USR … OK` and the profile.
     async fn sign_in(&mut self, trid: u32, record: UserRecord, mspauth: &str) -> Flow {
-        let hub = &self.shared.hub;
-        let user = hub.attach(&record.handle, record.id);
-        let state = match user.state(&*self.shared.store).await {
-            Ok(state) => state,
-            Err(e) => {
-                warn!(error = %e, "could not load account");
-                hub.detach(&user);
+        let endpoint = NewEndpoint {
+            id: self.conn_id,
+            dialect: self.dialect,
+            machine_guid: None,
+            mailbox: self.mailbox.clone(),
+        };
+        let service = &self.shared.service;
+        let actor = match service.sign_in(&record.handle, record.id, endpoint).await {
+            Ok(actor) => actor,
+            Err(_) => {
                 self.conn.out.error(500, trid);
                 return Flow::Close;
             }
         };
-        let (old, before, after, notice, name) = {
-            let mut st = state.lock();
-            let before = Visibility::of(&st);
-            let old = st.ns.replace(NsLink {
-                conn_id: self.conn_id,
-                dialect: self.dialect,
-                mailbox: self.mailbox.clone(),
-            });
-            st.presence = Presence::default();
-            st.ims_on = true;
-            let after = Visibility::of(&st);
-            (
-                old,
-                before,
-                after,
-                st.notice(),
-                st.account.friendly_name.clone(),
-            )
-        };
-        if let Some(old) = old {
-            info!(user = %record.handle, "signed in elsewhere; ending the older session");
-            if old.mailbox.push(NsEvent::Kick(KickReason::OtherLogin)) == Err(PushError::Full) {
-                old.mailbox.close();
-            }
-            fanout::announce(hub, &notice, &before, &after, true);
-        }
-        self.user = Some(user);
+        let name = actor.state().account.friendly_name.clone();
+        self.actor = Some(actor);
         self.login = Login::Done;
         Stats::bump(&self.shared.stats.logins);
         info!(user = %record.handle, dialect = %self.dialect, "signed in");

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use msn_core::handle::Handle;
+use msn_service::ChatRefused;
 use msn_wire::line;
 use msn_wire::ns::render;
-use msn_wire::vocab::Status;
 use tracing::info;
 
 use super::{Flow, NsSession};
@@ -35,26 +35,19 @@ impl NsSession {
             }
             _ => return Flow::Close,
         }
-        let cfg = &self.shared.config.switchboard;
-        let (handle, name, caps) = {
-            let st = self.state();
-            // Hidden users (and sessions before their first CHG) may not chat.
-            if !st.presence.live || st.presence.status == Status::Hidden || !st.ims_on {
-                drop(st);
-                self.conn.out.error(913, trid);
+        let who = match self.shared.service.open_chat(self.actor()) {
+            Ok(who) => who,
+            Err(refused) => {
+                let code = match refused {
+                    ChatRefused::NotAvailable => 913,
+                    ChatRefused::TooManySessions => 714,
+                };
+                self.conn.out.error(code, trid);
                 return Flow::Continue;
             }
-            if st.sb_sessions >= cfg.max_sessions_per_user {
-                drop(st);
-                self.conn.out.error(714, trid);
-                return Flow::Continue;
-            }
-            (
-                st.account.handle.clone(),
-                st.account.friendly_name.as_str().into(),
-                st.presence.capabilities.clone(),
-            )
         };
+        let (handle, name, caps) = (self.handle(), who.name, who.capabilities);
+        let cfg = &self.shared.config.switchboard;
         let cookie = self.shared.switchboards.grant(
             handle,
             name,
@@ -127,7 +120,7 @@ impl NsSession {
 
     /// `IMS TrID ON|OFF` (MSNP3+): switchboard invitations on or off.
     pub(super) fn on_ims(&mut self, trid: u32, on: bool) -> Flow {
-        self.state().ims_on = on;
+        self.shared.service.set_invitations(self.actor(), on);
         line!(
             self.conn.out,
             "IMS {trid} 0 {}",

@@ -18,22 +18,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use msn_core::account::Change;
 use msn_core::handle::Handle;
-use msn_store::Committed;
+use msn_service::{Actor, Event, Mailbox, OpError, UserState};
 use msn_wire::ns::{NsCommand, ParseError};
 use msn_wire::{Dialect, Frame};
 use parking_lot::MutexGuard;
 use tokio::net::TcpStream;
-use tracing::{Instrument, debug, info, warn};
+use tracing::{Instrument, debug, warn};
 
 use crate::conn::{Conn, RateLimiter};
 use crate::context::{Shared, Stats};
 pub(crate) use crate::driver::Flow;
 use crate::driver::{self, Pace, Service};
-use crate::hub::{NsEvent, OnlineUser, UserState};
-use crate::mailbox::Mailbox;
-use crate::presence::{self as fanout, Visibility};
 use crate::trace;
 
 /// Which service this connection is.
@@ -102,8 +98,8 @@ pub(crate) struct NsSession {
     pub conn_id: u64,
     pub dialect: Dialect,
     pub login: Login,
-    pub user: Option<Arc<OnlineUser>>,
-    pub mailbox: Arc<Mailbox<NsEvent>>,
+    pub actor: Option<Actor>,
+    pub mailbox: Arc<Mailbox<Event>>,
     /// `SYN` has been answered (GCF needs it).
     pub synced: bool,
     pub challenge: Option<Challenge>,
@@ -121,7 +117,7 @@ pub(crate) struct NsSession {
 
 /// Serves one connection until it ends.
 pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, role: Role) {
-    let conn_id = shared.hub.next_conn_id();
+    let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
     async move {
         Stats::bump(&shared.stats.connections);
@@ -133,7 +129,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
             conn_id,
             dialect: Dialect::MSNP2,
             login: Login::New,
-            user: None,
+            actor: None,
             mailbox: Arc::new(Mailbox::new(cfg.mailbox_capacity)),
             synced: false,
             challenge: None,
@@ -156,7 +152,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
 }
 
 impl Service for NsSession {
-    type Event = NsEvent;
+    type Event = Event;
 
     fn conn(&mut self) -> &mut Conn {
         &mut self.conn
@@ -177,7 +173,7 @@ impl Service for NsSession {
         Box::pin(self.handle_frame(frame))
     }
 
-    fn on_event(&mut self, event: NsEvent) -> Flow {
+    fn on_event(&mut self, event: Event) -> Flow {
         self.handle_event(event)
     }
 
@@ -190,7 +186,7 @@ impl Service for NsSession {
     }
 
     fn on_shutdown(&mut self) {
-        if self.user.is_some() {
+        if self.actor.is_some() {
             self.kick("SSD");
         }
     }
@@ -297,7 +293,7 @@ impl NsSession {
                 status,
                 capabilities,
                 msn_object,
-            } => self.on_chg(trid, status, capabilities, msn_object),
+            } => self.on_chg(trid, status, capabilities, msn_object).await,
             C::Gtc { trid, value } => self.on_gtc(trid, value).await,
             C::Blp { trid, value } => self.on_blp(trid, value).await,
             C::Lst { trid, list } if d.list_model() == msn_wire::dialect::ListModel::PerList => {
@@ -384,90 +380,29 @@ impl NsSession {
         }
     }
 
-    /// The signed-in user's shared state. Never hold it across an await.
+    /// The signed-in actor.
+    pub(crate) fn actor(&self) -> &Actor {
+        self.actor.as_ref().expect("signed in")
+    }
+
+    /// The signed-in user's own state. Never hold it across an await.
     pub(crate) fn state(&self) -> MutexGuard<'_, UserState> {
-        self.user
-            .as_ref()
-            .and_then(|u| u.loaded())
-            .expect("signed-in session has loaded state")
+        self.actor().state()
     }
 
     pub(crate) fn handle(&self) -> Handle {
-        self.user.as_ref().expect("signed in").handle.clone()
+        self.actor().handle().clone()
     }
 
-    /// Commits a change, mirrors it in memory and on the other user's
-    /// reverse list. On a storage failure answers `603` and returns `None`.
-    pub(crate) async fn commit(&mut self, trid: u32, change: &Change) -> Option<Committed> {
-        let user_id = self.user.as_ref().expect("signed in").user_id();
-        let committed = match self.shared.store.commit(user_id, change).await {
-            Ok(c) => c,
-            Err(e) => {
-                warn!(error = %e, "could not store a change");
-                self.conn.out.error(603, trid);
-                return None;
-            }
+    /// Answers a refused operation with its error code.
+    pub(crate) fn fail(&mut self, trid: u32, e: OpError) -> Flow {
+        let code = match e {
+            OpError::Refused(e) => e.code(),
+            OpError::UnknownAccount => self.dialect.unknown_account_error(),
+            OpError::Storage => 603,
         };
-        let my_name = {
-            let mut st = self.state();
-            st.account.apply(change, committed.version);
-            st.account.friendly_name.clone()
-        };
-        if let (Some(r), Some(version)) = (&change.reverse, committed.reverse_version) {
-            self.mirror_reverse(&r.target, &my_name, r.added, version)
-                .await;
-        }
-        Some(committed)
-    }
-
-    /// Records on an online user's in-memory reverse list that we added or
-    /// removed them, and tells their client.
-    async fn mirror_reverse(&self, target: &Handle, my_name: &str, added: bool, version: u64) {
-        let Some(other) = self.shared.hub.get(target.as_str()) else {
-            return;
-        };
-        let Ok(state) = other.state(&*self.shared.store).await else {
-            return;
-        };
-        let me = self.handle();
-        let mailbox = {
-            let mut st = state.lock();
-            st.account.apply_reverse(&me, my_name, added, version);
-            st.ns.as_ref().map(|l| l.mailbox.clone())
-        };
-        if let Some(mailbox) = mailbox {
-            let event = if added {
-                NsEvent::ReverseAdded {
-                    handle: me,
-                    name: my_name.to_owned(),
-                    version,
-                }
-            } else {
-                NsEvent::ReverseRemoved {
-                    handle: me,
-                    version,
-                }
-            };
-            let _ = mailbox.push(event);
-        }
-    }
-
-    /// Commits `change` and tells watchers what it changed for them.
-    /// `presence_changed`: the change alters what watchers see (a name).
-    pub(crate) async fn commit_announced(
-        &mut self,
-        trid: u32,
-        change: &Change,
-        presence_changed: bool,
-    ) -> Option<Committed> {
-        let before = Visibility::of(&self.state());
-        let committed = self.commit(trid, change).await?;
-        let (after, notice) = {
-            let st = self.state();
-            (Visibility::of(&st), st.notice())
-        };
-        fanout::announce(&self.shared.hub, &notice, &before, &after, presence_changed);
-        Some(committed)
+        self.conn.out.error(code, trid);
+        Flow::Continue
     }
 
     /// Writes `OUT reason`; the caller then closes.
@@ -475,24 +410,10 @@ impl NsSession {
         msn_wire::line!(self.conn.out, "OUT {reason}");
     }
 
-    /// Leaves the directory (telling watchers we are gone) and closes.
+    /// Signs out (watchers see what remains of our presence) and closes.
     async fn finish(mut self) {
-        if let Some(user) = self.user.take() {
-            let gone = user.loaded().and_then(|mut st| {
-                let mine = st.ns.as_ref().is_some_and(|l| l.conn_id == self.conn_id);
-                if !mine {
-                    return None;
-                }
-                let before = Visibility::of(&st);
-                st.ns = None;
-                st.presence = crate::hub::Presence::default();
-                Some((before, Visibility::of(&st), st.notice()))
-            });
-            if let Some((before, after, notice)) = gone {
-                fanout::announce(&self.shared.hub, &notice, &before, &after, true);
-                info!(user = %user.handle, "signed out");
-            }
-            self.shared.hub.detach(&user);
+        if let Some(actor) = self.actor.take() {
+            self.shared.service.sign_out(actor).await;
         }
         self.mailbox.close();
         self.conn.close().await;

@@ -1,28 +1,24 @@
 //! `CHG` (status, capabilities, MSNObject), the initial presence dump,
 //! `UUX` personal messages, and the challenge sent after sign-in.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use msn_core::account::{Change, SettingUpdate};
-use msn_core::handle::Handle;
 use msn_core::ids;
+use msn_service::ContactPresence;
 use msn_wire::line;
 use msn_wire::ns::render;
-use msn_wire::vocab::{ListKind, Status};
+use msn_wire::vocab::Status;
 use tracing::{debug, warn};
 
 use super::{Challenge, Flow, NsSession};
 use crate::config::ChallengeMode;
-use crate::hub::NsEvent;
-use crate::presence::{self as fanout, Visibility};
 
 /// Largest `UUX` document accepted (bytes); real clients send far less.
 const MAX_UUX: usize = 4096;
 
 impl NsSession {
-    pub(super) fn on_chg(
+    pub(super) async fn on_chg(
         &mut self,
         trid: u32,
         status: Status,
@@ -38,34 +34,21 @@ impl NsSession {
             echo.push(' ');
             echo.push_str(extra);
         }
-        let (first, before, after, notice, changed) = {
-            let mut st = self.state();
-            let before = Visibility::of(&st);
-            let first = !st.presence.live;
-            let caps: Option<Arc<str>> = capabilities.as_deref().map(Into::into);
-            let obj: Option<Arc<str>> = msn_object.as_deref().map(Into::into);
-            let changed = first
-                || st.presence.status != status
-                || st.presence.capabilities != caps
-                || st.presence.msn_object != obj;
-            st.presence.live = true;
-            st.presence.status = status;
-            st.presence.capabilities = caps;
-            st.presence.msn_object = obj;
-            (first, before, Visibility::of(&st), st.notice(), changed)
-        };
+        let service = &self.shared.service;
+        let set = service
+            .set_presence(
+                self.actor(),
+                status,
+                capabilities.as_deref(),
+                msn_object.as_deref(),
+            )
+            .await;
         line!(self.conn.out, "{echo}");
-        if first {
-            self.initial_presence(trid);
-        }
-        if changed {
-            fanout::announce(&self.shared.hub, &notice, &before, &after, true);
-        }
-        if first {
-            // Bind first: the guard must be gone before broadcasting locks again.
-            let stored = self.state().account.personal_message.clone();
-            if let Some(doc) = stored {
-                self.broadcast_personal_message(Bytes::from(doc));
+        if set.first {
+            // `ILN` for every FL contact visible to us, with this TrID.
+            let seen = service.visible_contacts(self.actor()).await;
+            for p in &seen {
+                self.write_contact_presence(trid, p);
             }
             if self.shared.config.challenge.mode != ChallengeMode::Off {
                 self.send_challenge();
@@ -74,37 +57,11 @@ impl NsSession {
         Flow::Continue
     }
 
-    /// `ILN` (and `UBX`) for every FL contact visible to us, with the TrID
-    /// of the first `CHG`.
-    fn initial_presence(&mut self, trid: u32) {
-        let (me, contacts) = {
-            let st = self.state();
-            let contacts: Vec<_> = st
-                .account
-                .on_list(ListKind::Forward)
-                .map(|c| c.handle.clone())
-                .collect();
-            (st.account.handle.clone(), contacts)
-        };
-        for handle in contacts {
-            self.write_contact_presence(trid, &me, &handle);
-        }
-    }
-
-    /// `ILN TrID …` for `contact` if `me` may see it, followed (MSNP11+) by
-    /// its personal message.
-    pub(super) fn write_contact_presence(&mut self, trid: u32, me: &Handle, contact: &Handle) {
-        let Some(other) = self.shared.hub.get(contact.as_str()) else {
-            return;
-        };
-        let (notice, document) = {
-            let Some(st) = other.loaded() else { return };
-            if !st.visible_to(me.as_str()) {
-                return;
-            }
-            (st.notice(), st.account.personal_message.clone())
-        };
+    /// `ILN TrID …` for a contact, followed (MSNP11+) by its personal
+    /// message.
+    pub(super) fn write_contact_presence(&mut self, trid: u32, contact: &ContactPresence) {
         let d = self.dialect;
+        let notice = &contact.notice;
         let view = render::PresenceView {
             status: notice.status,
             handle: notice.handle.as_str(),
@@ -114,11 +71,11 @@ impl NsSession {
         };
         render::iln(&mut self.conn.out, trid, d, &view);
         if d.has_personal_message()
-            && let Some(doc) = document
+            && let Some(doc) = &contact.personal_message
         {
             self.conn
                 .out
-                .payload(format_args!("UBX {}", notice.handle), &doc);
+                .payload(format_args!("UBX {}", notice.handle), doc);
         }
     }
 
@@ -133,39 +90,12 @@ impl NsSession {
             debug!("invalid UUX document");
             return Flow::Close;
         }
-        let change = Change {
-            settings: vec![SettingUpdate::PersonalMessage(Some(payload.to_vec()))],
-            ..Change::default()
-        };
-        if self.commit(trid, &change).await.is_none() {
-            return Flow::Continue;
+        let service = &self.shared.service;
+        match service.set_personal_message(self.actor(), payload).await {
+            Ok(()) => line!(self.conn.out, "UUX {trid} 0"),
+            Err(e) => return self.fail(trid, e),
         }
-        line!(self.conn.out, "UUX {trid} 0");
-        self.broadcast_personal_message(payload);
         Flow::Continue
-    }
-
-    /// Sends our personal message to every watcher who can see us.
-    fn broadcast_personal_message(&self, document: Bytes) {
-        let (me, watchers) = {
-            let st = self.state();
-            let watchers: Vec<_> = st
-                .account
-                .on_list(ListKind::Reverse)
-                .filter(|c| st.visible_to(c.handle.as_str()))
-                .map(|c| c.handle.clone())
-                .collect();
-            (st.account.handle.clone(), watchers)
-        };
-        for watcher in watchers {
-            let _ = self.shared.hub.deliver_live(
-                watcher.as_str(),
-                NsEvent::PersonalMessage {
-                    handle: me.clone(),
-                    document: document.clone(),
-                },
-            );
-        }
     }
 
     /// Sends `CHL 0 challenge` if the dialect has challenges.

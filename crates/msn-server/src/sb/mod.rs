@@ -13,7 +13,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use msn_core::handle::Handle;
 use msn_wire::ns::ParseError;
 use msn_wire::sb::{self, RosterEntry, SbCommand};
-use msn_wire::vocab::{AckMode, Status};
+use msn_wire::vocab::AckMode;
 use msn_wire::{Dialect, Frame};
 use tokio::net::TcpStream;
 use tracing::{Instrument, debug};
@@ -21,10 +21,10 @@ use tracing::{Instrument, debug};
 use crate::conn::{Conn, RateLimiter};
 use crate::context::{Shared, Stats};
 use crate::driver::{self, Flow, Pace, Service};
-use crate::hub::{NsEvent, Ring};
-use crate::mailbox::Mailbox;
 use crate::trace;
+use msn_service::{Mailbox, Ring};
 use registry::{GrantKind, Member, Participant, SbEvent, Session};
+use tokio_util::either::Either;
 
 /// This connection's place in a session.
 struct Joined {
@@ -50,7 +50,7 @@ struct SbConn {
 
 /// Serves one switchboard connection until it ends.
 pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
-    let conn_id = shared.hub.next_conn_id();
+    let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = "SB");
     async move {
         Stats::bump(&shared.stats.connections);
@@ -100,7 +100,24 @@ impl Service for SbConn {
     }
 
     fn on_frame(&mut self, frame: Frame) -> impl Future<Output = Flow> + Send {
-        std::future::ready(self.handle_frame(frame))
+        // Messages are handled without awaiting (and without a boxed
+        // future per message); only `CAL` asks the service layer.
+        let mark = self.conn.out.len();
+        trace::incoming(&frame);
+        match SbCommand::parse(&frame) {
+            Ok(SbCommand::Cal { trid, handle }) if self.joined.is_some() => {
+                Either::Right(Box::pin(async move {
+                    let flow = self.on_cal(trid, &handle).await;
+                    trace::outgoing(&self.conn.out, mark);
+                    flow
+                }))
+            }
+            parsed => {
+                let flow = self.handle_parsed(parsed);
+                trace::outgoing(&self.conn.out, mark);
+                Either::Left(std::future::ready(flow))
+            }
+        }
     }
 
     fn on_event(&mut self, event: SbEvent) -> Flow {
@@ -146,18 +163,14 @@ impl SbConn {
         }
     }
 
-    fn handle_frame(&mut self, frame: Frame) -> Flow {
-        let mark = self.conn.out.len();
-        trace::incoming(&frame);
-        let flow = match SbCommand::parse(&frame) {
+    fn handle_parsed(&mut self, parsed: Result<SbCommand, ParseError>) -> Flow {
+        match parsed {
             Ok(cmd) => self.dispatch(cmd),
             Err(ParseError::Unknown { command } | ParseError::Malformed { command }) => {
                 debug!(%command, "bad switchboard command");
                 Flow::Close
             }
-        };
-        trace::outgoing(&self.conn.out, mark);
-        flow
+        }
     }
 
     fn dispatch(&mut self, cmd: SbCommand) -> Flow {
@@ -185,7 +198,6 @@ impl SbConn {
                 self.conn.out.error(911, trid);
                 Flow::Close
             }
-            (true, SbCommand::Cal { trid, handle }) => self.on_cal(trid, &handle),
             (
                 true,
                 SbCommand::Msg {
@@ -194,6 +206,8 @@ impl SbConn {
                     payload,
                 },
             ) => self.on_msg(trid, mode, payload),
+            // `CAL` is handled by `on_frame` (it awaits the service).
+            (true, SbCommand::Cal { .. }) => Flow::Close,
             // Anything before authentication.
             (false, _) => Flow::Close,
         }
@@ -223,11 +237,7 @@ impl SbConn {
 
     /// Counts this connection against the user's switchboard limit.
     fn count_session(&self, handle: &Handle, delta: isize) {
-        if let Some(user) = self.shared.hub.get(handle.as_str())
-            && let Some(mut st) = user.loaded()
-        {
-            st.sb_sessions = st.sb_sessions.saturating_add_signed(delta);
-        }
+        self.shared.service.count_switchboard(handle, delta);
     }
 
     /// `USR TrID handle cookie`: opens a new session with the `XFR` cookie.
@@ -314,7 +324,7 @@ impl SbConn {
     }
 
     /// `CAL TrID handle`: invites a user (switchboard.md §2.3, in order).
-    fn on_cal(&mut self, trid: u32, raw: &str) -> Flow {
+    async fn on_cal(&mut self, trid: u32, raw: &str) -> Flow {
         let Ok(invitee) = Handle::parse(raw) else {
             self.conn.out.error(208, trid);
             return Flow::Continue;
@@ -336,11 +346,12 @@ impl SbConn {
             self.conn.out.error(713, trid);
             return Flow::Continue;
         }
-        let Some(target) = self.reachable_invitee(&invitee, &inviter.handle) else {
+        let service = &self.shared.service;
+        let Some(target) = service.reachable(&inviter.handle, &invitee).await else {
             self.conn.out.error(217, trid);
             return Flow::Continue;
         };
-        let (name, dialect, caps, mailbox) = target;
+        let (name, dialect, caps) = (target.name, target.dialect, target.capabilities);
         let cfg = &self.shared.config.switchboard;
         let full = {
             let st = session.state.lock();
@@ -369,7 +380,7 @@ impl SbConn {
             inviter: inviter.handle.clone(),
             inviter_name: inviter.name.clone(),
         };
-        if mailbox.push(NsEvent::Ring(Arc::new(ring))).is_err() {
+        if !self.shared.service.ring(&invitee, ring).await {
             self.conn.out.error(217, trid);
             return Flow::Continue;
         }
@@ -380,42 +391,6 @@ impl SbConn {
             .push((invitee, Instant::now() + ttl));
         sb::cal_ringing(&mut self.conn.out, trid, &session.id.to_string());
         Flow::Continue
-    }
-
-    /// The invitee's NS details if they can be invited by `inviter`: signed
-    /// in, not hidden, `IMS ON`, under their session limit, and neither
-    /// blocking the other.
-    #[allow(clippy::type_complexity)]
-    fn reachable_invitee(
-        &self,
-        invitee: &Handle,
-        inviter: &Handle,
-    ) -> Option<(Arc<str>, Dialect, Option<Arc<str>>, Arc<Mailbox<NsEvent>>)> {
-        let inviter_blocks = self
-            .shared
-            .hub
-            .get(inviter.as_str())
-            .and_then(|u| u.loaded().map(|st| !st.account.admits(invitee.as_str())))
-            .unwrap_or(false);
-        if inviter_blocks {
-            return None;
-        }
-        let user = self.shared.hub.get(invitee.as_str())?;
-        let st = user.loaded()?;
-        let link = st.ns.as_ref()?;
-        let available = st.presence.live
-            && st.presence.status != Status::Hidden
-            && st.ims_on
-            && st.sb_sessions < self.shared.config.switchboard.max_sessions_per_user
-            && st.account.admits(inviter.as_str());
-        available.then(|| {
-            (
-                st.account.friendly_name.as_str().into(),
-                link.dialect,
-                st.presence.capabilities.clone(),
-                link.mailbox.clone(),
-            )
-        })
     }
 
     /// `MSG TrID mode len`: relays the payload unchanged to everyone else,

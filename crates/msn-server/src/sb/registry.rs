@@ -15,7 +15,7 @@ use msn_core::ids;
 use msn_wire::Dialect;
 use parking_lot::Mutex;
 
-use crate::mailbox::Mailbox;
+use msn_service::Mailbox;
 
 /// What a cookie lets its holder do.
 #[derive(Clone, Debug, PartialEq, Eq)]

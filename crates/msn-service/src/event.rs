@@ -1,0 +1,105 @@
+//! What one user's action causes for another user or endpoint: the events a
+//! [`Bus`](crate::Bus) carries, and that each receiving session renders in
+//! its own dialect.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use msn_core::account::Property;
+use msn_core::handle::Handle;
+use msn_wire::vocab::Status;
+
+/// Why the server ends an endpoint's session on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KickReason {
+    /// The account signed in elsewhere (`OUT OTH`).
+    OtherLogin,
+    /// The server is shutting down (`OUT SSD`).
+    Shutdown,
+    /// The account was deleted, or its password changed, while signed in.
+    AccountChanged,
+}
+
+/// A contact's presence as watchers are told about it. A status that is
+/// not visible (hidden, offline) is rendered as `FLN`.
+#[derive(Clone, Debug)]
+pub struct PresenceNotice {
+    pub handle: Handle,
+    pub name: Arc<str>,
+    pub status: Status,
+    pub capabilities: Option<Arc<str>>,
+    pub msn_object: Option<Arc<str>>,
+}
+
+impl PresenceNotice {
+    /// The same notice, as offline.
+    pub fn offline(&self) -> PresenceNotice {
+        PresenceNotice {
+            status: Status::Offline,
+            ..self.clone()
+        }
+    }
+}
+
+/// What a watcher may see of a contact right now (`ILN` and the stored
+/// personal message).
+#[derive(Clone, Debug)]
+pub struct ContactPresence {
+    pub notice: Arc<PresenceNotice>,
+    pub personal_message: Option<Bytes>,
+}
+
+/// An invitation to a switchboard session, for the invitee's endpoints.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    pub session_id: String,
+    pub sb_addr: String,
+    pub cookie: String,
+    pub inviter: Handle,
+    pub inviter_name: Arc<str>,
+}
+
+/// An event addressed to a user; the user's home applies what concerns
+/// their own state (reverse list, list version) and queues it for the
+/// endpoints that should render it.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A contact's presence changed (`NLN`/`FLN`); live endpoints only.
+    Presence(Arc<PresenceNotice>),
+    /// A contact's personal message (`UBX`); live endpoints only.
+    PersonalMessage { handle: Handle, document: Bytes },
+    /// `handle` added the receiver to their forward list: the receiver's
+    /// reverse list gains them (`ADD 0 RL`).
+    ReverseAdded {
+        handle: Handle,
+        name: Arc<str>,
+        version: u64,
+    },
+    /// `handle` removed the receiver from their forward list (`REM 0 RL`).
+    ReverseRemoved { handle: Handle, version: u64 },
+    /// A contact's phone property changed (`BPR`); the receiver's list
+    /// version advanced to `version`.
+    Property {
+        handle: Handle,
+        property: Property,
+        value: Option<Arc<str>>,
+        version: u64,
+    },
+    /// An invitation to chat (`RNG`); every endpoint that can chat.
+    Ring(Arc<Ring>),
+    /// An MSN Alert (`NOT`, MSNP5+): an XML `<NOTIFICATION>` document;
+    /// older dialects have no way to show it.
+    Alert(Bytes),
+    /// The session must end (`OUT …`).
+    Kick(KickReason),
+}
+
+impl Event {
+    /// Whether only endpoints that sent their first `CHG` receive it.
+    pub fn needs_live(&self) -> bool {
+        matches!(
+            self,
+            Event::Presence(_) | Event::PersonalMessage { .. } | Event::Ring(_)
+        )
+    }
+}

@@ -1,0 +1,119 @@
+//! Signing an endpoint in and out.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use msn_core::handle::Handle;
+use msn_wire::Dialect;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use crate::event::{Event, KickReason};
+use crate::fanout::{self, Visibility};
+use crate::mailbox::{Mailbox, PushError};
+use crate::user::{Endpoint, Presence};
+use crate::{Actor, OpError, Service};
+
+/// A client that has proven who it is and is about to be signed in.
+pub struct NewEndpoint {
+    /// Process-unique id of its connection.
+    pub id: u64,
+    pub dialect: Dialect,
+    pub machine_guid: Option<Uuid>,
+    /// Where events for it are queued.
+    pub mailbox: Arc<Mailbox<Event>>,
+}
+
+impl Service {
+    /// Signs an endpoint in to account `user_id`/`handle`. Older endpoints
+    /// that cannot share the account with it (every dialect before MSNP16)
+    /// are told `OUT OTH` and leave; watchers see the presence that
+    /// remains.
+    pub async fn sign_in(
+        &self,
+        handle: &Handle,
+        user_id: i64,
+        endpoint: NewEndpoint,
+    ) -> Result<Actor, OpError> {
+        let user = self.directory.attach(handle, user_id);
+        let state = match user.state(&*self.store).await {
+            Ok(state) => state,
+            Err(e) => {
+                warn!(error = %e, "could not load account");
+                self.directory.detach(&user);
+                return Err(OpError::Storage);
+            }
+        };
+        let new = Endpoint {
+            id: endpoint.id,
+            dialect: endpoint.dialect,
+            machine_guid: endpoint.machine_guid,
+            mailbox: endpoint.mailbox,
+            presence: Presence::default(),
+            ims_on: true,
+            changed: 0,
+        };
+        let (replaced, before, after, notice) = {
+            let mut st = state.lock();
+            let before = Visibility::of(&st);
+            let keeps_others = new.shares_account();
+            let (kept, replaced): (Vec<Endpoint>, Vec<Endpoint>) =
+                std::mem::take(&mut st.endpoints)
+                    .into_iter()
+                    .partition(|old| keeps_others && old.shares_account());
+            st.endpoints = kept;
+            st.endpoints.push(new);
+            (replaced, before, Visibility::of(&st), st.notice())
+        };
+        if !replaced.is_empty() {
+            info!(user = %handle, "signed in elsewhere; ending the older session");
+            for old in &replaced {
+                if old.mailbox.push(Event::Kick(KickReason::OtherLogin)) == Err(PushError::Full) {
+                    old.mailbox.close();
+                }
+            }
+            fanout::announce(&*self.bus, &notice, &before, &after, true).await;
+        }
+        Ok(Actor {
+            user,
+            endpoint: endpoint.id,
+            dialect: endpoint.dialect,
+        })
+    }
+
+    /// Signs the actor endpoint out: watchers see the presence that
+    /// remains (offline when it was the last endpoint). An endpoint that
+    /// was already replaced by a newer sign-in changes nothing.
+    pub async fn sign_out(&self, a: Actor) {
+        let gone = a.user.loaded().and_then(|mut st| {
+            let pos = st.endpoints.iter().position(|e| e.id == a.endpoint)?;
+            let before = Visibility::of(&st);
+            st.endpoints.swap_remove(pos);
+            st.endpoints.shrink_to_fit();
+            Some((before, Visibility::of(&st), st.notice()))
+        });
+        if let Some((before, after, notice)) = gone {
+            fanout::announce(&*self.bus, &notice, &before, &after, true).await;
+            info!(user = %a.handle(), "signed out");
+        }
+        self.directory.detach(&a.user);
+    }
+
+    /// Sends an MSN Alert (`NOT`) to every endpoint of a signed-in user
+    /// (operator notices); false if nobody took it.
+    pub async fn alert(&self, handle: &Handle, document: Bytes) -> bool {
+        self.bus
+            .publish(handle, Event::Alert(document))
+            .await
+            .is_ok()
+    }
+
+    /// Ends every session of an account whose credentials changed or that
+    /// was deleted while signed in, wherever it is signed in.
+    pub async fn end_sessions(&self, handle: &Handle) {
+        let _ = self
+            .bus
+            .publish(handle, Event::Kick(KickReason::AccountChanged))
+            .await;
+    }
+}

@@ -1,0 +1,67 @@
+//! The operations, one module per area. Every operation that changes
+//! stored state commits before it returns, so a transport that renders the
+//! result after the call never confirms something unwritten.
+
+pub mod chat;
+pub mod lists;
+pub mod login;
+pub mod presence;
+pub mod settings;
+
+use std::sync::Arc;
+
+use msn_core::account::Change;
+use msn_store::Committed;
+
+use crate::event::Event;
+use crate::fanout::{self, Visibility};
+use crate::{Actor, OpError, Service, storage};
+
+impl Service {
+    /// Commits `change` for the actor, mirrors it in memory, and tells the
+    /// other user when their reverse list changed.
+    pub(crate) async fn commit(&self, a: &Actor, change: &Change) -> Result<Committed, OpError> {
+        let committed = self
+            .store
+            .commit(a.user.user_id(), change)
+            .await
+            .map_err(storage)?;
+        let my_name: Arc<str> = {
+            let mut st = a.state();
+            st.account.apply(change, committed.version);
+            st.account.friendly_name.as_str().into()
+        };
+        if let (Some(r), Some(version)) = (&change.reverse, committed.reverse_version) {
+            let handle = a.handle().clone();
+            let event = if r.added {
+                Event::ReverseAdded {
+                    handle,
+                    name: my_name,
+                    version,
+                }
+            } else {
+                Event::ReverseRemoved { handle, version }
+            };
+            let _ = self.bus.publish(&r.target, event).await;
+        }
+        Ok(committed)
+    }
+
+    /// Commits `change` and tells watchers what it changed for them.
+    /// `presence_changed`: the change alters what watchers see (a name).
+    pub(crate) async fn commit_announced(
+        &self,
+        a: &Actor,
+        change: &Change,
+        presence_changed: bool,
+    ) -> Result<Committed, OpError> {
+        let before = Visibility::of(&a.state());
+        let committed = self.commit(a, change).await?;
+        let (after, notice) = {
+            let st = a.state();
+            (Visibility::of(&st), st.notice())
+        };
+        fanout::announce(&*self.bus, &notice, &before, &after, presence_changed).await;
+        Ok(committed)
+    }
+}

@@ -1,0 +1,124 @@
+//! The actor's own settings and groups: friendly name, privacy mode, add
+//! alert, phone properties, personal message, and group edits.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use msn_core::account::{Change, Group, Property, SettingUpdate};
+use msn_core::handle::Handle;
+use msn_wire::vocab::{AddAlert, Privacy};
+use tracing::warn;
+
+use crate::event::Event;
+use crate::{Actor, OpError, Service};
+
+impl Service {
+    /// Changes the actor's own friendly name; watchers see it at once.
+    pub async fn set_friendly_name(&self, a: &Actor, name: &str) -> Result<u64, OpError> {
+        let change = a.state().account.plan_friendly_name(name)?;
+        Ok(self.commit_announced(a, &change, true).await?.version)
+    }
+
+    /// Sets the privacy mode (`BLP`): watchers who can no longer see the
+    /// actor see them go offline, those who now can see them come online.
+    pub async fn set_privacy(&self, a: &Actor, privacy: Privacy) -> Result<u64, OpError> {
+        let change = a.state().account.plan_privacy(privacy)?;
+        Ok(self.commit_announced(a, &change, false).await?.version)
+    }
+
+    /// Sets whether the actor is asked when someone adds them (`GTC`).
+    pub async fn set_add_alert(&self, a: &Actor, alert: AddAlert) -> Result<u64, OpError> {
+        let change = a.state().account.plan_add_alert(alert)?;
+        Ok(self.commit(a, &change).await?.version)
+    }
+
+    pub async fn add_group(&self, a: &Actor, name: &str) -> Result<(u64, Group), OpError> {
+        let (change, group) = a.state().account.plan_add_group(name)?;
+        Ok((self.commit(a, &change).await?.version, group))
+    }
+
+    /// Deletes a group; its contacts stay on the FL.
+    pub async fn remove_group(&self, a: &Actor, id: u8) -> Result<(u64, Group), OpError> {
+        let (change, group) = a.state().account.plan_remove_group(id)?;
+        Ok((self.commit(a, &change).await?.version, group))
+    }
+
+    pub async fn rename_group(
+        &self,
+        a: &Actor,
+        id: u8,
+        name: &str,
+    ) -> Result<(u64, Group), OpError> {
+        let (change, group) = a.state().account.plan_rename_group(id, name)?;
+        Ok((self.commit(a, &change).await?.version, group))
+    }
+
+    /// Sets a phone property (`PRP`) and tells the people who have the
+    /// actor on their FL (and whom the actor admits); their list versions
+    /// advance (msnp2-7.md §5.4).
+    pub async fn set_property(
+        &self,
+        a: &Actor,
+        property: Property,
+        value: Option<&str>,
+    ) -> Result<u64, OpError> {
+        let change = a.state().account.plan_property(property, value)?;
+        let version = self.commit(a, &change).await?.version;
+        let watchers: Vec<Handle> = {
+            let st = a.state();
+            st.watchers()
+                .filter(|w| st.account.admits(w.as_str()))
+                .cloned()
+                .collect()
+        };
+        if watchers.is_empty() {
+            return Ok(version);
+        }
+        match self.store.bump_versions(&watchers).await {
+            Ok(versions) => {
+                let value: Option<Arc<str>> = value.map(Into::into);
+                for (watcher, version) in versions {
+                    let event = Event::Property {
+                        handle: a.handle().clone(),
+                        property,
+                        value: value.clone(),
+                        version,
+                    };
+                    let _ = self.bus.publish(&watcher, event).await;
+                }
+            }
+            Err(e) => warn!(error = %e, "could not advance watchers' list versions"),
+        }
+        Ok(version)
+    }
+
+    /// Stores the personal message document (`UUX`, MSNP11+) and sends it
+    /// to every watcher who can see the actor.
+    pub async fn set_personal_message(&self, a: &Actor, document: Bytes) -> Result<(), OpError> {
+        let change = Change {
+            settings: vec![SettingUpdate::PersonalMessage(Some(document.to_vec()))],
+            ..Change::default()
+        };
+        self.commit(a, &change).await?;
+        self.broadcast_personal_message(a, document).await;
+        Ok(())
+    }
+
+    /// Sends a personal message document to the watchers who see the actor.
+    pub(crate) async fn broadcast_personal_message(&self, a: &Actor, document: Bytes) {
+        let watchers: Vec<Handle> = {
+            let st = a.state();
+            st.watchers()
+                .filter(|w| st.visible_to(w.as_str()))
+                .cloned()
+                .collect()
+        };
+        for watcher in watchers {
+            let event = Event::PersonalMessage {
+                handle: a.handle().clone(),
+                document: document.clone(),
+            };
+            let _ = self.bus.publish(&watcher, event).await;
+        }
+    }
+}
