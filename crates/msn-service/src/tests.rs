@@ -1,1 +1,429 @@
+//! The service layer's rules, tested without sockets: real operations on a
+//! real (temporary) SQLite store, with each endpoint's mailbox standing in
+//! for its connection.
 
+use std::sync::Arc;
+
+use bytes::Bytes;
+use msn_core::account::{ListError, Property};
+use msn_core::handle::Handle;
+use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
+use msn_wire::Dialect;
+use msn_wire::vocab::{ListKind, Privacy, Status};
+use tempfile::TempDir;
+
+use crate::{
+    Actor, ChatRefused, Event, KickReason, Mailbox, NewEndpoint, OpError, Ring, Service, Settings,
+};
+
+struct Fixture {
+    service: Service,
+    next_conn: u64,
+    _dir: TempDir,
+}
+
+/// A signed-in endpoint and what it has been sent.
+struct Client {
+    actor: Actor,
+    mailbox: Arc<Mailbox<Event>>,
+}
+
+impl Client {
+    fn events(&self) -> Vec<Event> {
+        let mut v = Vec::new();
+        self.mailbox.drain(&mut v);
+        v
+    }
+
+    /// The presence notices received, as (handle, status).
+    fn presence(&self) -> Vec<(String, Status)> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Presence(p) => Some((p.handle.to_string(), p.status)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn h(s: &str) -> Handle {
+    Handle::parse(s).unwrap()
+}
+
+fn dialect(n: u8) -> Dialect {
+    Dialect::new(n).unwrap()
+}
+
+impl Fixture {
+    async fn new(users: &[&str]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        for u in users {
+            store
+                .create_user(NewUser {
+                    handle: h(u),
+                    friendly_name: u.split('@').next().unwrap().to_owned(),
+                    password_hash: "unused".to_owned(),
+                    legacy_password: None,
+                })
+                .await
+                .unwrap();
+        }
+        Fixture {
+            service: Service::local(store, Settings::default()),
+            next_conn: 1,
+            _dir: dir,
+        }
+    }
+
+    async fn sign_in(&mut self, handle: &str, version: u8) -> Client {
+        let record = self.service.store().user(handle).await.unwrap().unwrap();
+        let mailbox = Arc::new(Mailbox::new(64));
+        self.next_conn += 1;
+        let endpoint = NewEndpoint {
+            id: self.next_conn,
+            dialect: dialect(version),
+            machine_guid: None,
+            mailbox: mailbox.clone(),
+        };
+        let actor = self
+            .service
+            .sign_in(&record.handle, record.id, endpoint)
+            .await
+            .unwrap();
+        Client { actor, mailbox }
+    }
+
+    /// Signs in and sends the first `CHG` with `status`.
+    async fn online(&mut self, handle: &str, version: u8, status: Status) -> Client {
+        let c = self.sign_in(handle, version).await;
+        let set = self.service.set_presence(&c.actor, status, None, None).await;
+        assert!(set.first);
+        c
+    }
+
+    /// `a` and `b` have each other on FL (and AL), as after an accepted add.
+    async fn befriend(&self, a: &Client, b: &Client) {
+        let s = &self.service;
+        for (x, y) in [(a, b), (b, a)] {
+            let other = y.actor.handle().clone();
+            s.add_contact(&x.actor, ListKind::Forward, &other, other.as_str(), None)
+                .await
+                .unwrap();
+            s.add_contact(&x.actor, ListKind::Allow, &other, other.as_str(), None)
+                .await
+                .unwrap();
+        }
+        a.events();
+        b.events();
+    }
+}
+
+#[tokio::test]
+async fn adding_to_the_forward_list_reaches_the_other_users_reverse_list() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 12, Status::Online).await;
+    let bob = f.online("bob@x.com", 7, Status::Online).await;
+    let added = f
+        .service
+        .add_contact(&alice.actor, ListKind::Forward, &h("bob@x.com"), "Bob", None)
+        .await
+        .unwrap();
+    assert!(added.reverse_added);
+    assert!(added.contact_id.is_some());
+    let events = bob.events();
+    let [Event::ReverseAdded { handle, name, .. }] = events.as_slice() else {
+        panic!("expected one reverse-list notice, got {events:?}");
+    };
+    assert_eq!(handle.as_str(), "alice@x.com");
+    assert_eq!(&**name, "alice");
+    let bits = bob.actor.state().account.bits_of("alice@x.com");
+    assert_ne!(bits & ListKind::Reverse.bit(), 0);
+
+    // Stored: a fresh load sees both sides.
+    let store = f.service.store();
+    let bob_id = store.user("bob@x.com").await.unwrap().unwrap().id;
+    let loaded = store.load_account(bob_id).await.unwrap();
+    assert_ne!(loaded.bits_of("alice@x.com") & ListKind::Reverse.bit(), 0);
+
+    f.service
+        .remove_contact(&alice.actor, ListKind::Forward, "bob@x.com", None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        bob.events().as_slice(),
+        [Event::ReverseRemoved { .. }]
+    ));
+    let bits = bob.actor.state().account.bits_of("alice@x.com");
+    assert_eq!(bits & ListKind::Reverse.bit(), 0);
+}
+
+#[tokio::test]
+async fn list_rules_refuse_with_their_codes() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let old = f.online("alice@x.com", 7, Status::Online).await;
+    let s = &f.service;
+    let bob = h("bob@x.com");
+    assert_eq!(
+        s.add_contact(&old.actor, ListKind::Forward, &h("nobody@x.com"), "N", None)
+            .await,
+        Err(OpError::UnknownAccount)
+    );
+    s.add_contact(&old.actor, ListKind::Forward, &bob, "Bob", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.add_contact(&old.actor, ListKind::Forward, &bob, "Bob", None)
+            .await,
+        Err(OpError::Refused(ListError::AlreadyThere))
+    );
+    s.add_contact(&old.actor, ListKind::Allow, &bob, "Bob", None)
+        .await
+        .unwrap();
+    // MSNP2–10: a handle cannot be on AL and BL at once (219).
+    assert_eq!(
+        s.add_contact(&old.actor, ListKind::Block, &bob, "Bob", None)
+            .await,
+        Err(OpError::Refused(ListError::OppositeList))
+    );
+    assert_eq!(
+        s.remove_contact(&old.actor, ListKind::Block, "bob@x.com", None)
+            .await,
+        Err(OpError::Refused(ListError::NotOnList))
+    );
+    assert_eq!(
+        s.remove_group(&old.actor, 0).await.map(|_| ()),
+        Err(OpError::Refused(ListError::CannotRemoveGroupZero))
+    );
+}
+
+#[tokio::test]
+async fn msnp11_blocks_before_unallowing_and_settles_pending_entries() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 11, Status::Online).await;
+    let bob = f.online("bob@x.com", 11, Status::Online).await;
+    let s = &f.service;
+    s.add_contact(&bob.actor, ListKind::Forward, &h("alice@x.com"), "A", None)
+        .await
+        .unwrap();
+    // Alice has Bob pending; she allows him, then sends REM PL.
+    s.add_contact(&alice.actor, ListKind::Allow, &h("bob@x.com"), "B", None)
+        .await
+        .unwrap();
+    s.remove_contact(&alice.actor, ListKind::Pending, "bob@x.com", None)
+        .await
+        .unwrap();
+    // msnp11-sdk blocks with ADC BL while AL still holds the handle.
+    s.add_contact(&alice.actor, ListKind::Block, &h("bob@x.com"), "B", None)
+        .await
+        .unwrap();
+    let bits = alice.actor.state().account.bits_of("bob@x.com");
+    assert_ne!(bits & ListKind::Block.bit(), 0);
+    assert!(!alice.actor.state().account.admits("bob@x.com"));
+}
+
+#[tokio::test]
+async fn presence_reaches_watchers_and_hidden_looks_offline() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 12, Status::Online).await;
+    let bob = f.online("bob@x.com", 2, Status::Online).await;
+    f.befriend(&alice, &bob).await;
+    let s = &f.service;
+
+    s.set_presence(&alice.actor, Status::Away, None, None).await;
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Away)]);
+    s.set_presence(&alice.actor, Status::Hidden, None, None)
+        .await;
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
+    assert!(s.contact_presence(&bob.actor, &h("alice@x.com")).await.is_none());
+    s.set_presence(&alice.actor, Status::Online, None, None)
+        .await;
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Online)]);
+    // The same status again tells nobody anything.
+    s.set_presence(&alice.actor, Status::Online, None, None)
+        .await;
+    assert!(bob.presence().is_empty());
+
+    let seen = s.visible_contacts(&bob.actor).await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].notice.status, Status::Online);
+
+    s.sign_out(alice.actor).await;
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
+}
+
+#[tokio::test]
+async fn blocking_and_privacy_mode_hide_presence() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 7, Status::Online).await;
+    let bob = f.online("bob@x.com", 12, Status::Online).await;
+    f.befriend(&alice, &bob).await;
+    let s = &f.service;
+
+    // Blocking (MSNP7: off AL, onto BL) shows Bob that Alice went offline.
+    s.remove_contact(&alice.actor, ListKind::Allow, "bob@x.com", None)
+        .await
+        .unwrap();
+    s.add_contact(&alice.actor, ListKind::Block, &h("bob@x.com"), "B", None)
+        .await
+        .unwrap();
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
+    assert!(s.reachable(&bob.actor.handle().clone(), &h("alice@x.com")).await.is_none());
+    s.remove_contact(&alice.actor, ListKind::Block, "bob@x.com", None)
+        .await
+        .unwrap();
+    // Off both lists, in AL mode: visible again.
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Online)]);
+
+    // BL mode admits only the allow list.
+    s.set_privacy(&alice.actor, Privacy::BlockAll).await.unwrap();
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
+    s.add_contact(&alice.actor, ListKind::Allow, &h("bob@x.com"), "B", None)
+        .await
+        .unwrap();
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Online)]);
+    assert_eq!(
+        s.set_privacy(&alice.actor, Privacy::BlockAll).await,
+        Err(OpError::Refused(ListError::AlreadyInMode))
+    );
+}
+
+#[tokio::test]
+async fn names_personal_messages_and_properties_reach_watchers() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+    let alice = f.online("alice@x.com", 11, Status::Online).await;
+    let bob = f.online("bob@x.com", 11, Status::Online).await;
+    f.befriend(&alice, &bob).await;
+    let s = &f.service;
+
+    s.set_friendly_name(&alice.actor, "Alice%20S").await.unwrap();
+    let events = bob.events();
+    let [Event::Presence(p)] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(&*p.name, "Alice%20S");
+
+    let doc = Bytes::from_static(b"<Data><PSM>hi</PSM></Data>");
+    s.set_personal_message(&alice.actor, doc.clone()).await.unwrap();
+    let events = bob.events();
+    assert!(
+        matches!(events.as_slice(), [Event::PersonalMessage { document, .. }] if *document == doc)
+    );
+    // A new watcher gets it with the presence.
+    let seen = s.contact_presence(&bob.actor, &h("alice@x.com")).await.unwrap();
+    assert_eq!(seen.personal_message.as_ref(), Some(&doc));
+
+    let before = bob.actor.state().account.list_version;
+    s.set_property(&alice.actor, Property::HomePhone, Some("555"))
+        .await
+        .unwrap();
+    let events = bob.events();
+    let [Event::Property { version, value, .. }] = events.as_slice() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(value.as_deref(), Some("555"));
+    assert!(*version > before);
+    assert_eq!(bob.actor.state().account.list_version, *version);
+}
+
+#[tokio::test]
+async fn a_second_sign_in_ends_the_first_before_msnp16() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let first = f.online("alice@x.com", 12, Status::Online).await;
+    let bob = f.online("bob@x.com", 12, Status::Online).await;
+    f.befriend(&first, &bob).await;
+    let second = f.sign_in("alice@x.com", 12).await;
+    assert!(matches!(
+        first.events().as_slice(),
+        [Event::Kick(KickReason::OtherLogin)]
+    ));
+    // The new endpoint has not sent CHG yet: watchers see Alice offline.
+    assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
+    assert_eq!(second.actor.state().endpoints().len(), 1);
+    // The replaced session leaving changes nothing.
+    f.service.sign_out(first.actor).await;
+    assert!(bob.presence().is_empty());
+    f.service.end_sessions(&h("alice@x.com")).await;
+    assert!(matches!(
+        second.events().as_slice(),
+        [Event::Kick(KickReason::AccountChanged)]
+    ));
+}
+
+#[tokio::test]
+async fn invitations_follow_availability_and_privacy() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 12, Status::Online).await;
+    let bob = f.sign_in("bob@x.com", 12).await;
+    f.befriend(&alice, &bob).await;
+    let s = &f.service;
+    let (a, b) = (h("alice@x.com"), h("bob@x.com"));
+
+    // Before Bob's first CHG he can neither chat nor be rung.
+    assert_eq!(s.open_chat(&bob.actor).err(), Some(ChatRefused::NotAvailable));
+    assert!(s.reachable(&a, &b).await.is_none());
+    s.set_presence(&bob.actor, Status::Busy, Some("268435456"), None)
+        .await;
+    bob.events();
+    let invitee = s.reachable(&a, &b).await.expect("reachable");
+    assert_eq!(&*invitee.name, "bob");
+    assert_eq!(invitee.capabilities.as_deref(), Some("268435456"));
+    let ring = Ring {
+        session_id: "1".into(),
+        sb_addr: "127.0.0.1:1865".into(),
+        cookie: "c".into(),
+        inviter: a.clone(),
+        inviter_name: "alice".into(),
+    };
+    assert!(s.ring(&b, ring.clone()).await);
+    assert!(matches!(bob.events().as_slice(), [Event::Ring(_)]));
+
+    s.set_invitations(&bob.actor, false);
+    assert!(s.reachable(&a, &b).await.is_none());
+    s.set_invitations(&bob.actor, true);
+    s.set_presence(&bob.actor, Status::Hidden, None, None).await;
+    assert!(s.reachable(&a, &b).await.is_none());
+    assert_eq!(s.open_chat(&bob.actor).err(), Some(ChatRefused::NotAvailable));
+    s.set_presence(&bob.actor, Status::Online, None, None).await;
+
+    // The per-user switchboard limit.
+    for _ in 0..Settings::default().max_sb_sessions_per_user {
+        s.count_switchboard(&b, 1);
+    }
+    assert!(s.reachable(&a, &b).await.is_none());
+    assert_eq!(
+        s.open_chat(&bob.actor).err(),
+        Some(ChatRefused::TooManySessions)
+    );
+}
+
+#[tokio::test]
+async fn group_edits_are_stored() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 10, Status::Online).await;
+    let s = &f.service;
+    let (_, group) = s.add_group(&alice.actor, "Friends").await.unwrap();
+    s.add_contact(&alice.actor, ListKind::Forward, &h("bob@x.com"), "B", None)
+        .await
+        .unwrap();
+    s.add_to_group(&alice.actor, &h("bob@x.com"), group.id)
+        .await
+        .unwrap();
+    s.rename_group(&alice.actor, group.id, "Pals").await.unwrap();
+    let store = s.store();
+    let id = store.user("alice@x.com").await.unwrap().unwrap().id;
+    let loaded = store.load_account(id).await.unwrap();
+    assert_eq!(loaded.group(group.id).unwrap().name, "Pals");
+    assert!(
+        loaded
+            .contact("bob@x.com")
+            .unwrap()
+            .group_ids()
+            .any(|g| g == group.id)
+    );
+    assert_eq!(loaded, alice.actor.state().account);
+}
