@@ -175,9 +175,28 @@ async fn user_commands_work_while_the_server_runs() {
     )
     .await;
     assert!(ok);
-    Client::login(server.ns, 7, "carol@hotmail.com", "n3w").await;
+    // A password changed by another process ends the running session.
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w").await;
+    let (ok, _) = user_cmd(
+        d,
+        &[
+            "passwd",
+            "carol@hotmail.com",
+            "--password",
+            "n3w2",
+            "--legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok);
+    c.expect("OUT OTH").await;
+    // So does deleting the account.
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w2").await;
+    c.send("CHG 5 NLN").await;
+    c.expect("CHG 5 NLN").await;
     let (ok, _) = user_cmd(d, &["del", "carol@hotmail.com"]).await;
     assert!(ok);
+    c.expect("OUT OTH").await;
     let (ok, _) = user_cmd(d, &["del", "carol@hotmail.com"]).await;
     assert!(!ok, "deleting twice fails");
     drop(server);

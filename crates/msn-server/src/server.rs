@@ -83,6 +83,12 @@ impl Server {
             sb: format!("{host}:{}", sb_addr.port()),
         };
         let service = msn_service::Service::local(store.clone(), service_settings(&config));
+        // From here on, accounts deleted or re-keyed elsewhere end their
+        // sessions here.
+        let account_cursor = service
+            .account_changes_cursor()
+            .await
+            .map_err(|_| anyhow::anyhow!("cannot read the account change log"))?;
         let shared = Arc::new(Shared {
             connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
@@ -117,6 +123,7 @@ impl Server {
             Service::Switchboard,
         ));
         tokio::spawn(housekeeping(shared.clone()));
+        tokio::spawn(follow_account_changes(shared.clone(), account_cursor));
         info!(ds = ?ds_addr, ns = %ns_addr, sb = %sb_addr, public = %shared.addrs.ns, "listening");
         Ok(RunningServer {
             shared,
@@ -201,6 +208,26 @@ async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, service
         Service::Dispatch => ns::serve(shared, stream, peer, Role::Dispatch).await,
         Service::Notification => ns::serve(shared, stream, peer, Role::Notification).await,
         Service::Switchboard => sb::serve(shared, stream, peer).await,
+    }
+}
+
+/// How often the store's account change log is read.
+const ACCOUNT_POLL: Duration = Duration::from_secs(1);
+
+/// Ends the sessions of accounts deleted or given a new password while
+/// signed in, also when another process (`msnd user …`) made the change.
+async fn follow_account_changes(shared: Arc<Shared>, mut cursor: u64) {
+    let service = &shared.service;
+    let mut tick = tokio::time::interval(ACCOUNT_POLL);
+    loop {
+        tokio::select! {
+            () = shared.shutdown.cancelled() => break,
+            _ = tick.tick() => {
+                if let Ok(next) = service.apply_account_changes(cursor).await {
+                    cursor = next;
+                }
+            }
+        }
     }
 }
 

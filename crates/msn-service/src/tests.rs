@@ -101,7 +101,10 @@ impl Fixture {
     /// Signs in and sends the first `CHG` with `status`.
     async fn online(&mut self, handle: &str, version: u8, status: Status) -> Client {
         let c = self.sign_in(handle, version).await;
-        let set = self.service.set_presence(&c.actor, status, None, None).await;
+        let set = self
+            .service
+            .set_presence(&c.actor, status, None, None)
+            .await;
         assert!(set.first);
         c
     }
@@ -130,7 +133,13 @@ async fn adding_to_the_forward_list_reaches_the_other_users_reverse_list() {
     let bob = f.online("bob@x.com", 7, Status::Online).await;
     let added = f
         .service
-        .add_contact(&alice.actor, ListKind::Forward, &h("bob@x.com"), "Bob", None)
+        .add_contact(
+            &alice.actor,
+            ListKind::Forward,
+            &h("bob@x.com"),
+            "Bob",
+            None,
+        )
         .await
         .unwrap();
     assert!(added.reverse_added);
@@ -239,7 +248,11 @@ async fn presence_reaches_watchers_and_hidden_looks_offline() {
     s.set_presence(&alice.actor, Status::Hidden, None, None)
         .await;
     assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
-    assert!(s.contact_presence(&bob.actor, &h("alice@x.com")).await.is_none());
+    assert!(
+        s.contact_presence(&bob.actor, &h("alice@x.com"))
+            .await
+            .is_none()
+    );
     s.set_presence(&alice.actor, Status::Online, None, None)
         .await;
     assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Online)]);
@@ -272,7 +285,11 @@ async fn blocking_and_privacy_mode_hide_presence() {
         .await
         .unwrap();
     assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
-    assert!(s.reachable(&bob.actor.handle().clone(), &h("alice@x.com")).await.is_none());
+    assert!(
+        s.reachable(&bob.actor.handle().clone(), &h("alice@x.com"))
+            .await
+            .is_none()
+    );
     s.remove_contact(&alice.actor, ListKind::Block, "bob@x.com", None)
         .await
         .unwrap();
@@ -280,7 +297,9 @@ async fn blocking_and_privacy_mode_hide_presence() {
     assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Online)]);
 
     // BL mode admits only the allow list.
-    s.set_privacy(&alice.actor, Privacy::BlockAll).await.unwrap();
+    s.set_privacy(&alice.actor, Privacy::BlockAll)
+        .await
+        .unwrap();
     assert_eq!(bob.presence(), [("alice@x.com".into(), Status::Offline)]);
     s.add_contact(&alice.actor, ListKind::Allow, &h("bob@x.com"), "B", None)
         .await
@@ -300,7 +319,9 @@ async fn names_personal_messages_and_properties_reach_watchers() {
     f.befriend(&alice, &bob).await;
     let s = &f.service;
 
-    s.set_friendly_name(&alice.actor, "Alice%20S").await.unwrap();
+    s.set_friendly_name(&alice.actor, "Alice%20S")
+        .await
+        .unwrap();
     let events = bob.events();
     let [Event::Presence(p)] = events.as_slice() else {
         panic!("{events:?}");
@@ -308,13 +329,18 @@ async fn names_personal_messages_and_properties_reach_watchers() {
     assert_eq!(&*p.name, "Alice%20S");
 
     let doc = Bytes::from_static(b"<Data><PSM>hi</PSM></Data>");
-    s.set_personal_message(&alice.actor, doc.clone()).await.unwrap();
+    s.set_personal_message(&alice.actor, doc.clone())
+        .await
+        .unwrap();
     let events = bob.events();
     assert!(
         matches!(events.as_slice(), [Event::PersonalMessage { document, .. }] if *document == doc)
     );
     // A new watcher gets it with the presence.
-    let seen = s.contact_presence(&bob.actor, &h("alice@x.com")).await.unwrap();
+    let seen = s
+        .contact_presence(&bob.actor, &h("alice@x.com"))
+        .await
+        .unwrap();
     assert_eq!(seen.personal_message.as_ref(), Some(&doc));
 
     let before = bob.actor.state().account.list_version;
@@ -364,7 +390,10 @@ async fn invitations_follow_availability_and_privacy() {
     let (a, b) = (h("alice@x.com"), h("bob@x.com"));
 
     // Before Bob's first CHG he can neither chat nor be rung.
-    assert_eq!(s.open_chat(&bob.actor).err(), Some(ChatRefused::NotAvailable));
+    assert_eq!(
+        s.open_chat(&bob.actor).err(),
+        Some(ChatRefused::NotAvailable)
+    );
     assert!(s.reachable(&a, &b).await.is_none());
     s.set_presence(&bob.actor, Status::Busy, Some("268435456"), None)
         .await;
@@ -387,7 +416,10 @@ async fn invitations_follow_availability_and_privacy() {
     s.set_invitations(&bob.actor, true);
     s.set_presence(&bob.actor, Status::Hidden, None, None).await;
     assert!(s.reachable(&a, &b).await.is_none());
-    assert_eq!(s.open_chat(&bob.actor).err(), Some(ChatRefused::NotAvailable));
+    assert_eq!(
+        s.open_chat(&bob.actor).err(),
+        Some(ChatRefused::NotAvailable)
+    );
     s.set_presence(&bob.actor, Status::Online, None, None).await;
 
     // The per-user switchboard limit.
@@ -413,7 +445,9 @@ async fn group_edits_are_stored() {
     s.add_to_group(&alice.actor, &h("bob@x.com"), group.id)
         .await
         .unwrap();
-    s.rename_group(&alice.actor, group.id, "Pals").await.unwrap();
+    s.rename_group(&alice.actor, group.id, "Pals")
+        .await
+        .unwrap();
     let store = s.store();
     let id = store.user("alice@x.com").await.unwrap().unwrap().id;
     let loaded = store.load_account(id).await.unwrap();

@@ -76,6 +76,21 @@ pub struct UserSummary {
     pub created_at: i64,
 }
 
+/// What happened to an account that its running sessions must know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountChangeKind {
+    Deleted,
+    /// The password (or the MD5 opt-in) changed.
+    Credentials,
+}
+
+/// One entry of the account change log ([`Store::account_changes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountChange {
+    pub handle: Handle,
+    pub kind: AccountChangeKind,
+}
+
 /// Result of [`Store::commit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Committed {
@@ -118,6 +133,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<(Handle, Properties)>>;
     /// Sets an account's list version (administration and test fixtures).
     async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()>;
+    /// The account change log after position `after` (deletions and
+    /// credential changes, whichever process made them), and the position
+    /// to ask from next time. `None` asks for the current position only.
+    async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)>;
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 }

@@ -21,7 +21,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::{Committed, NewUser, Result, Store, StoreError, UserRecord, UserSummary};
+use crate::{
+    AccountChange, AccountChangeKind, Committed, NewUser, Result, Store, StoreError, UserRecord,
+    UserSummary,
+};
 
 /// How hard SQLite works to make a commit durable.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,6 +94,21 @@ impl SqliteStore {
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
         Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
+}
+
+/// Appends to the account change log inside the change's transaction.
+async fn log_account_change(
+    tx: &mut Transaction<'static, Sqlite>,
+    handle: &str,
+    kind: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO account_changes (handle, kind, at) VALUES (?, ?, ?)")
+        .bind(handle)
+        .bind(kind)
+        .bind(now_unix())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn now_unix() -> i64 {
@@ -292,14 +310,20 @@ impl Store for SqliteStore {
         password_hash: String,
         legacy_password: Option<String>,
     ) -> Result<bool> {
+        let mut tx = self.begin().await?;
         let done =
             sqlx::query("UPDATE users SET password_hash = ?, legacy_password = ? WHERE handle = ?")
                 .bind(password_hash)
                 .bind(legacy_password)
                 .bind(handle)
-                .execute(&self.write)
+                .execute(&mut *tx)
                 .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        log_account_change(&mut tx, handle, "credentials").await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn delete_user(&self, handle: &str) -> Result<bool> {
@@ -329,6 +353,7 @@ impl Store for SqliteStore {
             .bind(handle)
             .execute(&mut *tx)
             .await?;
+        log_account_change(&mut tx, handle, "deleted").await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -548,6 +573,35 @@ impl Store for SqliteStore {
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)> {
+        let Some(after) = after else {
+            let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM account_changes")
+                .fetch_one(&self.read)
+                .await?;
+            return Ok((last as u64, Vec::new()));
+        };
+        let rows = sqlx::query(
+            "SELECT seq, handle, kind FROM account_changes WHERE seq > ? ORDER BY seq LIMIT 1000",
+        )
+        .bind(after as i64)
+        .fetch_all(&self.read)
+        .await?;
+        let mut cursor = after;
+        let mut changes = Vec::with_capacity(rows.len());
+        for row in rows {
+            cursor = row.get::<i64, _>("seq") as u64;
+            let kind = match row.get::<&str, _>("kind") {
+                "deleted" => AccountChangeKind::Deleted,
+                _ => AccountChangeKind::Credentials,
+            };
+            changes.push(AccountChange {
+                handle: parse_handle(row.get("handle"))?,
+                kind,
+            });
+        }
+        Ok((cursor, changes))
     }
 
     async fn close(&self) {

@@ -108,6 +108,34 @@ impl Service {
             .is_ok()
     }
 
+    /// The store's account change log position now: changes made after it
+    /// are for [`Service::apply_account_changes`].
+    pub async fn account_changes_cursor(&self) -> Result<u64, OpError> {
+        let (cursor, _) = self
+            .store
+            .account_changes(None)
+            .await
+            .map_err(crate::storage)?;
+        Ok(cursor)
+    }
+
+    /// Ends the sessions of the accounts the store's change log says were
+    /// deleted, or had their password changed, after `cursor` — whichever
+    /// process changed them (`msnd user del` runs beside the server).
+    /// Returns the position to continue from.
+    pub async fn apply_account_changes(&self, cursor: u64) -> Result<u64, OpError> {
+        let (next, changes) = self
+            .store
+            .account_changes(Some(cursor))
+            .await
+            .map_err(crate::storage)?;
+        for change in changes {
+            info!(user = %change.handle, kind = ?change.kind, "account changed; ending its sessions");
+            self.end_sessions(&change.handle).await;
+        }
+        Ok(next)
+    }
+
     /// Ends every session of an account whose credentials changed or that
     /// was deleted while signed in, wherever it is signed in.
     pub async fn end_sessions(&self, handle: &Handle) {
