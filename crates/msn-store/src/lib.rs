@@ -15,19 +15,40 @@ use thiserror::Error;
 
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
+/// An error from a backend library (driver, pool, migrations, I/O), kept
+/// opaque so that callers do not depend on how a backend is built.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A storage failure. The server answers it with `500`/`603` and logs it.
+///
+/// Callers match only on the domain variants ([`AlreadyExists`],
+/// [`NoSuchUser`]); everything else is a failure to report.
+///
+/// [`AlreadyExists`]: StoreError::AlreadyExists
+/// [`NoSuchUser`]: StoreError::NoSuchUser
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// [`Store::create_user`] with a handle that is taken.
     #[error("an account named {0} already exists")]
     AlreadyExists(String),
+    /// [`Store::load_account`] of an account that does not exist (any more).
     #[error("no such account: {0}")]
     NoSuchUser(String),
+    /// Stored data that cannot be read back (a bad handle, GUID, code...).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The backend failed (connection, I/O, SQL, migration). The message
+    /// of the underlying error is part of this one's `Display`, so it is
+    /// not repeated as a `source()`.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Backend(BackendError),
+}
+
+impl StoreError {
+    /// Wraps a backend library's error.
+    pub fn backend(error: impl Into<BackendError>) -> StoreError {
+        StoreError::Backend(error.into())
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

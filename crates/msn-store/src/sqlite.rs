@@ -77,19 +77,24 @@ impl SqliteStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(connect.clone())
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+            .await
+            .db()?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write)
+            .await
+            .db()?;
         // Small page caches: the operating system caches the file anyway, and
         // SQLite's default 2 MB per connection showed up as server memory.
         let read = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
             .connect_with(connect.read_only(true).pragma("cache_size", "-256"))
-            .await?;
+            .await
+            .db()?;
         Ok(SqliteStore { read, write })
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        self.write.begin_with("BEGIN IMMEDIATE").await.db()
     }
 }
 
@@ -97,6 +102,24 @@ fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Turns a driver error into the opaque [`StoreError::Backend`]; `?` cannot
+/// do it, as a `From<sqlx::Error>` would put sqlx in the public API.
+trait Db<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
+    fn db(self) -> Result<T> {
+        self.map_err(StoreError::backend)
+    }
+}
+
+impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
+    fn db(self) -> Result<T> {
+        self.map_err(StoreError::backend)
+    }
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
@@ -124,11 +147,11 @@ fn property_update(p: Property) -> &'static str {
 
 fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
     Ok(Properties {
-        home_phone: row.try_get("phone_home")?,
-        work_phone: row.try_get("phone_work")?,
-        mobile_phone: row.try_get("phone_mobile")?,
-        mobile_messages: row.try_get::<i64, _>("mobile_messages")? != 0,
-        mobile_device: row.try_get::<i64, _>("mobile_device")? != 0,
+        home_phone: row.try_get("phone_home").db()?,
+        work_phone: row.try_get("phone_work").db()?,
+        mobile_phone: row.try_get("phone_mobile").db()?,
+        mobile_messages: row.try_get::<i64, _>("mobile_messages").db()? != 0,
+        mobile_device: row.try_get::<i64, _>("mobile_device").db()? != 0,
     })
 }
 
@@ -138,12 +161,12 @@ fn privacy_from(s: &str) -> Result<Privacy> {
 
 fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
     Ok(UserRecord {
-        id: row.try_get("id")?,
-        handle: parse_handle(row.try_get("handle")?)?,
-        friendly_name: row.try_get("friendly_name")?,
-        password_hash: row.try_get("password_hash")?,
-        legacy_password: row.try_get("legacy_password")?,
-        verified: row.try_get::<i64, _>("verified")? != 0,
+        id: row.try_get("id").db()?,
+        handle: parse_handle(row.try_get("handle").db()?)?,
+        friendly_name: row.try_get("friendly_name").db()?,
+        password_hash: row.try_get("password_hash").db()?,
+        legacy_password: row.try_get("legacy_password").db()?,
+        verified: row.try_get::<i64, _>("verified").db()? != 0,
     })
 }
 
@@ -159,20 +182,23 @@ async fn write_reverse(
     let Some(target_id): Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
         .bind(target.as_str())
         .fetch_optional(&mut **tx)
-        .await?
+        .await
+        .db()?
     else {
         return Ok(None); // the account vanished meanwhile: nothing to mirror
     };
     let owner: String = sqlx::query_scalar("SELECT handle FROM users WHERE id = ?")
         .bind(owner_id)
         .fetch_one(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     let before: Option<i64> =
         sqlx::query_scalar("SELECT lists FROM contacts WHERE user_id = ? AND handle = ?")
             .bind(target_id)
             .bind(&owner)
             .fetch_optional(&mut **tx)
-            .await?;
+            .await
+            .db()?;
     let bits = before.unwrap_or(0) as u8;
     let after = if added {
         let pending = if bits & (lists::AL | lists::BL) == 0 {
@@ -192,7 +218,8 @@ async fn write_reverse(
             .bind(target_id)
             .bind(&owner)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .db()?;
     } else {
         sqlx::query(
             "INSERT INTO contacts (user_id, handle, lists, name) VALUES (?1, ?2, ?3, ?4) \
@@ -203,14 +230,16 @@ async fn write_reverse(
         .bind(i64::from(after))
         .bind(owner_name)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     }
     let version: i64 = sqlx::query_scalar(
         "UPDATE users SET list_version = list_version + 1 WHERE id = ? RETURNING list_version",
     )
     .bind(target_id)
     .fetch_one(&mut **tx)
-    .await?;
+    .await
+    .db()?;
     Ok(Some(version as u64))
 }
 
@@ -221,7 +250,8 @@ impl Store for SqliteStore {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
             .bind(user.handle.as_str())
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if exists.is_some() {
             return Err(StoreError::AlreadyExists(user.handle.to_string()));
         }
@@ -235,14 +265,16 @@ impl Store for SqliteStore {
         .bind(&user.legacy_password)
         .bind(now_unix())
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?, 0, ?, ?)")
             .bind(id)
             .bind(Uuid::new_v4().to_string())
             .bind(msn_core::account::DEFAULT_GROUP_NAME)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .db()?;
+        tx.commit().await.db()?;
         Ok(id)
     }
 
@@ -253,7 +285,8 @@ impl Store for SqliteStore {
         )
         .bind(handle)
         .fetch_optional(&self.read)
-        .await?;
+        .await
+        .db()?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -261,7 +294,8 @@ impl Store for SqliteStore {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE handle = ?")
             .bind(handle)
             .fetch_optional(&self.read)
-            .await?;
+            .await
+            .db()?;
         Ok(found.is_some())
     }
 
@@ -272,15 +306,15 @@ impl Store for SqliteStore {
              FROM users u ORDER BY u.handle",
         )
         .fetch_all(&self.read)
-        .await?;
+        .await.db()?;
         rows.iter()
             .map(|r| {
                 Ok(UserSummary {
-                    handle: parse_handle(r.try_get("handle")?)?,
-                    friendly_name: r.try_get("friendly_name")?,
-                    legacy_md5: r.try_get::<i64, _>("legacy")? != 0,
-                    contacts: r.try_get::<i64, _>("contacts")? as u64,
-                    created_at: r.try_get("created_at")?,
+                    handle: parse_handle(r.try_get("handle").db()?)?,
+                    friendly_name: r.try_get("friendly_name").db()?,
+                    legacy_md5: r.try_get::<i64, _>("legacy").db()? != 0,
+                    contacts: r.try_get::<i64, _>("contacts").db()? as u64,
+                    created_at: r.try_get("created_at").db()?,
                 })
             })
             .collect()
@@ -298,7 +332,8 @@ impl Store for SqliteStore {
                 .bind(legacy_password)
                 .bind(handle)
                 .execute(&self.write)
-                .await?;
+                .await
+                .db()?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -307,7 +342,8 @@ impl Store for SqliteStore {
         let deleted = sqlx::query("DELETE FROM users WHERE handle = ?")
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if deleted.rows_affected() == 0 {
             return Ok(false);
         }
@@ -319,17 +355,20 @@ impl Store for SqliteStore {
         .bind(handle)
         .bind(reverse)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         sqlx::query("UPDATE contacts SET lists = lists & ~? WHERE handle = ?")
             .bind(reverse)
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         sqlx::query("DELETE FROM contacts WHERE handle = ? AND lists = 0")
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .db()?;
+        tx.commit().await.db()?;
         Ok(true)
     }
 
@@ -341,19 +380,20 @@ impl Store for SqliteStore {
         )
         .bind(user_id)
         .fetch_optional(&self.read)
-        .await?
+        .await
+        .db()?
         .ok_or_else(|| StoreError::NoSuchUser(format!("#{user_id}")))?;
-        let add_alert: String = row.try_get("add_alert")?;
+        let add_alert: String = row.try_get("add_alert").db()?;
         let mut account = Account {
             user_id,
-            handle: parse_handle(row.try_get("handle")?)?.interned(),
-            friendly_name: row.try_get("friendly_name")?,
-            privacy: privacy_from(row.try_get("privacy")?)?,
+            handle: parse_handle(row.try_get("handle").db()?)?.interned(),
+            friendly_name: row.try_get("friendly_name").db()?,
+            privacy: privacy_from(row.try_get("privacy").db()?)?,
             add_alert: AddAlert::parse(&add_alert)
                 .ok_or_else(|| corrupt(format!("bad add_alert {add_alert:?}")))?,
-            list_version: row.try_get::<i64, _>("list_version")? as u64,
+            list_version: row.try_get::<i64, _>("list_version").db()? as u64,
             properties: properties_from_row(&row)?,
-            personal_message: row.try_get("personal_message")?,
+            personal_message: row.try_get("personal_message").db()?,
             groups: Vec::new(),
             contacts: Vec::new(),
         };
@@ -361,12 +401,14 @@ impl Store for SqliteStore {
             sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
                 .bind(user_id)
                 .fetch_all(&self.read)
-                .await?;
+                .await
+                .db()?;
         for g in &groups {
             account.groups.push(Group {
-                id: u8::try_from(g.try_get::<i64, _>("id")?).map_err(|_| corrupt("group id"))?,
-                guid: parse_uuid(g.try_get("guid")?)?,
-                name: g.try_get("name")?,
+                id: u8::try_from(g.try_get::<i64, _>("id").db()?)
+                    .map_err(|_| corrupt("group id"))?,
+                guid: parse_uuid(g.try_get("guid").db()?)?,
+                name: g.try_get("name").db()?,
             });
         }
         let contacts = sqlx::query(
@@ -374,17 +416,17 @@ impl Store for SqliteStore {
         )
         .bind(user_id)
         .fetch_all(&self.read)
-        .await?;
+        .await.db()?;
         // Exact capacity: this stays in memory while the owner is online.
         account.contacts.reserve_exact(contacts.len());
         for c in &contacts {
-            let guid: Option<String> = c.try_get("guid")?;
+            let guid: Option<String> = c.try_get("guid").db()?;
             account.contacts.push(Contact {
-                handle: parse_handle(c.try_get("handle")?)?.interned(),
-                lists: c.try_get::<i64, _>("lists")? as u8,
-                name: c.try_get::<String, _>("name")?.into_boxed_str(),
+                handle: parse_handle(c.try_get("handle").db()?)?.interned(),
+                lists: c.try_get::<i64, _>("lists").db()? as u8,
+                name: c.try_get::<String, _>("name").db()?.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: c.try_get::<i64, _>("group_mask")? as u32,
+                groups: c.try_get::<i64, _>("group_mask").db()? as u32,
             });
         }
         Ok(account)
@@ -413,12 +455,14 @@ impl Store for SqliteStore {
             .bind(i64::from(u.clear))
             .bind(u.guid.is_some())
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
             sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND lists = 0")
                 .bind(user_id)
                 .bind(u.handle.as_str())
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .db()?;
         }
         for g in &change.groups {
             match g {
@@ -432,14 +476,15 @@ impl Store for SqliteStore {
                     .bind(group.guid.to_string())
                     .bind(&group.name)
                     .execute(&mut *tx)
-                    .await?;
+                    .await.db()?;
                 }
                 GroupUpdate::Delete(id) => {
                     sqlx::query("DELETE FROM contact_groups WHERE user_id = ? AND id = ?")
                         .bind(user_id)
                         .bind(i64::from(*id))
                         .execute(&mut *tx)
-                        .await?;
+                        .await
+                        .db()?;
                 }
             }
         }
@@ -468,7 +513,7 @@ impl Store for SqliteStore {
                     }
                 }
             };
-            query.bind(user_id).execute(&mut *tx).await?;
+            query.bind(user_id).execute(&mut *tx).await.db()?;
         }
         let version: i64 = if change.bump_version {
             sqlx::query_scalar(
@@ -476,18 +521,19 @@ impl Store for SqliteStore {
             )
             .bind(user_id)
             .fetch_one(&mut *tx)
-            .await?
+            .await.db()?
         } else {
             sqlx::query_scalar("SELECT list_version FROM users WHERE id = ?")
                 .bind(user_id)
                 .fetch_one(&mut *tx)
-                .await?
+                .await
+                .db()?
         };
         let reverse_version = match &change.reverse {
             Some(r) => write_reverse(&mut tx, user_id, &r.target, &r.owner_name, r.added).await?,
             None => None,
         };
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(Committed {
             version: version as u64,
             reverse_version,
@@ -503,12 +549,12 @@ impl Store for SqliteStore {
             )
             .bind(h.as_str())
             .fetch_optional(&mut *tx)
-            .await?;
+            .await.db()?;
             if let Some(v) = v {
                 out.push((h.clone(), v as u64));
             }
         }
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(out)
     }
 
@@ -530,12 +576,15 @@ impl Store for SqliteStore {
         .bind(viewer.as_str())
         .bind(list)
         .fetch_all(&self.read)
-        .await?;
+        .await.db()?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let bits = r.try_get::<i64, _>("bits")? as u8;
-            if privacy::admits(privacy_from(r.try_get("privacy")?)?, bits) {
-                out.push((parse_handle(r.try_get("handle")?)?, properties_from_row(r)?));
+            let bits = r.try_get::<i64, _>("bits").db()? as u8;
+            if privacy::admits(privacy_from(r.try_get("privacy").db()?)?, bits) {
+                out.push((
+                    parse_handle(r.try_get("handle").db()?)?,
+                    properties_from_row(r)?,
+                ));
             }
         }
         Ok(out)
@@ -546,7 +595,8 @@ impl Store for SqliteStore {
             .bind(version as i64)
             .bind(user_id)
             .execute(&self.write)
-            .await?;
+            .await
+            .db()?;
         Ok(())
     }
 
