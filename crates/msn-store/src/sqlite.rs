@@ -306,7 +306,8 @@ impl Store for SqliteStore {
              FROM users u ORDER BY u.handle",
         )
         .fetch_all(&self.read)
-        .await.db()?;
+        .await
+        .db()?;
         rows.iter()
             .map(|r| {
                 Ok(UserSummary {
@@ -373,13 +374,17 @@ impl Store for SqliteStore {
     }
 
     async fn load_account(&self, user_id: i64) -> Result<Account> {
+        // One deferred (read) transaction on one connection: in WAL mode its
+        // snapshot is taken at the first SELECT, so the user row, groups and
+        // contacts below all come from the same committed state.
+        let mut tx = self.read.begin().await.db()?;
         let row = sqlx::query(
             "SELECT id, handle, friendly_name, privacy, add_alert, list_version, phone_home, \
              phone_work, phone_mobile, mobile_messages, mobile_device, personal_message \
              FROM users WHERE id = ?",
         )
         .bind(user_id)
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *tx)
         .await
         .db()?
         .ok_or_else(|| StoreError::NoSuchUser(format!("#{user_id}")))?;
@@ -400,7 +405,7 @@ impl Store for SqliteStore {
         let groups =
             sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
                 .bind(user_id)
-                .fetch_all(&self.read)
+                .fetch_all(&mut *tx)
                 .await
                 .db()?;
         for g in &groups {
@@ -415,8 +420,9 @@ impl Store for SqliteStore {
             "SELECT handle, lists, name, guid, group_mask FROM contacts WHERE user_id = ? ORDER BY handle",
         )
         .bind(user_id)
-        .fetch_all(&self.read)
-        .await.db()?;
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
         // Exact capacity: this stays in memory while the owner is online.
         account.contacts.reserve_exact(contacts.len());
         for c in &contacts {
@@ -429,6 +435,7 @@ impl Store for SqliteStore {
                 groups: c.try_get::<i64, _>("group_mask").db()? as u32,
             });
         }
+        tx.commit().await.db()?;
         Ok(account)
     }
 
@@ -476,7 +483,8 @@ impl Store for SqliteStore {
                     .bind(group.guid.to_string())
                     .bind(&group.name)
                     .execute(&mut *tx)
-                    .await.db()?;
+                    .await
+                    .db()?;
                 }
                 GroupUpdate::Delete(id) => {
                     sqlx::query("DELETE FROM contact_groups WHERE user_id = ? AND id = ?")
@@ -521,7 +529,8 @@ impl Store for SqliteStore {
             )
             .bind(user_id)
             .fetch_one(&mut *tx)
-            .await.db()?
+            .await
+            .db()?
         } else {
             sqlx::query_scalar("SELECT list_version FROM users WHERE id = ?")
                 .bind(user_id)
@@ -549,7 +558,8 @@ impl Store for SqliteStore {
             )
             .bind(h.as_str())
             .fetch_optional(&mut *tx)
-            .await.db()?;
+            .await
+            .db()?;
             if let Some(v) = v {
                 out.push((h.clone(), v as u64));
             }
@@ -576,7 +586,8 @@ impl Store for SqliteStore {
         .bind(viewer.as_str())
         .bind(list)
         .fetch_all(&self.read)
-        .await.db()?;
+        .await
+        .db()?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let bits = r.try_get::<i64, _>("bits").db()? as u8;
