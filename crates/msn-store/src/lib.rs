@@ -137,8 +137,6 @@ pub trait Store: Send + Sync + 'static {
         viewer: &Handle,
         handles: &[Handle],
     ) -> Result<Vec<(Handle, Properties)>>;
-    /// Sets an account's list version (administration and test fixtures).
-    async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()>;
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 }
