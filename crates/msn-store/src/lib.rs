@@ -6,6 +6,7 @@
 //! data returns only after the change is committed: a reply that confirms
 //! a change to a client is sent after the store said so.
 
+mod open;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use msn_core::account::{Account, Change, Properties};
 use msn_core::handle::Handle;
 use thiserror::Error;
 
+pub use open::{DatabaseUrl, StoreOptions, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// An error from a backend library (driver, pool, migrations, I/O), kept
@@ -37,6 +39,9 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bad handle, GUID, code...).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A database URL that names no usable store (see [`open`]).
+    #[error("{0}")]
+    Url(String),
     /// The backend failed (connection, I/O, SQL, migration). The message
     /// of the underlying error is part of this one's `Display`, so it is
     /// not repeated as a `source()`.
