@@ -5,9 +5,16 @@
 //! anything else) without touching protocol code. Every method that changes
 //! data returns only after the change is committed: a reply that confirms
 //! a change to a client is sent after the store said so.
+//!
+//! [`open`] opens the store a database URL names. What every backend must
+//! do is the conformance suite in `msn_store::conformance` (cargo feature
+//! `conformance`), which `tests/conformance.rs` runs on SQLite.
 
 mod open;
 mod sqlite;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 use async_trait::async_trait;
 use msn_core::account::{Account, Change, Properties};
@@ -128,9 +135,13 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an account, its lists, and its place on other users' reverse
     /// lists; false if no account.
     async fn delete_user(&self, handle: &str) -> Result<bool>;
-    /// Everything about an account that its NS session needs.
+    /// Everything about an account that its NS session needs, read as one
+    /// consistent snapshot: a concurrent [`commit`](Store::commit) is seen
+    /// entirely or not at all. [`StoreError::NoSuchUser`] if no account.
     async fn load_account(&self, user_id: i64) -> Result<Account>;
     /// Atomically applies a planned change (and its reverse-list side).
+    /// With `bump_version` the owner's list version advances by one;
+    /// otherwise it is returned unchanged.
     async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed>;
     /// Advances several users' list versions by one, returning the new
     /// values (used when a contact's published properties change).
