@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use msn_core::account::{Change, ContactUpdate, Group, GroupUpdate, Property, SettingUpdate};
 use msn_core::handle::Handle;
 use msn_server::{Config, Shared};
-use msn_store::Store;
+use msn_store::{SqliteOptions, SqliteStore, Store};
 use msn_wire::vocab::Privacy;
 use msn_wire::{Decoder, Direction, Frame, Limits};
 use msnd::App;
@@ -195,9 +195,19 @@ impl TestServer {
         .await;
     }
 
+    /// Sets `owner`'s list version. Not a `Store` operation (versions
+    /// only advance through commits), so this opens the server's SQLite
+    /// file directly; call it before `owner` signs in.
     pub async fn set_version(&self, owner: &str, version: u64) {
-        let id = self.id(owner).await;
-        self.store.set_list_version(id, version).await.unwrap();
+        let path = self.shared().config.database_path();
+        let db = SqliteStore::open(&SqliteOptions::new(path))
+            .await
+            .expect("open the database");
+        assert!(
+            db.set_list_version(owner, version).await.unwrap(),
+            "no account {owner}"
+        );
+        db.close().await;
     }
 
     /// A Passport ticket for `email`, as the login service would issue it.

@@ -5,29 +5,62 @@
 //! anything else) without touching protocol code. Every method that changes
 //! data returns only after the change is committed: a reply that confirms
 //! a change to a client is sent after the store said so.
+//!
+//! [`open`] opens the store a database URL names. What every backend must
+//! do is the conformance suite in `msn_store::conformance` (cargo feature
+//! `conformance`), which `tests/conformance.rs` runs on SQLite.
 
+mod open;
 mod sqlite;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 use async_trait::async_trait;
 use msn_core::account::{Account, Change, Properties};
 use msn_core::handle::Handle;
 use thiserror::Error;
 
+pub use open::{DatabaseUrl, StoreOptions, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
+/// An error from a backend library (driver, pool, migrations, I/O), kept
+/// opaque so that callers do not depend on how a backend is built.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// A storage failure. The server answers it with `500`/`603` and logs it.
+///
+/// Callers match only on the domain variants ([`AlreadyExists`],
+/// [`NoSuchUser`]); everything else is a failure to report.
+///
+/// [`AlreadyExists`]: StoreError::AlreadyExists
+/// [`NoSuchUser`]: StoreError::NoSuchUser
 #[derive(Debug, Error)]
 pub enum StoreError {
+    /// [`Store::create_user`] with a handle that is taken.
     #[error("an account named {0} already exists")]
     AlreadyExists(String),
+    /// [`Store::load_account`] of an account that does not exist (any more).
     #[error("no such account: {0}")]
     NoSuchUser(String),
+    /// Stored data that cannot be read back (a bad handle, GUID, code...).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A database URL that names no usable store (see [`open`]).
+    #[error("{0}")]
+    Url(String),
+    /// The backend failed (connection, I/O, SQL, migration). The message
+    /// of the underlying error is part of this one's `Display`, so it is
+    /// not repeated as a `source()`.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Backend(BackendError),
+}
+
+impl StoreError {
+    /// Wraps a backend library's error.
+    pub fn backend(error: impl Into<BackendError>) -> StoreError {
+        StoreError::Backend(error.into())
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -117,9 +150,13 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes an account, its lists, and its place on other users' reverse
     /// lists; false if no account.
     async fn delete_user(&self, handle: &str) -> Result<bool>;
-    /// Everything about an account that its NS session needs.
+    /// Everything about an account that its NS session needs, read as one
+    /// consistent snapshot: a concurrent [`commit`](Store::commit) is seen
+    /// entirely or not at all. [`StoreError::NoSuchUser`] if no account.
     async fn load_account(&self, user_id: i64) -> Result<Account>;
     /// Atomically applies a planned change (and its reverse-list side).
+    /// With `bump_version` the owner's list version advances by one;
+    /// otherwise it is returned unchanged.
     async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed>;
     /// Advances several users' list versions by one, returning the new
     /// values (used when a contact's published properties change).
@@ -131,8 +168,6 @@ pub trait Store: Send + Sync + 'static {
         viewer: &Handle,
         handles: &[Handle],
     ) -> Result<Vec<(Handle, Properties)>>;
-    /// Sets an account's list version (administration and test fixtures).
-    async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()>;
     /// The account change log after position `after` (deletions and
     /// credential changes, whichever process made them), and the position
     /// to ask from next time. `None` asks for the current position only.

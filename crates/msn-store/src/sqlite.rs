@@ -80,19 +80,41 @@ impl SqliteStore {
             .idle_timeout(None)
             .max_lifetime(None)
             .connect_with(connect.clone())
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+            .await
+            .db()?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&write)
+            .await
+            .db()?;
         // Small page caches: the operating system caches the file anyway, and
         // SQLite's default 2 MB per connection showed up as server memory.
         let read = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
             .connect_with(connect.read_only(true).pragma("cache_size", "-256"))
-            .await?;
+            .await
+            .db()?;
         Ok(SqliteStore { read, write })
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+        self.write.begin_with("BEGIN IMMEDIATE").await.db()
+    }
+
+    /// Sets an account's list version, bypassing the rules of
+    /// [`Store::commit`] (versions only ever advance there). For
+    /// administration and test fixtures only, which is why it is not part
+    /// of [`Store`]: a server already running on the database keeps the
+    /// version it loaded for an online user. False if no such account.
+    pub async fn set_list_version(&self, handle: &str, version: u64) -> Result<bool> {
+        let version = i64::try_from(version)
+            .map_err(|_| StoreError::backend(format!("list version {version} out of range")))?;
+        let done = sqlx::query("UPDATE users SET list_version = ? WHERE handle = ?")
+            .bind(version)
+            .bind(handle)
+            .execute(&self.write)
+            .await
+            .db()?;
+        Ok(done.rows_affected() == 1)
     }
 }
 
@@ -107,7 +129,8 @@ async fn log_account_change(
         .bind(kind)
         .bind(now_unix())
         .execute(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     Ok(())
 }
 
@@ -115,6 +138,24 @@ fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Turns a driver error into the opaque [`StoreError::Backend`]; `?` cannot
+/// do it, as a `From<sqlx::Error>` would put sqlx in the public API.
+trait Db<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
+    fn db(self) -> Result<T> {
+        self.map_err(StoreError::backend)
+    }
+}
+
+impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
+    fn db(self) -> Result<T> {
+        self.map_err(StoreError::backend)
+    }
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
@@ -142,11 +183,11 @@ fn property_update(p: Property) -> &'static str {
 
 fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
     Ok(Properties {
-        home_phone: row.try_get("phone_home")?,
-        work_phone: row.try_get("phone_work")?,
-        mobile_phone: row.try_get("phone_mobile")?,
-        mobile_messages: row.try_get::<i64, _>("mobile_messages")? != 0,
-        mobile_device: row.try_get::<i64, _>("mobile_device")? != 0,
+        home_phone: row.try_get("phone_home").db()?,
+        work_phone: row.try_get("phone_work").db()?,
+        mobile_phone: row.try_get("phone_mobile").db()?,
+        mobile_messages: row.try_get::<i64, _>("mobile_messages").db()? != 0,
+        mobile_device: row.try_get::<i64, _>("mobile_device").db()? != 0,
     })
 }
 
@@ -156,12 +197,12 @@ fn privacy_from(s: &str) -> Result<Privacy> {
 
 fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
     Ok(UserRecord {
-        id: row.try_get("id")?,
-        handle: parse_handle(row.try_get("handle")?)?,
-        friendly_name: row.try_get("friendly_name")?,
-        password_hash: row.try_get("password_hash")?,
-        legacy_password: row.try_get("legacy_password")?,
-        verified: row.try_get::<i64, _>("verified")? != 0,
+        id: row.try_get("id").db()?,
+        handle: parse_handle(row.try_get("handle").db()?)?,
+        friendly_name: row.try_get("friendly_name").db()?,
+        password_hash: row.try_get("password_hash").db()?,
+        legacy_password: row.try_get("legacy_password").db()?,
+        verified: row.try_get::<i64, _>("verified").db()? != 0,
     })
 }
 
@@ -177,20 +218,23 @@ async fn write_reverse(
     let Some(target_id): Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
         .bind(target.as_str())
         .fetch_optional(&mut **tx)
-        .await?
+        .await
+        .db()?
     else {
         return Ok(None); // the account vanished meanwhile: nothing to mirror
     };
     let owner: String = sqlx::query_scalar("SELECT handle FROM users WHERE id = ?")
         .bind(owner_id)
         .fetch_one(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     let before: Option<i64> =
         sqlx::query_scalar("SELECT lists FROM contacts WHERE user_id = ? AND handle = ?")
             .bind(target_id)
             .bind(&owner)
             .fetch_optional(&mut **tx)
-            .await?;
+            .await
+            .db()?;
     let bits = before.unwrap_or(0) as u8;
     let after = if added {
         let pending = if bits & (lists::AL | lists::BL) == 0 {
@@ -210,7 +254,8 @@ async fn write_reverse(
             .bind(target_id)
             .bind(&owner)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .db()?;
     } else {
         sqlx::query(
             "INSERT INTO contacts (user_id, handle, lists, name) VALUES (?1, ?2, ?3, ?4) \
@@ -221,14 +266,16 @@ async fn write_reverse(
         .bind(i64::from(after))
         .bind(owner_name)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     }
     let version: i64 = sqlx::query_scalar(
         "UPDATE users SET list_version = list_version + 1 WHERE id = ? RETURNING list_version",
     )
     .bind(target_id)
     .fetch_one(&mut **tx)
-    .await?;
+    .await
+    .db()?;
     Ok(Some(version as u64))
 }
 
@@ -239,7 +286,8 @@ impl Store for SqliteStore {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
             .bind(user.handle.as_str())
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if exists.is_some() {
             return Err(StoreError::AlreadyExists(user.handle.to_string()));
         }
@@ -253,14 +301,16 @@ impl Store for SqliteStore {
         .bind(&user.legacy_password)
         .bind(now_unix())
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?, 0, ?, ?)")
             .bind(id)
             .bind(Uuid::new_v4().to_string())
             .bind(msn_core::account::DEFAULT_GROUP_NAME)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .db()?;
+        tx.commit().await.db()?;
         Ok(id)
     }
 
@@ -271,7 +321,8 @@ impl Store for SqliteStore {
         )
         .bind(handle)
         .fetch_optional(&self.read)
-        .await?;
+        .await
+        .db()?;
         row.as_ref().map(user_from_row).transpose()
     }
 
@@ -279,7 +330,8 @@ impl Store for SqliteStore {
         let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE handle = ?")
             .bind(handle)
             .fetch_optional(&self.read)
-            .await?;
+            .await
+            .db()?;
         Ok(found.is_some())
     }
 
@@ -290,15 +342,16 @@ impl Store for SqliteStore {
              FROM users u ORDER BY u.handle",
         )
         .fetch_all(&self.read)
-        .await?;
+        .await
+        .db()?;
         rows.iter()
             .map(|r| {
                 Ok(UserSummary {
-                    handle: parse_handle(r.try_get("handle")?)?,
-                    friendly_name: r.try_get("friendly_name")?,
-                    legacy_md5: r.try_get::<i64, _>("legacy")? != 0,
-                    contacts: r.try_get::<i64, _>("contacts")? as u64,
-                    created_at: r.try_get("created_at")?,
+                    handle: parse_handle(r.try_get("handle").db()?)?,
+                    friendly_name: r.try_get("friendly_name").db()?,
+                    legacy_md5: r.try_get::<i64, _>("legacy").db()? != 0,
+                    contacts: r.try_get::<i64, _>("contacts").db()? as u64,
+                    created_at: r.try_get("created_at").db()?,
                 })
             })
             .collect()
@@ -317,12 +370,13 @@ impl Store for SqliteStore {
                 .bind(legacy_password)
                 .bind(handle)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .db()?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
         log_account_change(&mut tx, handle, "credentials").await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(true)
     }
 
@@ -331,7 +385,8 @@ impl Store for SqliteStore {
         let deleted = sqlx::query("DELETE FROM users WHERE handle = ?")
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if deleted.rows_affected() == 0 {
             return Ok(false);
         }
@@ -343,75 +398,87 @@ impl Store for SqliteStore {
         .bind(handle)
         .bind(reverse)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         sqlx::query("UPDATE contacts SET lists = lists & ~? WHERE handle = ?")
             .bind(reverse)
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         sqlx::query("DELETE FROM contacts WHERE handle = ? AND lists = 0")
             .bind(handle)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         log_account_change(&mut tx, handle, "deleted").await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(true)
     }
 
     async fn load_account(&self, user_id: i64) -> Result<Account> {
+        // One deferred (read) transaction on one connection: in WAL mode its
+        // snapshot is taken at the first SELECT, so the user row, groups and
+        // contacts below all come from the same committed state.
+        let mut tx = self.read.begin().await.db()?;
         let row = sqlx::query(
             "SELECT id, handle, friendly_name, privacy, add_alert, list_version, phone_home, \
              phone_work, phone_mobile, mobile_messages, mobile_device, personal_message \
              FROM users WHERE id = ?",
         )
         .bind(user_id)
-        .fetch_optional(&self.read)
-        .await?
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?
         .ok_or_else(|| StoreError::NoSuchUser(format!("#{user_id}")))?;
-        let add_alert: String = row.try_get("add_alert")?;
+        let add_alert: String = row.try_get("add_alert").db()?;
         let mut account = Account {
             user_id,
-            handle: parse_handle(row.try_get("handle")?)?.interned(),
-            friendly_name: row.try_get("friendly_name")?,
-            privacy: privacy_from(row.try_get("privacy")?)?,
+            handle: parse_handle(row.try_get("handle").db()?)?.interned(),
+            friendly_name: row.try_get("friendly_name").db()?,
+            privacy: privacy_from(row.try_get("privacy").db()?)?,
             add_alert: AddAlert::parse(&add_alert)
                 .ok_or_else(|| corrupt(format!("bad add_alert {add_alert:?}")))?,
-            list_version: row.try_get::<i64, _>("list_version")? as u64,
+            list_version: row.try_get::<i64, _>("list_version").db()? as u64,
             properties: properties_from_row(&row)?,
-            personal_message: row.try_get("personal_message")?,
+            personal_message: row.try_get("personal_message").db()?,
             groups: Vec::new(),
             contacts: Vec::new(),
         };
         let groups =
             sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
                 .bind(user_id)
-                .fetch_all(&self.read)
-                .await?;
+                .fetch_all(&mut *tx)
+                .await
+                .db()?;
         for g in &groups {
             account.groups.push(Group {
-                id: u8::try_from(g.try_get::<i64, _>("id")?).map_err(|_| corrupt("group id"))?,
-                guid: parse_uuid(g.try_get("guid")?)?,
-                name: g.try_get("name")?,
+                id: u8::try_from(g.try_get::<i64, _>("id").db()?)
+                    .map_err(|_| corrupt("group id"))?,
+                guid: parse_uuid(g.try_get("guid").db()?)?,
+                name: g.try_get("name").db()?,
             });
         }
         let contacts = sqlx::query(
             "SELECT handle, lists, name, guid, group_mask FROM contacts WHERE user_id = ? ORDER BY handle",
         )
         .bind(user_id)
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
         // Exact capacity: this stays in memory while the owner is online.
         account.contacts.reserve_exact(contacts.len());
         for c in &contacts {
-            let guid: Option<String> = c.try_get("guid")?;
+            let guid: Option<String> = c.try_get("guid").db()?;
             account.contacts.push(Contact {
-                handle: parse_handle(c.try_get("handle")?)?.interned(),
-                lists: c.try_get::<i64, _>("lists")? as u8,
-                name: c.try_get::<String, _>("name")?.into_boxed_str(),
+                handle: parse_handle(c.try_get("handle").db()?)?.interned(),
+                lists: c.try_get::<i64, _>("lists").db()? as u8,
+                name: c.try_get::<String, _>("name").db()?.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: c.try_get::<i64, _>("group_mask")? as u32,
+                groups: c.try_get::<i64, _>("group_mask").db()? as u32,
             });
         }
+        tx.commit().await.db()?;
         Ok(account)
     }
 
@@ -438,12 +505,14 @@ impl Store for SqliteStore {
             .bind(i64::from(u.clear))
             .bind(u.guid.is_some())
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
             sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND lists = 0")
                 .bind(user_id)
                 .bind(u.handle.as_str())
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .db()?;
         }
         for g in &change.groups {
             match g {
@@ -457,14 +526,16 @@ impl Store for SqliteStore {
                     .bind(group.guid.to_string())
                     .bind(&group.name)
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    .db()?;
                 }
                 GroupUpdate::Delete(id) => {
                     sqlx::query("DELETE FROM contact_groups WHERE user_id = ? AND id = ?")
                         .bind(user_id)
                         .bind(i64::from(*id))
                         .execute(&mut *tx)
-                        .await?;
+                        .await
+                        .db()?;
                 }
             }
         }
@@ -493,7 +564,7 @@ impl Store for SqliteStore {
                     }
                 }
             };
-            query.bind(user_id).execute(&mut *tx).await?;
+            query.bind(user_id).execute(&mut *tx).await.db()?;
         }
         let version: i64 = if change.bump_version {
             sqlx::query_scalar(
@@ -501,18 +572,20 @@ impl Store for SqliteStore {
             )
             .bind(user_id)
             .fetch_one(&mut *tx)
-            .await?
+            .await
+            .db()?
         } else {
             sqlx::query_scalar("SELECT list_version FROM users WHERE id = ?")
                 .bind(user_id)
                 .fetch_one(&mut *tx)
-                .await?
+                .await
+                .db()?
         };
         let reverse_version = match &change.reverse {
             Some(r) => write_reverse(&mut tx, user_id, &r.target, &r.owner_name, r.added).await?,
             None => None,
         };
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(Committed {
             version: version as u64,
             reverse_version,
@@ -528,12 +601,13 @@ impl Store for SqliteStore {
             )
             .bind(h.as_str())
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+            .db()?;
             if let Some(v) = v {
                 out.push((h.clone(), v as u64));
             }
         }
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(out)
     }
 
@@ -555,31 +629,27 @@ impl Store for SqliteStore {
         .bind(viewer.as_str())
         .bind(list)
         .fetch_all(&self.read)
-        .await?;
+        .await
+        .db()?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let bits = r.try_get::<i64, _>("bits")? as u8;
-            if privacy::admits(privacy_from(r.try_get("privacy")?)?, bits) {
-                out.push((parse_handle(r.try_get("handle")?)?, properties_from_row(r)?));
+            let bits = r.try_get::<i64, _>("bits").db()? as u8;
+            if privacy::admits(privacy_from(r.try_get("privacy").db()?)?, bits) {
+                out.push((
+                    parse_handle(r.try_get("handle").db()?)?,
+                    properties_from_row(r)?,
+                ));
             }
         }
         Ok(out)
-    }
-
-    async fn set_list_version(&self, user_id: i64, version: u64) -> Result<()> {
-        sqlx::query("UPDATE users SET list_version = ? WHERE id = ?")
-            .bind(version as i64)
-            .bind(user_id)
-            .execute(&self.write)
-            .await?;
-        Ok(())
     }
 
     async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)> {
         let Some(after) = after else {
             let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM account_changes")
                 .fetch_one(&self.read)
-                .await?;
+                .await
+                .db()?;
             return Ok((last as u64, Vec::new()));
         };
         let rows = sqlx::query(
@@ -587,7 +657,8 @@ impl Store for SqliteStore {
         )
         .bind(after as i64)
         .fetch_all(&self.read)
-        .await?;
+        .await
+        .db()?;
         let mut cursor = after;
         let mut changes = Vec::with_capacity(rows.len());
         for row in rows {
@@ -607,195 +678,5 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use msn_core::account::{GroupMode, ListLimits};
-    use msn_core::password::{HashCost, hash_password};
-    use msn_wire::vocab::ListKind;
-
-    fn h(s: &str) -> Handle {
-        Handle::parse(s).unwrap()
-    }
-
-    async fn store(dir: &tempfile::TempDir) -> SqliteStore {
-        SqliteStore::open(&SqliteOptions::new(dir.path().join("msnd.db")))
-            .await
-            .unwrap()
-    }
-
-    async fn user(s: &SqliteStore, handle: &str) -> i64 {
-        s.create_user(NewUser {
-            handle: h(handle),
-            friendly_name: handle.split('@').next().unwrap().to_owned(),
-            password_hash: hash_password("pw", HashCost::insecure_for_tests()).unwrap(),
-            legacy_password: Some("pw".into()),
-        })
-        .await
-        .unwrap()
-    }
-
-    #[tokio::test]
-    async fn create_and_find_users() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(&dir).await;
-        let id = user(&s, "alice@hotmail.com").await;
-        assert!(matches!(
-            s.create_user(NewUser {
-                handle: h("alice@hotmail.com"),
-                friendly_name: "x".into(),
-                password_hash: "x".into(),
-                legacy_password: None,
-            })
-            .await,
-            Err(StoreError::AlreadyExists(_))
-        ));
-        let rec = s.user("alice@hotmail.com").await.unwrap().unwrap();
-        assert_eq!((rec.id, rec.legacy_password.as_deref()), (id, Some("pw")));
-        assert!(s.user("nobody@hotmail.com").await.unwrap().is_none());
-        let acc = s.load_account(id).await.unwrap();
-        assert_eq!(acc.groups.len(), 1);
-        assert_eq!(acc.groups[0].id, 0);
-        assert!(
-            s.set_password("alice@hotmail.com", "h2".into(), None)
-                .await
-                .unwrap()
-        );
-        assert!(
-            s.user("alice@hotmail.com")
-                .await
-                .unwrap()
-                .unwrap()
-                .legacy_password
-                .is_none()
-        );
-        assert_eq!(s.list_users().await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn commit_matches_memory_and_survives_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(&dir).await;
-        let alice_id = user(&s, "alice@hotmail.com").await;
-        let bob_id = user(&s, "bob@hotmail.com").await;
-        let mut alice = s.load_account(alice_id).await.unwrap();
-        let limits = ListLimits::default();
-
-        let (change, group) = alice.plan_add_group("Friends").unwrap();
-        let c = s.commit(alice_id, &change).await.unwrap();
-        alice.apply(&change, c.version);
-        let change = alice
-            .plan_add(
-                ListKind::Forward,
-                &h("bob@hotmail.com"),
-                "Bob",
-                Some(group.id),
-                GroupMode::Explicit,
-                limits,
-            )
-            .unwrap();
-        let c = s.commit(alice_id, &change).await.unwrap();
-        assert_eq!(
-            c,
-            Committed {
-                version: 2,
-                reverse_version: Some(1)
-            }
-        );
-        alice.apply(&change, c.version);
-        let change = alice.plan_privacy(Privacy::BlockAll).unwrap();
-        let c = s.commit(alice_id, &change).await.unwrap();
-        alice.apply(&change, c.version);
-        let change = alice
-            .plan_property(Property::HomePhone, Some("1%20555"))
-            .unwrap();
-        let c = s.commit(alice_id, &change).await.unwrap();
-        alice.apply(&change, c.version);
-        assert_eq!(s.load_account(alice_id).await.unwrap(), alice);
-
-        let bob = s.load_account(bob_id).await.unwrap();
-        let entry = bob.contact("alice@hotmail.com").unwrap();
-        assert_eq!(
-            (entry.lists, &*entry.name),
-            (lists::RL | lists::PL, "alice")
-        );
-
-        // Removal from FL clears bob's RL entry and bumps his version.
-        let change = alice
-            .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
-            .unwrap();
-        let c = s.commit(alice_id, &change).await.unwrap();
-        assert_eq!(c.reverse_version, Some(2));
-        alice.apply(&change, c.version);
-        assert!(s.load_account(bob_id).await.unwrap().contacts.is_empty());
-
-        s.close().await;
-        let s = store(&dir).await;
-        assert_eq!(s.load_account(alice_id).await.unwrap(), alice);
-    }
-
-    #[tokio::test]
-    async fn published_properties_respect_privacy() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(&dir).await;
-        let alice_id = user(&s, "alice@hotmail.com").await;
-        let bob_id = user(&s, "bob@hotmail.com").await;
-        let bob = s.load_account(bob_id).await.unwrap();
-        let change = bob.plan_property(Property::WorkPhone, Some("555")).unwrap();
-        s.commit(bob_id, &change).await.unwrap();
-        let viewer = h("alice@hotmail.com");
-        let props = s
-            .published_properties(&viewer, &[h("bob@hotmail.com")])
-            .await
-            .unwrap();
-        assert_eq!(props[0].1.work_phone.as_deref(), Some("555"));
-        let bob = s.load_account(bob_id).await.unwrap();
-        let change = bob
-            .plan_add(
-                ListKind::Block,
-                &viewer,
-                "alice",
-                None,
-                GroupMode::None,
-                ListLimits::default(),
-            )
-            .unwrap();
-        s.commit(bob_id, &change).await.unwrap();
-        assert!(
-            s.published_properties(&viewer, &[h("bob@hotmail.com")])
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        let _ = alice_id;
-    }
-
-    #[tokio::test]
-    async fn delete_user_clears_reverse_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(&dir).await;
-        let alice_id = user(&s, "alice@hotmail.com").await;
-        let bob_id = user(&s, "bob@hotmail.com").await;
-        let bob = s.load_account(bob_id).await.unwrap();
-        let change = bob
-            .plan_add(
-                ListKind::Forward,
-                &h("alice@hotmail.com"),
-                "A",
-                None,
-                GroupMode::None,
-                ListLimits::default(),
-            )
-            .unwrap();
-        s.commit(bob_id, &change).await.unwrap();
-        assert_eq!(s.load_account(alice_id).await.unwrap().contacts.len(), 1);
-        assert!(s.delete_user("bob@hotmail.com").await.unwrap());
-        let alice = s.load_account(alice_id).await.unwrap();
-        assert!(alice.contacts.is_empty());
-        assert_eq!(alice.list_version, 2);
-        assert!(!s.delete_user("bob@hotmail.com").await.unwrap());
     }
 }

@@ -1,0 +1,967 @@
+//! The behaviour every [`Store`] backend must have, written against the
+//! trait only so that one suite checks them all.
+//!
+//! Each case is a `pub async fn case(store: &dyn Store)` that expects an
+//! empty, freshly opened store and panics on a failure. A backend's test
+//! file runs every case on its own fresh store, either with [`run_all`] or,
+//! for one test per case, with [`conformance_cases!`](crate::conformance_cases):
+//!
+//! ```ignore
+//! macro_rules! case {
+//!     ($name:ident) => {
+//!         #[tokio::test]
+//!         async fn $name() {
+//!             let store = fresh_store().await;
+//!             msn_store::conformance::$name(&*store).await;
+//!             store.close().await;
+//!         }
+//!     };
+//! }
+//! msn_store::conformance_cases!(case);
+//! ```
+//!
+//! Changes are planned with msn-core's `Account::plan_*`, as the server
+//! plans them, and after every commit the stored account must equal the
+//! in-memory one the server keeps by [`Account::apply`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use msn_core::account::{
+    Account, Change, ContactUpdate, DEFAULT_GROUP_NAME, Group, GroupMode, GroupUpdate, ListLimits,
+    Property, ReverseUpdate, SettingUpdate, lists,
+};
+use msn_core::handle::Handle;
+use msn_wire::vocab::{AddAlert, ListKind, Privacy};
+use uuid::Uuid;
+
+use crate::{Committed, NewUser, Store, StoreError};
+
+/// Calls `$case!(name);` for every case of the suite, so that a backend's
+/// test file gets one test per case and new cases without editing it.
+#[macro_export]
+macro_rules! conformance_cases {
+    ($case:ident) => {
+        $case!(create_and_find_users);
+        $case!(account_change_log_records_deletions_and_new_passwords);
+        $case!(list_users_summarises_accounts);
+        $case!(set_password_replaces_hash_and_md5_opt_in);
+        $case!(delete_user_clears_reverse_entries);
+        $case!(load_account_of_unknown_user);
+        $case!(contact_changes_round_trip);
+        $case!(group_changes_round_trip);
+        $case!(setting_changes_round_trip);
+        $case!(list_versions_increase_per_commit);
+        $case!(reverse_version_only_when_reverse_list_changes);
+        $case!(bump_versions_advances_existing_users);
+        $case!(published_properties_respect_privacy);
+        $case!(load_account_is_a_snapshot);
+    };
+}
+
+/// Runs every case, each on a fresh store from `make` (closed afterwards).
+pub async fn run_all<F, Fut>(mut make: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    macro_rules! run {
+        ($name:ident) => {{
+            let store = make().await;
+            eprintln!("store conformance: {}", stringify!($name));
+            $name(&*store).await;
+            store.close().await;
+        }};
+    }
+    crate::conformance_cases!(run);
+}
+
+fn h(s: &str) -> Handle {
+    Handle::parse(s).expect("valid handle")
+}
+
+/// Creates an account named after the handle's local part, with the MD5
+/// opt-in when `legacy` is given.
+async fn new_user(store: &dyn Store, handle: &str, legacy: Option<&str>) -> i64 {
+    store
+        .create_user(NewUser {
+            handle: h(handle),
+            friendly_name: handle.split('@').next().unwrap().to_owned(),
+            password_hash: format!("$argon2id$fake${handle}"),
+            legacy_password: legacy.map(str::to_owned),
+        })
+        .await
+        .expect("create_user")
+}
+
+async fn load(store: &dyn Store, id: i64) -> Account {
+    store.load_account(id).await.expect("load_account")
+}
+
+/// An account as the server keeps it in memory, next to the store.
+struct Model<'a> {
+    store: &'a dyn Store,
+    account: Account,
+}
+
+impl<'a> Model<'a> {
+    async fn load(store: &'a dyn Store, id: i64) -> Model<'a> {
+        Model {
+            store,
+            account: load(store, id).await,
+        }
+    }
+
+    fn id(&self) -> i64 {
+        self.account.user_id
+    }
+
+    /// Commits `change`, applies it in memory as the server does, and
+    /// checks that the store now holds exactly the in-memory account.
+    async fn commit(&mut self, change: Change) -> Committed {
+        let done = self
+            .store
+            .commit(self.id(), &change)
+            .await
+            .unwrap_or_else(|e| panic!("commit {change:?}: {e}"));
+        self.account.apply(&change, done.version);
+        self.check(&change).await;
+        done
+    }
+
+    /// Mirrors a reverse-list change that another user's commit made.
+    async fn reverse(&mut self, adder: &Model<'_>, added: bool, done: Committed) {
+        let version = done.reverse_version.expect("reverse version");
+        self.account.apply_reverse(
+            &adder.account.handle,
+            &adder.account.friendly_name,
+            added,
+            version,
+        );
+        self.check(&"reverse side").await;
+    }
+
+    async fn check(&self, after: &dyn std::fmt::Debug) {
+        let stored = load(self.store, self.id()).await;
+        assert_eq!(
+            stored, self.account,
+            "stored account differs after {after:?}"
+        );
+    }
+}
+
+pub async fn create_and_find_users(store: &dyn Store) {
+    assert!(!store.user_exists("alice@hotmail.com").await.unwrap());
+    let id = new_user(store, "alice@hotmail.com", Some("pw")).await;
+    assert!(store.user_exists("alice@hotmail.com").await.unwrap());
+    assert!(!store.user_exists("bob@hotmail.com").await.unwrap());
+
+    let duplicate = store
+        .create_user(NewUser {
+            handle: h("alice@hotmail.com"),
+            friendly_name: "x".into(),
+            password_hash: "x".into(),
+            legacy_password: None,
+        })
+        .await;
+    assert!(
+        matches!(&duplicate, Err(StoreError::AlreadyExists(name)) if name == "alice@hotmail.com"),
+        "{duplicate:?}"
+    );
+
+    let rec = store.user("alice@hotmail.com").await.unwrap().unwrap();
+    assert_eq!(rec.id, id);
+    assert_eq!(rec.handle, h("alice@hotmail.com"));
+    assert_eq!(rec.friendly_name, "alice");
+    assert_eq!(rec.password_hash, "$argon2id$fake$alice@hotmail.com");
+    assert_eq!(rec.legacy_password.as_deref(), Some("pw"));
+    assert!(rec.verified);
+    assert!(store.user("nobody@hotmail.com").await.unwrap().is_none());
+
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    assert_ne!(bob, id);
+    assert!(
+        store
+            .user("bob@hotmail.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .legacy_password
+            .is_none()
+    );
+
+    // A new account: group 0 only, default settings, version 0.
+    let account = load(store, id).await;
+    let mut expected = Account::new(id, h("alice@hotmail.com"), "alice".into());
+    assert_eq!(account.groups.len(), 1);
+    assert_eq!(account.groups[0].name, DEFAULT_GROUP_NAME);
+    expected.groups[0].guid = account.groups[0].guid;
+    assert_eq!(account, expected);
+}
+
+pub async fn list_users_summarises_accounts(store: &dyn Store) {
+    assert!(store.list_users().await.unwrap().is_empty());
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let alice = new_user(store, "alice@hotmail.com", Some("pw")).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("bob@hotmail.com"),
+            "Bob",
+            None,
+            GroupMode::None,
+            ListLimits::default(),
+        )
+        .unwrap();
+    let done = alice.commit(change).await;
+    bob.reverse(&alice, true, done).await;
+
+    let users = store.list_users().await.unwrap();
+    let summary: Vec<_> = users
+        .iter()
+        .map(|u| {
+            (
+                u.handle.as_str(),
+                u.friendly_name.as_str(),
+                u.legacy_md5,
+                u.contacts,
+            )
+        })
+        .collect();
+    // Sorted by handle; contacts counts the forward list only.
+    assert_eq!(
+        summary,
+        [
+            ("alice@hotmail.com", "alice", true, 1),
+            ("bob@hotmail.com", "bob", false, 0)
+        ]
+    );
+    assert!(users.iter().all(|u| u.created_at > 0));
+}
+
+pub async fn set_password_replaces_hash_and_md5_opt_in(store: &dyn Store) {
+    new_user(store, "alice@hotmail.com", None).await;
+    let get = || async { store.user("alice@hotmail.com").await.unwrap().unwrap() };
+
+    assert!(
+        store
+            .set_password("alice@hotmail.com", "h2".into(), Some("md5pw".into()))
+            .await
+            .unwrap()
+    );
+    let rec = get().await;
+    assert_eq!(
+        (rec.password_hash.as_str(), rec.legacy_password.as_deref()),
+        ("h2", Some("md5pw"))
+    );
+
+    assert!(
+        store
+            .set_password("alice@hotmail.com", "h3".into(), None)
+            .await
+            .unwrap()
+    );
+    let rec = get().await;
+    assert_eq!(
+        (rec.password_hash.as_str(), rec.legacy_password),
+        ("h3", None)
+    );
+
+    assert!(
+        !store
+            .set_password("nobody@hotmail.com", "h".into(), None)
+            .await
+            .unwrap()
+    );
+    let users = store.list_users().await.unwrap();
+    assert!(!users[0].legacy_md5);
+}
+
+pub async fn delete_user_clears_reverse_entries(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let limits = ListLimits::default();
+
+    // bob has alice on his FL (alice: RL+PL), alice has bob on her AL.
+    let change = bob
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("alice@hotmail.com"),
+            "A",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    let done = bob.commit(change).await;
+    alice.reverse(&bob, true, done).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &h("bob@hotmail.com"),
+            "bob",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        alice.account.bits_of("bob@hotmail.com"),
+        lists::AL | lists::RL
+    );
+    let version = alice.account.list_version;
+
+    assert!(store.delete_user("bob@hotmail.com").await.unwrap());
+    assert!(!store.user_exists("bob@hotmail.com").await.unwrap());
+    assert!(store.user("bob@hotmail.com").await.unwrap().is_none());
+    assert!(matches!(
+        store.load_account(bob.id()).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    // Only the reverse side goes; what alice put on her lists stays.
+    let after = load(store, alice.id()).await;
+    assert_eq!(after.bits_of("bob@hotmail.com"), lists::AL);
+    assert_eq!(after.list_version, version + 1);
+    assert!(!store.delete_user("bob@hotmail.com").await.unwrap());
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+
+    // The handle can be registered again, with empty lists.
+    let again = new_user(store, "bob@hotmail.com", None).await;
+    assert!(load(store, again).await.contacts.is_empty());
+}
+
+pub async fn load_account_of_unknown_user(store: &dyn Store) {
+    let id = new_user(store, "alice@hotmail.com", None).await;
+    let result = store.load_account(id + 1000).await;
+    assert!(
+        matches!(result, Err(StoreError::NoSuchUser(_))),
+        "{result:?}"
+    );
+}
+
+pub async fn contact_changes_round_trip(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let carol = new_user(store, "carol@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let carol = Model::load(store, carol).await;
+    let limits = ListLimits::default();
+    let (bob_h, carol_h) = (h("bob@hotmail.com"), h("carol@hotmail.com"));
+
+    // FL add: bob gets alice on his RL (and PL: he has not answered yet)
+    // under her current friendly name.
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &bob_h,
+            "Bobby",
+            Some(0),
+            GroupMode::Explicit,
+            limits,
+        )
+        .unwrap();
+    let done = alice.commit(change).await;
+    assert_eq!(done.version, 1);
+    assert_eq!(done.reverse_version, Some(1));
+    bob.reverse(&alice, true, done).await;
+    let entry = bob.account.contact("alice@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, &*entry.name),
+        (lists::RL | lists::PL, "alice")
+    );
+    let entry = alice.account.contact("bob@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, &*entry.name, entry.groups),
+        (lists::FL, "Bobby", 1)
+    );
+    assert!(entry.guid.is_some());
+
+    // bob answers with AL: the pending add is settled.
+    let change = bob
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &h("alice@hotmail.com"),
+            "alice",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    let done = bob.commit(change).await;
+    assert_eq!(done.reverse_version, None);
+    assert_eq!(
+        bob.account.bits_of("alice@hotmail.com"),
+        lists::AL | lists::RL
+    );
+
+    // AL and BL entries of a user who has no entry yet.
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &bob_h,
+            "ignored",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Block,
+            &carol_h,
+            "Carol",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, None);
+    carol.check(&"BL add by alice").await;
+    assert!(carol.account.contacts.is_empty());
+
+    // Rename a contact.
+    let change = alice
+        .account
+        .plan_rename_contact("bob@hotmail.com", "Robert")
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        &*alice.account.contact("bob@hotmail.com").unwrap().name,
+        "Robert"
+    );
+
+    // Move carol from BL to AL.
+    let change = alice
+        .account
+        .plan_remove(ListKind::Block, "carol@hotmail.com", None)
+        .unwrap();
+    alice.commit(change).await;
+    assert!(alice.account.contact("carol@hotmail.com").is_none());
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &carol_h,
+            "Carol",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+
+    // FL remove: bob's RL entry goes, and his version advances.
+    let bob_version = bob.account.list_version;
+    let change = alice
+        .account
+        .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
+        .unwrap();
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, Some(bob_version + 1));
+    bob.reverse(&alice, false, done).await;
+    assert_eq!(bob.account.bits_of("alice@hotmail.com"), lists::AL);
+    let entry = alice.account.contact("bob@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, entry.guid, entry.groups),
+        (lists::AL, None, 0)
+    );
+
+    // Removing the last list drops the entry.
+    let change = alice
+        .account
+        .plan_remove(ListKind::Allow, "bob@hotmail.com", None)
+        .unwrap();
+    alice.commit(change).await;
+    assert!(alice.account.contact("bob@hotmail.com").is_none());
+}
+
+pub async fn group_changes_round_trip(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let limits = ListLimits::default();
+
+    let (change, friends) = alice.account.plan_add_group("Friends").unwrap();
+    alice.commit(change).await;
+    let (change, work) = alice.account.plan_add_group("Work").unwrap();
+    alice.commit(change).await;
+    assert_eq!((friends.id, work.id), (1, 2));
+
+    // MSNP10+: adding to a group takes the contact out of group 0.
+    let bob = h("bob@hotmail.com");
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &bob,
+            "Bob",
+            Some(friends.id),
+            GroupMode::DefaultHidden,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &bob,
+            "Bob",
+            Some(work.id),
+            GroupMode::DefaultHidden,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        alice.account.contact("bob@hotmail.com").unwrap().groups,
+        0b110
+    );
+
+    let (change, renamed) = alice
+        .account
+        .plan_rename_group(friends.id, "Best%20Friends")
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(renamed.guid, friends.guid);
+    assert_eq!(
+        alice.account.group(friends.id).unwrap().name,
+        "Best%20Friends"
+    );
+
+    // Out of one group only.
+    let change = alice
+        .account
+        .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(work.id))
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        alice.account.contact("bob@hotmail.com").unwrap().groups,
+        0b010
+    );
+
+    // Deleting his last group moves bob to group 0.
+    let (change, _) = alice.account.plan_remove_group(friends.id).unwrap();
+    alice.commit(change).await;
+    assert_eq!(alice.account.contact("bob@hotmail.com").unwrap().groups, 1);
+    assert_eq!(
+        alice
+            .account
+            .groups
+            .iter()
+            .map(|g| g.id)
+            .collect::<Vec<_>>(),
+        [0, work.id]
+    );
+
+    // Ids are reused.
+    let (change, again) = alice.account.plan_add_group("Family").unwrap();
+    alice.commit(change).await;
+    assert_eq!(again.id, friends.id);
+    assert_ne!(again.guid, friends.guid);
+}
+
+pub async fn setting_changes_round_trip(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+
+    let change = alice.account.plan_privacy(Privacy::BlockAll).unwrap();
+    alice.commit(change).await;
+    assert_eq!(alice.account.privacy, Privacy::BlockAll);
+    let change = alice.account.plan_add_alert(AddAlert::DontAsk).unwrap();
+    alice.commit(change).await;
+    assert_eq!(alice.account.add_alert, AddAlert::DontAsk);
+    let change = alice
+        .account
+        .plan_friendly_name("Alice%20in%20Wonderland")
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        store
+            .user("alice@hotmail.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .friendly_name,
+        "Alice%20in%20Wonderland"
+    );
+
+    for (property, value) in [
+        (Property::HomePhone, "1%20555%201234"),
+        (Property::WorkPhone, "555"),
+        (Property::MobilePhone, "0170"),
+        (Property::MobileMessages, "Y"),
+        (Property::MobileDevice, "Y"),
+    ] {
+        let change = alice.account.plan_property(property, Some(value)).unwrap();
+        alice.commit(change).await;
+        assert_eq!(alice.account.properties.value(property), Some(value));
+    }
+    let change = alice
+        .account
+        .plan_property(Property::HomePhone, None)
+        .unwrap();
+    alice.commit(change).await;
+    let change = alice
+        .account
+        .plan_property(Property::MobileDevice, Some("N"))
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(alice.account.properties.home_phone, None);
+    assert!(!alice.account.properties.mobile_device);
+
+    // A personal message (UUX), as the server stores it: no version bump.
+    let version = alice.account.list_version;
+    let document = b"<Data><PSM>hi \xe2\x98\x83</PSM><CurrentMedia></CurrentMedia></Data>".to_vec();
+    let done = alice
+        .commit(Change {
+            settings: vec![SettingUpdate::PersonalMessage(Some(document.clone()))],
+            ..Change::default()
+        })
+        .await;
+    assert_eq!(done.version, version);
+    assert_eq!(alice.account.personal_message, Some(document));
+    alice
+        .commit(Change {
+            settings: vec![SettingUpdate::PersonalMessage(None)],
+            ..Change::default()
+        })
+        .await;
+    assert_eq!(alice.account.personal_message, None);
+
+    // Privacy back to AL.
+    let change = alice.account.plan_privacy(Privacy::AllowAll).unwrap();
+    alice.commit(change).await;
+}
+
+pub async fn list_versions_increase_per_commit(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    assert_eq!(alice.account.list_version, 0);
+    let mut last = 0;
+    for i in 0..5 {
+        let (change, _) = alice.account.plan_add_group(&format!("G{i}")).unwrap();
+        let done = alice.commit(change).await;
+        assert_eq!(done.version, last + 1, "one step per commit");
+        last = done.version;
+        let change = alice
+            .account
+            .plan_property(Property::WorkPhone, Some(format!("{i}").as_str()))
+            .unwrap();
+        let done = alice.commit(change).await;
+        assert_eq!(done.version, last + 1);
+        last = done.version;
+    }
+    // Without bump_version the version is returned unchanged.
+    let done = alice.commit(Change::default()).await;
+    assert_eq!(
+        done,
+        Committed {
+            version: last,
+            reverse_version: None
+        }
+    );
+    assert_eq!(load(store, alice.id()).await.list_version, last);
+}
+
+pub async fn reverse_version_only_when_reverse_list_changes(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let limits = ListLimits::default();
+
+    // The target account vanished between planning and committing.
+    let ghost = h("ghost@hotmail.com");
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &ghost,
+            "Ghost",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    assert!(change.reverse.is_some());
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, None);
+
+    // bob already has alice on his AL: the RL is added, PL is not.
+    let change = bob
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &h("alice@hotmail.com"),
+            "alice",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    bob.commit(change).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("bob@hotmail.com"),
+            "Bob",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, Some(bob.account.list_version + 1));
+    bob.reverse(&alice, true, done).await;
+    assert_eq!(
+        bob.account.bits_of("alice@hotmail.com"),
+        lists::AL | lists::RL
+    );
+
+    // An RL entry that is already there is not written again (a change
+    // planned on a stale copy of the lists).
+    let change = Change {
+        reverse: Some(ReverseUpdate {
+            target: h("bob@hotmail.com"),
+            owner_name: "alice".into(),
+            added: true,
+        }),
+        bump_version: true,
+        ..Change::default()
+    };
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, None);
+    bob.check(&"repeated reverse add").await;
+}
+
+pub async fn bump_versions_advances_existing_users(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let (change, _) = alice.account.plan_add_group("G").unwrap();
+    alice.commit(change).await;
+
+    assert!(store.bump_versions(&[]).await.unwrap().is_empty());
+    let bumped = store
+        .bump_versions(&[
+            h("alice@hotmail.com"),
+            h("nobody@hotmail.com"),
+            h("bob@hotmail.com"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        bumped,
+        [(h("alice@hotmail.com"), 2), (h("bob@hotmail.com"), 1)]
+    );
+    assert_eq!(load(store, alice.id()).await.list_version, 2);
+    assert_eq!(load(store, bob).await.list_version, 1);
+
+    // The next commit continues from there.
+    let (change, _) = alice.account.plan_add_group("H").unwrap();
+    let done = store.commit(alice.id(), &change).await.unwrap();
+    assert_eq!(done.version, 3);
+}
+
+pub async fn published_properties_respect_privacy(store: &dyn Store) {
+    new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let carol = new_user(store, "carol@hotmail.com", None).await;
+    let mut bob = Model::load(store, bob).await;
+    let mut carol = Model::load(store, carol).await;
+    let limits = ListLimits::default();
+    let viewer = h("alice@hotmail.com");
+    let (bob_h, carol_h) = (h("bob@hotmail.com"), h("carol@hotmail.com"));
+
+    assert!(
+        store
+            .published_properties(&viewer, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let change = bob
+        .account
+        .plan_property(Property::WorkPhone, Some("555"))
+        .unwrap();
+    bob.commit(change).await;
+    let change = carol
+        .account
+        .plan_property(Property::MobileMessages, Some("Y"))
+        .unwrap();
+    carol.commit(change).await;
+
+    let mut props = store
+        .published_properties(&viewer, &[bob_h.clone(), carol_h.clone(), h("x@y.com")])
+        .await
+        .unwrap();
+    props.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    assert_eq!(props.len(), 2, "unknown handles are left out: {props:?}");
+    assert_eq!(props[0].0, bob_h);
+    assert_eq!(props[0].1, bob.account.properties);
+    assert_eq!(props[0].1.work_phone.as_deref(), Some("555"));
+    assert_eq!(props[1].0, carol_h);
+    assert!(props[1].1.mobile_messages);
+
+    // bob blocks alice; carol goes BL (allow-list only) without alice on it.
+    let change = bob
+        .account
+        .plan_add(
+            ListKind::Block,
+            &viewer,
+            "alice",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    bob.commit(change).await;
+    let change = carol.account.plan_privacy(Privacy::BlockAll).unwrap();
+    carol.commit(change).await;
+    let published = |handles: Vec<Handle>| async move {
+        store
+            .published_properties(&h("alice@hotmail.com"), &handles)
+            .await
+            .unwrap()
+    };
+    assert!(
+        published(vec![bob_h.clone(), carol_h.clone()])
+            .await
+            .is_empty()
+    );
+
+    // On carol's allow list, alice sees her properties again.
+    let change = carol
+        .account
+        .plan_add(
+            ListKind::Allow,
+            &viewer,
+            "alice",
+            None,
+            GroupMode::None,
+            limits,
+        )
+        .unwrap();
+    carol.commit(change).await;
+    let props = published(vec![bob_h.clone(), carol_h.clone()]).await;
+    assert_eq!(props.len(), 1);
+    assert_eq!(props[0].0, carol_h);
+
+    // Others than alice still see bob's.
+    let props = store
+        .published_properties(&carol_h, std::slice::from_ref(&bob_h))
+        .await
+        .unwrap();
+    assert_eq!(props.len(), 1);
+}
+
+/// `load_account` while commits run: every account read must be one that
+/// was committed, never a mix of two. Each commit adds a group and an FL
+/// contact in that group and advances the version, so a consistent read
+/// has as many contacts as non-default groups as its version says.
+pub async fn load_account_is_a_snapshot(store: &dyn Store) {
+    let id = new_user(store, "alice@hotmail.com", None).await;
+    let commits = 25u8;
+    let writer = async {
+        for i in 1..=commits {
+            let change = Change {
+                groups: vec![GroupUpdate::Upsert(Group {
+                    id: i,
+                    guid: Uuid::new_v4(),
+                    name: format!("G{i}"),
+                })],
+                contacts: vec![ContactUpdate {
+                    handle: h(&format!("c{i:02}@hotmail.com")),
+                    set: lists::FL,
+                    clear: 0,
+                    name: Some(format!("C{i}")),
+                    guid: Some(Some(Uuid::new_v4())),
+                    groups: Some(1 << i),
+                }],
+                bump_version: true,
+                ..Change::default()
+            };
+            store.commit(id, &change).await.unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    let reader = async {
+        let mut reads = 0;
+        loop {
+            let account = load(store, id).await;
+            let v = account.list_version as usize;
+            assert_eq!(
+                (account.groups.len() - 1, account.contacts.len()),
+                (v, v),
+                "torn read: {account:?}"
+            );
+            reads += 1;
+            if v == usize::from(commits) {
+                return reads;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let ((), reads) = tokio::join!(writer, reader);
+    assert!(reads >= 1);
+}
+
+/// Deletions and password changes are logged in order, after the cursor
+/// read before them, and only once they happened.
+pub async fn account_change_log_records_deletions_and_new_passwords(store: &dyn Store) {
+    use crate::{AccountChange, AccountChangeKind};
+    new_user(store, "alice@hotmail.com", None).await;
+    new_user(store, "bob@hotmail.com", None).await;
+    let (start, none) = store.account_changes(None).await.unwrap();
+    assert!(none.is_empty());
+    assert!(
+        store
+            .set_password("alice@hotmail.com", "h2".into(), None)
+            .await
+            .unwrap()
+    );
+    assert!(store.delete_user("bob@hotmail.com").await.unwrap());
+    // Failed changes leave no entry.
+    assert!(!store.delete_user("bob@hotmail.com").await.unwrap());
+    assert!(
+        !store
+            .set_password("nobody@hotmail.com", "h".into(), None)
+            .await
+            .unwrap()
+    );
+    let (next, changes) = store.account_changes(Some(start)).await.unwrap();
+    assert_eq!(
+        changes,
+        [
+            AccountChange {
+                handle: h("alice@hotmail.com"),
+                kind: AccountChangeKind::Credentials,
+            },
+            AccountChange {
+                handle: h("bob@hotmail.com"),
+                kind: AccountChangeKind::Deleted,
+            },
+        ]
+    );
+    assert!(next > start);
+    let (again, rest) = store.account_changes(Some(next)).await.unwrap();
+    assert_eq!((again, rest.len()), (next, 0));
+    assert_eq!(store.account_changes(None).await.unwrap().0, next);
+}

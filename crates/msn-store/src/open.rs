@@ -1,0 +1,231 @@
+//! Opening a store from a database URL, whatever the backend.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use crate::{Result, Store, StoreError};
+
+/// Backend-neutral settings for [`open`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// How hard a commit works to be durable (SQLite `synchronous`).
+    pub synchronous: Synchronous,
+    /// Size of the connection pool used for reads.
+    pub read_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            synchronous: Synchronous::Full,
+            read_connections: 4,
+        }
+    }
+}
+
+/// Where a database lives, as parsed from a URL by [`DatabaseUrl::parse`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseUrl {
+    /// An SQLite file (relative paths are relative to the working
+    /// directory).
+    Sqlite(PathBuf),
+}
+
+impl DatabaseUrl {
+    /// Parses a database location:
+    ///
+    /// - `sqlite://relative/path.db` and `sqlite:relative/path.db`
+    /// - `sqlite:///absolute/path.db`
+    /// - a bare filesystem path (`/var/lib/msnd/msnd.db`, `msnd.db`), as
+    ///   the `[database] path` setting always took.
+    ///
+    /// The path after `sqlite:` is taken literally (no percent-decoding).
+    /// Other schemes (`postgres://`, `mysql://`...) are refused with a
+    /// message saying so; the URL itself is never repeated in the error, as
+    /// it may hold a password.
+    pub fn parse(url: &str) -> Result<DatabaseUrl> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(StoreError::Url("the database URL is empty".into()));
+        }
+        let Some((scheme, rest)) = split_scheme(url) else {
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(url)));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                let path = rest.strip_prefix("//").unwrap_or(rest);
+                if path.is_empty() {
+                    return Err(StoreError::Url(
+                        "the sqlite: database URL names no file (sqlite://path/to/msnd.db)".into(),
+                    ));
+                }
+                if path == ":memory:" || path.starts_with(":memory:?") {
+                    return Err(StoreError::Url(
+                        "in-memory SQLite databases are not supported: msnd needs a file".into(),
+                    ));
+                }
+                if path.contains('?') {
+                    return Err(StoreError::Url(
+                        "sqlite: database URLs take no ?parameters; \
+                         use the [database] settings instead"
+                            .into(),
+                    ));
+                }
+                Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+            }
+            "postgres" | "postgresql" => Err(StoreError::Url(
+                "PostgreSQL support is not built in yet; \
+                 use sqlite://path/to/msnd.db or a file path"
+                    .into(),
+            )),
+            other => Err(StoreError::Url(format!(
+                "unsupported database URL scheme {other:?}; \
+                 use sqlite://path/to/msnd.db or a file path"
+            ))),
+        }
+    }
+}
+
+/// Splits `scheme:rest` when `url` starts with a URL scheme. A scheme is
+/// `sqlite:` or any RFC 3986 scheme of two letters or more followed by
+/// `://`, so that bare paths such as `C:\msnd.db` or `data:v1.db` stay
+/// paths.
+fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = url.split_once(':')?;
+    let mut chars = scheme.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !well_formed {
+        return None;
+    }
+    if scheme.eq_ignore_ascii_case("sqlite") || scheme.len() >= 2 && rest.starts_with("//") {
+        Some((scheme, rest))
+    } else {
+        None
+    }
+}
+
+/// Opens the store that `url` names (see [`DatabaseUrl::parse`]), creating
+/// the database, and for SQLite its parent directory, if needed, and
+/// applying migrations.
+pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {
+    match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Sqlite(path) => {
+            create_parent(&path)?;
+            let sqlite = SqliteOptions {
+                path,
+                synchronous: options.synchronous,
+                read_connections: options.read_connections,
+            };
+            Ok(Arc::new(SqliteStore::open(&sqlite).await?))
+        }
+    }
+}
+
+fn create_parent(path: &Path) -> Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::backend(format!("cannot create directory {}: {e}", dir.display()))
+        }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(url: &str) -> PathBuf {
+        match DatabaseUrl::parse(url) {
+            Ok(DatabaseUrl::Sqlite(path)) => path,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    fn refused(url: &str) -> String {
+        match DatabaseUrl::parse(url) {
+            Err(StoreError::Url(message)) => message,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sqlite_urls() {
+        assert_eq!(sqlite("sqlite://data/msnd.db"), Path::new("data/msnd.db"));
+        assert_eq!(
+            sqlite("sqlite:///var/lib/msnd.db"),
+            Path::new("/var/lib/msnd.db")
+        );
+        assert_eq!(sqlite("sqlite:msnd.db"), Path::new("msnd.db"));
+        assert_eq!(sqlite("sqlite:/abs/msnd.db"), Path::new("/abs/msnd.db"));
+        assert_eq!(sqlite("SQLite://msnd.db"), Path::new("msnd.db"));
+        assert_eq!(sqlite("  sqlite://msnd.db\n"), Path::new("msnd.db"));
+        assert_eq!(
+            sqlite("sqlite://my data/msnd.db"),
+            Path::new("my data/msnd.db")
+        );
+    }
+
+    #[test]
+    fn bare_paths() {
+        assert_eq!(
+            sqlite("/var/lib/msnd/msnd.db"),
+            Path::new("/var/lib/msnd/msnd.db")
+        );
+        assert_eq!(sqlite("msnd.db"), Path::new("msnd.db"));
+        assert_eq!(sqlite("./data/msnd.db"), Path::new("./data/msnd.db"));
+        assert_eq!(sqlite(r"C:\msnd\msnd.db"), Path::new(r"C:\msnd\msnd.db"));
+        assert_eq!(sqlite("data:v1.db"), Path::new("data:v1.db"));
+    }
+
+    #[test]
+    fn unsupported() {
+        for url in [
+            "postgres://msnd:secret@db.example/msnd",
+            "postgresql://localhost/msnd",
+            "POSTGRES://localhost/msnd",
+        ] {
+            let message = refused(url);
+            assert!(
+                message.contains("PostgreSQL support is not built in"),
+                "{message}"
+            );
+            assert!(!message.contains("secret"), "{message}");
+        }
+        let message = refused("mysql://root:secret@localhost/msnd");
+        assert!(message.contains("\"mysql\""), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+        assert!(refused("").contains("empty"));
+        assert!(refused("sqlite://").contains("no file"));
+        assert!(refused("sqlite:").contains("no file"));
+        assert!(refused("sqlite::memory:").contains("in-memory"));
+        assert!(refused("sqlite://msnd.db?mode=ro").contains("parameters"));
+    }
+
+    #[test]
+    fn url_errors_display_their_message() {
+        let e = DatabaseUrl::parse("postgres://x").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("PostgreSQL support is not built in yet")
+        );
+    }
+
+    #[tokio::test]
+    async fn open_creates_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/msnd.db");
+        let url = format!("sqlite://{}", path.display());
+        let store = open(&url, &StoreOptions::default()).await.unwrap();
+        assert!(!store.user_exists("alice@hotmail.com").await.unwrap());
+        store.close().await;
+        assert!(path.exists());
+        assert!(matches!(
+            open("postgres://localhost/msnd", &StoreOptions::default()).await,
+            Err(StoreError::Url(_))
+        ));
+    }
+}

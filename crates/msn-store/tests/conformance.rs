@@ -1,0 +1,148 @@
+//! The store conformance suite (`msn_store::conformance`) on SQLite, one
+//! fresh database file per case, plus what only a file-backed store has.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use msn_core::account::{GroupMode, ListLimits, Property};
+use msn_core::handle::Handle;
+use msn_store::{NewUser, SqliteOptions, SqliteStore, Store, StoreOptions, Synchronous};
+use msn_wire::vocab::{ListKind, Privacy};
+use tempfile::TempDir;
+
+async fn open(path: &Path) -> Arc<dyn Store> {
+    Arc::new(
+        SqliteStore::open(&SqliteOptions::new(path))
+            .await
+            .expect("open"),
+    )
+}
+
+macro_rules! sqlite_case {
+    ($name:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            let dir = TempDir::new().unwrap();
+            let store = open(&dir.path().join("msnd.db")).await;
+            msn_store::conformance::$name(&*store).await;
+            store.close().await;
+        }
+    };
+}
+
+msn_store::conformance_cases!(sqlite_case);
+
+/// `run_all` works as a one-call entry point too (through `open` by URL,
+/// with the faster synchronous setting).
+#[tokio::test]
+async fn run_all_through_open_by_url() {
+    let dir = TempDir::new().unwrap();
+    let mut n = 0;
+    let mut options = StoreOptions::default();
+    options.synchronous = Synchronous::Normal;
+    msn_store::conformance::run_all(|| {
+        n += 1;
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{n}/msnd.db")).display()
+        );
+        let options = options.clone();
+        async move { msn_store::open(&url, &options).await.expect("open") }
+    })
+    .await;
+}
+
+fn h(s: &str) -> Handle {
+    Handle::parse(s).unwrap()
+}
+
+/// What was committed is there after closing and opening the file again.
+#[tokio::test]
+async fn commits_survive_reopen() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("msnd.db");
+    let store = open(&path).await;
+    let mut ids = Vec::new();
+    for name in ["alice", "bob"] {
+        let id = store
+            .create_user(NewUser {
+                handle: h(&format!("{name}@hotmail.com")),
+                friendly_name: name.into(),
+                password_hash: "hash".into(),
+                legacy_password: None,
+            })
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let mut alice = store.load_account(ids[0]).await.unwrap();
+    let (change, group) = alice.plan_add_group("Friends").unwrap();
+    let done = store.commit(alice.user_id, &change).await.unwrap();
+    alice.apply(&change, done.version);
+    let change = alice
+        .plan_add(
+            ListKind::Forward,
+            &h("bob@hotmail.com"),
+            "Bob",
+            Some(group.id),
+            GroupMode::Explicit,
+            ListLimits::default(),
+        )
+        .unwrap();
+    let done = store.commit(alice.user_id, &change).await.unwrap();
+    alice.apply(&change, done.version);
+    for change in [
+        alice.plan_privacy(Privacy::BlockAll).unwrap(),
+        alice
+            .plan_property(Property::HomePhone, Some("555"))
+            .unwrap(),
+    ] {
+        let done = store.commit(alice.user_id, &change).await.unwrap();
+        alice.apply(&change, done.version);
+    }
+    let bob = store.load_account(ids[1]).await.unwrap();
+    store.close().await;
+
+    let store = open(&path).await;
+    assert_eq!(store.load_account(ids[0]).await.unwrap(), alice);
+    assert_eq!(store.load_account(ids[1]).await.unwrap(), bob);
+    assert_eq!(bob.list_version, 1);
+    store.close().await;
+}
+
+/// The fixture and administration setter that is not part of `Store`.
+#[tokio::test]
+async fn set_list_version_is_an_inherent_method() {
+    let dir = TempDir::new().unwrap();
+    let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("msnd.db")))
+        .await
+        .unwrap();
+    let id = store
+        .create_user(NewUser {
+            handle: h("alice@hotmail.com"),
+            friendly_name: "alice".into(),
+            password_hash: "hash".into(),
+            legacy_password: None,
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .set_list_version("alice@hotmail.com", 12)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_list_version("nobody@hotmail.com", 12)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.load_account(id).await.unwrap().list_version, 12);
+    let bumped = store
+        .bump_versions(&[h("alice@hotmail.com")])
+        .await
+        .unwrap();
+    assert_eq!(bumped, [(h("alice@hotmail.com"), 13)]);
+    store.close().await;
+}
