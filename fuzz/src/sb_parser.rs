@@ -111,7 +111,8 @@ fn render_replies(r: &mut Rendered, cmd: &SbCommand, d: Dialect) {
             mode,
             payload,
         } => {
-            sb::relayed_msg(&mut r.out, "alice@hotmail.com", "Alice", payload);
+            r.out
+                .raw(&sb::relayed_msg("alice@hotmail.com", "Alice", payload));
             r.expect_payload("MSG", payload);
             if mode.acks_success() {
                 sb::ack(&mut r.out, *trid);

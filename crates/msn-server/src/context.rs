@@ -66,7 +66,7 @@ impl Tickets {
     }
 }
 
-/// Counters for logs, metrics and the load generator.
+/// Counters since the start, logged at shutdown (and for metrics later).
 #[derive(Default)]
 pub struct Stats {
     pub connections: AtomicU64,

@@ -149,8 +149,14 @@ impl RunningServer {
     /// every connection (waiting up to the configured grace), and closes
     /// the store so that everything is on disk.
     pub async fn shutdown(self) {
+        let stats = &self.shared.stats;
+        let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
         info!(
             online = self.shared.service.directory().online_count(),
+            connections = count(&stats.connections),
+            logins = count(&stats.logins),
+            messages_relayed = count(&stats.messages_relayed),
+            refused_connections = count(&stats.refused_connections),
             "shutting down"
         );
         self.shared.shutdown.cancel();

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use msn_core::handle::Handle;
 use msn_wire::ns::ParseError;
 use msn_wire::sb::{self, RosterEntry, SbCommand};
@@ -401,19 +401,11 @@ impl SbConn {
             return Flow::Close;
         }
         let sender = &joined.member;
-        let head = format!(
-            "MSG {} {} {}\r\n",
-            sender.handle,
-            sender.name,
-            payload.len()
-        );
-        let mut encoded = BytesMut::with_capacity(head.len() + payload.len());
-        encoded.put_slice(head.as_bytes());
-        encoded.put_slice(&payload);
-        let delivery =
-            self.shared
-                .switchboards
-                .relay(&joined.session, self.conn_id, encoded.freeze());
+        let encoded = sb::relayed_msg(sender.handle.as_str(), &sender.name, &payload);
+        let delivery = self
+            .shared
+            .switchboards
+            .relay(&joined.session, self.conn_id, encoded);
         Stats::bump(&self.shared.stats.messages_relayed);
         let alone_fails = self.shared.config.switchboard.nak_when_alone;
         let delivered = delivery.failed == 0 && (delivery.recipients > 0 || !alone_fails);

@@ -153,9 +153,16 @@ pub fn bye(out: &mut Out, handle: &str, removed_by_server: bool) {
     }
 }
 
-/// The relayed message: `MSG sender name len` + the payload unchanged.
-pub fn relayed_msg(out: &mut Out, sender: &str, name: &str, payload: &[u8]) {
-    out.payload(format_args!("MSG {sender} {name}"), payload);
+/// The relayed message: `MSG sender name len` + the payload unchanged,
+/// encoded once into bytes that every recipient's connection shares (the
+/// form is the same in every dialect).
+pub fn relayed_msg(sender: &str, name: &str, payload: &[u8]) -> Bytes {
+    use bytes::BufMut;
+    let head = format!("MSG {sender} {name} {}\r\n", payload.len());
+    let mut encoded = bytes::BytesMut::with_capacity(head.len() + payload.len());
+    encoded.put_slice(head.as_bytes());
+    encoded.put_slice(payload);
+    encoded.freeze()
 }
 
 pub fn ack(out: &mut Out, trid: u32) {
