@@ -99,12 +99,15 @@ async fn serve(dir: &Path) -> Running {
     Running { child, ns }
 }
 
-async fn signal(child: &Child, sig: i32) {
-    let pid = child.id().expect("running") as i32;
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(pid, sig);
-    }
+/// Sends a signal (`TERM`, `KILL`) to the server, as an operator would.
+async fn signal(child: &Child, sig: &str) {
+    let pid = child.id().expect("running").to_string();
+    let status = Command::new("kill")
+        .args(["-s", sig, &pid])
+        .status()
+        .await
+        .expect("kill runs");
+    assert!(status.success());
 }
 
 #[tokio::test]
@@ -237,7 +240,7 @@ async fn sigterm_says_out_ssd_and_keeps_the_data() {
         Some("OK")
     );
     let mut idle = Client::connect(server.ns).await;
-    signal(&server.child, libc::SIGTERM).await;
+    signal(&server.child, "TERM").await;
     assert_eq!(alice.expect_eof().await, ["OUT SSD"]);
     assert!(idle.expect_eof().await.is_empty());
     assert!(
@@ -292,7 +295,7 @@ async fn kill_9_loses_no_confirmed_change() {
         assert_eq!(f.command(), "ADD", "{}", f.line());
         confirmed.push(f.tokens().nth(4).unwrap().to_owned());
     }
-    signal(&server.child, libc::SIGKILL).await;
+    signal(&server.child, "KILL").await;
     server.child.wait().await.unwrap();
     // Everything confirmed is stored, with both sides of each addition.
     let config = Config::for_tests(d);

@@ -3,6 +3,8 @@
 //! see whom ([`privacy`]), and the secrets of logging in ([`password`],
 //! [`challenge`], [`ids`]).
 
+#![forbid(unsafe_code)]
+
 pub mod account;
 pub mod challenge;
 pub mod handle;

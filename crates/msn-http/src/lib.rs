@@ -23,6 +23,8 @@
 //! (exact header name spelling), `listener` (accepting, TLS, serving
 //! connections), `routes` (the endpoints), [`cert`] (certificates).
 
+#![forbid(unsafe_code)]
+
 pub mod cert;
 pub mod header_case;
 mod listener;

@@ -4,6 +4,8 @@
 //! [`Server::start`] binds the listeners and returns a [`RunningServer`];
 //! the HTTP services (Passport) live in `msn-http` and share its state.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod conn;
 pub mod context;

@@ -10,6 +10,8 @@
 //! their own dialect. No transport reads or changes another user's
 //! in-memory state: that is the Bus's job alone.
 
+#![forbid(unsafe_code)]
+
 pub mod bus;
 pub mod directory;
 pub mod event;

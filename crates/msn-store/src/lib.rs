@@ -10,6 +10,8 @@
 //! do is the conformance suite in `msn_store::conformance` (cargo feature
 //! `conformance`), which `tests/conformance.rs` runs on SQLite.
 
+#![forbid(unsafe_code)]
+
 mod open;
 mod sqlite;
 

@@ -5,6 +5,8 @@
 //! Nothing in this crate performs I/O; the server feeds bytes in and takes
 //! encoded lines out, which keeps every rule here testable byte by byte.
 
+#![forbid(unsafe_code)]
+
 pub mod decoder;
 pub mod dialect;
 pub mod frame;

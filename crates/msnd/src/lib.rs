@@ -3,6 +3,8 @@
 //! binary (`main.rs`) is a thin command line over this library, which the
 //! black-box tests use to start real servers.
 
+#![forbid(unsafe_code)]
+
 pub mod accounts;
 
 use std::sync::Arc;

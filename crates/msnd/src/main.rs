@@ -207,31 +207,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn check_file_limit(max_connections: usize) {
     #[cfg(unix)]
     {
-        let mut lim = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
+        let Ok((soft, hard)) = rlimit::Resource::NOFILE.get() else {
+            return;
         };
-        // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
-                return;
-            }
-            if lim.rlim_cur < lim.rlim_max {
-                let raised = libc::rlimit {
-                    rlim_cur: lim.rlim_max,
-                    rlim_max: lim.rlim_max,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                    lim = raised;
-                }
-            }
+        let mut current = soft;
+        if soft < hard && rlimit::Resource::NOFILE.set(hard, hard).is_ok() {
+            current = hard;
         }
         // Listeners, the database and the log need a few descriptors too.
-        let usable = (lim.rlim_cur as usize).saturating_sub(64);
+        let usable = usize::try_from(current)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(64);
         if max_connections > usable {
             tracing::warn!(
                 max_connections,
-                open_files = lim.rlim_cur,
+                open_files = current,
                 "limits.max_connections exceeds what the open-file limit allows; \
                  connections beyond it will fail to be accepted"
             );
