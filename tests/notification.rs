@@ -404,7 +404,7 @@ async fn renames_are_rate_limited() {
 async fn strict_challenges_disconnect_silent_clients() {
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Strict;
-        c.challenge.timeout_secs = 1;
+        c.challenge.timeout = Duration::from_secs(1);
     })
     .await;
     alice(&s).await;
@@ -417,7 +417,7 @@ async fn strict_challenges_disconnect_silent_clients() {
     // Lenient: the same silence is tolerated.
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Lenient;
-        c.challenge.timeout_secs = 1;
+        c.challenge.timeout = Duration::from_secs(1);
     })
     .await;
     alice(&s).await;
@@ -434,8 +434,8 @@ async fn strict_challenges_disconnect_silent_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed() {
     let s = TestServer::start_with(|c| {
-        c.notification.login_timeout_secs = 1;
-        c.notification.idle_timeout_secs = 2;
+        c.notification.login_timeout = Duration::from_secs(1);
+        c.notification.idle_timeout = Duration::from_secs(2);
     })
     .await;
     alice(&s).await;
@@ -509,5 +509,33 @@ async fn pending_contacts_msnp11() {
     alice.expect_eof().await;
     let (_, lst) = sign_in().await;
     assert_eq!(lst, "LST N=carol@hotmail.com F=Carol 10");
+    s.stop().await;
+}
+
+/// `[notification] advertise`, `[dispatch] advertise` and
+/// `[switchboard] advertise` replace the derived addresses in `XFR`.
+#[tokio::test]
+async fn referrals_use_the_advertised_addresses() {
+    let s = TestServer::start_with(|c| {
+        c.dispatch.advertise = Some("ds.example.net:1863".into());
+        c.notification.advertise = Some("ns.example.net:31864".into());
+        c.switchboard.advertise = Some("sb.example.net:443".into());
+    })
+    .await;
+    alice(&s).await;
+    let mut c = Client::connect(s.ds).await;
+    c.send("VER 1 MSNP11 CVR0").await;
+    c.expect("VER 1 MSNP11").await;
+    c.send("USR 2 TWN I alice@hotmail.com").await;
+    c.expect("XFR 2 NS ns.example.net:31864 0 ds.example.net:1863")
+        .await;
+
+    let mut ns = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    let xfr = ns.call("XFR {} SB").await;
+    assert!(
+        xfr.line().contains(" SB sb.example.net:443 CKI "),
+        "{}",
+        xfr.line()
+    );
     s.stop().await;
 }

@@ -69,7 +69,7 @@ pub struct RunningHttp {
 impl RunningHttp {
     /// Completes once shutdown was requested, the listeners have stopped
     /// and every connection has finished — or, for connections still busy
-    /// after `server.shutdown_grace_secs`, been dropped.
+    /// after `server.shutdown_grace`, been dropped.
     pub async fn wait(self) {
         self.shutdown.cancelled().await;
         for listener in self.listeners {
@@ -122,12 +122,24 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
     let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
     let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
 
-    let login_url = passport::login_url(
-        &config.http.login_url,
-        &public_host(config),
-        http_addr,
-        https_addr,
-    );
+    // The listener the nexus announces is plain HTTP when it runs, else
+    // HTTPS; `http.advertise` says where clients reach it.
+    let scheme = match (http_addr, https_addr) {
+        (Some(_), _) => Some("http"),
+        (None, Some(_)) => Some("https"),
+        (None, None) => None,
+    };
+    let login_url = match (config.http.advertise.as_deref(), scheme) {
+        (Some(addr), Some(scheme)) if config.http.login_url.is_empty() => {
+            Some(passport::login_url_at(scheme, addr))
+        }
+        _ => passport::login_url(
+            &config.http.login_url,
+            &public_host(config),
+            http_addr,
+            https_addr,
+        ),
+    };
     let nexus = passport::nexus_value(login_url.as_deref().unwrap_or_default())
         .try_into()
         .context("http.login_url is not a valid header value")?;
@@ -169,7 +181,7 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
         listeners,
         tracker: serving.tracker,
         force_close: serving.force_close,
-        grace: Duration::from_secs(config.server.shutdown_grace_secs.max(1)),
+        grace: config.server.shutdown_grace.max(Duration::from_secs(1)),
     })
 }
 

@@ -78,7 +78,7 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     };
     match authenticate(&state, &handle, credentials.password_candidates()).await {
         Ok(Some(user_id)) => {
-            let ttl = Duration::from_secs(state.shared.config.http.ticket_ttl_secs);
+            let ttl = state.shared.config.http.ticket_ttl;
             let ticket = state.shared.tickets.issue(handle.clone(), user_id, ttl);
             info!(%handle, "passport login succeeded");
             match HeaderValue::try_from(passport::success_value(&ticket)) {
@@ -182,7 +182,7 @@ async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> R
     match authenticate(state, &handle, vec![request.password().to_owned()]).await {
         Ok(Some(user_id)) => {
             let shared = &state.shared;
-            let ttl = Duration::from_secs(shared.config.http.ticket_ttl_secs);
+            let ttl = shared.config.http.ticket_ttl;
             let account = rst::Account {
                 handle: handle.as_str(),
                 puid: rst::puid(user_id),

@@ -409,6 +409,24 @@ async fn configured_login_url_is_sent_verbatim() {
 }
 
 #[tokio::test]
+async fn advertised_address_in_the_login_url() {
+    let env = Env::start(ACCOUNTS, |c, _| {
+        c.http.advertise = Some("login.example.net:80".into());
+    })
+    .await;
+    let response = get(env.http_addr(), "/rdr/pprdr.asp", "").await;
+    assert_eq!(
+        header(&response, "PassportURLs"),
+        Some("DALogin=http://login.example.net/login2.srf")
+    );
+    assert_eq!(
+        env.http.login_url.as_deref(),
+        Some("http://login.example.net/login2.srf")
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn logins_beyond_the_hashing_limit_wait_their_turn() {
     let env = Env::start(ACCOUNTS, |c, _| c.http.max_concurrent_hashes = 1).await;
     let addr = env.http_addr();

@@ -374,7 +374,7 @@ async fn documented_request_gets_a_ticket_for_every_address() {
     let addresses: Vec<_> = tokens.iter().map(|t| t.address.as_str()).collect();
     assert_eq!(addresses, RST_MD_ADDRESSES, "same order as requested");
 
-    let ttl = time::Duration::seconds(env.server.shared().config.http.ticket_ttl_secs as i64);
+    let ttl = time::Duration::try_from(env.server.shared().config.http.ticket_ttl).unwrap();
     for (n, token) in tokens.iter().enumerate() {
         assert!(token.created >= PrimitiveDateTime::new(before.date(), before.time()));
         assert!(

@@ -16,8 +16,9 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::sb::registry::Switchboards;
 
-/// Addresses as clients must see them (`host:port`), fixed once the
-/// listeners are bound.
+/// Addresses as clients must see them (`host:port`): each service's
+/// `advertise` setting, else `public_host` and the bound port. Fixed once
+/// the listeners are bound.
 #[derive(Clone, Debug, Default)]
 pub struct PublicAddrs {
     pub ds: String,

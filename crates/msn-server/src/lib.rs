@@ -3,8 +3,8 @@
 //!
 //! [`Server::start`] binds the listeners and returns a [`RunningServer`];
 //! the HTTP services (Passport) live in `msn-http` and share its state.
+//! The configuration is `msn-config`'s, re-exported as [`config`].
 
-pub mod config;
 pub mod conn;
 pub mod context;
 mod driver;
@@ -16,6 +16,7 @@ pub mod sb;
 mod server;
 pub mod trace;
 
-pub use config::Config;
 pub use context::Shared;
-pub use server::{RunningServer, Server, bind, public_host};
+pub use msn_config as config;
+pub use msn_config::{Config, bind, public_host};
+pub use server::{RunningServer, Server};

@@ -2,11 +2,11 @@
 //! limit, background housekeeping, and graceful shutdown.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use msn_config::{advertised, bind};
 use msn_store::Store;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -41,25 +41,6 @@ pub struct RunningServer {
     tracker: TaskTracker,
 }
 
-/// Binds `ip:port` (port 0: any free port); `what` names the service in
-/// the error.
-pub async fn bind(ip: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind((ip, port))
-        .await
-        .with_context(|| format!("cannot listen on {ip}:{port} for the {what}"))
-}
-
-/// The host clients are told to use.
-pub fn public_host(config: &Config) -> String {
-    if !config.server.public_host.is_empty() {
-        return config.server.public_host.clone();
-    }
-    match config.server.bind {
-        ip if ip.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
-        ip => ip.to_string(),
-    }
-}
-
 impl Server {
     /// Binds every listener and starts serving.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<RunningServer> {
@@ -76,11 +57,25 @@ impl Server {
         let ns_addr = ns.local_addr()?;
         let sb_addr = sb.local_addr()?;
 
-        let host = public_host(&config);
+        let ns_public = advertised(
+            &config,
+            config.notification.advertise.as_deref(),
+            ns_addr.port(),
+        );
+        let ds_public = match (&config.dispatch.advertise, ds_addr) {
+            (Some(addr), _) => addr.clone(),
+            (None, Some(ds)) => advertised(&config, None, ds.port()),
+            // No DS: clients come straight to the NS.
+            (None, None) => ns_public.clone(),
+        };
         let addrs = PublicAddrs {
-            ds: format!("{host}:{}", ds_addr.map_or(ns_addr.port(), |a| a.port())),
-            ns: format!("{host}:{}", ns_addr.port()),
-            sb: format!("{host}:{}", sb_addr.port()),
+            ds: ds_public,
+            ns: ns_public,
+            sb: advertised(
+                &config,
+                config.switchboard.advertise.as_deref(),
+                sb_addr.port(),
+            ),
         };
         let shared = Arc::new(Shared {
             connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
@@ -144,7 +139,12 @@ impl RunningServer {
         info!(online = self.shared.hub.online_count(), "shutting down");
         self.shared.shutdown.cancel();
         self.tracker.close();
-        let grace = Duration::from_secs(self.shared.config.server.shutdown_grace_secs.max(1));
+        let grace = self
+            .shared
+            .config
+            .server
+            .shutdown_grace
+            .max(Duration::from_secs(1));
         if tokio::time::timeout(grace, self.tracker.wait())
             .await
             .is_err()
