@@ -2,11 +2,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
-use msn_core::handle::Handle;
-use msn_core::ids;
+use msn_auth::TokenService;
 use msn_store::Store;
 use msn_wire::Limits;
 use tokio::sync::Semaphore;
@@ -26,54 +23,15 @@ pub struct PublicAddrs {
     pub sb: String,
 }
 
-/// A Passport ticket issued by the login service, redeemed by `USR TWN S`.
-#[derive(Clone, Debug)]
-pub struct TicketGrant {
-    pub handle: Handle,
-    pub user_id: i64,
-    pub expires: Instant,
-}
-
-/// Passport tickets: random, single use, short-lived.
-#[derive(Default)]
-pub struct Tickets {
-    map: DashMap<String, TicketGrant>,
-}
-
-impl Tickets {
-    /// Issues a ticket (`t=…&p=…`) for an authenticated user.
-    pub fn issue(&self, handle: Handle, user_id: i64, ttl: Duration) -> String {
-        let ticket = ids::passport_ticket();
-        self.map.insert(
-            ticket.clone(),
-            TicketGrant {
-                handle,
-                user_id,
-                expires: Instant::now() + ttl,
-            },
-        );
-        ticket
-    }
-
-    /// Takes a ticket; `None` if unknown, used or expired.
-    pub fn redeem(&self, ticket: &str) -> Option<TicketGrant> {
-        let (_, grant) = self.map.remove(ticket)?;
-        (grant.expires > Instant::now()).then_some(grant)
-    }
-
-    pub fn sweep(&self) {
-        let now = Instant::now();
-        self.map.retain(|_, g| g.expires > now);
-    }
-}
-
 /// Counters for logs, metrics and the load generator.
 #[derive(Default)]
 pub struct Stats {
     pub connections: AtomicU64,
     pub logins: AtomicU64,
     pub messages_relayed: AtomicU64,
-    pub refused_connections: AtomicU64,
+    /// Shared with the HTTP services, whose connections count against the
+    /// same limit.
+    pub refused_connections: Arc<AtomicU64>,
 }
 
 impl Stats {
@@ -87,9 +45,12 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub hub: Hub,
     pub switchboards: Switchboards,
-    pub tickets: Tickets,
+    /// Login tickets (`USR TWN S`) and the other tokens, shared with the
+    /// HTTP services that issue them.
+    pub tokens: Arc<dyn TokenService>,
     pub addrs: PublicAddrs,
     pub shutdown: CancellationToken,
+    /// Connections held at once, over every listener (the HTTP ones too).
     pub connection_slots: Arc<Semaphore>,
     pub stats: Stats,
 }

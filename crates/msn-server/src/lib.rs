@@ -1,9 +1,11 @@
 //! msnd's protocol services: the Dispatch Server, Notification Servers and
 //! Switchboard, speaking MSNP2–MSNP12 over TCP.
 //!
-//! [`Server::start`] binds the listeners and returns a [`RunningServer`];
-//! the HTTP services (Passport) live in `msn-http` and share its state.
-//! The configuration is `msn-config`'s, re-exported as [`config`].
+//! [`Server::start`] binds the listeners and returns a [`RunningServer`].
+//! The HTTP services (Passport) live in `msn-http`; msnd runs them on the
+//! same store, token service (whose Messenger tickets `USR TWN S`
+//! redeems), shutdown token and connection limit. The configuration is
+//! `msn-config`'s, re-exported as [`config`].
 
 pub mod conn;
 pub mod context;

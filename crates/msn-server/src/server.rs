@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use msn_auth::TokenService;
 use msn_config::{advertised, bind};
 use msn_store::Store;
 use tokio::net::{TcpListener, TcpStream};
@@ -15,7 +16,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::context::{PublicAddrs, Shared, Stats, Tickets};
+use crate::context::{PublicAddrs, Shared, Stats};
 use crate::hub::Hub;
 use crate::ns::{self, Role};
 use crate::sb;
@@ -42,8 +43,13 @@ pub struct RunningServer {
 }
 
 impl Server {
-    /// Binds every listener and starts serving.
-    pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<RunningServer> {
+    /// Binds every listener and starts serving. `tokens` is where `USR TWN S`
+    /// redeems the tickets the login services issue.
+    pub async fn start(
+        config: Config,
+        store: Arc<dyn Store>,
+        tokens: Arc<dyn TokenService>,
+    ) -> anyhow::Result<RunningServer> {
         config.validate().map_err(anyhow::Error::msg)?;
         let ip = config.server.bind;
         let ds = if config.dispatch.enabled {
@@ -83,7 +89,7 @@ impl Server {
             store,
             hub: Hub::default(),
             switchboards: Switchboards::default(),
-            tickets: Tickets::default(),
+            tokens,
             addrs,
             shutdown: CancellationToken::new(),
             stats: Stats::default(),
@@ -208,7 +214,7 @@ async fn housekeeping(shared: Arc<Shared>) {
             () = shared.shutdown.cancelled() => break,
             _ = tick.tick() => {
                 shared.switchboards.sweep();
-                shared.tickets.sweep();
+                shared.tokens.sweep();
             }
         }
     }

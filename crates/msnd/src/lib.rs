@@ -8,8 +8,10 @@ pub mod accounts;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use msn_http::RunningHttp;
-use msn_server::{Config, RunningServer, Server};
+use msn_auth::{MemoryTokens, TokenService};
+use msn_config::Config;
+use msn_http::{HttpContext, RunningHttp};
+use msn_server::{RunningServer, Server};
 use msn_store::{SqliteOptions, SqliteStore, Store, Synchronous};
 
 /// Opens the configured database, creating the data directory if needed.
@@ -38,9 +40,23 @@ pub struct App {
 
 impl App {
     /// Starts the services described by `config` on `store`.
+    ///
+    /// The protocol and HTTP services share one token service (the HTTP
+    /// services issue the tickets `USR TWN S` redeems), one shutdown token
+    /// and one connection limit.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
-        let server = Server::start(config, store).await?;
-        let http = match msn_http::start(server.shared().clone()).await {
+        let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
+        let server = Server::start(config, store, tokens).await?;
+        let shared = server.shared();
+        let ctx = HttpContext {
+            config: shared.config.clone(),
+            store: shared.store.clone(),
+            tokens: shared.tokens.clone(),
+            shutdown: shared.shutdown.clone(),
+            connection_slots: shared.connection_slots.clone(),
+            refused_connections: shared.stats.refused_connections.clone(),
+        };
+        let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,
             Err(e) => {
                 server.shutdown().await;
