@@ -404,7 +404,7 @@ async fn renames_are_rate_limited() {
 async fn strict_challenges_disconnect_silent_clients() {
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Strict;
-        c.challenge.timeout_secs = 1;
+        c.challenge.timeout = Duration::from_secs(1);
     })
     .await;
     alice(&s).await;
@@ -417,7 +417,7 @@ async fn strict_challenges_disconnect_silent_clients() {
     // Lenient: the same silence is tolerated.
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Lenient;
-        c.challenge.timeout_secs = 1;
+        c.challenge.timeout = Duration::from_secs(1);
     })
     .await;
     alice(&s).await;
@@ -434,8 +434,8 @@ async fn strict_challenges_disconnect_silent_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed() {
     let s = TestServer::start_with(|c| {
-        c.notification.login_timeout_secs = 1;
-        c.notification.idle_timeout_secs = 2;
+        c.notification.login_timeout = Duration::from_secs(1);
+        c.notification.idle_timeout = Duration::from_secs(2);
     })
     .await;
     alice(&s).await;
@@ -509,5 +509,154 @@ async fn pending_contacts_msnp11() {
     alice.expect_eof().await;
     let (_, lst) = sign_in().await;
     assert_eq!(lst, "LST N=carol@hotmail.com F=Carol 10");
+    s.stop().await;
+}
+
+/// The RST.srf request MSN 7.5 sends: the DA token and `messenger.msn.com`
+/// with the `USR TWN S` string as its policy.
+fn rst_request(handle: &str, password: &str, twn: &str) -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsse="http://schemas.xmlsoap.org/ws/2003/06/secext" xmlns:wsp="http://schemas.xmlsoap.org/ws/2002/12/policy" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/03/addressing" xmlns:wst="http://schemas.xmlsoap.org/ws/2004/04/trust">"#,
+            r#"<Header><wsse:Security><wsse:UsernameToken Id="user"><wsse:Username>{handle}</wsse:Username><wsse:Password>{password}</wsse:Password></wsse:UsernameToken></wsse:Security></Header>"#,
+            r#"<Body><ps:RequestMultipleSecurityTokens xmlns:ps="http://schemas.microsoft.com/Passport/SoapServices/PPCRL" Id="RSTS">"#,
+            r#"<wst:RequestSecurityToken Id="RST0"><wst:RequestType>http://schemas.xmlsoap.org/ws/2004/04/security/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>http://Passport.NET/tb</wsa:Address></wsa:EndpointReference></wsp:AppliesTo></wst:RequestSecurityToken>"#,
+            r#"<wst:RequestSecurityToken Id="RST1"><wst:RequestType>http://schemas.xmlsoap.org/ws/2004/04/security/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>messenger.msn.com</wsa:Address></wsa:EndpointReference></wsp:AppliesTo><wsse:PolicyReference URI="?{twn}"></wsse:PolicyReference></wst:RequestSecurityToken>"#,
+            r#"</ps:RequestMultipleSecurityTokens></Body></Envelope>"#,
+        ),
+        handle = handle,
+        password = password,
+        twn = twn.replace('&', "&amp;"),
+    )
+}
+
+/// Posts `body` to RST.srf and returns the `Compact1` ticket of the reply,
+/// XML-unescaped.
+async fn rst_ticket(http: std::net::SocketAddr, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(http).await.unwrap();
+    let request = format!(
+        "POST /RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    tokio::time::timeout(support::WAIT, stream.read_to_string(&mut reply))
+        .await
+        .expect("RST.srf answers")
+        .unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+    let start = reply.find(r#"Id="Compact1">"#).expect("a compact token") + 14;
+    let end = start + reply[start..].find('<').unwrap();
+    reply[start..end].replace("&amp;", "&")
+}
+
+/// `VER`, `CVR` and `USR TWN I` for `handle` at MSNP12, then `USR TWN S`
+/// with the ticket `ticket` returns for the NS's parameter string; returns
+/// the ticket and the NS's answer.
+async fn usr_twn(
+    s: &TestServer,
+    handle: &str,
+    ticket: impl AsyncFnOnce(String) -> String,
+) -> (String, String) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    async fn line(reader: &mut BufReader<tokio::net::TcpStream>) -> String {
+        let mut line = String::new();
+        tokio::time::timeout(support::WAIT, reader.read_line(&mut line))
+            .await
+            .expect("NS answers")
+            .unwrap();
+        line.trim_end().to_owned()
+    }
+    let stream = tokio::net::TcpStream::connect(s.ns).await.unwrap();
+    let mut ns = BufReader::new(stream);
+    let commands = format!(
+        "VER 1 MSNP12 MSNP11 CVR0\r\n\
+         CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 msmsgs {handle}\r\n\
+         USR 3 TWN I {handle}\r\n"
+    );
+    ns.get_mut().write_all(commands.as_bytes()).await.unwrap();
+    assert_eq!(line(&mut ns).await, "VER 1 MSNP12");
+    assert!(line(&mut ns).await.starts_with("CVR 2 "));
+    let challenge = line(&mut ns).await;
+    let twn = challenge
+        .strip_prefix("USR 3 TWN S ")
+        .expect("USR TWN S")
+        .to_owned();
+    let ticket = ticket(twn).await;
+    ns.get_mut()
+        .write_all(format!("USR 4 TWN S {ticket}\r\n").as_bytes())
+        .await
+        .unwrap();
+    (ticket, line(&mut ns).await)
+}
+
+/// MSN 7.5's whole sign-in: `USR TWN` on the NS, the RST request with the
+/// `USR TWN S` string as the messenger.msn.com policy, then the ticket on
+/// `USR TWN S`. The same ticket cannot sign in twice.
+#[tokio::test]
+async fn msn75_signs_in_on_the_ns_with_the_rst_ticket() {
+    let s = TestServer::start().await;
+    s.user("alice@example.com", "p@ss&w0rd", "Alice").await;
+    let http = s.http.expect("HTTP runs");
+
+    let (ticket, reply) = usr_twn(&s, "alice@example.com", async |twn| {
+        rst_ticket(
+            http,
+            &rst_request("alice@example.com", "p@ss&amp;w0rd", &twn),
+        )
+        .await
+    })
+    .await;
+    assert_eq!(reply, "USR 4 OK alice@example.com 1 0");
+    let (_, reply) = usr_twn(&s, "alice@example.com", async |_| ticket.clone()).await;
+    assert!(
+        reply.starts_with("911 4"),
+        "a used ticket is refused: {reply}"
+    );
+    s.stop().await;
+}
+
+/// A ticket presented on `USR TWN S` for another account is refused, and
+/// not used up: its owner can still sign in with it.
+#[tokio::test]
+async fn a_ticket_for_another_account_is_refused_and_kept() {
+    let s = TestServer::start().await;
+    s.user("alice@example.com", "alicepass", "Alice").await;
+    s.user("bob@example.com", "bobpass", "Bob").await;
+    let alices = s.ticket("alice@example.com").await;
+
+    let (_, reply) = usr_twn(&s, "bob@example.com", async |_| alices.clone()).await;
+    assert!(reply.starts_with("911 4"), "{reply}");
+    let (_, reply) = usr_twn(&s, "alice@example.com", async |_| alices.clone()).await;
+    assert_eq!(reply, "USR 4 OK alice@example.com 1 0");
+    s.stop().await;
+}
+
+/// `[notification] advertise`, `[dispatch] advertise` and
+/// `[switchboard] advertise` replace the derived addresses in `XFR`.
+#[tokio::test]
+async fn referrals_use_the_advertised_addresses() {
+    let s = TestServer::start_with(|c| {
+        c.dispatch.advertise = Some("ds.example.net:1863".into());
+        c.notification.advertise = Some("ns.example.net:31864".into());
+        c.switchboard.advertise = Some("sb.example.net:443".into());
+    })
+    .await;
+    alice(&s).await;
+    let mut c = Client::connect(s.ds).await;
+    c.send("VER 1 MSNP11 CVR0").await;
+    c.expect("VER 1 MSNP11").await;
+    c.send("USR 2 TWN I alice@hotmail.com").await;
+    c.expect("XFR 2 NS ns.example.net:31864 0 ds.example.net:1863")
+        .await;
+
+    let mut ns = s.online(7, "alice@hotmail.com", "alicepass", "NLN").await;
+    let xfr = ns.call("XFR {} SB").await;
+    assert!(
+        xfr.line().contains(" SB sb.example.net:443 CKI "),
+        "{}",
+        xfr.line()
+    );
     s.stop().await;
 }

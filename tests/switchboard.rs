@@ -240,7 +240,7 @@ async fn invitation_errors_and_privacy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookies_are_single_use_and_bound_to_their_user() {
-    let s = TestServer::start_with(|c| c.switchboard.ring_ttl_secs = 60).await;
+    let s = TestServer::start_with(|c| c.switchboard.ring_ttl = Duration::from_secs(60)).await;
     let mut ns = friends(&s, 7, &["alice", "bob"]).await;
     let xfr = ns[0].call("XFR {} SB").await;
     let cookie = xfr.tokens().nth(5).unwrap().to_owned();
@@ -330,7 +330,7 @@ async fn oversized_and_malformed_messages_close_the_sender_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_participants_are_removed_with_bye_1() {
-    let s = TestServer::start_with(|c| c.switchboard.idle_timeout_secs = 2).await;
+    let s = TestServer::start_with(|c| c.switchboard.idle_timeout = Duration::from_secs(2)).await;
     let mut ns = friends(&s, 7, &["alice", "bob"]).await;
     let (mut sb, _) = session(&s, &mut ns, &["alice@hotmail.com", "bob@hotmail.com"]).await;
     // alice keeps typing; bob stays silent and is removed by the server.

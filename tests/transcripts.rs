@@ -90,7 +90,7 @@ async fn msnp5_login() {
 async fn msnp6_challenge() {
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Lenient;
-        c.challenge.repeat_secs = 1;
+        c.challenge.repeat = std::time::Duration::from_secs(1);
     })
     .await;
     accounts(&s, &[ALICE]).await;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use msn_auth::Grant;
 use msn_core::account::{Change, ContactUpdate, Group, GroupUpdate, Property, SettingUpdate};
 use msn_core::handle::Handle;
 use msn_server::{Config, Shared};
@@ -213,9 +214,8 @@ impl TestServer {
     /// A Passport ticket for `email`, as the login service would issue it.
     pub async fn ticket(&self, email: &str) -> String {
         let id = self.id(email).await;
-        self.shared()
-            .tickets
-            .issue(Handle::parse(email).unwrap(), id, Duration::from_secs(60))
+        let grant = Grant::messenger(Handle::parse(email).unwrap(), id);
+        self.shared().tokens.issue(grant, Duration::from_secs(60))
     }
 
     /// Signs a user in with a Passport ticket (MSNP8+) and sends

@@ -5,9 +5,12 @@
 //! WS-Trust service `POST /RST.srf` (any path ending so, e.g.
 //! `/pp550/RST.srf`). Plus `GET /healthz`.
 //!
-//! [`start`] runs beside [`msn_server::Server`] on its [`Shared`] state:
-//! accounts come from its store, tickets go into its ticket table, and
-//! both listeners stop when its shutdown token is cancelled.
+//! [`start`] runs on an [`HttpContext`]: accounts come from its store,
+//! tickets and tokens go into its token service, and both listeners stop
+//! when its shutdown token is cancelled. msnd gives it the store, token
+//! service, shutdown token and connection limit of the protocol services
+//! (msn-server), so that `USR TWN S` redeems what is issued here; nothing
+//! here depends on them.
 //!
 //! The nexus announces the plain HTTP login URL when plain HTTP runs (test
 //! set-ups, msnp11-sdk), else the HTTPS one; `http.login_url` overrides
@@ -19,13 +22,15 @@
 //! `msnia.login.live.com`), also compiled in: point those names at the
 //! same HTTPS port.
 //!
-//! Modules: [`passport`] and [`rst`] (wire formats), [`header_case`]
+//! Modules: [`context`] (what the services need), [`passport`] and
+//! [`rst`] (wire formats), [`header_case`]
 //! (exact header name spelling), `listener` (accepting, TLS, serving
 //! connections), `routes` (the endpoints), [`cert`] (certificates).
 
 #![forbid(unsafe_code)]
 
 pub mod cert;
+pub mod context;
 pub mod header_case;
 mod listener;
 pub mod passport;
@@ -37,7 +42,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use msn_server::{Shared, bind, public_host};
+use msn_config::{bind, public_host};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -47,11 +52,12 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use cert::generate_self_signed;
+pub use context::HttpContext;
 
 use crate::listener::Serving;
 use crate::routes::AppState;
 
-/// The started HTTP services. They stop when `shared.shutdown` is
+/// The started HTTP services. They stop when the context's `shutdown` is
 /// cancelled; [`RunningHttp::wait`] then waits for them.
 pub struct RunningHttp {
     /// The plain HTTP listener's address, if `http.enabled`.
@@ -71,7 +77,7 @@ pub struct RunningHttp {
 impl RunningHttp {
     /// Completes once shutdown was requested, the listeners have stopped
     /// and every connection has finished — or, for connections still busy
-    /// after `server.shutdown_grace_secs`, been dropped.
+    /// after `server.shutdown_grace`, been dropped.
     pub async fn wait(self) {
         self.shutdown.cancelled().await;
         for listener in self.listeners {
@@ -95,10 +101,10 @@ impl RunningHttp {
 /// Starts the plain HTTP listener (`http.enabled`, `http.port`) and the
 /// HTTPS one (`http.https_port` ≠ 0, with the PEM files `http.tls_cert` and
 /// `http.tls_key`) on `server.bind`. Port 0 picks a free port; the bound
-/// addresses are in the result. Both stop when `shared.shutdown` is
+/// addresses are in the result. Both stop when `ctx.shutdown` is
 /// cancelled.
-pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
-    let config = &shared.config;
+pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
+    let config = &ctx.config;
     let ip = config.server.bind;
 
     let tls = if config.http.https_port != 0 {
@@ -124,25 +130,37 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
     let http_addr = http.as_ref().map(TcpListener::local_addr).transpose()?;
     let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
 
-    let login_url = passport::login_url(
-        &config.http.login_url,
-        &public_host(config),
-        http_addr,
-        https_addr,
-    );
+    // The listener the nexus announces is plain HTTP when it runs, else
+    // HTTPS; `http.advertise` says where clients reach it.
+    let scheme = match (http_addr, https_addr) {
+        (Some(_), _) => Some("http"),
+        (None, Some(_)) => Some("https"),
+        (None, None) => None,
+    };
+    let login_url = match (config.http.advertise.as_deref(), scheme) {
+        (Some(addr), Some(scheme)) if config.http.login_url.is_empty() => {
+            Some(passport::login_url_at(scheme, addr))
+        }
+        _ => passport::login_url(
+            &config.http.login_url,
+            &public_host(config),
+            http_addr,
+            https_addr,
+        ),
+    };
     let nexus = passport::nexus_value(login_url.as_deref().unwrap_or_default())
         .try_into()
         .context("http.login_url is not a valid header value")?;
-    let decoy_hash = decoy_hash(&shared).await?;
+    let decoy_hash = decoy_hash(&ctx).await?;
     let state = Arc::new(AppState {
         nexus,
         hashes: Arc::new(Semaphore::new(config.http.max_concurrent_hashes.max(1))),
         decoy_hash,
-        shared: shared.clone(),
+        ctx: ctx.clone(),
     });
 
     let serving = Serving {
-        shared: shared.clone(),
+        ctx: ctx.clone(),
         router: routes::router(state),
         tracker: TaskTracker::new(),
         force_close: CancellationToken::new(),
@@ -167,17 +185,17 @@ pub async fn start(shared: Arc<Shared>) -> anyhow::Result<RunningHttp> {
         http_addr,
         https_addr,
         login_url,
-        shutdown: shared.shutdown.clone(),
+        shutdown: ctx.shutdown.clone(),
         listeners,
         tracker: serving.tracker,
         force_close: serving.force_close,
-        grace: Duration::from_secs(config.server.shutdown_grace_secs.max(1)),
+        grace: config.server.shutdown_grace.max(Duration::from_secs(1)),
     })
 }
 
 /// A hash, at the configured cost, of a password nobody knows.
-async fn decoy_hash(shared: &Shared) -> anyhow::Result<String> {
-    let cost = shared.config.hash_cost();
+async fn decoy_hash(ctx: &HttpContext) -> anyhow::Result<String> {
+    let cost = ctx.config.hash_cost();
     let password = msn_core::ids::passport_ticket();
     tokio::task::spawn_blocking(move || msn_core::password::hash_password(&password, cost))
         .await?

@@ -15,8 +15,6 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use msn_server::Shared;
-use msn_server::context::Stats;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
@@ -25,6 +23,7 @@ use tokio_util::task::TaskTracker;
 use tower_service::Service as _;
 use tracing::{debug, warn};
 
+use crate::HttpContext;
 use crate::header_case::{CaseRestoringIo, RequestLog};
 
 /// Time allowed for a TLS handshake.
@@ -39,7 +38,7 @@ const MAX_BUF_SIZE: usize = 16 * 1024;
 /// What every connection task needs.
 #[derive(Clone)]
 pub(crate) struct Serving {
-    pub shared: Arc<Shared>,
+    pub ctx: Arc<HttpContext>,
     pub router: Router,
     /// Tracks connection tasks, for [`crate::RunningHttp::wait`].
     pub tracker: TaskTracker,
@@ -50,7 +49,7 @@ pub(crate) struct Serving {
 
 /// Accepts connections until shutdown; `tls` makes it an HTTPS listener.
 pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, serving: Serving) {
-    let shutdown = serving.shared.shutdown.clone();
+    let shutdown = serving.ctx.shutdown.clone();
     loop {
         let accepted = tokio::select! {
             () = shutdown.cancelled() => break,
@@ -67,8 +66,8 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>,
                 continue;
             }
         };
-        let Ok(permit) = serving.shared.connection_slots.clone().try_acquire_owned() else {
-            Stats::bump(&serving.shared.stats.refused_connections);
+        let Ok(permit) = serving.ctx.connection_slots.clone().try_acquire_owned() else {
+            serving.ctx.count_refused();
             drop(stream);
             continue;
         };
@@ -88,7 +87,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>,
 async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, peer: SocketAddr, serving: &Serving) {
     let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
     let stream = tokio::select! {
-        () = serving.shared.shutdown.cancelled() => return,
+        () = serving.ctx.shutdown.cancelled() => return,
         result = handshake => match result {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
@@ -124,7 +123,7 @@ where
         .serve_connection(io, service);
     tokio::pin!(connection);
 
-    let shutdown = serving.shared.shutdown.clone();
+    let shutdown = serving.ctx.shutdown.clone();
     let result = tokio::select! {
         result = connection.as_mut() => result,
         () = shutdown.cancelled() => {

@@ -28,6 +28,15 @@ pub fn success_value(ticket: &str) -> String {
     )
 }
 
+/// The login URL for a listener advertised as `host_port` (`host:port`,
+/// `http.advertise`) over `scheme`: the port is left out when it is the
+/// scheme's default.
+pub fn login_url_at(scheme: &str, host_port: &str) -> String {
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let authority = host_port.strip_suffix(default_port).unwrap_or(host_port);
+    format!("{scheme}://{authority}/login2.srf")
+}
+
 /// The login URL announced by the nexus: the configured one, else the
 /// plain HTTP listener's, else the HTTPS listener's.
 ///
@@ -253,5 +262,17 @@ mod tests {
             "login.example/login2.srf"
         );
         assert_eq!(login_url("", "h", None, None), None);
+        assert_eq!(
+            login_url_at("http", "msn.example:80"),
+            "http://msn.example/login2.srf"
+        );
+        assert_eq!(
+            login_url_at("https", "msn.example:8443"),
+            "https://msn.example:8443/login2.srf"
+        );
+        assert_eq!(
+            login_url_at("https", "[::1]:443"),
+            "https://[::1]/login2.srf"
+        );
     }
 }

@@ -13,14 +13,14 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
+use msn_auth::{Audience, Grant};
 use msn_core::handle::Handle;
-use msn_server::Shared;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
-use crate::passport;
 use crate::rst;
+use crate::{HttpContext, passport};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -33,7 +33,7 @@ static AUTHENTICATION_INFO: HeaderName = HeaderName::from_static("authentication
 
 /// What the handlers need, built once by [`crate::start`].
 pub(crate) struct AppState {
-    pub shared: Arc<Shared>,
+    pub ctx: Arc<HttpContext>,
     /// `DALogin=<login url>`.
     pub nexus: HeaderValue,
     /// Bounds the argon2 verifications running at once.
@@ -78,8 +78,11 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     };
     match authenticate(&state, &handle, credentials.password_candidates()).await {
         Ok(Some(user_id)) => {
-            let ttl = Duration::from_secs(state.shared.config.http.ticket_ttl_secs);
-            let ticket = state.shared.tickets.issue(handle.clone(), user_id, ttl);
+            let ttl = state.ctx.config.http.ticket_ttl;
+            let ticket = state
+                .ctx
+                .tokens
+                .issue(Grant::messenger(handle.clone(), user_id), ttl);
             info!(%handle, "passport login succeeded");
             match HeaderValue::try_from(passport::success_value(&ticket)) {
                 Ok(value) => {
@@ -106,7 +109,7 @@ async fn authenticate(
     handle: &Handle,
     candidates: Vec<String>,
 ) -> anyhow::Result<Option<i64>> {
-    let record = state.shared.store.user(handle.as_str()).await?;
+    let record = state.ctx.store.user(handle.as_str()).await?;
     let hash = record
         .as_ref()
         .map_or_else(|| state.decoy_hash.clone(), |r| r.password_hash.clone());
@@ -156,7 +159,11 @@ async fn by_suffix(
 }
 
 /// RST.srf: a SOAP request with the user name and password, one
-/// compact ticket back per requested service ([`crate::rst`]).
+/// compact token back per requested service ([`crate::rst`]): a
+/// single-use login ticket (`http.ticket_ttl`) for the Messenger
+/// addresses, a bearer token (`http.soap_token_ttl`) for the SOAP
+/// services' addresses. The legacy DA token, no ticket, lives as long as
+/// the bearer tokens.
 ///
 /// Faults are sent with status 200, as soap/rst.md recommends: that is
 /// what Escargot — the one server known to work with WLM 8.x — sends, so
@@ -181,19 +188,41 @@ async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> R
     };
     match authenticate(state, &handle, vec![request.password().to_owned()]).await {
         Ok(Some(user_id)) => {
-            let shared = &state.shared;
-            let ttl = Duration::from_secs(shared.config.http.ticket_ttl_secs);
+            let ctx = &state.ctx;
+            let http = &ctx.config.http;
             let account = rst::Account {
                 handle: handle.as_str(),
                 puid: rst::puid(user_id),
-                country: &shared.config.profile.country,
-                language: shared.config.profile.lang_preference,
+                country: &ctx.config.profile.country,
+                language: ctx.config.profile.lang_preference,
             };
-            let issue = || shared.tickets.issue(handle.clone(), user_id, ttl);
+            let issue = |token: &rst::TokenRequest| {
+                let audience = rst::audience(&token.address).unwrap_or(Audience::Other);
+                let proof_key = rst::new_proof_key(&token.address);
+                let (grant, ttl) = match audience {
+                    Audience::Messenger => {
+                        (Grant::messenger(handle.clone(), user_id), http.ticket_ttl)
+                    }
+                    _ => (
+                        Grant::bearer(handle.clone(), user_id, audience),
+                        http.soap_token_ttl,
+                    ),
+                };
+                let grant = match &proof_key {
+                    Some(key) => grant.with_proof_key(key.clone()),
+                    None => grant,
+                };
+                rst::Issued {
+                    ticket: ctx.tokens.issue(grant, ttl),
+                    ttl,
+                    proof_key,
+                }
+            };
             // After the password check, which may have waited for a permit:
-            // Created is when the tickets are issued.
+            // Created is when the tokens are issued.
             let now = OffsetDateTime::now_utc();
-            let reply = rst::success(&request.tokens, &account, issue, now, ttl);
+            let reply =
+                rst::success_with(&request.tokens, &account, issue, now, http.soap_token_ttl);
             info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
             soap(reply)
         }

@@ -12,9 +12,13 @@
 //! The server follows the rule that works for every known client: check
 //! the password once, then answer every requested token, in request order,
 //! with `Compact<n>` numbered after `RST<n>` (BitlBee 3.x takes its slot
-//! from the last digit of that id). Each compact token is a distinct ticket
-//! from the NS ticket table; only the one the client puts on `USR TWN S`
-//! is ever redeemed, the others expire unused.
+//! from the last digit of that id). Each compact token is a distinct token
+//! of the token service, for the [`Audience`] its address names
+//! ([`audience`]): the Messenger ones (`messenger.msn.com`, and
+//! `messengerclear.live.com` with its proof key) are single-use login
+//! tickets, one of which the client puts on `USR TWN S`; the others
+//! (address book, storage, …) are bearer tokens for the SOAP services,
+//! valid until they expire.
 //!
 //! Parsing is namespace-aware and prefix-agnostic (the genuine request uses
 //! a default namespace for the envelope and declares `ps` locally) and
@@ -27,6 +31,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+pub use msn_auth::Audience;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
@@ -343,18 +348,64 @@ pub use msn_core::ids::puid;
 
 /// Base64 of `n` random bytes from the operating system's CSPRNG.
 pub fn random_base64(n: usize) -> String {
-    let mut bytes = vec![0u8; n];
-    rand::rng().fill(bytes.as_mut_slice());
-    BASE64.encode(bytes)
+    BASE64.encode(random_bytes(n))
 }
 
-/// The success reply for `tokens`, in their order. `issue_ticket` is
-/// called once per compact token and returns a fresh `t=…&p=…` ticket.
-///
-/// `messengerclear.live.com` gets `wst:RequestedProofToken/wst:BinarySecret`
-/// (24 random bytes). MSNP15's `USR SSO` proves possession of that secret;
-/// msnd speaks `USR TWN` only (MSNP8–14), so the secret is not remembered.
-/// SSO support will have to store it with the ticket (auth-services.md §5).
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill(bytes.as_mut_slice());
+    bytes
+}
+
+/// The service a token for `address` is for; `None` for the legacy DA
+/// token, which is no ticket. Addresses are host names, compared without
+/// case (a scheme or path around them is ignored).
+pub fn audience(address: &str) -> Option<Audience> {
+    let address = address.trim();
+    if address.eq_ignore_ascii_case(LEGACY_ADDRESS) {
+        return None;
+    }
+    let host = address
+        .split_once("://")
+        .map_or(address, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    Some(match host.as_str() {
+        "messenger.msn.com" | "messengerclear.live.com" => Audience::Messenger,
+        "contacts.msn.com" | "livecontacts.live.com" => Audience::Contacts,
+        "storage.msn.com" | "storage.live.com" => Audience::Storage,
+        "spaces.live.com" | "spaces.msn.com" => Audience::Spaces,
+        "messengersecure.live.com" => Audience::MessengerSecure,
+        _ => Audience::Other,
+    })
+}
+
+/// The proof key (`wst:BinarySecret`) a token for `address` carries: 24
+/// random bytes for `messengerclear.live.com`, none elsewhere.
+pub fn new_proof_key(address: &str) -> Option<Vec<u8>> {
+    address
+        .trim()
+        .eq_ignore_ascii_case(MESSENGERCLEAR_ADDRESS)
+        .then(|| random_bytes(24))
+}
+
+/// A compact token issued for one requested address.
+pub struct Issued {
+    /// The `t=…&p=…` ticket.
+    pub ticket: String,
+    /// Its lifetime (`wst:LifeTime`).
+    pub ttl: Duration,
+    /// Sent as `wst:RequestedProofToken/wst:BinarySecret` when present.
+    pub proof_key: Option<Vec<u8>>,
+}
+
+/// The success reply for `tokens`, in their order, every compact token
+/// valid for `ttl`. `issue_ticket` is called once per compact token and
+/// returns a fresh `t=…&p=…` ticket; `messengerclear.live.com` gets a
+/// fresh proof key ([`new_proof_key`]), not remembered. See
+/// [`success_with`].
 pub fn success(
     tokens: &[TokenRequest],
     account: &Account<'_>,
@@ -362,12 +413,38 @@ pub fn success(
     now: OffsetDateTime,
     ttl: Duration,
 ) -> String {
+    let issue = |token: &TokenRequest| Issued {
+        ticket: issue_ticket(),
+        ttl,
+        proof_key: new_proof_key(&token.address),
+    };
+    success_with(tokens, account, issue, now, ttl)
+}
+
+/// The success reply for `tokens`, in their order. `issue` is called once
+/// per compact token (every token but the legacy DA token, which lives
+/// `legacy_ttl`) and returns its ticket, lifetime and proof key.
+///
+/// `messengerclear.live.com` gets `wst:RequestedProofToken/wst:BinarySecret`
+/// (24 random bytes, [`new_proof_key`]). MSNP15's `USR SSO` proves
+/// possession of that secret; msnd speaks `USR TWN` only (MSNP8–14), but
+/// the caller can keep the key with the ticket for it
+/// (auth-services.md §5).
+pub fn success_with(
+    tokens: &[TokenRequest],
+    account: &Account<'_>,
+    mut issue: impl FnMut(&TokenRequest) -> Issued,
+    now: OffsetDateTime,
+    legacy_ttl: Duration,
+) -> String {
     let created = utc(now);
-    let expires =
-        utc(now.saturating_add(time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX)));
-    let lifetime = format!(
-        "<wst:LifeTime><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wst:LifeTime>"
-    );
+    let lifetime = |ttl: Duration| {
+        let expires =
+            utc(now.saturating_add(time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX)));
+        format!(
+            "<wst:LifeTime><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wst:LifeTime>"
+        )
+    };
 
     let mut out = String::with_capacity(2048 + 1024 * tokens.len());
     out.push_str(concat!(
@@ -440,8 +517,8 @@ pub fn success(
             "</wst:TokenType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>{}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>",
             escape(token.address.as_str())
         ));
-        out.push_str(&lifetime);
         if legacy {
+            out.push_str(&lifetime(legacy_ttl));
             // The DA token is opaque to Messenger, which never sends it
             // anywhere: random bytes in the live service's shape.
             out.push_str(&format!(
@@ -461,7 +538,12 @@ pub fn success(
                 secret = random_base64(24),
             ));
         } else {
-            let ticket = issue_ticket();
+            let Issued {
+                ticket,
+                ttl,
+                proof_key,
+            } = issue(token);
+            out.push_str(&lifetime(ttl));
             out.push_str(&format!(
                 concat!(
                     r#"<wst:RequestedSecurityToken>"#,
@@ -472,10 +554,10 @@ pub fn success(
                 n = n,
                 ticket = escape(ticket.as_str()),
             ));
-            if token.address.eq_ignore_ascii_case(MESSENGERCLEAR_ADDRESS) {
+            if let Some(key) = proof_key {
                 out.push_str(&format!(
                     "<wst:RequestedProofToken><wst:BinarySecret>{}</wst:BinarySecret></wst:RequestedProofToken>",
-                    random_base64(24)
+                    BASE64.encode(key)
                 ));
             }
         }
@@ -792,5 +874,90 @@ mod tests {
             Duration::MAX,
         );
         assert!(body.contains("<S:Body>"));
+    }
+
+    #[test]
+    fn audiences() {
+        assert_eq!(audience(LEGACY_ADDRESS), None);
+        assert_eq!(audience("http://passport.net/tb"), None);
+        assert_eq!(audience("messenger.msn.com"), Some(Audience::Messenger));
+        assert_eq!(
+            audience("MessengerClear.Live.com"),
+            Some(Audience::Messenger)
+        );
+        assert_eq!(audience("contacts.msn.com"), Some(Audience::Contacts));
+        assert_eq!(
+            audience("https://contacts.msn.com/abservice"),
+            Some(Audience::Contacts)
+        );
+        assert_eq!(audience("storage.msn.com"), Some(Audience::Storage));
+        assert_eq!(audience("spaces.live.com"), Some(Audience::Spaces));
+        assert_eq!(
+            audience("messengersecure.live.com"),
+            Some(Audience::MessengerSecure)
+        );
+        assert_eq!(audience("example.com"), Some(Audience::Other));
+        assert_eq!(
+            new_proof_key(MESSENGERCLEAR_ADDRESS).map(|k| k.len()),
+            Some(24)
+        );
+        assert_eq!(new_proof_key("messenger.msn.com"), None);
+    }
+
+    #[test]
+    fn lifetimes_and_proof_keys_per_token() {
+        let tokens = [
+            TokenRequest {
+                id: Some("RST0".into()),
+                address: LEGACY_ADDRESS.into(),
+                policy: None,
+            },
+            TokenRequest {
+                id: Some("RST1".into()),
+                address: "messenger.msn.com".into(),
+                policy: None,
+            },
+            TokenRequest {
+                id: Some("RST2".into()),
+                address: "contacts.msn.com".into(),
+                policy: None,
+            },
+        ];
+        let account = Account {
+            handle: "a@b.c",
+            puid: 1,
+            country: "US",
+            language: 1033,
+        };
+        let now = OffsetDateTime::from_unix_timestamp(1_243_846_801).unwrap();
+        let body = success_with(
+            &tokens,
+            &account,
+            |t| Issued {
+                ticket: format!("t={}&p=", t.address),
+                ttl: if t.address == "messenger.msn.com" {
+                    Duration::from_secs(120)
+                } else {
+                    Duration::from_secs(8 * 3600)
+                },
+                proof_key: (t.address == "contacts.msn.com").then(|| vec![0xff; 3]),
+            },
+            now,
+            Duration::from_secs(3600),
+        );
+        let expires: Vec<_> = body
+            .match_indices("<wsu:Expires>")
+            .map(|(i, _)| &body[i + 13..i + 33])
+            .collect();
+        assert_eq!(
+            expires,
+            [
+                "2009-06-01T10:00:01Z",
+                "2009-06-01T09:02:01Z",
+                "2009-06-01T17:00:01Z"
+            ]
+        );
+        assert!(body.contains("<wst:BinarySecret>////</wst:BinarySecret>"));
+        assert_eq!(body.matches("<wst:BinarySecret>").count(), 2);
     }
 }

@@ -1,4 +1,4 @@
-//! Black-box tests of the Passport 1.4 services on a real server: raw TCP
+//! Black-box tests of the Passport 1.4 services over real sockets: raw TCP
 //! and TLS where the exact header bytes matter, reqwest where a client
 //! library's view is the point (msnp11-sdk uses reqwest).
 
@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use msn_server::Config;
+use msn_config::Config;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -122,19 +122,22 @@ async fn login_issues_a_ticket_the_ns_can_redeem_once() {
     let ticket = from_pp(info);
     assert!(ticket.contains("&p="), "{ticket}");
 
-    let tickets = &env.server.shared().tickets;
-    let grant = tickets.redeem(ticket).expect("ticket is valid");
+    let grant = env
+        .redeem(ticket, "alice@hotmail.com")
+        .expect("ticket is valid");
     assert_eq!(grant.handle.as_str(), "alice@hotmail.com");
     let alice = env
-        .server
-        .shared()
+        .ctx
         .store
         .user("alice@hotmail.com")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(grant.user_id, alice.id);
-    assert!(tickets.redeem(ticket).is_none(), "single use");
+    assert!(
+        env.redeem(ticket, "alice@hotmail.com").is_none(),
+        "single use"
+    );
 
     // /login.srf is the same service; each login gets a fresh ticket.
     let again = get(
@@ -145,7 +148,7 @@ async fn login_issues_a_ticket_the_ns_can_redeem_once() {
     .await;
     let second = from_pp(header(&again, "Authentication-Info").unwrap()).to_owned();
     assert_ne!(second, ticket);
-    assert!(tickets.redeem(&second).is_some());
+    assert!(env.redeem(&second, "alice@hotmail.com").is_some());
     env.stop().await;
 }
 
@@ -180,10 +183,7 @@ async fn msnp11_sdk_flow_with_an_unencoded_password() {
     let info = reply.headers()["Authentication-Info"].to_str().unwrap();
     let token = info.split("from-PP='").nth(1).unwrap().replace('\'', "");
     let grant = env
-        .server
-        .shared()
-        .tickets
-        .redeem(&token)
+        .redeem(&token, "bob@example.com")
         .expect("the SDK's token is the ticket");
     assert_eq!(grant.handle.as_str(), "bob@example.com");
 
@@ -366,7 +366,7 @@ async fn https_with_a_generated_certificate() {
         .expect("certificate accepted");
     assert_eq!(reply.status(), 200);
     let info = reply.headers()["Authentication-Info"].to_str().unwrap();
-    assert!(env.server.shared().tickets.redeem(from_pp(info)).is_some());
+    assert!(env.redeem(from_pp(info), "bob@example.com").is_some());
     env.stop().await;
 }
 
@@ -404,6 +404,24 @@ async fn configured_login_url_is_sent_verbatim() {
     assert_eq!(
         header(&response, "PassportURLs"),
         Some("DALogin=login.example.net/login2.srf")
+    );
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn advertised_address_in_the_login_url() {
+    let env = Env::start(ACCOUNTS, |c, _| {
+        c.http.advertise = Some("login.example.net:80".into());
+    })
+    .await;
+    let response = get(env.http_addr(), "/rdr/pprdr.asp", "").await;
+    assert_eq!(
+        header(&response, "PassportURLs"),
+        Some("DALogin=http://login.example.net/login2.srf")
+    );
+    assert_eq!(
+        env.http.login_url.as_deref(),
+        Some("http://login.example.net/login2.srf")
     );
     env.stop().await;
 }
@@ -449,7 +467,7 @@ async fn shutdown_closes_idle_connections_and_stops_listening() {
         seen.extend_from_slice(&buf[..n]);
     }
 
-    env.server.shared().shutdown.cancel();
+    env.ctx.shutdown.cancel();
     timeout(LIMIT, env.http.wait())
         .await
         .expect("wait() completes");
@@ -461,5 +479,5 @@ async fn shutdown_closes_idle_connections_and_stops_listening() {
     assert_eq!(n, 0);
     // …and nothing listens any more.
     assert!(TcpStream::connect(addr).await.is_err());
-    env.server.shutdown().await;
+    env.ctx.store.close().await;
 }

@@ -1,4 +1,4 @@
-//! Black-box tests of RST.srf (soap/rst.md) on a real server: the
+//! Black-box tests of RST.srf (soap/rst.md) over real sockets: the
 //! documented WLM 8.x request, BitlBee's and MSN 7.5's token lists, the
 //! faults, the body limit and the paths. Replies are parsed as XML and
 //! checked by qualified name, the way BitlBee reads them.
@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 
 use base64::Engine as _;
+use msn_auth::Audience;
+use msn_http::rst;
 use quick_xml::events::Event;
 use time::{Date, Month, PrimitiveDateTime, Time};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -374,8 +376,15 @@ async fn documented_request_gets_a_ticket_for_every_address() {
     let addresses: Vec<_> = tokens.iter().map(|t| t.address.as_str()).collect();
     assert_eq!(addresses, RST_MD_ADDRESSES, "same order as requested");
 
-    let ttl = time::Duration::seconds(env.server.shared().config.http.ticket_ttl_secs as i64);
+    let http = &env.ctx.config.http;
     for (n, token) in tokens.iter().enumerate() {
+        // Login tickets live `ticket_ttl`; the SOAP services' bearer
+        // tokens, and the DA token, `soap_token_ttl`.
+        let ttl = match rst::audience(&token.address) {
+            Some(Audience::Messenger) => http.ticket_ttl,
+            _ => http.soap_token_ttl,
+        };
+        let ttl = time::Duration::try_from(ttl).unwrap();
         assert!(token.created >= PrimitiveDateTime::new(before.date(), before.time()));
         assert!(
             token.created - PrimitiveDateTime::new(before.date(), before.time())
@@ -407,24 +416,47 @@ async fn documented_request_gets_a_ticket_for_every_address() {
 
     // What MSN 7.5 / WLM 8.0 put on `USR TWN S`: the messenger.msn.com
     // ticket, accepted exactly once.
-    let shared = env.server.shared();
     let messenger = tokens[2].ticket.as_deref().unwrap();
-    let grant = shared
-        .tickets
-        .redeem(messenger)
+    let grant = env
+        .redeem(messenger, "alice@example.com")
         .expect("NS accepts the ticket");
     assert_eq!(grant.handle.as_str(), "alice@example.com");
     assert_eq!(grant.user_id, alice);
-    assert!(shared.tickets.redeem(messenger).is_none(), "single use");
+    assert!(
+        env.redeem(messenger, "alice@example.com").is_none(),
+        "single use"
+    );
     // Every other address got a ticket of its own.
     for token in &tokens[3..] {
+        let audience = rst::audience(&token.address).unwrap();
         assert!(
-            shared
-                .tickets
-                .redeem(token.ticket.as_deref().unwrap())
+            env.ctx
+                .tokens
+                .validate(token.ticket.as_deref().unwrap(), audience)
                 .is_some()
         );
     }
+    // Those are bearer tokens for their service: still valid after use,
+    // and no way onto the NS.
+    let contacts = tokens[3].ticket.as_deref().unwrap();
+    let grant = env
+        .ctx
+        .tokens
+        .validate(contacts, Audience::Contacts)
+        .unwrap();
+    assert_eq!((grant.user_id, grant.single_use), (alice, false));
+    assert!(
+        env.ctx
+            .tokens
+            .validate(contacts, Audience::Storage)
+            .is_none()
+    );
+    assert!(env.redeem(contacts, "alice@example.com").is_none());
+    // The messengerclear.live.com ticket keeps its proof key (for SSO).
+    let clear = env
+        .redeem(tokens[1].ticket.as_deref().unwrap(), "alice@example.com")
+        .expect("a Messenger ticket");
+    assert_eq!(clear.proof_key, tokens[1].secret);
 
     // A second sign-in gets fresh tickets and proof key.
     let (_, _, again) = post(&client, &env.url("/RST.srf"), RST_MD_REQUEST).await;
@@ -432,9 +464,7 @@ async fn documented_request_gets_a_ticket_for_every_address() {
     assert_ne!(again[2].ticket, tokens[2].ticket);
     assert_ne!(again[1].secret, tokens[1].secret);
     assert!(
-        shared
-            .tickets
-            .redeem(again[2].ticket.as_deref().unwrap())
+        env.redeem(again[2].ticket.as_deref().unwrap(), "alice@example.com")
             .is_some()
     );
     env.stop().await;
@@ -469,10 +499,7 @@ async fn other_clients_token_lists_and_paths() {
         assert_eq!(tokens[1].id, "Compact1");
         assert_eq!(tokens[1].secret, None);
         let grant = env
-            .server
-            .shared()
-            .tickets
-            .redeem(tokens[1].ticket.as_deref().unwrap())
+            .redeem(tokens[1].ticket.as_deref().unwrap(), "bob@example.com")
             .expect("NS accepts it");
         assert_eq!(
             (grant.handle.as_str(), grant.user_id),
@@ -741,80 +768,7 @@ async fn over_https_as_login_live_com() {
         assert_eq!((status, content_type.as_str()), (200, TEXT_XML), "{url}");
         let tokens = rstrs(&El::parse(&body));
         let ticket = tokens[2].ticket.as_deref().unwrap();
-        assert!(
-            env.server.shared().tickets.redeem(ticket).is_some(),
-            "{url}"
-        );
+        assert!(env.redeem(ticket, "alice@example.com").is_some(), "{url}");
     }
-    env.stop().await;
-}
-
-/// MSN 7.5's whole sign-in: `USR TWN` on the NS, the RST request with the
-/// `USR TWN S` string as the messenger.msn.com policy, then the ticket on
-/// `USR TWN S`. The same ticket cannot sign in twice.
-#[tokio::test]
-async fn msn75_signs_in_on_the_ns_with_the_rst_ticket() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
-    let env = Env::start(ACCOUNTS, |_, _| {}).await;
-    let client = reqwest::Client::new();
-
-    async fn line(reader: &mut BufReader<TcpStream>) -> String {
-        let mut line = String::new();
-        timeout(LIMIT, reader.read_line(&mut line))
-            .await
-            .expect("NS answers")
-            .unwrap();
-        line.trim_end().to_owned()
-    }
-    async fn usr_twn(
-        env: &Env,
-        client: &reqwest::Client,
-        ticket: Option<&str>,
-    ) -> (String, String) {
-        let stream = TcpStream::connect(env.server.ns_addr).await.unwrap();
-        let mut ns = BufReader::new(stream);
-        let commands = "VER 1 MSNP12 MSNP11 CVR0\r\n\
-             CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 msmsgs alice@example.com\r\n\
-             USR 3 TWN I alice@example.com\r\n";
-        ns.get_mut().write_all(commands.as_bytes()).await.unwrap();
-        assert_eq!(line(&mut ns).await, "VER 1 MSNP12");
-        assert!(line(&mut ns).await.starts_with("CVR 2 "));
-        let challenge = line(&mut ns).await;
-        let twn = challenge
-            .strip_prefix("USR 3 TWN S ")
-            .expect("USR TWN S")
-            .to_owned();
-
-        let ticket = match ticket {
-            Some(t) => t.to_owned(),
-            None => {
-                let body = request(
-                    "alice@example.com",
-                    "p@ss&amp;w0rd",
-                    &[
-                        ("RST0", "http://Passport.NET/tb", None),
-                        ("RST1", "messenger.msn.com", Some(&format!("?{twn}"))),
-                    ],
-                );
-                let (status, _, reply) = post(client, &env.url("/RST.srf"), body).await;
-                assert_eq!(status, 200);
-                rstrs(&El::parse(&reply))[1].ticket.clone().unwrap()
-            }
-        };
-        ns.get_mut()
-            .write_all(format!("USR 4 TWN S {ticket}\r\n").as_bytes())
-            .await
-            .unwrap();
-        (ticket, line(&mut ns).await)
-    }
-
-    let (ticket, reply) = usr_twn(&env, &client, None).await;
-    assert_eq!(reply, "USR 4 OK alice@example.com 1 0");
-    let (_, reply) = usr_twn(&env, &client, Some(&ticket)).await;
-    assert!(
-        reply.starts_with("911 4"),
-        "a used ticket is refused: {reply}"
-    );
     env.stop().await;
 }

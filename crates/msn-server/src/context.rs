@@ -2,11 +2,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
-use msn_core::handle::Handle;
-use msn_core::ids;
+use msn_auth::TokenService;
 use msn_service::Service;
 use msn_store::Store;
 use msn_wire::Limits;
@@ -16,54 +13,14 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::sb::registry::Switchboards;
 
-/// Addresses as clients must see them (`host:port`), fixed once the
-/// listeners are bound.
+/// Addresses as clients must see them (`host:port`): each service's
+/// `advertise` setting, else `public_host` and the bound port. Fixed once
+/// the listeners are bound.
 #[derive(Clone, Debug, Default)]
 pub struct PublicAddrs {
     pub ds: String,
     pub ns: String,
     pub sb: String,
-}
-
-/// A Passport ticket issued by the login service, redeemed by `USR TWN S`.
-#[derive(Clone, Debug)]
-pub struct TicketGrant {
-    pub handle: Handle,
-    pub user_id: i64,
-    pub expires: Instant,
-}
-
-/// Passport tickets: random, single use, short-lived.
-#[derive(Default)]
-pub struct Tickets {
-    map: DashMap<String, TicketGrant>,
-}
-
-impl Tickets {
-    /// Issues a ticket (`t=…&p=…`) for an authenticated user.
-    pub fn issue(&self, handle: Handle, user_id: i64, ttl: Duration) -> String {
-        let ticket = ids::passport_ticket();
-        self.map.insert(
-            ticket.clone(),
-            TicketGrant {
-                handle,
-                user_id,
-                expires: Instant::now() + ttl,
-            },
-        );
-        ticket
-    }
-
-    /// Takes a ticket; `None` if unknown, used or expired.
-    pub fn redeem(&self, ticket: &str) -> Option<TicketGrant> {
-        let (_, grant) = self.map.remove(ticket)?;
-        (grant.expires > Instant::now()).then_some(grant)
-    }
-
-    pub fn sweep(&self) {
-        let now = Instant::now();
-        self.map.retain(|_, g| g.expires > now);
-    }
 }
 
 /// Counters since the start, logged at shutdown (and for metrics later).
@@ -72,7 +29,9 @@ pub struct Stats {
     pub connections: AtomicU64,
     pub logins: AtomicU64,
     pub messages_relayed: AtomicU64,
-    pub refused_connections: AtomicU64,
+    /// Shared with the HTTP services, whose connections count against the
+    /// same limit.
+    pub refused_connections: Arc<AtomicU64>,
 }
 
 impl Stats {
@@ -87,9 +46,12 @@ pub struct Shared {
     /// The service layer every session acts through.
     pub service: Service,
     pub switchboards: Switchboards,
-    pub tickets: Tickets,
+    /// Login tickets (`USR TWN S`) and the other tokens, shared with the
+    /// HTTP services that issue them.
+    pub tokens: Arc<dyn TokenService>,
     pub addrs: PublicAddrs,
     pub shutdown: CancellationToken,
+    /// Connections held at once, over every listener (the HTTP ones too).
     pub connection_slots: Arc<Semaphore>,
     pub stats: Stats,
 }

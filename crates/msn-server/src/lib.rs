@@ -1,12 +1,14 @@
 //! msnd's protocol services: the Dispatch Server, Notification Servers and
 //! Switchboard, speaking MSNP2–MSNP12 over TCP.
 //!
-//! [`Server::start`] binds the listeners and returns a [`RunningServer`];
-//! the HTTP services (Passport) live in `msn-http` and share its state.
+//! [`Server::start`] binds the listeners and returns a [`RunningServer`].
+//! The HTTP services (Passport) live in `msn-http`; msnd runs them on the
+//! same store, token service (whose Messenger tickets `USR TWN S`
+//! redeems), shutdown token and connection limit. The configuration is
+//! `msn-config`'s, re-exported as [`config`].
 
 #![forbid(unsafe_code)]
 
-pub mod config;
 pub mod conn;
 pub mod context;
 mod driver;
@@ -15,6 +17,7 @@ pub mod sb;
 mod server;
 pub mod trace;
 
-pub use config::Config;
 pub use context::Shared;
-pub use server::{RunningServer, Server, bind, public_host};
+pub use msn_config as config;
+pub use msn_config::{Config, bind, public_host};
+pub use server::{RunningServer, Server};

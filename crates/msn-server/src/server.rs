@@ -2,11 +2,12 @@
 //! limit, background housekeeping, and graceful shutdown.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use msn_auth::TokenService;
+use msn_config::{advertised, bind};
 use msn_core::account::ListLimits;
 use msn_store::Store;
 use tokio::net::{TcpListener, TcpStream};
@@ -16,7 +17,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::context::{PublicAddrs, Shared, Stats, Tickets};
+use crate::context::{PublicAddrs, Shared, Stats};
 use crate::ns::{self, Role};
 use crate::sb;
 use crate::sb::registry::Switchboards;
@@ -41,28 +42,14 @@ pub struct RunningServer {
     tracker: TaskTracker,
 }
 
-/// Binds `ip:port` (port 0: any free port); `what` names the service in
-/// the error.
-pub async fn bind(ip: IpAddr, port: u16, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind((ip, port))
-        .await
-        .with_context(|| format!("cannot listen on {ip}:{port} for the {what}"))
-}
-
-/// The host clients are told to use.
-pub fn public_host(config: &Config) -> String {
-    if !config.server.public_host.is_empty() {
-        return config.server.public_host.clone();
-    }
-    match config.server.bind {
-        ip if ip.is_unspecified() => Ipv4Addr::LOCALHOST.to_string(),
-        ip => ip.to_string(),
-    }
-}
-
 impl Server {
-    /// Binds every listener and starts serving.
-    pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<RunningServer> {
+    /// Binds every listener and starts serving. `tokens` is where `USR TWN S`
+    /// redeems the tickets the login services issue.
+    pub async fn start(
+        config: Config,
+        store: Arc<dyn Store>,
+        tokens: Arc<dyn TokenService>,
+    ) -> anyhow::Result<RunningServer> {
         config.validate().map_err(anyhow::Error::msg)?;
         let ip = config.server.bind;
         let ds = if config.dispatch.enabled {
@@ -76,11 +63,25 @@ impl Server {
         let ns_addr = ns.local_addr()?;
         let sb_addr = sb.local_addr()?;
 
-        let host = public_host(&config);
+        let ns_public = advertised(
+            &config,
+            config.notification.advertise.as_deref(),
+            ns_addr.port(),
+        );
+        let ds_public = match (&config.dispatch.advertise, ds_addr) {
+            (Some(addr), _) => addr.clone(),
+            (None, Some(ds)) => advertised(&config, None, ds.port()),
+            // No DS: clients come straight to the NS.
+            (None, None) => ns_public.clone(),
+        };
         let addrs = PublicAddrs {
-            ds: format!("{host}:{}", ds_addr.map_or(ns_addr.port(), |a| a.port())),
-            ns: format!("{host}:{}", ns_addr.port()),
-            sb: format!("{host}:{}", sb_addr.port()),
+            ds: ds_public,
+            ns: ns_public,
+            sb: advertised(
+                &config,
+                config.switchboard.advertise.as_deref(),
+                sb_addr.port(),
+            ),
         };
         let service = msn_service::Service::local(store.clone(), service_settings(&config));
         // From here on, accounts deleted or re-keyed elsewhere end their
@@ -95,7 +96,7 @@ impl Server {
             store,
             service,
             switchboards: Switchboards::default(),
-            tickets: Tickets::default(),
+            tokens,
             addrs,
             shutdown: CancellationToken::new(),
             stats: Stats::default(),
@@ -161,7 +162,12 @@ impl RunningServer {
         );
         self.shared.shutdown.cancel();
         self.tracker.close();
-        let grace = Duration::from_secs(self.shared.config.server.shutdown_grace_secs.max(1));
+        let grace = self
+            .shared
+            .config
+            .server
+            .shutdown_grace
+            .max(Duration::from_secs(1));
         if tokio::time::timeout(grace, self.tracker.wait())
             .await
             .is_err()
@@ -245,7 +251,7 @@ async fn housekeeping(shared: Arc<Shared>) {
             () = shared.shutdown.cancelled() => break,
             _ = tick.tick() => {
                 shared.switchboards.sweep();
-                shared.tickets.sweep();
+                shared.tokens.sweep();
             }
         }
     }

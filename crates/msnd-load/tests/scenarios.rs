@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use msn_server::Config;
+use msn_auth::Grant;
+use msn_config::Config;
 use msnd::App;
 use msnd_load::report::Report;
 use msnd_load::scenarios::{self, Target};
@@ -216,7 +217,9 @@ async fn fake_passport(bench: &Bench) -> String {
                     match msn_core::Handle::parse(&sign_in) {
                         Ok(h) if good => {
                             let id = shared.store.user(h.as_str()).await.unwrap().unwrap().id;
-                            let t = shared.tickets.issue(h, id, Duration::from_secs(60));
+                            let t = shared
+                                .tokens
+                                .issue(Grant::messenger(h, id), Duration::from_secs(60));
                             format!(
                                 "HTTP/1.1 200 OK\r\nAuthentication-Info: Passport1.4 da-status=success,from-PP='{t}'\r\nContent-Length: 0\r\n\r\n"
                             )

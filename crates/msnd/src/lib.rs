@@ -10,26 +10,26 @@ pub mod accounts;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use msn_http::RunningHttp;
-use msn_server::{Config, RunningServer, Server};
-use msn_store::{SqliteOptions, SqliteStore, Store, Synchronous};
+use msn_auth::{MemoryTokens, TokenService};
+use msn_config::Config;
+use msn_http::{HttpContext, RunningHttp};
+use msn_server::{RunningServer, Server};
+use msn_store::{Store, StoreOptions, Synchronous};
 
 /// Opens the configured database, creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let path = config.database_path();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create data directory {}", dir.display()))?;
-    }
-    let mut options = SqliteOptions::new(&path);
+    let mut options = StoreOptions::default();
     options.synchronous = match config.database.synchronous.as_str() {
         "normal" => Synchronous::Normal,
         _ => Synchronous::Full,
     };
-    let store = SqliteStore::open(&options)
+    // `[database] url` (or the `path` it defaults from); the store creates
+    // the data directory if needed. The URL is not printed: it may one day
+    // carry a password.
+    let store = msn_store::open(&config.database_url(), &options)
         .await
-        .with_context(|| format!("cannot open database {}", path.display()))?;
-    Ok(Arc::new(store))
+        .context("cannot open the database")?;
+    Ok(store)
 }
 
 /// Every service of one msnd instance.
@@ -40,9 +40,23 @@ pub struct App {
 
 impl App {
     /// Starts the services described by `config` on `store`.
+    ///
+    /// The protocol and HTTP services share one token service (the HTTP
+    /// services issue the tickets `USR TWN S` redeems), one shutdown token
+    /// and one connection limit.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
-        let server = Server::start(config, store).await?;
-        let http = match msn_http::start(server.shared().clone()).await {
+        let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
+        let server = Server::start(config, store, tokens).await?;
+        let shared = server.shared();
+        let ctx = HttpContext {
+            config: shared.config.clone(),
+            store: shared.store.clone(),
+            tokens: shared.tokens.clone(),
+            shutdown: shared.shutdown.clone(),
+            connection_slots: shared.connection_slots.clone(),
+            refused_connections: shared.stats.refused_connections.clone(),
+        };
+        let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,
             Err(e) => {
                 server.shutdown().await;

@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use msn_server::Config;
-use msn_server::config::DEFAULT_CONFIG;
+use msn_config::{Config, DEFAULT_CONFIG};
 use msnd::accounts::{self, AccountSpec};
 use msnd::{App, open_store};
 use tracing::info;
@@ -55,6 +54,7 @@ enum CertCommand {
 #[derive(Args, Clone)]
 struct Location {
     /// TOML configuration file (see `msnd config default`).
+    /// `MSND_<SECTION>__<KEY>` environment variables override it.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Directory holding the database (overrides the file).
@@ -135,16 +135,16 @@ enum ConfigCommand {
     Default,
 }
 
+/// The file (if any), then the `MSND_<SECTION>__<KEY>` environment
+/// variables, then `--data-dir`.
 fn load_config(location: &Location) -> anyhow::Result<Config> {
-    let mut config = match &location.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Config::from_toml(&text)
-                .with_context(|| format!("invalid configuration {}", path.display()))?
-        }
-        None => Config::default(),
-    };
+    let mut config = Config::load(location.config.as_deref()).map_err(|e| {
+        let source = match &location.config {
+            Some(path) => format!("{} or the environment", path.display()),
+            None => "the environment".to_owned(),
+        };
+        anyhow::anyhow!("invalid configuration in {source}: {e}")
+    })?;
     if let Some(dir) = &location.data_dir {
         config.server.data_dir = dir.clone();
     }

@@ -1,5 +1,5 @@
-//! A real msnd server with the HTTP services on ephemeral ports, for the
-//! black-box tests of this crate.
+//! The HTTP services on ephemeral ports, on a store and token service of
+//! their own (no protocol server), for the black-box tests of this crate.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -7,17 +7,18 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use msn_auth::{Audience, Grant, MemoryTokens};
+use msn_config::Config;
 use msn_core::handle::Handle;
 use msn_core::password::{HashCost, hash_password};
-use msn_http::RunningHttp;
-use msn_server::{Config, RunningServer, Server};
+use msn_http::{HttpContext, RunningHttp};
 use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
 use tokio::time::timeout;
 
 pub const LIMIT: Duration = Duration::from_secs(10);
 
 pub struct Env {
-    pub server: RunningServer,
+    pub ctx: Arc<HttpContext>,
     pub http: RunningHttp,
     _dir: tempfile::TempDir,
 }
@@ -33,11 +34,8 @@ impl Env {
             .await
             .unwrap();
         let store: Arc<dyn Store> = Arc::new(store);
-        let server = Server::start(config, store).await.unwrap();
         for (handle, password) in accounts {
-            server
-                .shared()
-                .store
+            store
                 .create_user(NewUser {
                     handle: Handle::parse(handle).unwrap(),
                     friendly_name: handle.split('@').next().unwrap().to_owned(),
@@ -47,9 +45,11 @@ impl Env {
                 .await
                 .unwrap();
         }
-        let http = msn_http::start(server.shared().clone()).await.unwrap();
+        let tokens = Arc::new(MemoryTokens::new());
+        let ctx = Arc::new(HttpContext::new(config, store, tokens));
+        let http = msn_http::start(ctx.clone()).await.unwrap();
         Env {
-            server,
+            ctx,
             http,
             _dir: dir,
         }
@@ -64,13 +64,18 @@ impl Env {
     }
 
     pub async fn user_id(&self, handle: &str) -> i64 {
-        let store = &self.server.shared().store;
-        store.user(handle).await.unwrap().unwrap().id
+        self.ctx.store.user(handle).await.unwrap().unwrap().id
+    }
+
+    /// What the NS does with a ticket on `USR TWN S` from `handle`.
+    pub fn redeem(&self, ticket: &str, handle: &str) -> Option<Grant> {
+        let handle = Handle::parse(handle).unwrap();
+        self.ctx.tokens.redeem(ticket, Audience::Messenger, &handle)
     }
 
     pub async fn stop(self) {
-        self.server.shared().shutdown.cancel();
+        self.ctx.shutdown.cancel();
         timeout(LIMIT, self.http.wait()).await.expect("http stops");
-        self.server.shutdown().await;
+        self.ctx.store.close().await;
     }
 }

@@ -4,6 +4,7 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
+use msn_auth::Audience;
 use msn_core::handle::Handle;
 use msn_core::{ids, password};
 use msn_service::NewEndpoint;
@@ -148,9 +149,14 @@ impl NsSession {
                 Flow::Continue
             }
             (UsrAuth::TwnTicket { ticket }, Login::Twn { handle }) => {
-                let claimed = Handle::parse(handle).ok();
-                let grant = self.shared.tickets.redeem(&ticket);
-                let Some(grant) = grant.filter(|g| Some(&g.handle) == claimed.as_ref()) else {
+                // A ticket presented for another account is refused and
+                // stays valid for its owner.
+                let grant = Handle::parse(handle).ok().and_then(|claimed| {
+                    self.shared
+                        .tokens
+                        .redeem(&ticket, Audience::Messenger, &claimed)
+                });
+                let Some(grant) = grant else {
                     debug!("unknown, expired or foreign Passport ticket");
                     return self.refuse(trid);
                 };

@@ -1,8 +1,6 @@
 //! The smaller NS commands: `PNG`, `XFR SB`, `URL`, `FND`, `SND`, `SDC`,
 //! `IMS`, `GCF`.
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use msn_core::handle::Handle;
 use msn_service::ChatRefused;
@@ -19,7 +17,8 @@ const SHIELDS: &str = "<?xml version=\"1.0\" encoding=\"utf-8\" ?><config><shiel
 
 impl NsSession {
     pub(super) fn on_png(&mut self) -> Flow {
-        let interval = self.shared.config.notification.ping_interval_secs;
+        let secs = self.shared.config.notification.ping_interval.as_secs();
+        let interval = u32::try_from(secs).unwrap_or(u32::MAX);
         render::qng(&mut self.conn.out, self.dialect, interval);
         Flow::Continue
     }
@@ -54,7 +53,7 @@ impl NsSession {
             self.dialect,
             caps,
             GrantKind::Create,
-            Duration::from_secs(cfg.cookie_ttl_secs),
+            cfg.cookie_ttl,
         );
         let addr = &self.shared.addrs.sb;
         line!(self.conn.out, "XFR {trid} SB {addr} CKI {cookie}");

@@ -202,15 +202,13 @@ impl NsSession {
         let c = &self.shared.config;
         let mut deadline = match (&self.login, self.referred_at) {
             (_, Some(at)) => at + Duration::from_secs(5),
-            (Login::Done, _) => {
-                self.last_input + Duration::from_secs(c.notification.idle_timeout_secs)
-            }
-            _ => self.connected_at + Duration::from_secs(c.notification.login_timeout_secs),
+            (Login::Done, _) => self.last_input + c.notification.idle_timeout,
+            _ => self.connected_at + c.notification.login_timeout,
         };
         if let Some(ch) = &self.challenge
             && c.challenge.mode == crate::config::ChallengeMode::Strict
         {
-            deadline = deadline.min(ch.sent + Duration::from_secs(c.challenge.timeout_secs));
+            deadline = deadline.min(ch.sent + c.challenge.timeout);
         }
         if let Some(at) = self.next_challenge {
             deadline = deadline.min(at);

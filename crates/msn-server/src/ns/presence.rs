@@ -127,9 +127,9 @@ impl NsSession {
             return Flow::Close;
         }
         line!(self.conn.out, "QRY {trid}");
-        let repeat = self.shared.config.challenge.repeat_secs;
-        if repeat > 0 {
-            self.next_challenge = Some(Instant::now() + std::time::Duration::from_secs(repeat));
+        let repeat = self.shared.config.challenge.repeat;
+        if !repeat.is_zero() {
+            self.next_challenge = Some(Instant::now() + repeat);
         }
         Flow::Continue
     }

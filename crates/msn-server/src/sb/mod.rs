@@ -155,11 +155,11 @@ impl SbConn {
     fn next_deadline(&self) -> Instant {
         let cfg = &self.shared.config.switchboard;
         if self.joined.is_none() {
-            self.connected_at + Duration::from_secs(cfg.login_timeout_secs)
-        } else if cfg.idle_timeout_secs == 0 {
+            self.connected_at + cfg.login_timeout
+        } else if cfg.idle_timeout.is_zero() {
             self.last_input + Duration::from_secs(365 * 24 * 3600)
         } else {
-            self.last_input + Duration::from_secs(cfg.idle_timeout_secs)
+            self.last_input + cfg.idle_timeout
         }
     }
 
@@ -362,7 +362,7 @@ impl SbConn {
             self.conn.out.error(280, trid);
             return Flow::Continue;
         }
-        let ttl = Duration::from_secs(cfg.ring_ttl_secs);
+        let ttl = cfg.ring_ttl;
         let cookie = self.shared.switchboards.grant(
             invitee.clone(),
             name,

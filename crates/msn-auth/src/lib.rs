@@ -1,0 +1,346 @@
+//! Tokens issued by the login services (Passport 1.4's `login2.srf`,
+//! RST.srf) and presented elsewhere: the Messenger login ticket on
+//! `USR TWN S`, bearer tokens to the SOAP services (address book,
+//! storage, …).
+//!
+//! A token is a random string (`t=…&p=…`, the Passport compact ticket's
+//! shape) that stands for a [`Grant`]: whose it is, which service it is for
+//! ([`Audience`]), whether it can be used once or until it expires, and,
+//! for MSNP15's `USR SSO` later, the proof key sent with it. Services see
+//! them through the [`TokenService`] trait; [`MemoryTokens`] keeps them in
+//! memory.
+
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry as MapEntry;
+use msn_core::handle::Handle;
+
+/// The service a token may be presented to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Signing in to the Notification Server (`USR TWN S`; later
+    /// `USR SSO`): Passport 1.4 tickets and RST.srf's `messenger.msn.com`
+    /// and `messengerclear.live.com` tokens. Single use.
+    Messenger,
+    /// The address book and sharing services (`contacts.msn.com`).
+    Contacts,
+    /// Storage, for display pictures and profiles (`storage.msn.com`).
+    Storage,
+    /// MSN Spaces (`spaces.live.com`).
+    Spaces,
+    /// Offline messages (`messengersecure.live.com`).
+    MessengerSecure,
+    /// Any other address a client asks RST.srf for.
+    Other,
+}
+
+/// What a token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub handle: Handle,
+    pub user_id: i64,
+    pub audience: Audience,
+    /// Consumed by the first successful [`TokenService::redeem`];
+    /// otherwise usable until it expires.
+    pub single_use: bool,
+    /// The secret sent with the token (RST.srf's `BinarySecret`), for a
+    /// login that must prove possession of it.
+    pub proof_key: Option<Vec<u8>>,
+}
+
+impl Grant {
+    /// A Messenger login ticket: single use.
+    pub fn messenger(handle: Handle, user_id: i64) -> Grant {
+        Grant {
+            handle,
+            user_id,
+            audience: Audience::Messenger,
+            single_use: true,
+            proof_key: None,
+        }
+    }
+
+    /// A bearer token for `audience`: usable until it expires.
+    pub fn bearer(handle: Handle, user_id: i64, audience: Audience) -> Grant {
+        Grant {
+            handle,
+            user_id,
+            audience,
+            single_use: false,
+            proof_key: None,
+        }
+    }
+
+    pub fn with_proof_key(mut self, key: Vec<u8>) -> Grant {
+        self.proof_key = Some(key);
+        self
+    }
+}
+
+/// Issues and checks tokens. Unknown, expired and used tokens are all
+/// simply not there.
+pub trait TokenService: Send + Sync {
+    /// Issues a fresh token for `grant`, valid for `ttl`.
+    fn issue(&self, grant: Grant, ttl: Duration) -> String;
+
+    /// Presents `token` to `audience` on behalf of `handle`: its grant if
+    /// it is valid, for that audience and that account. A single-use token
+    /// is consumed by a successful redemption only; one presented with the
+    /// wrong handle or to the wrong audience stays valid for its owner.
+    fn redeem(&self, token: &str, audience: Audience, handle: &Handle) -> Option<Grant>;
+
+    /// Checks a multi-use (bearer) token for `audience` without consuming
+    /// it. Single-use tokens are never valid here: they can only be
+    /// redeemed.
+    fn validate(&self, token: &str, audience: Audience) -> Option<Grant>;
+
+    /// Forgets expired tokens.
+    fn sweep(&self);
+}
+
+/// Where [`MemoryTokens`] gets the time (tests inject their own).
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// Issues between two automatic sweeps, so that the table stays bounded
+/// even when nobody calls [`TokenService::sweep`].
+const SWEEP_EVERY: u64 = 1024;
+
+struct Entry {
+    grant: Grant,
+    expires: Instant,
+}
+
+/// Tokens in memory: random, kept until used (single use) or expired.
+pub struct MemoryTokens {
+    map: DashMap<String, Entry>,
+    clock: Clock,
+    issued: AtomicU64,
+}
+
+impl Default for MemoryTokens {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryTokens {
+    pub fn new() -> MemoryTokens {
+        Self::with_clock(Arc::new(Instant::now))
+    }
+
+    pub fn with_clock(clock: Clock) -> MemoryTokens {
+        MemoryTokens {
+            map: DashMap::new(),
+            clock,
+            issued: AtomicU64::new(0),
+        }
+    }
+
+    /// Tokens held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl TokenService for MemoryTokens {
+    fn issue(&self, grant: Grant, ttl: Duration) -> String {
+        if self.issued.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            self.sweep();
+        }
+        let now = (self.clock)();
+        let expires = now
+            .checked_add(ttl)
+            .unwrap_or(now + Duration::from_secs(1 << 40));
+        loop {
+            let token = msn_core::ids::passport_ticket();
+            if let MapEntry::Vacant(slot) = self.map.entry(token.clone()) {
+                slot.insert(Entry { grant, expires });
+                return token;
+            }
+        }
+    }
+
+    fn redeem(&self, token: &str, audience: Audience, handle: &Handle) -> Option<Grant> {
+        let now = (self.clock)();
+        let matches = |e: &Entry| {
+            e.expires > now && e.grant.audience == audience && e.grant.handle == *handle
+        };
+        let entry = self.map.get(token)?;
+        if !matches(&entry) {
+            return None;
+        }
+        if !entry.grant.single_use {
+            return Some(entry.grant.clone());
+        }
+        drop(entry);
+        // Checked again under the removal, so that one of two concurrent
+        // redemptions wins.
+        self.map
+            .remove_if(token, |_, e| matches(e))
+            .map(|(_, e)| e.grant)
+    }
+
+    fn validate(&self, token: &str, audience: Audience) -> Option<Grant> {
+        let now = (self.clock)();
+        let entry = self.map.get(token)?;
+        (entry.expires > now && !entry.grant.single_use && entry.grant.audience == audience)
+            .then(|| entry.grant.clone())
+    }
+
+    fn sweep(&self) {
+        let now = (self.clock)();
+        self.map.retain(|_, e| e.expires > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn handle(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    /// Tokens on a clock the test moves by hand.
+    fn manual() -> (MemoryTokens, Arc<Mutex<Instant>>) {
+        let now = Arc::new(Mutex::new(Instant::now()));
+        let clock = now.clone();
+        let tokens = MemoryTokens::with_clock(Arc::new(move || *clock.lock().unwrap()));
+        (tokens, now)
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn messenger_tickets_are_single_use() {
+        let tokens = MemoryTokens::new();
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(Grant::messenger(alice.clone(), 7), MINUTE);
+        assert!(t.starts_with("t=") && t.contains("$$&p="), "{t}");
+        let grant = tokens.redeem(&t, Audience::Messenger, &alice).unwrap();
+        assert_eq!(
+            (grant.handle.as_str(), grant.user_id),
+            ("alice@example.com", 7)
+        );
+        assert!(grant.single_use);
+        assert_eq!(tokens.redeem(&t, Audience::Messenger, &alice), None);
+        assert_eq!(
+            tokens.redeem("t=nope&p=", Audience::Messenger, &alice),
+            None
+        );
+        assert_ne!(
+            tokens.issue(Grant::messenger(alice.clone(), 7), MINUTE),
+            tokens.issue(Grant::messenger(alice, 7), MINUTE)
+        );
+    }
+
+    #[test]
+    fn a_wrong_handle_or_audience_does_not_consume() {
+        let tokens = MemoryTokens::new();
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(Grant::messenger(alice.clone(), 7), MINUTE);
+        assert_eq!(
+            tokens.redeem(&t, Audience::Messenger, &handle("mallory@example.com")),
+            None
+        );
+        assert_eq!(tokens.redeem(&t, Audience::Contacts, &alice), None);
+        assert!(tokens.redeem(&t, Audience::Messenger, &alice).is_some());
+    }
+
+    #[test]
+    fn bearer_tokens_are_multi_use_for_their_audience_only() {
+        let tokens = MemoryTokens::new();
+        let bob = handle("bob@example.com");
+        let t = tokens.issue(Grant::bearer(bob.clone(), 3, Audience::Contacts), MINUTE);
+        for _ in 0..3 {
+            let grant = tokens.validate(&t, Audience::Contacts).unwrap();
+            assert_eq!((grant.user_id, grant.single_use), (3, false));
+            assert!(tokens.redeem(&t, Audience::Contacts, &bob).is_some());
+        }
+        assert_eq!(tokens.validate(&t, Audience::Storage), None);
+        assert_eq!(tokens.validate(&t, Audience::Messenger), None);
+        assert_eq!(tokens.redeem(&t, Audience::Messenger, &bob), None);
+        // A login ticket is no bearer token.
+        let ticket = tokens.issue(Grant::messenger(bob.clone(), 3), MINUTE);
+        assert_eq!(tokens.validate(&ticket, Audience::Messenger), None);
+        assert!(tokens.redeem(&ticket, Audience::Messenger, &bob).is_some());
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let (tokens, now) = manual();
+        let alice = handle("alice@example.com");
+        let ticket = tokens.issue(Grant::messenger(alice.clone(), 1), MINUTE);
+        let bearer = tokens.issue(
+            Grant::bearer(alice.clone(), 1, Audience::Storage),
+            10 * MINUTE,
+        );
+        *now.lock().unwrap() += MINUTE;
+        assert_eq!(tokens.redeem(&ticket, Audience::Messenger, &alice), None);
+        assert!(tokens.validate(&bearer, Audience::Storage).is_some());
+        tokens.sweep();
+        assert_eq!(tokens.len(), 1, "the expired ticket is gone");
+        *now.lock().unwrap() += 9 * MINUTE;
+        assert_eq!(tokens.validate(&bearer, Audience::Storage), None);
+        tokens.sweep();
+        assert!(tokens.is_empty());
+    }
+
+    #[test]
+    fn short_real_lifetimes() {
+        let tokens = MemoryTokens::new();
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(
+            Grant::messenger(alice.clone(), 1),
+            Duration::from_millis(20),
+        );
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(tokens.redeem(&t, Audience::Messenger, &alice), None);
+        // A huge lifetime does not overflow.
+        let t = tokens.issue(Grant::messenger(alice.clone(), 1), Duration::MAX);
+        assert!(tokens.redeem(&t, Audience::Messenger, &alice).is_some());
+    }
+
+    #[test]
+    fn proof_keys_travel_with_the_grant() {
+        let tokens = MemoryTokens::new();
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(
+            Grant::messenger(alice.clone(), 1).with_proof_key(vec![1, 2, 3]),
+            MINUTE,
+        );
+        let grant = tokens.redeem(&t, Audience::Messenger, &alice).unwrap();
+        assert_eq!(grant.proof_key.as_deref(), Some(&[1u8, 2, 3][..]));
+    }
+
+    #[test]
+    fn issuing_sweeps_now_and_then() {
+        let (tokens, now) = manual();
+        let alice = handle("alice@example.com");
+        for _ in 0..SWEEP_EVERY - 1 {
+            tokens.issue(Grant::messenger(alice.clone(), 1), MINUTE);
+        }
+        *now.lock().unwrap() += 2 * MINUTE;
+        tokens.issue(Grant::messenger(alice, 1), MINUTE);
+        assert_eq!(tokens.len(), 1);
+    }
+
+    #[test]
+    fn object_safe() {
+        let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(Grant::messenger(alice.clone(), 1), MINUTE);
+        assert!(tokens.redeem(&t, Audience::Messenger, &alice).is_some());
+    }
+}

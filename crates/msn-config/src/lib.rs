@@ -1,0 +1,900 @@
+//! msnd's configuration: a TOML file (every key optional), overridden by
+//! environment variables ([`ENV_PREFIX`]`SECTION__KEY`, e.g.
+//! `MSND_NOTIFICATION__IDLE_TIMEOUT=30s`), overridden in turn by the
+//! command-line flags of `msnd serve`. [`DEFAULT_CONFIG`] is the annotated
+//! default file printed by `msnd config default`; a test keeps it equal to
+//! `Config::default()`.
+//!
+//! Durations are [`Duration`]s, written as a number of seconds or a
+//! humantime string ("90s", "500ms", "2m"). They were once `*_secs`
+//! integers; those key names are still accepted (`idle_timeout_secs = 300`
+//! means `idle_timeout = "5m"`), in files and in the environment.
+
+#![forbid(unsafe_code)]
+
+mod duration;
+pub mod net;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use figment::value::{Dict, Map, Tag, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
+
+pub use net::{advertised, bind, public_host};
+
+/// The annotated default configuration.
+pub const DEFAULT_CONFIG: &str = include_str!("default-config.toml");
+
+/// Environment variables starting with this override the file:
+/// `MSND_<SECTION>__<KEY>` (section and key separated by two underscores,
+/// case-insensitive), e.g. `MSND_SERVER__PUBLIC_HOST=msn.example.net`.
+pub const ENV_PREFIX: &str = "MSND_";
+
+/// Separates the section from the key in an environment variable's name.
+pub const ENV_SEPARATOR: &str = "__";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub dispatch: DispatchConfig,
+    pub notification: NotificationConfig,
+    pub switchboard: SwitchboardConfig,
+    pub http: HttpConfig,
+    pub challenge: ChallengeConfig,
+    pub limits: LimitsConfig,
+    pub client_versions: ClientVersionsConfig,
+    pub profile: ProfileConfig,
+    pub urls: UrlsConfig,
+    pub database: DatabaseConfig,
+    pub passwords: PasswordsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address every listener binds to.
+    pub bind: IpAddr,
+    /// Host name or address clients are told to connect to (in `XFR`,
+    /// `RNG`, the nexus). Empty: the bind address, or 127.0.0.1 when binding
+    /// to all interfaces.
+    pub public_host: String,
+    /// Where the database and generated files live.
+    pub data_dir: PathBuf,
+    /// Time given to clients to disconnect on shutdown after `OUT SSD`
+    /// (at least a second).
+    #[serde(with = "duration", alias = "shutdown_grace_secs")]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    /// Run a separate Dispatch Server that refers clients to the NS.
+    /// `false`: clients connect straight to the NS port (which accepts a
+    /// full login itself).
+    pub enabled: bool,
+    pub port: u16,
+    /// `host:port` clients are sent to for the Dispatch Server (listed in
+    /// `XFR NS`); unset: `public_host` and the bound port (the NS's when
+    /// the DS is disabled).
+    pub advertise: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotificationConfig {
+    pub port: u16,
+    /// `host:port` clients are referred to by `XFR NS`; unset:
+    /// `public_host` and the bound port.
+    pub advertise: Option<String>,
+    /// Lowest and highest `MSNPn` offered in `VER`.
+    pub min_dialect: u8,
+    pub max_dialect: u8,
+    /// Time a client is told to wait between pings (`QNG n`, whole
+    /// seconds, MSNP9+).
+    #[serde(with = "duration", alias = "ping_interval_secs")]
+    pub ping_interval: Duration,
+    /// Close a signed-in connection after this long without input.
+    #[serde(with = "duration", alias = "idle_timeout_secs")]
+    pub idle_timeout: Duration,
+    /// Close a connection that has not signed in after this long.
+    #[serde(with = "duration", alias = "login_timeout_secs")]
+    pub login_timeout: Duration,
+    /// Offer clear-text passwords (`CTP`) to MSNP2 clients. Off: the
+    /// password would cross the network unprotected.
+    pub ctp: bool,
+    /// Send `SBS 0 null` after `USR OK` to MSNP11+ clients.
+    pub send_sbs: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SwitchboardConfig {
+    pub port: u16,
+    /// `host:port` clients are sent to in `XFR SB` and `RNG`; unset:
+    /// `public_host` and the bound port.
+    pub advertise: Option<String>,
+    /// Lifetime of an `XFR SB` cookie.
+    #[serde(with = "duration", alias = "cookie_ttl_secs")]
+    pub cookie_ttl: Duration,
+    /// How long an invitation (`RNG`) can be answered.
+    #[serde(with = "duration", alias = "ring_ttl_secs")]
+    pub ring_ttl: Duration,
+    /// Remove a participant (`BYE handle 1`) after this long without
+    /// input; 0 = never.
+    #[serde(with = "duration", alias = "idle_timeout_secs")]
+    pub idle_timeout: Duration,
+    /// Close a connection that has not sent `USR`/`ANS` after this long.
+    #[serde(with = "duration", alias = "login_timeout_secs")]
+    pub login_timeout: Duration,
+    pub max_participants: usize,
+    /// Switchboard connections one user may hold at once.
+    pub max_sessions_per_user: usize,
+    /// Largest `MSG` payload (HYP measured 1664 bytes on the real service).
+    pub max_message_bytes: usize,
+    /// Treat a message sent to a session with no other participant as
+    /// failed (`NAK` for ack modes A/N/D), as switchboard.md recommends.
+    pub nak_when_alone: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Serve the Passport nexus and login over plain HTTP on `port`.
+    pub enabled: bool,
+    pub port: u16,
+    /// `host:port` the nexus announces in the login URL (of the plain HTTP
+    /// listener when it runs, else of HTTPS); unset: `public_host` and the
+    /// bound port. `login_url` overrides it.
+    pub advertise: Option<String>,
+    /// HTTPS port; 0 disables HTTPS. Needs `tls_cert` and `tls_key`.
+    pub https_port: u16,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Public base URL of the login service as sent in `DALogin`; empty:
+    /// derived from `public_host` and the listening port.
+    pub login_url: String,
+    /// Lifetime of a Messenger login ticket (Passport 1.4, and RST.srf's
+    /// `messenger.msn.com`/`messengerclear.live.com` tokens); single use.
+    #[serde(with = "duration", alias = "ticket_ttl_secs")]
+    pub ticket_ttl: Duration,
+    /// Lifetime of the other RST.srf tokens (contacts, storage, spaces, …):
+    /// bearer tokens for SOAP services, usable until they expire.
+    #[serde(with = "duration", alias = "soap_token_ttl_secs")]
+    pub soap_token_ttl: Duration,
+    /// Password checks running at once (argon2 is CPU- and memory-heavy).
+    pub max_concurrent_hashes: usize,
+}
+
+/// `CHL`/`QRY` policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChallengeMode {
+    /// Never send `CHL` (what revival servers do; every client works).
+    Off,
+    /// Send one `CHL` after the first `CHG`; a wrong answer gets `540` and
+    /// a disconnect; a client that never answers stays connected.
+    Lenient,
+    /// As lenient, and a client that has not answered within `timeout` is
+    /// disconnected (what Microsoft's service did).
+    Strict,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChallengeConfig {
+    pub mode: ChallengeMode,
+    #[serde(with = "duration", alias = "timeout_secs")]
+    pub timeout: Duration,
+    /// Challenge again this long after each answer; 0 = once.
+    #[serde(with = "duration", alias = "repeat_secs")]
+    pub repeat: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Connections held at once over all listeners; more are refused.
+    pub max_connections: usize,
+    /// Longest command line, bytes.
+    pub max_line_bytes: usize,
+    /// Largest payload of an NS command (`UUX`, `SDC`, `PAG`), bytes.
+    pub max_ns_payload_bytes: usize,
+    /// Commands per second a connection may send on average, and in a burst.
+    /// Exceeding them closes the connection.
+    pub commands_per_sec: u32,
+    pub command_burst: u32,
+    /// Switchboard messages per second (average and burst); a faster sender
+    /// is slowed down rather than disconnected (P2P transfers send chunks
+    /// back to back).
+    pub sb_messages_per_sec: u32,
+    pub sb_message_burst: u32,
+    /// Entries on each of FL, AL and BL.
+    pub max_list_entries: usize,
+    /// Unsent bytes queued for one client before it is disconnected as a
+    /// client that does not read.
+    pub max_outbound_bytes: usize,
+    /// Kernel send buffer of each client socket (bytes); a fixed size keeps
+    /// a client that stops reading from hiding megabytes in the kernel and
+    /// bounds memory per connection. 0: the operating system's autotuning.
+    pub socket_send_buffer_bytes: usize,
+    /// Events (presence, messages) waiting for one connection.
+    pub mailbox_capacity: usize,
+    /// Friendly-name changes allowed per minute (`800` beyond).
+    pub renames_per_minute: u32,
+    /// `CAL`s allowed per minute on one switchboard connection (`713`).
+    pub calls_per_minute: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientVersionsConfig {
+    /// Version offered in `CVR` replies; empty: the client's own version
+    /// (no upgrade prompt).
+    pub recommended: String,
+    /// Minimum version; clients below it are told to upgrade. Empty: the
+    /// client's own version.
+    pub minimum: String,
+    pub download_url: String,
+    pub info_url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// `lang_preference` in the initial profile (an LCID).
+    pub lang_preference: u32,
+    /// `country` in the initial profile.
+    pub country: String,
+    /// Tell clients that accounts have an inbox (`EmailEnabled: 1`) and
+    /// send the initial mailbox notice (with zero unread messages).
+    pub email_enabled: bool,
+    /// URL clients open for the inbox in mail notices.
+    pub post_url: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UrlsConfig {
+    /// Login page the client's web links post to (second `URL` field).
+    pub login_url: String,
+    /// Passport site id (third `URL` field, MSNP3+).
+    pub site_id: u32,
+    /// Where each `URL` service leads (first field).
+    pub inbox: String,
+    pub compose: String,
+    pub profile: String,
+    pub person: String,
+    pub chat: String,
+    pub mobile: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Database URL (`sqlite://<file>`); unset: `path`, else
+    /// `sqlite://<data_dir>/msnd.db`. See [`DatabaseConfig::resolved_url`].
+    pub url: Option<String>,
+    /// SQLite file (the older way to say `url`); unset: `<data_dir>/msnd.db`.
+    pub path: Option<PathBuf>,
+    /// "full" (survives power loss) or "normal" (survives crashes only).
+    pub synchronous: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordsConfig {
+    /// argon2id cost for new password hashes.
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// tracing filter, e.g. "info" or "msn_server=debug".
+    pub level: String,
+    /// "text" or "json".
+    pub format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: IpAddr::from([0, 0, 0, 0]),
+            public_host: String::new(),
+            data_dir: PathBuf::from("data"),
+            shutdown_grace: Duration::from_secs(3),
+        }
+    }
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            enabled: true,
+            port: 1863,
+            advertise: None,
+        }
+    }
+}
+
+impl Default for NotificationConfig {
+    fn default() -> Self {
+        NotificationConfig {
+            port: 1864,
+            advertise: None,
+            min_dialect: 2,
+            max_dialect: msn_wire::Dialect::MAX,
+            ping_interval: Duration::from_secs(50),
+            idle_timeout: Duration::from_secs(300),
+            login_timeout: Duration::from_secs(60),
+            ctp: false,
+            send_sbs: true,
+        }
+    }
+}
+
+impl Default for SwitchboardConfig {
+    fn default() -> Self {
+        SwitchboardConfig {
+            port: 1865,
+            advertise: None,
+            cookie_ttl: Duration::from_secs(120),
+            ring_ttl: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(1800),
+            login_timeout: Duration::from_secs(60),
+            max_participants: 20,
+            max_sessions_per_user: 50,
+            max_message_bytes: 1664,
+            nak_when_alone: true,
+        }
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            enabled: true,
+            port: 8080,
+            advertise: None,
+            https_port: 0,
+            tls_cert: None,
+            tls_key: None,
+            login_url: String::new(),
+            ticket_ttl: Duration::from_secs(120),
+            soap_token_ttl: Duration::from_secs(8 * 3600),
+            max_concurrent_hashes: 4,
+        }
+    }
+}
+
+impl Default for ChallengeConfig {
+    fn default() -> Self {
+        ChallengeConfig {
+            mode: ChallengeMode::Off,
+            timeout: Duration::from_secs(60),
+            repeat: Duration::ZERO,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_connections: 19_500,
+            max_line_bytes: 2048,
+            max_ns_payload_bytes: 8192,
+            commands_per_sec: 20,
+            command_burst: 100,
+            sb_messages_per_sec: 200,
+            sb_message_burst: 400,
+            max_list_entries: 600,
+            max_outbound_bytes: 256 * 1024,
+            socket_send_buffer_bytes: 64 * 1024,
+            mailbox_capacity: 1024,
+            renames_per_minute: 10,
+            calls_per_minute: 30,
+        }
+    }
+}
+
+impl Default for ClientVersionsConfig {
+    fn default() -> Self {
+        ClientVersionsConfig {
+            recommended: String::new(),
+            minimum: String::new(),
+            download_url: "http://messenger.example.invalid/download".into(),
+            info_url: "http://messenger.example.invalid/".into(),
+        }
+    }
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        ProfileConfig {
+            lang_preference: 1033,
+            country: "US".into(),
+            email_enabled: false,
+            post_url: "http://mail.example.invalid/".into(),
+        }
+    }
+}
+
+impl Default for UrlsConfig {
+    fn default() -> Self {
+        UrlsConfig {
+            login_url: "https://login.example.invalid/ppsecure/md5auth.srf?lc=1033".into(),
+            site_id: 2,
+            inbox: "/cgi-bin/HoTMaiL".into(),
+            compose: "/cgi-bin/compose".into(),
+            profile: "http://members.example.invalid/profile".into(),
+            person: "http://members.example.invalid/person".into(),
+            chat: "http://chat.example.invalid/".into(),
+            mobile: "http://mobile.example.invalid/".into(),
+            password: "http://account.example.invalid/password".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            path: None,
+            synchronous: "full".into(),
+        }
+    }
+}
+
+impl Default for PasswordsConfig {
+    fn default() -> Self {
+        let cost = msn_core::password::HashCost::default();
+        PasswordsConfig {
+            argon2_memory_kib: cost.memory_kib,
+            argon2_iterations: cost.iterations,
+            argon2_parallelism: cost.parallelism,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The database URL: `url`, else `sqlite://` and `path`, else
+    /// `sqlite://<data_dir>/msnd.db`.
+    pub fn resolved_url(&self, data_dir: &Path) -> String {
+        if let Some(url) = &self.url {
+            return url.clone();
+        }
+        let path = self
+            .path
+            .clone()
+            .unwrap_or_else(|| data_dir.join("msnd.db"));
+        format!("sqlite://{}", path.display())
+    }
+
+    /// The SQLite file of a `sqlite://` URL (query string dropped).
+    fn sqlite_file(url: &str) -> Option<PathBuf> {
+        let rest = url.strip_prefix("sqlite://")?;
+        let file = rest.split_once('?').map_or(rest, |(file, _)| file);
+        (!file.is_empty()).then(|| PathBuf::from(file))
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration; missing keys take their defaults.
+    /// Environment variables are not consulted (see [`Config::load`]).
+    pub fn from_toml(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The configuration msnd runs with: `file` (if any), then every
+    /// `MSND_<SECTION>__<KEY>` environment variable over it. Old `*_secs`
+    /// key names are accepted in both; where a file and the environment
+    /// name the same setting in old and new spelling, the environment
+    /// wins. Not validated (command-line flags still apply).
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
+    }
+
+    /// The layered sources of [`Config::load`].
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            // `Toml::file` silently skips a missing file; a configuration
+            // named on the command line must exist.
+            figment = figment.merge(Canonical(Toml::file_exact(path)));
+        }
+        figment.merge(EnvOverrides)
+    }
+
+    /// Checks values that would make the server misbehave.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = &self.notification;
+        if !(msn_wire::Dialect::MIN..=msn_wire::Dialect::MAX).contains(&n.min_dialect)
+            || !(n.min_dialect..=msn_wire::Dialect::MAX).contains(&n.max_dialect)
+        {
+            return Err(format!(
+                "notification dialects must lie within {}..={} (got {}..={})",
+                msn_wire::Dialect::MIN,
+                msn_wire::Dialect::MAX,
+                n.min_dialect,
+                n.max_dialect
+            ));
+        }
+        if self.limits.max_line_bytes < 256 {
+            return Err("limits.max_line_bytes must be at least 256".into());
+        }
+        if self.switchboard.max_participants < 2 {
+            return Err("switchboard.max_participants must be at least 2".into());
+        }
+        if !matches!(self.database.synchronous.as_str(), "full" | "normal") {
+            return Err("database.synchronous must be \"full\" or \"normal\"".into());
+        }
+        match (&self.database.url, &self.database.path) {
+            (Some(_), Some(_)) => {
+                return Err("set database.url or database.path, not both".into());
+            }
+            (Some(url), None) if DatabaseConfig::sqlite_file(url).is_none() => {
+                return Err(format!(
+                    "database.url must be sqlite://<file> (got {url:?})"
+                ));
+            }
+            _ => {}
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err("log.format must be \"text\" or \"json\"".into());
+        }
+        if self.http.https_port != 0
+            && (self.http.tls_cert.is_none() || self.http.tls_key.is_none())
+        {
+            return Err("http.https_port needs http.tls_cert and http.tls_key".into());
+        }
+        for (section, advertise) in [
+            ("dispatch", &self.dispatch.advertise),
+            ("notification", &self.notification.advertise),
+            ("switchboard", &self.switchboard.advertise),
+            ("http", &self.http.advertise),
+        ] {
+            if let Some(addr) = advertise.as_deref().filter(|a| !net::check_host_port(a)) {
+                return Err(format!(
+                    "{section}.advertise must be \"host:port\" (got {addr:?})"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The SQLite file to use: that of `database.url`, else
+    /// `database.path`, else `<data_dir>/msnd.db`.
+    pub fn database_path(&self) -> PathBuf {
+        if let Some(file) = self
+            .database
+            .url
+            .as_deref()
+            .and_then(DatabaseConfig::sqlite_file)
+        {
+            return file;
+        }
+        self.database
+            .path
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("msnd.db"))
+    }
+
+    /// The database URL (see [`DatabaseConfig::resolved_url`]).
+    pub fn database_url(&self) -> String {
+        self.database.resolved_url(&self.server.data_dir)
+    }
+
+    /// The argon2id cost for new hashes.
+    pub fn hash_cost(&self) -> msn_core::password::HashCost {
+        msn_core::password::HashCost {
+            memory_kib: self.passwords.argon2_memory_kib,
+            iterations: self.passwords.argon2_iterations,
+            parallelism: self.passwords.argon2_parallelism,
+        }
+    }
+
+    /// A configuration for tests: everything on 127.0.0.1 with ephemeral
+    /// ports, cheap password hashing, data in `data_dir`.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Config {
+        let mut c = Config::default();
+        c.server.bind = IpAddr::from([127, 0, 0, 1]);
+        c.server.data_dir = data_dir.into();
+        c.server.shutdown_grace = Duration::from_secs(1);
+        c.dispatch.port = 0;
+        c.notification.port = 0;
+        c.switchboard.port = 0;
+        c.http.port = 0;
+        let cost = msn_core::password::HashCost::insecure_for_tests();
+        c.passwords.argon2_memory_kib = cost.memory_kib;
+        c.passwords.argon2_iterations = cost.iterations;
+        c.passwords.argon2_parallelism = cost.parallelism;
+        c.database.synchronous = "normal".into();
+        c
+    }
+}
+
+/// The `MSND_<SECTION>__<KEY>` variables. Variables without the separator
+/// (`MSND_PASSWORD` of `msnd user add`, `MSND_TEST_LOG`) are not
+/// configuration and are left alone.
+///
+/// figment's own `Env` provider guesses each value's type from its text,
+/// so `MSND_CLIENT_VERSIONS__MINIMUM=7` would be a number where text is
+/// wanted. Here a value is text wherever the setting is text (a string, a
+/// duration, an address, an optional path) and parsed like TOML elsewhere
+/// (numbers, booleans).
+struct EnvOverrides;
+
+impl Provider for EnvOverrides {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(format!("`{ENV_PREFIX}` environment variable(s)"))
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let defaults = Serialized::defaults(Config::default()).data()?;
+        let defaults = defaults.get(&Profile::Default);
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| key.as_str().contains(ENV_SEPARATOR))
+            .split(ENV_SEPARATOR);
+        let mut dict = Dict::new();
+        for (key, raw) in env.iter() {
+            let path: Vec<String> = key
+                .as_str()
+                .to_ascii_lowercase()
+                .split('.')
+                .map(str::to_owned)
+                .collect();
+            let default = defaults.and_then(|d| lookup(d, &path));
+            let value = match default {
+                None | Some(Value::String(..) | Value::Empty(..)) => Value::from(raw),
+                Some(_) => raw.parse().unwrap_or_else(|e| match e {}),
+            };
+            insert(&mut dict, &path, value);
+        }
+        for section in dict.values_mut() {
+            if let Value::Dict(_, keys) = section {
+                canonical_keys(keys);
+            }
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+/// The value at `path` (with old `*_secs` names read as the new ones).
+fn lookup<'a>(dict: &'a Dict, path: &[String]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    let value = dict
+        .get(first)
+        .or_else(|| dict.get(first.strip_suffix("_secs")?))?;
+    match (value, rest.is_empty()) {
+        (_, true) => Some(value),
+        (Value::Dict(_, inner), false) => lookup(inner, rest),
+        _ => None,
+    }
+}
+
+fn insert(dict: &mut Dict, path: &[String], value: Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut dict = dict;
+    for key in parents {
+        let entry = dict
+            .entry(key.clone())
+            .or_insert_with(|| Value::Dict(Tag::Default, Dict::new()));
+        if !matches!(entry, Value::Dict(..)) {
+            *entry = Value::Dict(Tag::Default, Dict::new());
+        }
+        let Value::Dict(_, inner) = entry else {
+            unreachable!()
+        };
+        dict = inner;
+    }
+    dict.insert(last.clone(), value);
+}
+
+/// A provider whose `*_secs` keys are renamed to their current names
+/// before merging, so that an old name in one source and the new name in
+/// another are one setting (the later source wins) rather than a
+/// duplicate.
+struct Canonical<P>(P);
+
+impl<P: Provider> Provider for Canonical<P> {
+    fn metadata(&self) -> Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut data = self.0.data()?;
+        for dict in data.values_mut() {
+            for section in dict.values_mut() {
+                if let Value::Dict(_, keys) = section {
+                    canonical_keys(keys);
+                }
+            }
+        }
+        Ok(data)
+    }
+}
+
+fn canonical_keys(keys: &mut Dict) {
+    let old: Vec<String> = keys
+        .keys()
+        .filter(|k| k.ends_with("_secs"))
+        .cloned()
+        .collect();
+    for key in old {
+        let new = key.trim_end_matches("_secs").to_owned();
+        if let Some(value) = keys.remove(&key) {
+            // Within one source both spellings are a mistake; keep the new.
+            keys.entry(new).or_insert(value);
+        }
+    }
+}
+
+#[cfg(test)]
+// figment::Jail's closures return figment's own (large) error.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotated_default_matches_code_default() {
+        let parsed = Config::from_toml(DEFAULT_CONFIG).expect("default config parses");
+        assert_eq!(parsed, Config::default());
+        assert!(parsed.validate().is_ok());
+    }
+
+    #[test]
+    fn partial_files_and_typos() {
+        let c = Config::from_toml("[notification]\nport = 1999\n").unwrap();
+        assert_eq!(c.notification.port, 1999);
+        assert_eq!(c.dispatch.port, 1863);
+        assert!(Config::from_toml("[notification]\nprot = 1\n").is_err());
+        let c = Config::from_toml("[challenge]\nmode = \"strict\"\n").unwrap();
+        assert_eq!(c.challenge.mode, ChallengeMode::Strict);
+        let mut bad = Config::default();
+        bad.notification.max_dialect = 99;
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn durations_and_old_key_names() {
+        let c = Config::from_toml(
+            "[notification]\nidle_timeout = \"90s\"\nlogin_timeout = 5\n\
+             [switchboard]\nring_ttl_secs = 30\nidle_timeout = \"500ms\"\n\
+             [challenge]\nrepeat = \"2m\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.notification.idle_timeout, Duration::from_secs(90));
+        assert_eq!(c.notification.login_timeout, Duration::from_secs(5));
+        assert_eq!(c.switchboard.ring_ttl, Duration::from_secs(30));
+        assert_eq!(c.switchboard.idle_timeout, Duration::from_millis(500));
+        assert_eq!(c.challenge.repeat, Duration::from_secs(120));
+        assert!(Config::from_toml("[notification]\nidle_timeout = \"soon\"\n").is_err());
+        assert!(Config::from_toml("[notification]\nidle_timeout = -1\n").is_err());
+        // Written back and read again.
+        let text = toml::to_string(&c).unwrap();
+        assert_eq!(Config::from_toml(&text).unwrap(), c);
+    }
+
+    #[test]
+    fn load_layers_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "msnd.toml",
+                "[notification]\nidle_timeout_secs = 100\nport = 1999\n\
+                 [switchboard]\ncookie_ttl_secs = 7\n\
+                 [http]\nticket_ttl_secs = 30\n",
+            )?;
+            jail.set_env("MSND_NOTIFICATION__IDLE_TIMEOUT", "30s");
+            jail.set_env("MSND_SERVER__PUBLIC_HOST", "msn.example.net");
+            jail.set_env("MSND_SWITCHBOARD__ADVERTISE", "sb.example.net:443");
+            jail.set_env("MSND_HTTP__TICKET_TTL_SECS", "45");
+            jail.set_env("MSND_SERVER__BIND", "127.0.0.1");
+            jail.set_env("MSND_DATABASE__URL", "sqlite:///var/lib/msnd/msnd.db");
+            // Text that looks like a number stays text.
+            jail.set_env("MSND_CLIENT_VERSIONS__MINIMUM", "7");
+            // Not configuration: `msnd user add`'s password.
+            jail.set_env("MSND_PASSWORD", "hunter2");
+            let c = Config::load(Some(Path::new("msnd.toml"))).map_err(|e| *e)?;
+            assert_eq!(c.notification.idle_timeout, Duration::from_secs(30));
+            assert_eq!(c.notification.port, 1999);
+            assert_eq!(c.switchboard.cookie_ttl, Duration::from_secs(7));
+            assert_eq!(c.http.ticket_ttl, Duration::from_secs(45));
+            assert_eq!(c.server.public_host, "msn.example.net");
+            assert_eq!(c.client_versions.minimum, "7");
+            assert_eq!(c.server.bind, IpAddr::from([127, 0, 0, 1]));
+            assert_eq!(
+                c.switchboard.advertise.as_deref(),
+                Some("sb.example.net:443")
+            );
+            assert_eq!(c.database_path(), Path::new("/var/lib/msnd/msnd.db"));
+            assert!(c.validate().is_ok());
+
+            // No file: defaults and the environment.
+            let c = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(c.notification.port, 1864);
+            assert_eq!(c.notification.idle_timeout, Duration::from_secs(30));
+
+            // A mistyped key is an error, in a file or the environment.
+            jail.set_env("MSND_NOTIFICATION__IDLE_TIMOUT", "1s");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_overrides_every_key_of_the_default_file() {
+        figment::Jail::expect_with(|jail| {
+            // Every key of the default file, given its default value
+            // through the environment, loads the default configuration.
+            let defaults: toml::Table = toml::from_str(DEFAULT_CONFIG).unwrap();
+            let mut count = 0;
+            for (section, keys) in &defaults {
+                for (key, value) in keys.as_table().unwrap() {
+                    let text = match value {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    jail.set_env(format!("MSND_{section}__{key}").to_uppercase(), text);
+                    count += 1;
+                }
+            }
+            assert!(count > 60, "{count}");
+            assert_eq!(Config::load(None).map_err(|e| *e)?, Config::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error() {
+        assert!(Config::load(Some(Path::new("/nonexistent/msnd.toml"))).is_err());
+    }
+
+    #[test]
+    fn database_urls() {
+        let mut c = Config::for_tests("/srv/msnd");
+        assert_eq!(c.database_url(), "sqlite:///srv/msnd/msnd.db");
+        assert_eq!(c.database_path(), Path::new("/srv/msnd/msnd.db"));
+        c.database.path = Some("rel/x.db".into());
+        assert_eq!(c.database_url(), "sqlite://rel/x.db");
+        assert_eq!(c.database_path(), Path::new("rel/x.db"));
+        assert!(c.validate().is_ok());
+        c.database.url = Some("sqlite://rel/x.db".into());
+        assert!(c.validate().is_err(), "url and path");
+        c.database.path = None;
+        assert_eq!(c.database_path(), Path::new("rel/x.db"));
+        c.database.url = Some("sqlite://y.db?mode=rwc".into());
+        assert_eq!(c.database_path(), Path::new("y.db"));
+        c.database.url = Some("postgres://db/msnd".into());
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn advertise_must_be_host_and_port() {
+        let mut c = Config::default();
+        c.notification.advertise = Some("ns.example:1864".into());
+        assert!(c.validate().is_ok());
+        c.http.advertise = Some("login.example".into());
+        assert!(c.validate().is_err());
+    }
+}
