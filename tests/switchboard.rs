@@ -244,7 +244,8 @@ async fn cookies_are_single_use_and_bound_to_their_user() {
     let mut ns = friends(&s, 7, &["alice", "bob"]).await;
     let xfr = ns[0].call("XFR {} SB").await;
     let cookie = xfr.tokens().nth(5).unwrap().to_owned();
-    // Somebody else's cookie: refused and burnt.
+    // Somebody else's cookie: refused, and not used up, so whoever saw it
+    // cannot spoil the owner's session.
     let mut thief = Client::connect(s.sb).await;
     thief.send(&format!("USR 1 bob@hotmail.com {cookie}")).await;
     thief.expect("911 1").await;
@@ -253,7 +254,13 @@ async fn cookies_are_single_use_and_bound_to_their_user() {
     alice
         .send(&format!("USR 1 alice@hotmail.com {cookie}"))
         .await;
-    alice.expect("911 1").await;
+    assert!(
+        alice
+            .recv_line()
+            .await
+            .starts_with("USR 1 OK alice@hotmail.com")
+    );
+    drop(alice);
     // A fresh cookie works once.
     let xfr = ns[0].call("XFR {} SB").await;
     let cookie = xfr.tokens().nth(5).unwrap().to_owned();

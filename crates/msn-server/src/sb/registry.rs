@@ -156,10 +156,11 @@ impl Switchboards {
 
     /// Takes a cookie for `handle` (single use). Expired cookies, cookies of
     /// other users and unknown cookies give `None`; a cookie presented by
-    /// the wrong user is still consumed.
+    /// the wrong user stays valid for its owner (checked before it is
+    /// taken), so whoever saw it cannot burn the owner's session.
     pub fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
-        let (_, grant) = self.grants.remove(cookie)?;
-        (grant.handle == *handle && grant.expires > Instant::now()).then_some(grant)
+        let (_, grant) = self.grants.remove_if(cookie, |_, g| g.handle == *handle)?;
+        (grant.expires > Instant::now()).then_some(grant)
     }
 
     /// Creates a session with `first` as its only participant.
