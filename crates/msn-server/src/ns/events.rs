@@ -23,7 +23,7 @@ impl NsSession {
             NsEvent::Presence(p) => render::fln(out, p.handle.as_str()),
             NsEvent::PersonalMessage { handle, document } => {
                 if d.has_personal_message() {
-                    out.payload(format_args!("UBX {handle}"), &document);
+                    render::ubx(out, handle.as_str(), &document);
                 }
             }
             NsEvent::ReverseAdded {
@@ -61,7 +61,7 @@ impl NsSession {
             ),
             NsEvent::Alert(document) => {
                 if d.has_msnp5_commands() {
-                    out.payload(format_args!("NOT"), &document);
+                    render::not(out, &document);
                 }
             }
             NsEvent::Kick(KickReason::OtherLogin) => {

@@ -7,7 +7,6 @@ use msn_core::account::{ListError, Property};
 use msn_core::handle::{Handle, HandleError};
 use msn_service::OpError;
 use msn_wire::dialect::ListModel;
-use msn_wire::line;
 use msn_wire::ns::AdcTarget;
 use msn_wire::ns::render::{self, GroupView};
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
@@ -73,14 +72,19 @@ impl NsSession {
             Ok(added) => added,
             Err(e) => return self.fail(trid, e),
         };
-        let version = added.version;
-        match group_id.filter(|_| list == ListKind::Forward) {
-            Some(g) => line!(
-                self.conn.out,
-                "ADD {trid} {list} {version} {handle} {name} {g}"
-            ),
-            None => line!(self.conn.out, "ADD {trid} {list} {version} {handle} {name}"),
-        }
+        let group = group_id
+            .filter(|_| list == ListKind::Forward)
+            .map(u32::from);
+        let h = handle.as_str();
+        render::add(
+            &mut self.conn.out,
+            trid,
+            list,
+            added.version,
+            h,
+            name,
+            group,
+        );
         if added.reverse_added {
             self.initial_presence_of(trid, &handle).await;
         }
@@ -123,7 +127,7 @@ impl NsSession {
                 };
                 let service = &self.shared.service;
                 match service.add_to_group(self.actor(), &handle, group_id).await {
-                    Ok(_) => line!(self.conn.out, "ADC {trid} FL C={contact} {group}"),
+                    Ok(_) => render::adc_group(&mut self.conn.out, trid, &contact, &group),
                     Err(e) => return self.fail(trid, e),
                 }
                 Flow::Continue
@@ -143,15 +147,12 @@ impl NsSession {
                 };
                 if list == ListKind::Forward {
                     let guid = added.contact_id.map(|g| g.to_string()).unwrap_or_default();
-                    line!(
-                        self.conn.out,
-                        "ADC {trid} FL N={raw} F={stored_name} C={guid}"
-                    );
+                    render::adc_forward(&mut self.conn.out, trid, &raw, &stored_name, &guid);
                     if added.reverse_added {
                         self.initial_presence_of(trid, &handle).await;
                     }
                 } else {
-                    line!(self.conn.out, "ADC {trid} {list} N={raw}");
+                    render::adc_list(&mut self.conn.out, trid, list, &raw);
                 }
                 Flow::Continue
             }
@@ -230,12 +231,7 @@ impl NsSession {
             Ok(v) => v,
             Err(e) => return self.fail(trid, e),
         };
-        let tail = group.map(|g| format!(" {g}")).unwrap_or_default();
-        if d.has_list_versions() {
-            line!(self.conn.out, "REM {trid} {list} {version} {target}{tail}");
-        } else {
-            line!(self.conn.out, "REM {trid} {list} {target}{tail}");
-        }
+        render::rem(&mut self.conn.out, trid, d, list, version, target, group);
         Flow::Continue
     }
 
@@ -254,7 +250,7 @@ impl NsSession {
             service.rename_contact(self.actor(), &contact, name).await
         };
         match done {
-            Ok(version) => line!(self.conn.out, "REA {trid} {version} {raw_handle} {name}"),
+            Ok(version) => render::rea(&mut self.conn.out, trid, version, raw_handle, name),
             Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
@@ -365,7 +361,7 @@ impl NsSession {
                 .set_friendly_name(self.actor(), name)
                 .await
             {
-                Ok(_) => line!(self.conn.out, "PRP {trid} MFN {name}"),
+                Ok(_) => render::prp_friendly_name(&mut self.conn.out, trid, name),
                 Err(e) => return self.fail(trid, e),
             }
             return Flow::Continue;
@@ -410,7 +406,6 @@ impl NsSession {
             self.conn.out.error(208, trid);
             return Flow::Continue;
         };
-        let value_text = value.map(|v| format!(" {v}")).unwrap_or_default();
         if property == "MFN"
             && let Some(name) = value
         {
@@ -419,7 +414,7 @@ impl NsSession {
                 return self.fail(trid, e);
             }
         }
-        line!(self.conn.out, "SBP {trid} {contact} {property}{value_text}");
+        render::sbp(&mut self.conn.out, trid, contact, property, value);
         Flow::Continue
     }
 }

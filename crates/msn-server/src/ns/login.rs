@@ -11,7 +11,7 @@ use msn_service::NewEndpoint;
 use msn_store::UserRecord;
 use msn_wire::dialect::AuthScheme;
 use msn_wire::ns::{UsrAuth, render};
-use msn_wire::{Dialect, Negotiation, line};
+use msn_wire::{Dialect, Negotiation};
 use tracing::{debug, info, warn};
 
 use super::{Flow, Login, NsSession, Role};
@@ -38,11 +38,11 @@ impl NsSession {
             }
             Negotiation::OnlyCvr0 => {
                 self.login = Login::Cvr0Only;
-                line!(self.conn.out, "VER {trid} CVR0");
+                render::ver_cvr0_only(&mut self.conn.out, trid);
                 Flow::Continue
             }
             Negotiation::NoMatch => {
-                line!(self.conn.out, "VER {trid} 0");
+                render::ver_no_match(&mut self.conn.out, trid);
                 Flow::Close
             }
         }
@@ -52,11 +52,8 @@ impl NsSession {
         if !self.dialect.has_inf() {
             return Flow::Close;
         }
-        if self.dialect.has_ctp() && self.shared.config.notification.ctp {
-            line!(self.conn.out, "INF {trid} MD5 CTP");
-        } else {
-            line!(self.conn.out, "INF {trid} MD5");
-        }
+        let ctp = self.dialect.has_ctp() && self.shared.config.notification.ctp;
+        render::inf(&mut self.conn.out, trid, ctp);
         Flow::Continue
     }
 
@@ -76,11 +73,15 @@ impl NsSession {
         };
         let recommended = pick(&v.recommended);
         let minimum = pick(&v.minimum);
-        line!(
-            self.conn.out,
-            "{command} {trid} {recommended} {recommended} {minimum} {} {}",
-            v.download_url,
-            v.info_url
+        let (download, info) = (&v.download_url, &v.info_url);
+        render::cvr(
+            &mut self.conn.out,
+            command,
+            trid,
+            &recommended,
+            &minimum,
+            download,
+            info,
         );
         Flow::Continue
     }
@@ -93,7 +94,7 @@ impl NsSession {
                     return self.refer(trid);
                 }
                 let salt = ids::login_salt();
-                line!(self.conn.out, "USR {trid} MD5 S {salt}");
+                render::usr_md5_salt(&mut self.conn.out, trid, &salt);
                 self.login = Login::Md5 { handle, salt };
                 Flow::Continue
             }
@@ -120,7 +121,7 @@ impl NsSession {
                 if self.role == Role::Dispatch {
                     return self.refer(trid);
                 }
-                line!(self.conn.out, "USR {trid} CTP S");
+                render::usr_ctp_ready(&mut self.conn.out, trid);
                 self.login = Login::Ctp { handle };
                 Flow::Continue
             }
@@ -144,7 +145,7 @@ impl NsSession {
                 if self.role == Role::Dispatch {
                     return self.refer(trid);
                 }
-                line!(self.conn.out, "USR {trid} TWN S {}", passport_parameters());
+                render::usr_twn_params(&mut self.conn.out, trid, &passport_parameters());
                 self.login = Login::Twn { handle };
                 Flow::Continue
             }
@@ -229,7 +230,7 @@ impl NsSession {
         let out = &mut self.conn.out;
         render::usr_ok(out, trid, d, record.handle.as_str(), &name, record.verified);
         if d.sends_sbs() && self.shared.config.notification.send_sbs {
-            line!(out, "SBS 0 null");
+            render::sbs(out);
         }
         let p = &self.shared.config.profile;
         let (member_id_high, member_id_low) = ids::member_id_halves(ids::puid(record.id));
@@ -249,12 +250,7 @@ impl NsSession {
         };
         render::hotmail_msg(out, render::profile_payload(d, &profile).as_bytes());
         if p.email_enabled && d.profile_has_passport_fields() {
-            let mail = format!(
-                "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialemailnotification; charset=UTF-8\r\n\r\n\
-                 Inbox-Unread: 0\r\nFolders-Unread: 0\r\nInbox-URL: {}\r\nFolders-URL: /cgi-bin/folders\r\n\
-                 Post-URL: {}\r\n\r\n",
-                self.shared.config.urls.inbox, p.post_url
-            );
+            let mail = render::initial_mail_payload(&self.shared.config.urls.inbox, &p.post_url);
             render::hotmail_msg(out, mail.as_bytes());
         }
         Flow::Continue

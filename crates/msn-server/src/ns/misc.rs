@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use msn_core::handle::Handle;
 use msn_service::ChatRefused;
-use msn_wire::line;
 use msn_wire::ns::render;
 use tracing::info;
 
@@ -56,7 +55,7 @@ impl NsSession {
             cfg.cookie_ttl,
         );
         let addr = &self.shared.addrs.sb;
-        line!(self.conn.out, "XFR {trid} SB {addr} CKI {cookie}");
+        render::xfr_sb(&mut self.conn.out, trid, addr, &cookie);
         Flow::Continue
     }
 
@@ -102,7 +101,7 @@ impl NsSession {
             return Flow::Close;
         }
         info!("invitation e-mail requested; no mail service, nothing sent");
-        line!(self.conn.out, "SND {trid} OK");
+        render::snd_ok(&mut self.conn.out, trid);
         Flow::Continue
     }
 
@@ -113,18 +112,14 @@ impl NsSession {
             return Flow::Close;
         }
         info!("invitation e-mail requested; no mail service, nothing sent");
-        line!(self.conn.out, "SDC {trid} OK");
+        render::sdc_ok(&mut self.conn.out, trid);
         Flow::Continue
     }
 
     /// `IMS TrID ON|OFF` (MSNP3+): switchboard invitations on or off.
     pub(super) fn on_ims(&mut self, trid: u32, on: bool) -> Flow {
         self.shared.service.set_invitations(self.actor(), on);
-        line!(
-            self.conn.out,
-            "IMS {trid} 0 {}",
-            if on { "ON" } else { "OFF" }
-        );
+        render::ims(&mut self.conn.out, trid, on);
         Flow::Continue
     }
 
@@ -141,9 +136,7 @@ impl NsSession {
         } else {
             b""
         };
-        self.conn
-            .out
-            .payload(format_args!("GCF {trid} {name}"), body);
+        render::gcf(&mut self.conn.out, trid, name, body);
         Flow::Continue
     }
 }

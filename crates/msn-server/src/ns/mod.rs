@@ -405,7 +405,7 @@ impl NsSession {
 
     /// Writes `OUT reason`; the caller then closes.
     pub(crate) fn kick(&mut self, reason: &str) {
-        msn_wire::line!(self.conn.out, "OUT {reason}");
+        msn_wire::ns::render::out_reason(&mut self.conn.out, reason);
     }
 
     /// Signs out (watchers see what remains of our presence) and closes.

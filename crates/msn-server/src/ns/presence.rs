@@ -6,7 +6,6 @@ use std::time::Instant;
 use bytes::Bytes;
 use msn_core::ids;
 use msn_service::ContactPresence;
-use msn_wire::line;
 use msn_wire::ns::render;
 use msn_wire::vocab::Status;
 use tracing::{debug, warn};
@@ -29,11 +28,6 @@ impl NsSession {
             self.conn.out.error(201, trid);
             return Flow::Continue;
         }
-        let mut echo = format!("CHG {trid} {status}");
-        for extra in [&capabilities, &msn_object].into_iter().flatten() {
-            echo.push(' ');
-            echo.push_str(extra);
-        }
         let service = &self.shared.service;
         let set = service
             .set_presence(
@@ -43,7 +37,8 @@ impl NsSession {
                 msn_object.as_deref(),
             )
             .await;
-        line!(self.conn.out, "{echo}");
+        let (caps, obj) = (capabilities.as_deref(), msn_object.as_deref());
+        render::chg(&mut self.conn.out, trid, status, caps, obj);
         if set.first {
             // `ILN` for every FL contact visible to us, with this TrID.
             let seen = service.visible_contacts(self.actor()).await;
@@ -73,9 +68,7 @@ impl NsSession {
         if d.has_personal_message()
             && let Some(doc) = &contact.personal_message
         {
-            self.conn
-                .out
-                .payload(format_args!("UBX {}", notice.handle), doc);
+            render::ubx(&mut self.conn.out, notice.handle.as_str(), doc);
         }
     }
 
@@ -83,7 +76,7 @@ impl NsSession {
     /// message and pushes it to watchers as `UBX`.
     pub(super) async fn on_uux(&mut self, trid: u32, payload: Bytes) -> Flow {
         if payload.is_empty() {
-            line!(self.conn.out, "UUX {trid} 0");
+            render::uux_ok(&mut self.conn.out, trid);
             return Flow::Continue;
         }
         if payload.len() > MAX_UUX || !is_data_document(&payload) {
@@ -92,7 +85,7 @@ impl NsSession {
         }
         let service = &self.shared.service;
         match service.set_personal_message(self.actor(), payload).await {
-            Ok(()) => line!(self.conn.out, "UUX {trid} 0"),
+            Ok(()) => render::uux_ok(&mut self.conn.out, trid),
             Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
@@ -104,7 +97,7 @@ impl NsSession {
             return;
         }
         let text = ids::challenge();
-        line!(self.conn.out, "CHL 0 {text}");
+        render::chl(&mut self.conn.out, 0, &text);
         self.challenge = Some(Challenge {
             text,
             sent: Instant::now(),
@@ -115,7 +108,7 @@ impl NsSession {
     pub(super) fn on_qry(&mut self, trid: u32, client_id: &str, response: &[u8]) -> Flow {
         let Some(challenge) = self.challenge.take() else {
             // Nothing outstanding: harmless (challenges.md §1).
-            line!(self.conn.out, "QRY {trid}");
+            render::qry_ok(&mut self.conn.out, trid);
             return Flow::Continue;
         };
         let kind = self.dialect.challenge();
@@ -126,7 +119,7 @@ impl NsSession {
             self.conn.out.error(540, trid);
             return Flow::Close;
         }
-        line!(self.conn.out, "QRY {trid}");
+        render::qry_ok(&mut self.conn.out, trid);
         let repeat = self.shared.config.challenge.repeat;
         if !repeat.is_zero() {
             self.next_challenge = Some(Instant::now() + repeat);
@@ -137,7 +130,7 @@ impl NsSession {
     /// A client asking for a challenge (`CHL TrID`, listed by YW).
     pub(super) fn on_client_chl(&mut self, trid: u32) -> Flow {
         let text = ids::challenge();
-        line!(self.conn.out, "CHL {trid} {text}");
+        render::chl(&mut self.conn.out, trid, &text);
         self.challenge = Some(Challenge {
             text,
             sent: Instant::now(),

@@ -1,6 +1,8 @@
 //! Dispatch and Notification Server commands: typed client commands
-//! ([`NsCommand`]) and the server lines of every dialect ([`render`]).
+//! ([`NsCommand`]), parsed and rendered by one module per command
+//! ([`cmd`]); [`render`] gathers every server line for the sessions.
 
+pub mod cmd;
 pub mod render;
 
 use bytes::Bytes;
@@ -240,7 +242,6 @@ impl NsCommand {
         let malformed = || ParseError::Malformed {
             command: command.to_owned(),
         };
-        let payload = || frame.payload().cloned().unwrap_or_default();
 
         // Commands without a TrID.
         match command {
@@ -249,220 +250,59 @@ impl NsCommand {
             "MSG" => return Ok(NsCommand::Msg),
             _ => {}
         }
-        if !is_client_command(command) {
+        let Some(parse) = parser(command) else {
             return Err(ParseError::Unknown {
                 command: command.to_owned(),
             });
-        }
+        };
         let (&trid_token, args) = rest.split_first().ok_or_else(malformed)?;
         let trid = parse_trid(trid_token).ok_or_else(malformed)?;
-        let owned = |s: &&str| (*s).to_owned();
-
-        let cmd = match (command, args) {
-            ("VER", [_, ..]) => NsCommand::Ver {
-                trid,
-                offered: args.iter().map(owned).collect(),
-            },
-            ("INF", []) => NsCommand::Inf { trid },
-            ("CVR", [_, ..]) => NsCommand::Cvr {
-                trid,
-                args: args.iter().map(owned).collect(),
-            },
-            ("CVQ", [_, ..]) => NsCommand::Cvq {
-                trid,
-                args: args.iter().map(owned).collect(),
-            },
-            ("USR", [package, step, value]) => NsCommand::Usr {
-                trid,
-                auth: parse_usr(package, step, Some(value)).ok_or_else(malformed)?,
-            },
-            ("USR", [package, step]) => NsCommand::Usr {
-                trid,
-                auth: parse_usr(package, step, None).ok_or_else(malformed)?,
-            },
-            ("SYN", [_, ..]) if args.len() <= 2 => NsCommand::Syn {
-                trid,
-                cached: args.iter().map(owned).collect(),
-            },
-            ("GTC", [value]) => NsCommand::Gtc {
-                trid,
-                value: AddAlert::parse(value).ok_or_else(malformed)?,
-            },
-            ("BLP", [value]) => NsCommand::Blp {
-                trid,
-                value: Privacy::parse(value).ok_or_else(malformed)?,
-            },
-            ("LST", [list]) => NsCommand::Lst {
-                trid,
-                list: ListKind::parse(list).ok_or_else(malformed)?,
-            },
-            ("LSG", []) => NsCommand::Lsg { trid },
-            ("ADD", [list, handle, name, group @ ..]) if group.len() <= 1 => NsCommand::Add {
-                trid,
-                list: ListKind::parse(list).ok_or_else(malformed)?,
-                handle: (*handle).to_owned(),
-                name: (*name).to_owned(),
-                group: group.first().map(owned),
-            },
-            ("ADC", [list, first, second @ ..]) if second.len() <= 1 => NsCommand::Adc {
-                trid,
-                list: ListKind::parse(list).ok_or_else(malformed)?,
-                target: parse_adc_target(first, second.first().copied()).ok_or_else(malformed)?,
-            },
-            ("REM", [list, target, group @ ..]) if group.len() <= 1 => NsCommand::Rem {
-                trid,
-                list: ListKind::parse(list).ok_or_else(malformed)?,
-                target: (*target).to_owned(),
-                group: group.first().map(owned),
-            },
-            ("REA", [handle, name]) => NsCommand::Rea {
-                trid,
-                handle: (*handle).to_owned(),
-                name: (*name).to_owned(),
-            },
-            // `ADG TrID name 0`; MSNP10+ clients may leave the `0` out.
-            ("ADG", [name] | [name, "0"]) => NsCommand::Adg {
-                trid,
-                name: (*name).to_owned(),
-            },
-            ("RMG", [group]) => NsCommand::Rmg {
-                trid,
-                group: (*group).to_owned(),
-            },
-            ("REG", [group, name] | [group, name, "0"]) => NsCommand::Reg {
-                trid,
-                group: (*group).to_owned(),
-                name: (*name).to_owned(),
-            },
-            ("CHG", [status, extra @ ..]) if extra.len() <= 2 => NsCommand::Chg {
-                trid,
-                status: Status::parse(status).ok_or_else(malformed)?,
-                capabilities: extra.first().map(owned),
-                msn_object: extra.get(1).map(owned),
-            },
-            ("PRP", [property, value @ ..]) if value.len() <= 1 => NsCommand::Prp {
-                trid,
-                property: (*property).to_owned(),
-                value: value.first().map(owned),
-            },
-            ("SBP", [contact, property, value @ ..]) if value.len() <= 1 => NsCommand::Sbp {
-                trid,
-                contact: (*contact).to_owned(),
-                property: (*property).to_owned(),
-                value: value.first().map(owned),
-            },
-            ("XFR", [target]) => NsCommand::Xfr {
-                trid,
-                target: (*target).to_owned(),
-            },
-            ("URL", [service, param @ ..]) if param.len() <= 1 => NsCommand::Url {
-                trid,
-                service: (*service).to_owned(),
-                param: param.first().map(owned),
-            },
-            ("FND", [_, ..]) => NsCommand::Fnd {
-                trid,
-                fields: args.iter().map(owned).collect(),
-            },
-            ("SND", [_, ..]) => NsCommand::Snd {
-                trid,
-                args: args.iter().map(owned).collect(),
-            },
-            ("SDC", [head @ .., _len]) => NsCommand::Sdc {
-                trid,
-                args: head.iter().map(owned).collect(),
-                note: payload(),
-            },
-            ("PAG", [target, _len]) => NsCommand::Pag {
-                trid,
-                target: (*target).to_owned(),
-                payload: payload(),
-            },
-            ("IMS", ["ON"]) => NsCommand::Ims { trid, on: true },
-            ("IMS", ["OFF"]) => NsCommand::Ims { trid, on: false },
-            ("QRY", [client_id, _len]) => NsCommand::Qry {
-                trid,
-                client_id: (*client_id).to_owned(),
-                response: payload(),
-            },
-            ("UUX", [_len]) => NsCommand::Uux {
-                trid,
-                payload: payload(),
-            },
-            ("GCF", [name]) => NsCommand::Gcf {
-                trid,
-                name: (*name).to_owned(),
-            },
-            ("CHL", []) => NsCommand::Chl { trid },
-            _ => return Err(malformed()),
-        };
-        Ok(cmd)
+        parse(trid, args, frame).ok_or_else(malformed)
     }
 }
 
-fn is_client_command(command: &str) -> bool {
-    matches!(
-        command,
-        "VER"
-            | "INF"
-            | "CVR"
-            | "CVQ"
-            | "USR"
-            | "SYN"
-            | "GTC"
-            | "BLP"
-            | "LST"
-            | "LSG"
-            | "ADD"
-            | "ADC"
-            | "REM"
-            | "REA"
-            | "ADG"
-            | "RMG"
-            | "REG"
-            | "CHG"
-            | "PRP"
-            | "SBP"
-            | "XFR"
-            | "URL"
-            | "FND"
-            | "SND"
-            | "SDC"
-            | "PAG"
-            | "IMS"
-            | "QRY"
-            | "UUX"
-            | "GCF"
-            | "CHL"
-    )
-}
+/// A command's parser: the TrID, the arguments after it, and the frame
+/// (for its payload). `None`: malformed.
+type Parser = fn(u32, &[&str], &Frame) -> Option<NsCommand>;
 
-fn parse_usr(package: &str, step: &str, value: Option<&str>) -> Option<UsrAuth> {
-    let value = value.map(str::to_owned);
-    Some(match (package, step, value) {
-        ("MD5", "I", Some(handle)) => UsrAuth::Md5Initial { handle },
-        ("MD5", "S", Some(hash)) => UsrAuth::Md5Response { hash },
-        ("CTP", "I", Some(handle)) => UsrAuth::CtpInitial { handle },
-        ("CTP", "S", Some(password)) => UsrAuth::CtpPassword { password },
-        ("TWN", "I", Some(handle)) => UsrAuth::TwnInitial { handle },
-        ("TWN", "S", Some(ticket)) => UsrAuth::TwnTicket { ticket },
+/// The parser of a client command; `None` for a command clients do not
+/// send.
+fn parser(command: &str) -> Option<Parser> {
+    use cmd::*;
+    Some(match command {
+        "VER" => ver::parse,
+        "INF" => inf::parse,
+        "CVR" => cvr::parse_cvr,
+        "CVQ" => cvr::parse_cvq,
+        "USR" => usr::parse,
+        "SYN" => syn::parse,
+        "GTC" => gtc::parse,
+        "BLP" => blp::parse,
+        "LST" => lst::parse,
+        "LSG" => lsg::parse,
+        "ADD" => add::parse,
+        "ADC" => adc::parse,
+        "REM" => rem::parse,
+        "REA" => rea::parse,
+        "ADG" => adg::parse,
+        "RMG" => rmg::parse,
+        "REG" => reg::parse,
+        "CHG" => chg::parse,
+        "PRP" => prp::parse,
+        "SBP" => sbp::parse,
+        "XFR" => xfr::parse,
+        "URL" => url::parse,
+        "FND" => fnd::parse,
+        "SND" => snd::parse,
+        "SDC" => sdc::parse,
+        "PAG" => pag::parse,
+        "IMS" => ims::parse,
+        "QRY" => chl::parse_qry,
+        "UUX" => uux::parse,
+        "GCF" => gcf::parse,
+        "CHL" => chl::parse_chl,
         _ => return None,
     })
-}
-
-fn parse_adc_target(first: &str, second: Option<&str>) -> Option<AdcTarget> {
-    if let Some(contact) = first.strip_prefix("C=") {
-        return Some(AdcTarget::Group {
-            contact: contact.to_owned(),
-            group: second?.to_owned(),
-        });
-    }
-    let handle = first.strip_prefix("N=")?.to_owned();
-    let name = match second {
-        None => None,
-        Some(f) => Some(f.strip_prefix("F=")?.to_owned()),
-    };
-    Some(AdcTarget::Handle { handle, name })
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! Server `MSG`s on the NS: the profile after sign-in and mail notices.
+//! (A client `MSG` on the NS has no TrID and is parsed in [`super`].)
+
+use crate::dialect::Dialect;
+use crate::out::Out;
+
+/// Values of the initial `text/x-msmsgsprofile` message.
+#[derive(Clone, Debug)]
+pub struct Profile<'a> {
+    pub login_time: u64,
+    pub email_enabled: bool,
+    pub member_id_high: u32,
+    pub member_id_low: i32,
+    pub lcid: u32,
+    pub preferred_email: &'a str,
+    pub country: &'a str,
+    pub flags: u32,
+    pub kv: u32,
+    pub mspauth: &'a str,
+    pub client_ip: &'a str,
+    /// The client's source port as seen by the server (swapped here).
+    pub client_port: u16,
+}
+
+/// The profile payload for `dialect` (headers only, ends with an empty line).
+pub fn profile_payload(dialect: Dialect, p: &Profile<'_>) -> String {
+    let mut s = String::with_capacity(512);
+    s.push_str("MIME-Version: 1.0\r\n");
+    s.push_str("Content-Type: text/x-msmsgsprofile; charset=UTF-8\r\n");
+    s.push_str(&format!("LoginTime: {}\r\n", p.login_time));
+    if dialect.profile_has_passport_fields() {
+        let fields = [
+            ("EmailEnabled", u8::from(p.email_enabled).to_string()),
+            ("MemberIdHigh", p.member_id_high.to_string()),
+            ("MemberIdLow", p.member_id_low.to_string()),
+            ("lang_preference", p.lcid.to_string()),
+            ("preferredEmail", p.preferred_email.to_owned()),
+            ("country", p.country.to_owned()),
+            ("PostalCode", String::new()),
+            ("Gender", String::new()),
+            ("Kid", "0".to_owned()),
+            ("Age", String::new()),
+            ("BDayPre", String::new()),
+            ("Birthday", String::new()),
+            ("Wallet", String::new()),
+            ("Flags", p.flags.to_string()),
+            ("sid", "507".to_owned()),
+            ("kv", p.kv.to_string()),
+            ("MSPAuth", p.mspauth.to_owned()),
+        ];
+        for (name, value) in fields {
+            push_header(&mut s, name, &value);
+        }
+    }
+    if dialect.profile_has_client_address() {
+        push_header(&mut s, "ClientIP", p.client_ip);
+        push_header(
+            &mut s,
+            "ClientPort",
+            &p.client_port.swap_bytes().to_string(),
+        );
+    }
+    if dialect.profile_has_abch() {
+        push_header(&mut s, "ABCHMigrated", "1");
+    }
+    s.push_str("\r\n");
+    s
+}
+
+/// `Name: value` — an empty value is written `Name:` with nothing after
+/// the colon (clients accept both forms; this one survives editors).
+fn push_header(s: &mut String, name: &str, value: &str) {
+    s.push_str(name);
+    s.push(':');
+    if !value.is_empty() {
+        s.push(' ');
+        s.push_str(value);
+    }
+    s.push_str("\r\n");
+}
+
+/// `MSG Hotmail Hotmail len` + payload (profile, mail notices).
+pub fn hotmail_msg(out: &mut Out, payload: &[u8]) {
+    out.payload(format_args!("MSG Hotmail Hotmail"), payload);
+}
+
+/// The initial e-mail notification payload (MSNP8+ with e-mail on).
+pub fn initial_mail_payload(inbox_url: &str, post_url: &str) -> String {
+    format!(
+        "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialemailnotification; charset=UTF-8\r\n\r\n\
+         Inbox-Unread: 0\r\nFolders-Unread: 0\r\nInbox-URL: {inbox_url}\r\nFolders-URL: /cgi-bin/folders\r\n\
+         Post-URL: {post_url}\r\n\r\n"
+    )
+}

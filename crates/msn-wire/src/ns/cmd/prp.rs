@@ -1,0 +1,41 @@
+//! `PRP`: phone numbers and mobile settings, and from MSNP10 the own
+//! friendly name (`MFN`).
+
+use crate::dialect::Dialect;
+use crate::frame::Frame;
+use crate::line;
+use crate::ns::NsCommand;
+use crate::out::Out;
+
+pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsCommand> {
+    match args {
+        [property, value @ ..] if value.len() <= 1 => Some(NsCommand::Prp {
+            trid,
+            property: (*property).to_owned(),
+            value: value.first().map(|s| (*s).to_owned()),
+        }),
+        _ => None,
+    }
+}
+
+/// Reply to `PRP`.
+pub fn prp(
+    out: &mut Out,
+    trid: u32,
+    dialect: Dialect,
+    version: u64,
+    property: &str,
+    value: Option<&str>,
+) {
+    let value = value.map(|v| format!(" {v}")).unwrap_or_default();
+    if dialect.has_list_versions() {
+        line!(out, "PRP {trid} {version} {property}{value}");
+    } else {
+        line!(out, "PRP {trid} {property}{value}");
+    }
+}
+
+/// Reply to `PRP TrID MFN name` (MSNP10+).
+pub fn prp_friendly_name(out: &mut Out, trid: u32, name: &str) {
+    line!(out, "PRP {trid} MFN {name}");
+}

@@ -1,0 +1,19 @@
+//! `RNG`: an invitation to a switchboard session.
+
+use crate::line;
+use crate::out::Out;
+
+/// `RNG` to an invitee (same form MSNP2–MSNP12).
+pub fn rng(
+    out: &mut Out,
+    session_id: &str,
+    sb_addr: &str,
+    cookie: &str,
+    inviter: &str,
+    inviter_name: &str,
+) {
+    line!(
+        out,
+        "RNG {session_id} {sb_addr} CKI {cookie} {inviter} {inviter_name}"
+    );
+}

@@ -1,0 +1,31 @@
+//! `XFR`: referrals to a Notification Server and to a switchboard.
+
+use crate::dialect::Dialect;
+use crate::frame::Frame;
+use crate::line;
+use crate::ns::NsCommand;
+use crate::out::Out;
+
+pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsCommand> {
+    match args {
+        [target] => Some(NsCommand::Xfr {
+            trid,
+            target: (*target).to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+/// The Dispatch Server's referral to a Notification Server.
+pub fn xfr_ns(out: &mut Out, trid: u32, dialect: Dialect, ns_addr: &str, this_addr: &str) {
+    match dialect.xfr_ns_params() {
+        1 => line!(out, "XFR {trid} NS {ns_addr}"),
+        2 => line!(out, "XFR {trid} NS {ns_addr} 0"),
+        _ => line!(out, "XFR {trid} NS {ns_addr} 0 {this_addr}"),
+    }
+}
+
+/// `XFR TrID SB addr CKI cookie`: a new switchboard session.
+pub fn xfr_sb(out: &mut Out, trid: u32, sb_addr: &str, cookie: &str) {
+    line!(out, "XFR {trid} SB {sb_addr} CKI {cookie}");
+}
