@@ -1,13 +1,19 @@
-//! Switchboard commands: typed client commands and the server lines of
-//! every dialect.
+//! Switchboard commands: typed client commands ([`SbCommand`]), parsed and
+//! rendered by one module per command ([`cmd`]; the server lines are
+//! re-exported here).
+
+pub mod cmd;
+
+pub use cmd::ans::{ans_ok, iro};
+pub use cmd::bye::bye;
+pub use cmd::cal::{cal_ringing, joi};
+pub use cmd::msg::{ack, nak, relayed_msg};
+pub use cmd::usr::usr_ok;
 
 use bytes::Bytes;
 
-use crate::dialect::Dialect;
 use crate::frame::{Frame, parse_trid};
-use crate::line;
 use crate::ns::ParseError;
-use crate::out::Out;
 use crate::vocab::AckMode;
 
 /// A command sent by a client to the Switchboard.
@@ -46,39 +52,22 @@ impl SbCommand {
         if command == "OUT" {
             return Ok(SbCommand::Out);
         }
-        if !matches!(command, "USR" | "ANS" | "CAL" | "MSG") {
-            return Err(ParseError::Unknown {
-                command: command.to_owned(),
-            });
-        }
+        let parse = match command {
+            "USR" => cmd::usr::parse,
+            "ANS" => cmd::ans::parse,
+            "CAL" => cmd::cal::parse,
+            "MSG" => cmd::msg::parse,
+            _ => {
+                return Err(ParseError::Unknown {
+                    command: command.to_owned(),
+                });
+            }
+        };
         let trid = tokens
             .get(1)
             .and_then(|t| parse_trid(t))
             .ok_or_else(malformed)?;
-        let cmd = match (command, &tokens[2..]) {
-            ("USR", [handle, cookie]) => SbCommand::Usr {
-                trid,
-                handle: (*handle).to_owned(),
-                cookie: (*cookie).to_owned(),
-            },
-            ("ANS", [handle, cookie, session]) => SbCommand::Ans {
-                trid,
-                handle: (*handle).to_owned(),
-                cookie: (*cookie).to_owned(),
-                session: (*session).to_owned(),
-            },
-            ("CAL", [handle]) => SbCommand::Cal {
-                trid,
-                handle: (*handle).to_owned(),
-            },
-            ("MSG", [mode, _len]) => SbCommand::Msg {
-                trid,
-                mode: AckMode::parse(mode).ok_or_else(malformed)?,
-                payload: frame.payload().cloned().ok_or_else(malformed)?,
-            },
-            _ => return Err(malformed()),
-        };
-        Ok(cmd)
+        parse(trid, &tokens[2..], frame).ok_or_else(malformed)
     }
 }
 
@@ -92,90 +81,11 @@ pub struct RosterEntry<'a> {
     pub capabilities: Option<&'a str>,
 }
 
-/// `USR TrID OK handle name`.
-pub fn usr_ok(out: &mut Out, trid: u32, handle: &str, name: &str) {
-    line!(out, "USR {trid} OK {handle} {name}");
-}
-
-/// `CAL TrID RINGING session`.
-pub fn cal_ringing(out: &mut Out, trid: u32, session: &str) {
-    line!(out, "CAL {trid} RINGING {session}");
-}
-
-/// `IRO TrID index count handle name[ caps]` for a receiver of `dialect`.
-pub fn iro(
-    out: &mut Out,
-    trid: u32,
-    dialect: Dialect,
-    index: usize,
-    count: usize,
-    p: RosterEntry<'_>,
-) {
-    if dialect.sb_roster_has_capabilities() {
-        line!(
-            out,
-            "IRO {trid} {index} {count} {} {} {}",
-            p.handle,
-            p.name,
-            p.capabilities.unwrap_or("0")
-        );
-    } else {
-        line!(out, "IRO {trid} {index} {count} {} {}", p.handle, p.name);
-    }
-}
-
-/// `ANS TrID OK`.
-pub fn ans_ok(out: &mut Out, trid: u32) {
-    line!(out, "ANS {trid} OK");
-}
-
-/// `JOI handle name[ caps]` for a receiver of `dialect`.
-pub fn joi(out: &mut Out, dialect: Dialect, p: RosterEntry<'_>) {
-    if dialect.sb_roster_has_capabilities() {
-        line!(
-            out,
-            "JOI {} {} {}",
-            p.handle,
-            p.name,
-            p.capabilities.unwrap_or("0")
-        );
-    } else {
-        line!(out, "JOI {} {}", p.handle, p.name);
-    }
-}
-
-/// `BYE handle` (left) or `BYE handle 1` (removed by the server).
-pub fn bye(out: &mut Out, handle: &str, removed_by_server: bool) {
-    if removed_by_server {
-        line!(out, "BYE {handle} 1");
-    } else {
-        line!(out, "BYE {handle}");
-    }
-}
-
-/// The relayed message: `MSG sender name len` + the payload unchanged,
-/// encoded once into bytes that every recipient's connection shares (the
-/// form is the same in every dialect).
-pub fn relayed_msg(sender: &str, name: &str, payload: &[u8]) -> Bytes {
-    use bytes::BufMut;
-    let head = format!("MSG {sender} {name} {}\r\n", payload.len());
-    let mut encoded = bytes::BytesMut::with_capacity(head.len() + payload.len());
-    encoded.put_slice(head.as_bytes());
-    encoded.put_slice(payload);
-    encoded.freeze()
-}
-
-pub fn ack(out: &mut Out, trid: u32) {
-    line!(out, "ACK {trid}");
-}
-
-pub fn nak(out: &mut Out, trid: u32) {
-    line!(out, "NAK {trid}");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::Dialect;
+    use crate::out::Out;
 
     fn parse(line: &str, payload: Option<&'static [u8]>) -> Result<SbCommand, ParseError> {
         SbCommand::parse(&Frame::new(line, payload.map(Bytes::from_static)))
