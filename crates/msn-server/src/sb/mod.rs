@@ -121,11 +121,8 @@ impl Service for SbConn {
     }
 
     fn on_event(&mut self, event: SbEvent) -> Flow {
-        let flow = self.handle_event(event);
-        if flow == Flow::Close {
-            self.expelled = true;
-        }
-        flow
+        self.handle_event(event);
+        Flow::Continue
     }
 
     fn deadline(&self) -> Instant {
@@ -419,7 +416,7 @@ impl SbConn {
         Flow::Continue
     }
 
-    fn handle_event(&mut self, event: SbEvent) -> Flow {
+    fn handle_event(&mut self, event: SbEvent) {
         let dialect = self.joined.as_ref().map_or(Dialect::MSNP2, |j| j.dialect);
         match event {
             SbEvent::Joined(member) => sb::joi(&mut self.conn.out, dialect, roster_entry(&member)),
@@ -427,9 +424,7 @@ impl SbConn {
                 sb::bye(&mut self.conn.out, handle.as_str(), by_server)
             }
             SbEvent::Message(bytes) => self.conn.out.raw(&bytes),
-            SbEvent::Expel => return Flow::Close,
         }
-        Flow::Continue
     }
 
     async fn finish(mut self) {
