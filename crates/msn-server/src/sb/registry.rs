@@ -332,3 +332,44 @@ impl Switchboards {
         self.sessions.sweep(now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(handle: &Handle, ttl: Duration) -> Grant {
+        Grant {
+            handle: handle.clone(),
+            name: "Alice".into(),
+            dialect: Dialect::MSNP2,
+            capabilities: None,
+            kind: GrantKind::Create,
+            expires: Instant::now() + ttl,
+        }
+    }
+
+    #[test]
+    fn cookies_are_single_use_and_survive_the_wrong_handle() {
+        let cookies = MemoryCookies::default();
+        let alice = Handle::parse("alice@hotmail.com").unwrap();
+        let mallory = Handle::parse("mallory@hotmail.com").unwrap();
+        let cookie = cookies.issue(grant(&alice, Duration::from_secs(60)));
+        assert!(cookies.redeem(&cookie, &mallory).is_none());
+        let taken = cookies.redeem(&cookie, &alice).expect("still the owner's");
+        assert_eq!(taken.kind, GrantKind::Create);
+        assert!(cookies.redeem(&cookie, &alice).is_none(), "single use");
+    }
+
+    #[test]
+    fn expired_cookies_are_refused_and_swept() {
+        let cookies = MemoryCookies::default();
+        let alice = Handle::parse("alice@hotmail.com").unwrap();
+        let stale = cookies.issue(grant(&alice, Duration::ZERO));
+        assert!(cookies.redeem(&stale, &alice).is_none());
+        let kept = cookies.issue(grant(&alice, Duration::from_secs(60)));
+        let _ = cookies.issue(grant(&alice, Duration::ZERO));
+        cookies.sweep(Instant::now());
+        assert_eq!(cookies.grants.len(), 1);
+        assert!(cookies.redeem(&kept, &alice).is_some());
+    }
+}
