@@ -223,7 +223,9 @@ mod tests {
             ttl,
         );
 
-        let (mut a, io) = LineClient::pair();
+        // Alice's pipe is far smaller than what she is sent: the driver
+        // writes what it takes and waits for room.
+        let (mut a, io) = LineClient::pair_with(16);
         let a_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer()));
         a.send(&format!("USR 1 alice@hotmail.com {cookie}\r\n"))
             .await;
@@ -256,6 +258,14 @@ mod tests {
         assert_eq!(b.line().await.as_deref(), Some("ACK 2"));
         assert_eq!(a.line().await.as_deref(), Some("MSG bob@hotmail.com Bob 5"));
         assert_eq!(a.payload(5).await, b"hello");
+
+        let big = "x".repeat(1500);
+        b.send(&format!("MSG 3 U {}\r\n{big}", big.len())).await;
+        assert_eq!(
+            a.line().await.as_deref(),
+            Some("MSG bob@hotmail.com Bob 1500")
+        );
+        assert_eq!(a.payload(1500).await, big.as_bytes());
 
         b.send("OUT\r\n").await;
         assert_eq!(b.line().await, None);

@@ -49,7 +49,12 @@ pub(crate) struct LineClient {
 impl LineClient {
     /// A connected pair: the client, and the server's end to serve.
     pub(crate) fn pair() -> (LineClient, DuplexStream) {
-        let (client, server) = tokio::io::duplex(64 * 1024);
+        LineClient::pair_with(64 * 1024)
+    }
+
+    /// A pair whose pipe holds at most `capacity` bytes each way.
+    pub(crate) fn pair_with(capacity: usize) -> (LineClient, DuplexStream) {
+        let (client, server) = tokio::io::duplex(capacity);
         let (read, write) = tokio::io::split(client);
         let client = LineClient {
             read: BufReader::new(read),
