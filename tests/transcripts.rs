@@ -148,9 +148,16 @@ async fn sb_chat() {
     s.stop().await;
 }
 
+/// The switchboard idle timeout of `sb_multiparty`: long against the few
+/// lines its participants exchange, short enough for a test.
+const SB_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sb_multiparty() {
-    let s = TestServer::start().await;
+    // Bob's removal is the real idle removal: bob sends nothing after his
+    // CAL, while alice and carol send blank lines (which the server ignores
+    // but counts as activity) until the server removes him.
+    let s = TestServer::start_with(|c| c.switchboard.idle_timeout = SB_IDLE).await;
     let (mut alice, mut bob) = chat_pair(&s).await;
     let (a, an) = ("alice@hotmail.com", "Alice%20Smith");
     s.seed_fl(a, an, "carol@hotmail.com", "Carol", AL, &[])
@@ -177,6 +184,7 @@ async fn sb_multiparty() {
         .await;
     bob_sb.wait_for("ANS OK", |f| f.line() == "ANS 1 OK").await;
     alice_sb.expect("JOI bob@hotmail.com Bob").await;
+    alice_sb.send_raw(b"\r\n").await;
 
     let mut r = replay(&s, include_str!("transcripts/sb-multiparty.txt"));
     r.substitute("11752013", &session);
@@ -184,13 +192,21 @@ async fn sb_multiparty() {
         .attach("alice-sb", alice_sb)
         .attach("carol-ns", carol);
     r.run_until("S: BYE bob@hotmail.com 1").await;
-    let bob_handle = msn_core::handle::Handle::parse("bob@hotmail.com").unwrap();
-    assert!(
-        s.shared()
-            .switchboards
-            .expel(session.parse().unwrap(), &bob_handle)
-    );
-    r.run_until("S: BYE bob@hotmail.com 1").await;
+    // Nothing is asserted about when: the keep-alives go on until alice
+    // hears of bob's removal (or the test support's patience runs out).
+    let give_up = tokio::time::Instant::now() + support::WAIT;
+    loop {
+        r.client("alice-sb").send_raw(b"\r\n").await;
+        r.client("carol-sb").send_raw(b"\r\n").await;
+        let tick = SB_IDLE / 10;
+        if r.client("alice-sb").readable_within(tick).await {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < give_up,
+            "bob was never removed"
+        );
+    }
     assert!(r.client("bob-sb").expect_eof().await.is_empty());
     r.run_to_end().await;
     drop((alice, bob));

@@ -290,6 +290,23 @@ impl Client {
         }
     }
 
+    /// Whether the server sends something within `limit`; what arrives is
+    /// kept for the next read (nothing is consumed). End of stream counts.
+    pub async fn readable_within(&mut self, limit: Duration) -> bool {
+        if !self.buf.is_empty() {
+            return true;
+        }
+        let mut chunk = [0u8; 8192];
+        match tokio::time::timeout(limit, self.stream.read(&mut chunk)).await {
+            Ok(Ok(n)) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Ok(Err(_)) => true,
+            Err(_) => false,
+        }
+    }
+
     /// The next TrID this client would use (for `{}` in [`Client::call`]).
     pub fn trid(&mut self) -> u32 {
         let t = self.next_trid;

@@ -1,22 +1,44 @@
-//! Socket I/O shared by every service: one task owns the socket, reads and
-//! decodes into frames, and writes from a bounded output buffer without ever
-//! blocking on a client that does not read.
+//! Connection I/O shared by every service. A session writes its replies
+//! into its own output buffer ([`Conn::out`]) and reads frames from its own
+//! decoder; the driver owns the byte stream under it (a [`Transport`]: TCP
+//! today) and moves bytes between the two without ever blocking on a
+//! client that does not read.
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use msn_wire::{Decoder, Direction, Frame, Limits, Out, WireError};
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-/// Bytes read per system call at most.
+/// Bytes read per system call at most (unless a large frame already has
+/// its room reserved).
 const READ_CHUNK: usize = 4096;
 
-/// One client connection.
+/// What a session runs over: an ordered byte stream in both directions.
+/// TCP is the one implementation today; an HTTP-polling gateway or a
+/// WebSocket adapter only has to look like a stream. Used generically, so
+/// every frame costs no allocation or dynamic call.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for T {}
+
+/// Socket options for an accepted TCP connection (TCP only: other
+/// transports have no such knobs). `send_buffer` 0 keeps the default.
+pub fn tune_tcp(stream: &TcpStream, send_buffer: usize) {
+    let _ = stream.set_nodelay(true);
+    if send_buffer > 0 {
+        let _ = socket2::SockRef::from(stream).set_send_buffer_size(send_buffer);
+    }
+}
+
+/// One client connection as its session sees it: what arrived and is not
+/// yet framed, and what is to be sent. The transport itself is not here.
 pub struct Conn {
-    stream: TcpStream,
     peer: SocketAddr,
     rbuf: BytesMut,
     decoder: Decoder,
@@ -25,28 +47,20 @@ pub struct Conn {
     max_outbound: usize,
     /// Set when the peer closed its sending side.
     eof: bool,
+    /// Bytes were handed to the transport since its last flush.
+    unflushed: bool,
 }
 
 impl Conn {
-    pub fn new(
-        stream: TcpStream,
-        peer: SocketAddr,
-        limits: Limits,
-        max_outbound: usize,
-        send_buffer: usize,
-    ) -> Conn {
-        let _ = stream.set_nodelay(true);
-        if send_buffer > 0 {
-            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(send_buffer);
-        }
+    pub fn new(peer: SocketAddr, limits: Limits, max_outbound: usize) -> Conn {
         Conn {
-            stream,
             peer,
             rbuf: BytesMut::new(),
             decoder: Decoder::new(Direction::FromClient, limits),
             out: Out::new(),
             max_outbound,
             eof: false,
+            unflushed: false,
         }
     }
 
@@ -85,65 +99,114 @@ impl Conn {
         !self.out.is_empty()
     }
 
-    /// Waits until the socket is readable (if `read`) or can take queued
-    /// output, then reads and writes what it can. Returns the bytes read;
-    /// [`Conn::at_eof`] tells whether the peer closed.
-    pub async fn pump(&mut self, read: bool) -> io::Result<usize> {
-        let write = self.has_output();
-        let interest = match (read, write) {
-            (true, true) => Interest::READABLE | Interest::WRITABLE,
-            (true, false) => Interest::READABLE,
-            (false, true) => Interest::WRITABLE,
-            (false, false) => return std::future::pending().await,
-        };
-        let ready = self.stream.ready(interest).await?;
-        if write && ready.is_writable() {
-            self.try_flush()?;
+    /// Waits until `io` has input (if `read`) or takes queued output, then
+    /// moves what it can. Returns the bytes read; [`Conn::at_eof`] tells
+    /// whether the peer closed.
+    pub async fn pump<T: Transport>(&mut self, io: &mut T, read: bool) -> io::Result<usize> {
+        let write = self.has_output() || self.unflushed;
+        if !read && !write {
+            return std::future::pending().await;
         }
-        if read && (ready.is_readable() || ready.is_read_closed()) {
-            self.rbuf.reserve(READ_CHUNK);
-            match self.stream.try_read_buf(&mut self.rbuf) {
-                Ok(0) => self.eof = true,
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+        std::future::poll_fn(|cx| {
+            let mut progressed = false;
+            if write {
+                let before = self.out.len();
+                match self.poll_write_out(io, cx) {
+                    Poll::Ready(Ok(())) => progressed = true,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => progressed = self.out.len() != before,
+                }
             }
-        }
-        Ok(0)
+            if read {
+                match self.poll_read_in(io, cx) {
+                    Poll::Ready(Ok(0)) => {
+                        self.eof = true;
+                        return Poll::Ready(Ok(0));
+                    }
+                    Poll::Ready(result) => return Poll::Ready(result),
+                    Poll::Pending => {}
+                }
+            }
+            if progressed {
+                Poll::Ready(Ok(0))
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     }
 
-    /// Writes as much buffered output as the socket takes without waiting.
-    pub fn try_flush(&mut self) -> io::Result<()> {
+    /// Reads once. Without room already reserved (idle connections have
+    /// none), it reads into a stack buffer and keeps only what arrived.
+    fn poll_read_in<T: Transport>(
+        &mut self,
+        io: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        if self.rbuf.capacity() - self.rbuf.len() >= READ_CHUNK {
+            return tokio_util::io::poll_read_buf(Pin::new(io), cx, &mut self.rbuf);
+        }
+        let mut chunk = [0u8; READ_CHUNK];
+        let mut buf = ReadBuf::new(&mut chunk);
+        ready!(Pin::new(io).poll_read(cx, &mut buf))?;
+        self.rbuf.extend_from_slice(buf.filled());
+        Poll::Ready(Ok(buf.filled().len()))
+    }
+
+    /// Writes queued output until it is all written and flushed (`Ready`)
+    /// or the transport takes no more (`Pending`).
+    fn poll_write_out<T: Transport>(
+        &mut self,
+        io: &mut T,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         while !self.out.is_empty() {
-            match self.stream.try_write(self.out.buffer()) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.out.buffer().advance(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                Err(e) => return Err(e),
+            match ready!(Pin::new(&mut *io).poll_write(cx, self.out.bytes()))? {
+                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                n => {
+                    self.out.buffer().advance(n);
+                    self.unflushed = true;
+                }
             }
         }
+        if self.unflushed {
+            ready!(Pin::new(&mut *io).poll_flush(cx))?;
+            self.unflushed = false;
+        }
         if self.out.buffer().capacity() > 0 {
+            // Idle connections keep no write buffer.
             self.out = Out::new();
         }
-        Ok(())
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes as much buffered output as `io` takes without waiting.
+    pub fn try_flush<T: Transport>(&mut self, io: &mut T) -> io::Result<()> {
+        if !self.has_output() && !self.unflushed {
+            return Ok(());
+        }
+        match self.poll_write_out(io, &mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Writes everything still buffered, giving up after `limit` (used
     /// for the last lines before closing, like `OUT OTH` or `911`).
-    pub async fn flush_all(&mut self, limit: Duration) {
+    pub async fn flush_all<T: Transport>(&mut self, io: &mut T, limit: Duration) {
         let deadline = Instant::now() + limit;
         let _ = tokio::time::timeout_at(deadline.into(), async {
             let buf = self.out.take();
-            let _ = self.stream.write_all(&buf).await;
-            let _ = self.stream.flush().await;
+            let _ = io.write_all(&buf).await;
+            let _ = io.flush().await;
         })
         .await;
     }
 
-    /// Flushes and closes the socket.
-    pub async fn close(mut self) {
-        self.flush_all(Duration::from_secs(2)).await;
-        let _ = self.stream.shutdown().await;
+    /// Flushes, then closes the transport.
+    pub async fn close<T: Transport>(mut self, io: &mut T) {
+        self.flush_all(io, Duration::from_secs(2)).await;
+        let _ = io.shutdown().await;
     }
 }
 

@@ -2,7 +2,9 @@
 //! complete frame in order, render events from other connections, write
 //! without ever waiting on a client that does not read, and keep the clock
 //! (timeouts, challenges). The services only supply the protocol
-//! ([`Service`]); fairness, backpressure and shutdown live here once.
+//! ([`Service`]) and write into their own buffers; the driver owns the
+//! [`Transport`] and moves the bytes. Fairness, backpressure and shutdown
+//! live here once, whatever the transport.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use msn_wire::Frame;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Transport};
 use msn_service::{Drained, Mailbox};
 
 /// What the caller of a handler does next.
@@ -61,9 +63,11 @@ pub(crate) trait Service {
     fn on_input(&mut self);
 }
 
-/// Runs `service` until the connection ends; returns why.
-pub(crate) async fn drive<S: Service>(
+/// Runs `service` over `io` until the connection ends; returns why. The
+/// caller closes the transport (see [`Conn::close`]).
+pub(crate) async fn drive<S: Service, T: Transport>(
     service: &mut S,
+    io: &mut T,
     mailbox: Arc<Mailbox<S::Event>>,
     shutdown: CancellationToken,
 ) -> &'static str {
@@ -98,7 +102,7 @@ pub(crate) async fn drive<S: Service>(
         if conn.at_eof() {
             return "peer closed";
         }
-        if conn.try_flush().is_err() {
+        if conn.try_flush(io).is_err() {
             return "write failed";
         }
 
@@ -127,7 +131,7 @@ pub(crate) async fn drive<S: Service>(
                     return "client does not read";
                 }
             }
-            io = service.conn().pump(read) => match io {
+            pumped = service.conn().pump(io, read) => match pumped {
                 Ok(n) if n > 0 => service.on_input(),
                 Ok(_) => {}
                 Err(_) => return "connection error",
@@ -138,5 +142,166 @@ pub(crate) async fn drive<S: Service>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Sessions over an in-memory transport: nothing in a session or the
+    //! driver depends on TCP.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use msn_core::handle::Handle;
+    use msn_wire::Dialect;
+    use parking_lot::Mutex;
+
+    use crate::ns::Role;
+    use crate::sb::registry::{
+        GrantKind, MemoryCookies, MemorySessions, Participant, Session, SessionDirectory,
+        Switchboards,
+    };
+    use crate::test_support::{LineClient, peer, shared};
+
+    /// The in-memory directory, remembering the ids it handed out.
+    #[derive(Default)]
+    struct Recording {
+        inner: MemorySessions,
+        ids: Mutex<Vec<u32>>,
+    }
+
+    impl SessionDirectory for Recording {
+        fn create(&self, first: Participant) -> Arc<Session> {
+            let session = self.inner.create(first);
+            self.ids.lock().push(session.id);
+            session
+        }
+        fn get(&self, id: u32) -> Option<Arc<Session>> {
+            self.inner.get(id)
+        }
+        fn remove(&self, id: u32) {
+            self.inner.remove(id);
+        }
+        fn sweep(&self, now: std::time::Instant) {
+            self.inner.sweep(now);
+        }
+    }
+
+    #[tokio::test]
+    async fn notification_login_over_a_duplex() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared(dir.path(), Switchboards::default()).await;
+        let (mut client, io) = LineClient::pair();
+        let session = tokio::spawn(crate::ns::serve(shared, io, peer(), Role::Notification));
+        client.send("VER 1 MSNP8 CVR0\r\n").await;
+        assert_eq!(client.line().await.as_deref(), Some("VER 1 MSNP8"));
+        client.send("USR 2 TWN I alice@hotmail.com\r\n").await;
+        let usr = client.line().await.expect("USR reply");
+        assert!(usr.starts_with("USR 2 TWN S "), "{usr}");
+        client.send("OUT\r\n").await;
+        assert_eq!(client.line().await, None);
+        session.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn switchboard_chat_over_a_duplex() {
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = Arc::new(Recording::default());
+        let switchboards = Switchboards::new(Arc::new(MemoryCookies::default()), sessions.clone());
+        let shared = shared(dir.path(), switchboards).await;
+        let sbs = &shared.switchboards;
+        let alice = Handle::parse("alice@hotmail.com").unwrap();
+        let bob = Handle::parse("bob@hotmail.com").unwrap();
+        let ttl = Duration::from_secs(60);
+        let cookie = sbs.grant(
+            alice,
+            "Alice".into(),
+            Dialect::MSNP2,
+            None,
+            GrantKind::Create,
+            ttl,
+        );
+
+        // Alice's pipe is far smaller than what she is sent: the driver
+        // writes what it takes and waits for room.
+        let (mut a, io) = LineClient::pair_with(16);
+        let a_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer()));
+        a.send(&format!("USR 1 alice@hotmail.com {cookie}\r\n"))
+            .await;
+        assert_eq!(
+            a.line().await.as_deref(),
+            Some("USR 1 OK alice@hotmail.com Alice")
+        );
+        let id = sessions.ids.lock()[0];
+
+        let cookie = sbs.grant(
+            bob,
+            "Bob".into(),
+            Dialect::MSNP2,
+            None,
+            GrantKind::Join { session_id: id },
+            ttl,
+        );
+        let (mut b, io) = LineClient::pair();
+        let b_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer()));
+        b.send(&format!("ANS 1 bob@hotmail.com {cookie} {id}\r\n"))
+            .await;
+        assert_eq!(
+            b.line().await.as_deref(),
+            Some("IRO 1 1 1 alice@hotmail.com Alice")
+        );
+        assert_eq!(b.line().await.as_deref(), Some("ANS 1 OK"));
+        assert_eq!(a.line().await.as_deref(), Some("JOI bob@hotmail.com Bob"));
+
+        b.send("MSG 2 A 5\r\nhello").await;
+        assert_eq!(b.line().await.as_deref(), Some("ACK 2"));
+        assert_eq!(a.line().await.as_deref(), Some("MSG bob@hotmail.com Bob 5"));
+        assert_eq!(a.payload(5).await, b"hello");
+
+        let big = "x".repeat(1500);
+        b.send(&format!("MSG 3 U {}\r\n{big}", big.len())).await;
+        assert_eq!(
+            a.line().await.as_deref(),
+            Some("MSG bob@hotmail.com Bob 1500")
+        );
+        assert_eq!(a.payload(1500).await, big.as_bytes());
+
+        b.send("OUT\r\n").await;
+        assert_eq!(b.line().await, None);
+        assert_eq!(a.line().await.as_deref(), Some("BYE bob@hotmail.com"));
+        a.send("OUT\r\n").await;
+        assert_eq!(a.line().await, None);
+        a_task.await.unwrap();
+        b_task.await.unwrap();
+        assert!(sbs.get(id).is_none(), "the empty session is gone");
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_stay_small() {
+        // The transport is no longer inside the sessions; the task holds it.
+        let ns = std::mem::size_of::<crate::ns::NsSession>();
+        let sb = std::mem::size_of::<crate::sb::SbConn>();
+        let conn = std::mem::size_of::<crate::conn::Conn>();
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared(dir.path(), Switchboards::default()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let ns_task = std::mem::size_of_val(&crate::ns::serve(
+            shared.clone(),
+            tcp,
+            peer(),
+            Role::Notification,
+        ));
+        let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let sb_task = std::mem::size_of_val(&crate::sb::serve(shared, tcp, peer()));
+        eprintln!(
+            "size_of: NsSession {ns}, SbConn {sb}, Conn {conn}; TCP tasks: NS {ns_task}, SB {sb_task}"
+        );
+        assert!(ns <= 504 && sb <= 384, "NsSession {ns}, SbConn {sb}");
     }
 }

@@ -15,6 +15,8 @@ mod driver;
 pub mod ns;
 pub mod sb;
 mod server;
+#[cfg(test)]
+mod test_support;
 pub mod trace;
 
 pub use context::Shared;

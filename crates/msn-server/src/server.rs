@@ -17,6 +17,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::conn::tune_tcp;
 use crate::context::{PublicAddrs, Shared, Stats};
 use crate::ns::{self, Role};
 use crate::sb;
@@ -215,7 +216,9 @@ async fn accept_loop(
     }
 }
 
+/// Serves an accepted TCP connection (the one transport today).
 async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, service: Service) {
+    tune_tcp(&stream, shared.config.limits.socket_send_buffer_bytes);
     match service {
         Service::Dispatch => ns::serve(shared, stream, peer, Role::Dispatch).await,
         Service::Notification => ns::serve(shared, stream, peer, Role::Notification).await,
@@ -258,7 +261,7 @@ async fn housekeeping(shared: Arc<Shared>) {
 }
 
 /// What the service layer enforces, from the configuration.
-fn service_settings(config: &Config) -> msn_service::Settings {
+pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
     msn_service::Settings {
         list_limits: ListLimits {
             max_entries: config.limits.max_list_entries,

@@ -23,10 +23,9 @@ use msn_service::{Actor, Event, Mailbox, OpError, UserState};
 use msn_wire::ns::{NsCommand, ParseError};
 use msn_wire::{Dialect, Frame};
 use parking_lot::MutexGuard;
-use tokio::net::TcpStream;
 use tracing::{Instrument, debug, warn};
 
-use crate::conn::{Conn, RateLimiter};
+use crate::conn::{Conn, RateLimiter, Transport};
 use crate::context::{Shared, Stats};
 pub(crate) use crate::driver::Flow;
 use crate::driver::{self, Pace, Service};
@@ -115,8 +114,8 @@ pub(crate) struct NsSession {
     pub referred_at: Option<Instant>,
 }
 
-/// Serves one connection until it ends.
-pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, role: Role) {
+/// Serves one connection over `io` until it ends.
+pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAddr, role: Role) {
     let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
     async move {
@@ -125,7 +124,7 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
         let max_out = shared.config.limits.max_outbound_bytes;
         let cfg = &shared.config.limits;
         let mut session = NsSession {
-            conn: Conn::new(stream, peer, limits, max_out, cfg.socket_send_buffer_bytes),
+            conn: Conn::new(peer, limits, max_out),
             conn_id,
             dialect: Dialect::MSNP2,
             login: Login::New,
@@ -143,9 +142,9 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, rol
             shared: shared.clone(),
         };
         let (mailbox, shutdown) = (session.mailbox.clone(), shared.shutdown.clone());
-        let reason = driver::drive(&mut session, mailbox, shutdown).await;
+        let reason = driver::drive(&mut session, &mut io, mailbox, shutdown).await;
         debug!(reason, "closing");
-        session.finish().await;
+        session.finish().await.close(&mut io).await;
     }
     .instrument(span)
     .await
@@ -408,12 +407,13 @@ impl NsSession {
         msn_wire::ns::render::out_reason(&mut self.conn.out, reason);
     }
 
-    /// Signs out (watchers see what remains of our presence) and closes.
-    async fn finish(mut self) {
+    /// Signs out (watchers see what remains of our presence); returns the
+    /// connection for its last lines to be written before it closes.
+    async fn finish(mut self) -> Conn {
         if let Some(actor) = self.actor.take() {
             self.shared.service.sign_out(actor).await;
         }
         self.mailbox.close();
-        self.conn.close().await;
+        self.conn
     }
 }

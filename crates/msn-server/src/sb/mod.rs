@@ -15,10 +15,9 @@ use msn_wire::ns::ParseError;
 use msn_wire::sb::{self, RosterEntry, SbCommand};
 use msn_wire::vocab::AckMode;
 use msn_wire::{Dialect, Frame};
-use tokio::net::TcpStream;
 use tracing::{Instrument, debug};
 
-use crate::conn::{Conn, RateLimiter};
+use crate::conn::{Conn, RateLimiter, Transport};
 use crate::context::{Shared, Stats};
 use crate::driver::{self, Flow, Pace, Service};
 use crate::trace;
@@ -33,7 +32,7 @@ struct Joined {
     dialect: Dialect,
 }
 
-struct SbConn {
+pub(crate) struct SbConn {
     shared: Arc<Shared>,
     conn: Conn,
     conn_id: u64,
@@ -48,21 +47,15 @@ struct SbConn {
     expelled: bool,
 }
 
-/// Serves one switchboard connection until it ends.
-pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
+/// Serves one switchboard connection over `io` until it ends.
+pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAddr) {
     let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = "SB");
     async move {
         Stats::bump(&shared.stats.connections);
         let l = &shared.config.limits;
         let mut sb = SbConn {
-            conn: Conn::new(
-                stream,
-                peer,
-                shared.sb_limits(),
-                l.max_outbound_bytes,
-                l.socket_send_buffer_bytes,
-            ),
+            conn: Conn::new(peer, shared.sb_limits(), l.max_outbound_bytes),
             conn_id,
             joined: None,
             mailbox: Arc::new(Mailbox::new(l.mailbox_capacity)),
@@ -74,9 +67,9 @@ pub async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
             shared: shared.clone(),
         };
         let (mailbox, shutdown) = (sb.mailbox.clone(), shared.shutdown.clone());
-        let reason = driver::drive(&mut sb, mailbox, shutdown).await;
+        let reason = driver::drive(&mut sb, &mut io, mailbox, shutdown).await;
         debug!(reason, "closing");
-        sb.finish().await;
+        sb.finish().close(&mut io).await;
     }
     .instrument(span)
     .await
@@ -121,11 +114,8 @@ impl Service for SbConn {
     }
 
     fn on_event(&mut self, event: SbEvent) -> Flow {
-        let flow = self.handle_event(event);
-        if flow == Flow::Close {
-            self.expelled = true;
-        }
-        flow
+        self.handle_event(event);
+        Flow::Continue
     }
 
     fn deadline(&self) -> Instant {
@@ -419,7 +409,7 @@ impl SbConn {
         Flow::Continue
     }
 
-    fn handle_event(&mut self, event: SbEvent) -> Flow {
+    fn handle_event(&mut self, event: SbEvent) {
         let dialect = self.joined.as_ref().map_or(Dialect::MSNP2, |j| j.dialect);
         match event {
             SbEvent::Joined(member) => sb::joi(&mut self.conn.out, dialect, roster_entry(&member)),
@@ -427,12 +417,12 @@ impl SbConn {
                 sb::bye(&mut self.conn.out, handle.as_str(), by_server)
             }
             SbEvent::Message(bytes) => self.conn.out.raw(&bytes),
-            SbEvent::Expel => return Flow::Close,
         }
-        Flow::Continue
     }
 
-    async fn finish(mut self) {
+    /// Leaves the session; returns the connection for its last lines to be
+    /// written before it closes.
+    fn finish(mut self) -> Conn {
         if let Some(joined) = self.joined.take() {
             self.shared
                 .switchboards
@@ -440,7 +430,7 @@ impl SbConn {
             self.count_session(&joined.member.handle, -1);
         }
         self.mailbox.close();
-        self.conn.close().await;
+        self.conn
     }
 }
 

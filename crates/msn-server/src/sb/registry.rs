@@ -4,6 +4,12 @@
 //! `RNG` (to join one); the SB accepts each cookie once, for the user it was
 //! issued to, before it expires. A session ends when its last participant
 //! leaves; its unanswered invitations die with it.
+//!
+//! Cookies live behind [`Cookies`] and sessions behind [`SessionDirectory`]
+//! (both in memory today, [`MemoryCookies`] and [`MemorySessions`]), so
+//! that cookies can later be shared between nodes. A session is always
+//! hosted by one node: messages are relayed under its lock and never leave
+//! it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,8 +62,6 @@ pub enum SbEvent {
     /// A relayed message, already encoded (`MSG sender name len` + payload;
     /// the same bytes for every dialect).
     Message(Bytes),
-    /// The server removes this connection from its session (idle).
-    Expel,
 }
 
 pub struct Participant {
@@ -120,31 +124,31 @@ pub struct Delivery {
     pub failed: usize,
 }
 
+/// Where switchboard cookies live: the NS issues them (`XFR SB`, `RNG`),
+/// the SB redeems each once. Cookies are small and carry no chat, so a
+/// deployment with several nodes can keep them in a shared store; the
+/// in-memory [`MemoryCookies`] serves one node.
+pub trait Cookies: Send + Sync {
+    /// Stores `grant` under a fresh cookie and returns the cookie.
+    fn issue(&self, grant: Grant) -> String;
+
+    /// Takes the cookie if it was issued to `handle` and has not expired
+    /// (single use). A cookie presented by another handle must stay valid
+    /// for its owner: whoever saw it cannot burn the owner's session.
+    fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant>;
+
+    /// Forgets cookies that expired before `now`.
+    fn sweep(&self, now: Instant);
+}
+
+/// Cookies of one node, in memory.
 #[derive(Default)]
-pub struct Switchboards {
-    sessions: DashMap<u32, Arc<Session>>,
+pub struct MemoryCookies {
     grants: DashMap<String, Grant>,
 }
 
-impl Switchboards {
-    /// Issues a cookie.
-    pub fn grant(
-        &self,
-        handle: Handle,
-        name: Arc<str>,
-        dialect: Dialect,
-        capabilities: Option<Arc<str>>,
-        kind: GrantKind,
-        ttl: Duration,
-    ) -> String {
-        let grant = Grant {
-            handle,
-            name,
-            dialect,
-            capabilities,
-            kind,
-            expires: Instant::now() + ttl,
-        };
+impl Cookies for MemoryCookies {
+    fn issue(&self, grant: Grant) -> String {
         loop {
             let cookie = ids::sb_cookie();
             if let dashmap::Entry::Vacant(v) = self.grants.entry(cookie.clone()) {
@@ -154,17 +158,41 @@ impl Switchboards {
         }
     }
 
-    /// Takes a cookie for `handle` (single use). Expired cookies, cookies of
-    /// other users and unknown cookies give `None`; a cookie presented by
-    /// the wrong user stays valid for its owner (checked before it is
-    /// taken), so whoever saw it cannot burn the owner's session.
-    pub fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
+    fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
+        // Checked before it is taken, under the entry's lock.
         let (_, grant) = self.grants.remove_if(cookie, |_, g| g.handle == *handle)?;
         (grant.expires > Instant::now()).then_some(grant)
     }
 
+    fn sweep(&self, now: Instant) {
+        self.grants.retain(|_, g| g.expires > now);
+    }
+}
+
+/// The sessions hosted by this node, by id. A session and its chat stay on
+/// the node whose SB its participants are connected to; relaying goes
+/// through the [`Session`] itself, not through this directory.
+pub trait SessionDirectory: Send + Sync {
     /// Creates a session with `first` as its only participant.
-    pub fn create(&self, first: Participant) -> Arc<Session> {
+    fn create(&self, first: Participant) -> Arc<Session>;
+
+    fn get(&self, id: u32) -> Option<Arc<Session>>;
+
+    /// Forgets a session (its last participant left).
+    fn remove(&self, id: u32);
+
+    /// Drops invitations that expired before `now`.
+    fn sweep(&self, now: Instant);
+}
+
+/// Sessions of one node, in memory.
+#[derive(Default)]
+pub struct MemorySessions {
+    sessions: DashMap<u32, Arc<Session>>,
+}
+
+impl SessionDirectory for MemorySessions {
+    fn create(&self, first: Participant) -> Arc<Session> {
         let mut first = Some(first);
         loop {
             let id = ids::sb_session_id();
@@ -182,8 +210,82 @@ impl Switchboards {
         }
     }
 
-    pub fn get(&self, id: u32) -> Option<Arc<Session>> {
+    fn get(&self, id: u32) -> Option<Arc<Session>> {
         self.sessions.get(&id).map(|s| s.clone())
+    }
+
+    fn remove(&self, id: u32) {
+        self.sessions.remove(&id);
+    }
+
+    fn sweep(&self, now: Instant) {
+        for s in self.sessions.iter() {
+            s.state.lock().invited.retain(|(_, exp)| *exp > now);
+        }
+    }
+}
+
+/// The switchboard of one node: its cookies and its sessions.
+pub struct Switchboards {
+    cookies: Arc<dyn Cookies>,
+    sessions: Arc<dyn SessionDirectory>,
+}
+
+impl Default for Switchboards {
+    /// Everything in this process's memory.
+    fn default() -> Self {
+        Switchboards::new(
+            Arc::new(MemoryCookies::default()),
+            Arc::new(MemorySessions::default()),
+        )
+    }
+}
+
+impl Switchboards {
+    pub fn new(cookies: Arc<dyn Cookies>, sessions: Arc<dyn SessionDirectory>) -> Switchboards {
+        Switchboards { cookies, sessions }
+    }
+
+    pub fn cookies(&self) -> &Arc<dyn Cookies> {
+        &self.cookies
+    }
+
+    pub fn sessions(&self) -> &Arc<dyn SessionDirectory> {
+        &self.sessions
+    }
+
+    /// Issues a cookie valid for `ttl`.
+    pub fn grant(
+        &self,
+        handle: Handle,
+        name: Arc<str>,
+        dialect: Dialect,
+        capabilities: Option<Arc<str>>,
+        kind: GrantKind,
+        ttl: Duration,
+    ) -> String {
+        self.cookies.issue(Grant {
+            handle,
+            name,
+            dialect,
+            capabilities,
+            kind,
+            expires: Instant::now() + ttl,
+        })
+    }
+
+    /// Takes a cookie for `handle` (single use); see [`Cookies::redeem`].
+    pub fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
+        self.cookies.redeem(cookie, handle)
+    }
+
+    /// Creates a session with `first` as its only participant.
+    pub fn create(&self, first: Participant) -> Arc<Session> {
+        self.sessions.create(first)
+    }
+
+    pub fn get(&self, id: u32) -> Option<Arc<Session>> {
+        self.sessions.get(id)
     }
 
     /// Removes a participant; tells the others (`BYE`) and destroys the
@@ -213,7 +315,7 @@ impl Switchboards {
             });
         }
         if now_empty {
-            self.sessions.remove(&session.id);
+            self.sessions.remove(session.id);
         }
         true
     }
@@ -223,25 +325,51 @@ impl Switchboards {
         session.broadcast(sender, &SbEvent::Message(message))
     }
 
-    /// Asks the connection of `handle` in a session to leave as removed by
-    /// the server (`BYE handle 1` to the others). False if not there.
-    pub fn expel(&self, session_id: u32, handle: &Handle) -> bool {
-        let Some(session) = self.get(session_id) else {
-            return false;
-        };
-        let st = session.state.lock();
-        st.participants
-            .iter()
-            .find(|p| &p.member.handle == handle)
-            .is_some_and(|p| p.mailbox.push(SbEvent::Expel).is_ok())
-    }
-
     /// Removes expired cookies and invitations.
     pub fn sweep(&self) {
         let now = Instant::now();
-        self.grants.retain(|_, g| g.expires > now);
-        for s in self.sessions.iter() {
-            s.state.lock().invited.retain(|(_, exp)| *exp > now);
+        self.cookies.sweep(now);
+        self.sessions.sweep(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(handle: &Handle, ttl: Duration) -> Grant {
+        Grant {
+            handle: handle.clone(),
+            name: "Alice".into(),
+            dialect: Dialect::MSNP2,
+            capabilities: None,
+            kind: GrantKind::Create,
+            expires: Instant::now() + ttl,
         }
+    }
+
+    #[test]
+    fn cookies_are_single_use_and_survive_the_wrong_handle() {
+        let cookies = MemoryCookies::default();
+        let alice = Handle::parse("alice@hotmail.com").unwrap();
+        let mallory = Handle::parse("mallory@hotmail.com").unwrap();
+        let cookie = cookies.issue(grant(&alice, Duration::from_secs(60)));
+        assert!(cookies.redeem(&cookie, &mallory).is_none());
+        let taken = cookies.redeem(&cookie, &alice).expect("still the owner's");
+        assert_eq!(taken.kind, GrantKind::Create);
+        assert!(cookies.redeem(&cookie, &alice).is_none(), "single use");
+    }
+
+    #[test]
+    fn expired_cookies_are_refused_and_swept() {
+        let cookies = MemoryCookies::default();
+        let alice = Handle::parse("alice@hotmail.com").unwrap();
+        let stale = cookies.issue(grant(&alice, Duration::ZERO));
+        assert!(cookies.redeem(&stale, &alice).is_none());
+        let kept = cookies.issue(grant(&alice, Duration::from_secs(60)));
+        let _ = cookies.issue(grant(&alice, Duration::ZERO));
+        cookies.sweep(Instant::now());
+        assert_eq!(cookies.grants.len(), 1);
+        assert!(cookies.redeem(&kept, &alice).is_some());
     }
 }
