@@ -57,7 +57,11 @@ impl NetworkId {
     /// Parses the decimal wire form (`1`, `4`, `9`, `32`); nothing else is
     /// accepted (no sign, no leading zeros, no spaces).
     pub fn parse(s: &str) -> Option<NetworkId> {
-        if s.is_empty() || s.len() > 2 || s.starts_with('0') {
+        if s.is_empty()
+            || s.len() > 2
+            || s.starts_with('0')
+            || !s.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         s.parse::<u8>().ok().and_then(NetworkId::from_code)
