@@ -728,21 +728,27 @@ impl Account {
 
     /// Applies a committed change; `version` is the list version the store
     /// returned for it.
+    ///
+    /// As in the store: new and renamed groups first (contacts may join
+    /// them in the same change), then the contacts, then group deletions.
     pub fn apply(&mut self, change: &Change, version: u64) {
+        for g in &change.groups {
+            if let GroupUpdate::Upsert(group) = g {
+                match self.groups.iter_mut().find(|x| x.id == group.id) {
+                    Some(existing) => *existing = group.clone(),
+                    None => {
+                        self.groups.push(group.clone());
+                        self.groups.sort_by_key(|g| g.id);
+                    }
+                }
+            }
+        }
         for update in &change.contacts {
             self.apply_contact_update(update);
         }
         for g in &change.groups {
             match g {
-                GroupUpdate::Upsert(group) => {
-                    match self.groups.iter_mut().find(|x| x.id == group.id) {
-                        Some(existing) => *existing = group.clone(),
-                        None => {
-                            self.groups.push(group.clone());
-                            self.groups.sort_by_key(|g| g.id);
-                        }
-                    }
-                }
+                GroupUpdate::Upsert(_) => {}
                 GroupUpdate::Delete(id) => {
                     self.groups.retain(|g| g.id != *id);
                     for c in &mut self.contacts {
@@ -767,7 +773,15 @@ impl Account {
     }
 
     /// Applies a bit-level update to one entry, creating or dropping it.
+    /// Joining a group that does not exist (deleted since the plan was
+    /// made) is left out, as the store leaves it out.
     pub fn apply_contact_update(&mut self, u: &ContactUpdate) {
+        let joins: Vec<GroupId> = u
+            .add_groups
+            .iter()
+            .copied()
+            .filter(|g| self.group(*g).is_some())
+            .collect();
         let index = match self
             .contacts
             .binary_search_by(|c| c.handle.as_str().cmp(u.handle.as_str()))
@@ -807,7 +821,7 @@ impl Account {
             c.groups.to_vec()
         };
         groups.retain(|g| !u.remove_groups.contains(g));
-        groups.extend(&u.add_groups);
+        groups.extend(joins);
         groups.sort_unstable();
         groups.dedup();
         c.groups = with_fallback(c.lists, groups);

@@ -1204,6 +1204,52 @@ pub async fn group_deltas_from_two_endpoints_keep_both(store: &dyn Store) {
     alice.account.apply(&one, stored.list_version - 1);
     alice.account.apply(&two, stored.list_version);
     assert_eq!(stored, alice.account);
+
+    // A group made and joined in one change; a join of a group deleted
+    // since the plan was made is left out.
+    let (mut change, new) = alice
+        .account
+        .plan_add_group("New", limits.max_groups)
+        .unwrap();
+    let mut join = ContactUpdate::new(bob.clone());
+    join.add_groups = vec![new.id];
+    change.contacts.push(join);
+    alice.commit(change).await;
+    assert!(
+        alice
+            .account
+            .contact("bob@hotmail.com")
+            .unwrap()
+            .in_group(new.id)
+    );
+    let (change, temp) = alice
+        .account
+        .plan_add_group("Temp", limits.max_groups)
+        .unwrap();
+    alice.commit(change).await;
+    let late = plan_in_stale(&alice.account, &bob, temp.id);
+    let (delete, _) = alice.account.plan_remove_group(temp.id).unwrap();
+    alice.commit(delete).await;
+    alice.commit(late).await;
+    assert_eq!(
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [groups[1], groups[2], new.id]
+    );
+}
+
+/// An FL add of `handle` to one more group, planned as an MSNP8 client
+/// (numbered groups) would.
+fn plan_in_stale(account: &Account, handle: &Handle, group: GroupId) -> Change {
+    account
+        .plan_add(
+            ListKind::Forward,
+            handle,
+            "x",
+            Some(group),
+            GroupMode::Explicit,
+            ListLimits::default(),
+        )
+        .unwrap()
 }
 
 /// An FL contact removed from its last group is in group 0, also when the

@@ -625,9 +625,8 @@ impl Store for SqliteStore {
 
     async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed> {
         let mut tx = self.begin().await?;
-        for u in &change.contacts {
-            write_contact(&mut tx, user_id, u).await?;
-        }
+        // New and renamed groups first, so that contacts can join them in
+        // the same change; deletions last, so that they win over joins.
         for g in &change.groups {
             match g {
                 GroupUpdate::Upsert(group) => {
@@ -643,6 +642,15 @@ impl Store for SqliteStore {
                     .await
                     .db()?;
                 }
+                GroupUpdate::Delete(_) => {}
+            }
+        }
+        for u in &change.contacts {
+            write_contact(&mut tx, user_id, u).await?;
+        }
+        for g in &change.groups {
+            match g {
+                GroupUpdate::Upsert(_) => {}
                 GroupUpdate::Delete(id) => {
                     sqlx::query(
                         "DELETE FROM contact_group_members WHERE user_id = ? AND group_id = ?",
