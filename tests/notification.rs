@@ -660,3 +660,58 @@ async fn referrals_use_the_advertised_addresses() {
     );
     s.stop().await;
 }
+
+/// GUID groups beyond 30 (MSNP10+, `[limits] max_groups`) while MSNP7–9
+/// keep their 30 numbered groups; a contact id survives REM FL and re-add.
+#[tokio::test]
+async fn groups_beyond_thirty_and_stable_contact_ids() {
+    let s = TestServer::start_with(|c| c.limits.max_groups = 35).await;
+    s.user("alice@hotmail.com", "pw", "Alice").await;
+    s.user("bob@hotmail.com", "pw", "Bob").await;
+    let mut c = s.online_twn(12, "alice@hotmail.com", "NLN 0").await;
+    let mut last = String::new();
+    for i in 1..35 {
+        let adg = c.call(&format!("ADG {{}} G{i}")).await;
+        assert_eq!(adg.command(), "ADG", "{}", adg.line());
+        last = adg.line().split(' ').nth(4).unwrap().to_owned();
+    }
+    assert_eq!(c.call("ADG {} More").await.command(), "223");
+    let adc = c.call("ADC {} FL N=bob@hotmail.com F=Bob").await;
+    let guid = adc.line().rsplit("C=").next().unwrap().to_owned();
+    let into = c.call(&format!("ADC {{}} FL C={guid} {last}")).await;
+    assert_eq!(into.command(), "ADC", "{}", into.line());
+    // Out of the FL and back: the same contact id; an old id names no one.
+    let rem = c.call(&format!("REM {{}} FL {guid}")).await;
+    assert_eq!(rem.command(), "REM", "{}", rem.line());
+    assert_eq!(
+        c.call(&format!("REM {{}} FL {guid}")).await.command(),
+        "216"
+    );
+    assert_eq!(
+        c.call(&format!("SBP {{}} {guid} MFN Bobby"))
+            .await
+            .command(),
+        "208"
+    );
+    let again = c.call("ADC {} FL N=bob@hotmail.com F=Bob").await;
+    assert_eq!(again.line().rsplit("C=").next().unwrap(), guid);
+    let into = c.call(&format!("ADC {{}} FL C={guid} {last}")).await;
+    assert_eq!(into.command(), "ADC", "{}", into.line());
+    c.send("OUT").await;
+    c.expect_eof().await;
+
+    // MSNP8: the 30 numbered groups only; bob, in group 34 alone, shows in
+    // group 0; no room for more.
+    let mut c = s.online_twn(8, "alice@hotmail.com", "NLN 0").await;
+    c.send("SYN 50 0").await;
+    let syn = c.wait_for("SYN", |f| f.command() == "SYN").await;
+    assert_eq!(syn.line().split(' ').nth(4), Some("30"), "{}", syn.line());
+    let lst = c.wait_for("LST", |f| f.command() == "LST").await;
+    assert!(lst.line().ends_with(" 0"), "{}", lst.line());
+    assert_eq!(c.call("ADG {} More 0").await.command(), "223");
+    assert_eq!(
+        c.call("ADD {} FL bob@hotmail.com Bob 30").await.command(),
+        "224"
+    );
+    s.stop().await;
+}

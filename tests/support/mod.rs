@@ -116,17 +116,16 @@ impl TestServer {
         groups: &[u8],
     ) {
         let fl = bits & 1 != 0;
-        let mask = groups.iter().fold(0u32, |m, g| m | 1 << g);
         self.apply(
             owner,
             Change {
                 contacts: vec![ContactUpdate {
-                    handle: Handle::parse(contact).unwrap(),
                     set: bits,
-                    clear: 0,
                     name: Some(name.to_owned()),
                     guid: fl.then(|| Some(uuid::Uuid::new_v4())),
-                    groups: fl.then_some(if mask == 0 { 1 } else { mask }),
+                    // An FL entry in no group lands in group 0.
+                    add_groups: groups.iter().map(|&g| g.into()).collect(),
+                    ..ContactUpdate::new(Handle::parse(contact).unwrap())
                 }],
                 ..Change::default()
             },
@@ -163,7 +162,7 @@ impl TestServer {
             owner,
             Change {
                 groups: vec![GroupUpdate::Upsert(Group {
-                    id,
+                    id: id.into(),
                     guid,
                     name: name.to_owned(),
                 })],

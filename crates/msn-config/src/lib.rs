@@ -217,6 +217,9 @@ pub struct LimitsConfig {
     pub sb_message_burst: u32,
     /// Entries on each of FL, AL and BL.
     pub max_list_entries: usize,
+    /// Groups an account may have (group 0 included) from MSNP10 on;
+    /// MSNP7–MSNP9 keep 30.
+    pub max_groups: usize,
     /// Unsent bytes queued for one client before it is disconnected as a
     /// client that does not read.
     pub max_outbound_bytes: usize,
@@ -398,6 +401,7 @@ impl Default for LimitsConfig {
             sb_messages_per_sec: 200,
             sb_message_burst: 400,
             max_list_entries: 600,
+            max_groups: 100,
             max_outbound_bytes: 256 * 1024,
             socket_send_buffer_bytes: 64 * 1024,
             mailbox_capacity: 1024,

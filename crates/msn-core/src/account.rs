@@ -11,6 +11,7 @@ use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
 use crate::handle::Handle;
+use crate::network::NetworkId;
 use crate::privacy;
 use crate::text::{self, MAX_FRIENDLY_NAME, MAX_GROUP_NAME, MAX_PROPERTY_VALUE};
 
@@ -24,26 +25,41 @@ pub mod lists {
 }
 use lists::*;
 
-/// Group ids run from 0 to 29; group 0 ("Other Contacts") always exists.
-pub const MAX_GROUPS: usize = 30;
+/// A group's id within its account. Group 0 ("Other Contacts") always
+/// exists; MSNP7–MSNP9 clients name groups by id, MSNP10+ by GUID.
+pub type GroupId = u32;
+
+/// Most groups (group 0 included) an account may have when edited by an
+/// MSNP7–MSNP9 client, whose group ids run from 0 to 29 (`223` beyond).
+/// MSNP10+ dialects use the configured [`ListLimits::max_groups`].
+pub const MAX_NUMERIC_GROUPS: usize = 30;
 /// Name given to group 0 when an account is created.
 pub const DEFAULT_GROUP_NAME: &str = "Other%20Contacts";
 
-/// One handle in the account's lists. One entry carries every list the
-/// handle is on, plus FL-only data (contact id, groups).
+/// One handle in the account's lists and address book. One entry carries
+/// every list the handle is on, plus address-book data (contact id,
+/// network) and FL data (groups).
+///
+/// An entry with a contact id is an address-book contact: it keeps that id
+/// when it leaves the FL (re-adding reuses it) and may stay with no list
+/// bits at all (an "isMessengerUser = false" contact), which clients before
+/// MSNP13 never see: they list entries by their list bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contact {
     pub handle: Handle,
+    /// The contact's network (Passport unless stored otherwise).
+    pub network: NetworkId,
     pub lists: u8,
     /// Stored friendly name (encoded as received): what the user gave in
     /// `ADD`/`REA`, or for reverse-only entries the adder's name at the time.
     /// A boxed `str`: every online user's lists stay in memory.
     pub name: Box<str>,
-    /// Contact id (MSNP10+ `C=`), present while on the FL.
+    /// Contact id (MSNP10+ `C=`, the address-book contact GUID): assigned
+    /// when the entry first joins the FL and kept from then on.
     pub guid: Option<Uuid>,
-    /// Group membership bitmask (bit n = group n), FL entries only. An FL
+    /// Ids of the groups the entry is in, ascending; FL entries only. An FL
     /// entry is never in no group: "ungrouped" is group 0.
-    pub groups: u32,
+    pub groups: Box<[GroupId]>,
 }
 
 impl Contact {
@@ -52,14 +68,30 @@ impl Contact {
     }
 
     /// Group ids in ascending order.
-    pub fn group_ids(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..MAX_GROUPS as u8).filter(move |g| self.groups & (1 << g) != 0)
+    pub fn group_ids(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.groups.iter().copied()
+    }
+
+    pub fn in_group(&self, id: GroupId) -> bool {
+        self.groups.binary_search(&id).is_ok()
+    }
+
+    /// Whether the entry is an address-book contact (it has a contact id),
+    /// whether or not it is on any list.
+    pub fn in_address_book(&self) -> bool {
+        self.guid.is_some()
+    }
+
+    /// Whether the entry is kept with no list bits: only address-book
+    /// contacts are; any other entry goes when its last list bit does.
+    fn kept_without_lists(&self) -> bool {
+        self.in_address_book()
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
-    pub id: u8,
+    pub id: GroupId,
     pub guid: Uuid,
     /// Encoded as received.
     pub name: String,
@@ -158,11 +190,17 @@ impl Properties {
 pub struct ListLimits {
     /// Most entries on each of FL, AL and BL.
     pub max_entries: usize,
+    /// Most groups (group 0 included) an MSNP10+ client may create; MSNP7–9
+    /// clients keep [`MAX_NUMERIC_GROUPS`].
+    pub max_groups: usize,
 }
 
 impl Default for ListLimits {
     fn default() -> Self {
-        ListLimits { max_entries: 600 }
+        ListLimits {
+            max_entries: 600,
+            max_groups: 100,
+        }
     }
 }
 
@@ -185,8 +223,15 @@ pub struct Account {
     pub contacts: Vec<Contact>,
 }
 
-/// A write to one entry of the owner's lists. Lists change by bits so that
-/// writes by the owner and by other users (RL) never overwrite each other.
+/// A write to one entry of the owner's lists. Lists change by bits and
+/// group membership by deltas, so that writes by the owner's endpoints and
+/// by other users (RL) never overwrite each other.
+///
+/// Applied in this order: list bits, name, network, contact id, then
+/// `clear_groups`, `remove_groups`, `add_groups`; finally an FL entry left
+/// in no group is put in group 0, and an entry left on no list is dropped
+/// unless it is an address-book contact. The store does the same inside
+/// the change's transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactUpdate {
     pub handle: Handle,
@@ -194,14 +239,41 @@ pub struct ContactUpdate {
     pub clear: u8,
     /// Name to store (for a new entry, or a rename).
     pub name: Option<String>,
+    /// Network to store (`None`: keep; a new entry is Passport).
+    pub network: Option<NetworkId>,
+    /// Contact id to give the entry if it has none yet (`Some(None)`
+    /// forgets it: the entry leaves the address book). An entry that has
+    /// a contact id keeps it.
     pub guid: Option<Option<Uuid>>,
-    pub groups: Option<u32>,
+    /// Leave every group first (the entry leaves the FL, or joins it anew).
+    pub clear_groups: bool,
+    pub remove_groups: Vec<GroupId>,
+    pub add_groups: Vec<GroupId>,
+}
+
+impl ContactUpdate {
+    /// An update of `handle` that changes nothing yet.
+    pub fn new(handle: Handle) -> ContactUpdate {
+        ContactUpdate {
+            handle,
+            set: 0,
+            clear: 0,
+            name: None,
+            network: None,
+            guid: None,
+            clear_groups: false,
+            remove_groups: Vec::new(),
+            add_groups: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupUpdate {
     Upsert(Group),
-    Delete(u8),
+    /// Deletes the group; its members leave it (those left in no group
+    /// fall back to group 0).
+    Delete(GroupId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -311,7 +383,16 @@ impl Account {
             .map(|i| &self.contacts[i])
     }
 
+    /// The FL entry with contact id `guid`: what MSNP10–MSNP12 name with a
+    /// contact id (`REM FL`, `ADC … C=`, `SBP`), which only ever meant
+    /// contacts on the FL.
     pub fn contact_by_guid(&self, guid: Uuid) -> Option<&Contact> {
+        self.ab_contact_by_guid(guid)
+            .filter(|c| c.on(ListKind::Forward))
+    }
+
+    /// The address-book contact with contact id `guid`, on the FL or not.
+    pub fn ab_contact_by_guid(&self, guid: Uuid) -> Option<&Contact> {
         self.contacts.iter().find(|c| c.guid == Some(guid))
     }
 
@@ -320,7 +401,7 @@ impl Account {
         self.contact(handle).map_or(0, |c| c.lists)
     }
 
-    pub fn group(&self, id: u8) -> Option<&Group> {
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
         self.groups.iter().find(|g| g.id == id)
     }
 
@@ -345,7 +426,7 @@ impl Account {
         list: ListKind,
         handle: &Handle,
         name: &str,
-        group: Option<u8>,
+        group: Option<GroupId>,
         mode: GroupMode,
         limits: ListLimits,
     ) -> Result<Change, ListError> {
@@ -358,29 +439,23 @@ impl Account {
         let bits = existing.map_or(0, |c| c.lists);
         let group = group.unwrap_or(0);
         if list == ListKind::Forward && bits & FL != 0 {
-            let groups = existing.map_or(0, |c| c.groups);
+            let in_group = existing.is_some_and(|c| c.in_group(group));
             // Adding an existing FL contact to another group.
             if mode == GroupMode::None
-                || groups & (1 << group) != 0
+                || in_group
                 || (mode == GroupMode::DefaultHidden && group == 0)
             {
                 return Err(ListError::AlreadyThere);
             }
             self.group(group).ok_or(ListError::NoSuchGroup)?;
-            let base = if mode == GroupMode::DefaultHidden {
-                groups & !1
-            } else {
-                groups
-            };
+            let mut update = ContactUpdate::new(handle.clone());
+            if mode == GroupMode::DefaultHidden {
+                // Into a real group: out of "no group".
+                update.remove_groups.push(0);
+            }
+            update.add_groups.push(group);
             return Ok(Change {
-                contacts: vec![ContactUpdate {
-                    handle: handle.clone(),
-                    set: 0,
-                    clear: 0,
-                    name: None,
-                    guid: None,
-                    groups: Some(base | 1 << group),
-                }],
+                contacts: vec![update],
                 bump_version: true,
                 ..Change::default()
             });
@@ -402,23 +477,22 @@ impl Account {
         if self.on_list(list).count() >= limits.max_entries {
             return Err(ListError::ListFull);
         }
-        let mut update = ContactUpdate {
-            handle: handle.clone(),
-            set: list.bit(),
-            // Answering a pending add (AL/BL) settles it.
-            clear: if list == ListKind::Forward { 0 } else { PL },
-            name: existing.is_none().then(|| name.to_owned()),
-            guid: None,
-            groups: None,
-        };
+        let mut update = ContactUpdate::new(handle.clone());
+        update.set = list.bit();
+        // Answering a pending add (AL/BL) settles it.
+        update.clear = if list == ListKind::Forward { 0 } else { PL };
+        update.name = existing.is_none().then(|| name.to_owned());
         let mut change = Change {
             bump_version: true,
             ..Change::default()
         };
         if list == ListKind::Forward {
             update.name = Some(name.to_owned());
-            update.guid = Some(Some(Uuid::new_v4()));
-            update.groups = Some(1 << group);
+            // An address-book contact keeps its contact id.
+            let guid = existing.and_then(|c| c.guid).unwrap_or_else(Uuid::new_v4);
+            update.guid = Some(Some(guid));
+            update.clear_groups = true;
+            update.add_groups.push(group);
             change.reverse = Some(ReverseUpdate {
                 target: handle.clone(),
                 owner_name: self.friendly_name.clone(),
@@ -429,13 +503,45 @@ impl Account {
         Ok(change)
     }
 
+    /// Plans putting `handle` in the address book without adding it to any
+    /// list (an "isMessengerUser = false" contact): it gets a contact id,
+    /// which it keeps if it later joins the FL. `215` if it already is an
+    /// address-book contact.
+    pub fn plan_add_ab_contact(
+        &self,
+        handle: &Handle,
+        name: &str,
+        network: NetworkId,
+    ) -> Result<(Change, Uuid), ListError> {
+        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        let existing = self.contact(handle.as_str());
+        if existing.is_some_and(Contact::in_address_book) {
+            return Err(ListError::AlreadyThere);
+        }
+        let guid = Uuid::new_v4();
+        let mut update = ContactUpdate::new(handle.clone());
+        update.name = existing.is_none().then(|| name.to_owned());
+        update.network = Some(network);
+        update.guid = Some(Some(guid));
+        Ok((
+            Change {
+                contacts: vec![update],
+                bump_version: true,
+                ..Change::default()
+            },
+            guid,
+        ))
+    }
+
     /// Plans removing `handle` from a list, or (FL with `group`) from one
     /// group only. Removing the last group leaves the contact in group 0.
+    /// An entry leaving the FL keeps its contact id (it stays in the
+    /// address book) but leaves every group.
     pub fn plan_remove(
         &self,
         list: ListKind,
         handle: &str,
-        group: Option<u8>,
+        group: Option<GroupId>,
     ) -> Result<Change, ListError> {
         let contact = self
             .contact(handle)
@@ -445,26 +551,19 @@ impl Account {
             bump_version: true,
             ..Change::default()
         };
-        let mut update = ContactUpdate {
-            handle: contact.handle.clone(),
-            set: 0,
-            clear: list.bit(),
-            name: None,
-            guid: None,
-            groups: None,
-        };
+        let mut update = ContactUpdate::new(contact.handle.clone());
+        update.clear = list.bit();
         if list == ListKind::Forward {
             if let Some(group) = group {
                 self.group(group).ok_or(ListError::NoSuchGroup)?;
-                if contact.groups & (1 << group) == 0 {
+                if !contact.in_group(group) {
                     return Err(ListError::NotInGroup);
                 }
-                let left = contact.groups & !(1 << group);
+                // Out of its last group, the contact falls back to group 0.
                 update.clear = 0;
-                update.groups = Some(if left == 0 { 1 } else { left });
+                update.remove_groups.push(group);
             } else {
-                update.guid = Some(None);
-                update.groups = Some(0);
+                update.clear_groups = true;
                 change.reverse = Some(ReverseUpdate {
                     target: contact.handle.clone(),
                     owner_name: self.friendly_name.clone(),
@@ -483,15 +582,10 @@ impl Account {
             .contact(handle)
             .filter(|c| c.lists & (FL | AL | BL | RL) != 0)
             .ok_or(ListError::NotOnList)?;
+        let mut update = ContactUpdate::new(contact.handle.clone());
+        update.name = Some(name.to_owned());
         Ok(Change {
-            contacts: vec![ContactUpdate {
-                handle: contact.handle.clone(),
-                set: 0,
-                clear: 0,
-                name: Some(name.to_owned()),
-                guid: None,
-                groups: None,
-            }],
+            contacts: vec![update],
             bump_version: true,
             ..Change::default()
         })
@@ -507,7 +601,7 @@ impl Account {
         })
     }
 
-    fn check_group_name(&self, name: &str, except: Option<u8>) -> Result<(), ListError> {
+    fn check_group_name(&self, name: &str, except: Option<GroupId>) -> Result<(), ListError> {
         match text::validate_encoded(name, MAX_GROUP_NAME) {
             Err(text::TextError::TooLong) => return Err(ListError::GroupNameTooLong),
             Err(text::TextError::Invalid) => return Err(ListError::InvalidName),
@@ -523,10 +617,20 @@ impl Account {
         Ok(())
     }
 
-    /// Plans creating a group with the lowest free id in 1–29.
-    pub fn plan_add_group(&self, name: &str) -> Result<(Change, Group), ListError> {
+    /// Plans creating a group with the lowest free id above 0; `223` when
+    /// the account already has `max_groups` groups (group 0 included). With
+    /// [`MAX_NUMERIC_GROUPS`] the new id is below 30, as MSNP7–MSNP9 need.
+    pub fn plan_add_group(
+        &self,
+        name: &str,
+        max_groups: usize,
+    ) -> Result<(Change, Group), ListError> {
         self.check_group_name(name, None)?;
-        let id = (1..MAX_GROUPS as u8)
+        if self.groups.len() >= max_groups {
+            return Err(ListError::TooManyGroups);
+        }
+        // Fewer than `max_groups` groups: some id up to their count is free.
+        let id = (1..=self.groups.len() as GroupId)
             .find(|id| self.group(*id).is_none())
             .ok_or(ListError::TooManyGroups)?;
         let group = Group {
@@ -545,33 +649,24 @@ impl Account {
     }
 
     /// Plans deleting a group. Its contacts stay on the FL; those for whom
-    /// it was the only group move to group 0, so no contact is lost.
-    pub fn plan_remove_group(&self, id: u8) -> Result<(Change, Group), ListError> {
+    /// it was the only group move to group 0, so no contact is lost (the
+    /// store and [`Account::apply`] do that with the deletion, so members
+    /// added concurrently are covered too).
+    pub fn plan_remove_group(&self, id: GroupId) -> Result<(Change, Group), ListError> {
         if id == 0 {
             return Err(ListError::CannotRemoveGroupZero);
         }
         let group = self.group(id).ok_or(ListError::NoSuchGroup)?.clone();
-        let mut change = Change {
+        let change = Change {
             groups: vec![GroupUpdate::Delete(id)],
             bump_version: true,
             ..Change::default()
         };
-        for c in self.contacts.iter().filter(|c| c.groups & (1 << id) != 0) {
-            let left = c.groups & !(1 << id);
-            change.contacts.push(ContactUpdate {
-                handle: c.handle.clone(),
-                set: 0,
-                clear: 0,
-                name: None,
-                guid: None,
-                groups: Some(if left == 0 { 1 } else { left }),
-            });
-        }
         Ok((change, group))
     }
 
     /// Plans renaming a group.
-    pub fn plan_rename_group(&self, id: u8, name: &str) -> Result<(Change, Group), ListError> {
+    pub fn plan_rename_group(&self, id: GroupId, name: &str) -> Result<(Change, Group), ListError> {
         let mut group = self.group(id).ok_or(ListError::NoSuchGroup)?.clone();
         self.check_group_name(name, Some(id))?;
         group.name = name.to_owned();
@@ -633,22 +728,36 @@ impl Account {
 
     /// Applies a committed change; `version` is the list version the store
     /// returned for it.
+    ///
+    /// As in the store: new and renamed groups first (contacts may join
+    /// them in the same change), then the contacts, then group deletions.
     pub fn apply(&mut self, change: &Change, version: u64) {
+        for g in &change.groups {
+            if let GroupUpdate::Upsert(group) = g {
+                match self.groups.iter_mut().find(|x| x.id == group.id) {
+                    Some(existing) => *existing = group.clone(),
+                    None => {
+                        self.groups.push(group.clone());
+                        self.groups.sort_by_key(|g| g.id);
+                    }
+                }
+            }
+        }
         for update in &change.contacts {
             self.apply_contact_update(update);
         }
         for g in &change.groups {
             match g {
-                GroupUpdate::Upsert(group) => {
-                    match self.groups.iter_mut().find(|x| x.id == group.id) {
-                        Some(existing) => *existing = group.clone(),
-                        None => {
-                            self.groups.push(group.clone());
-                            self.groups.sort_by_key(|g| g.id);
+                GroupUpdate::Upsert(_) => {}
+                GroupUpdate::Delete(id) => {
+                    self.groups.retain(|g| g.id != *id);
+                    for c in &mut self.contacts {
+                        if c.in_group(*id) {
+                            let left = c.groups.iter().copied().filter(|g| g != id);
+                            c.groups = with_fallback(c.lists, left.collect());
                         }
                     }
                 }
-                GroupUpdate::Delete(id) => self.groups.retain(|g| g.id != *id),
             }
         }
         for s in &change.settings {
@@ -664,7 +773,15 @@ impl Account {
     }
 
     /// Applies a bit-level update to one entry, creating or dropping it.
+    /// Joining a group that does not exist (deleted since the plan was
+    /// made) is left out, as the store leaves it out.
     pub fn apply_contact_update(&mut self, u: &ContactUpdate) {
+        let joins: Vec<GroupId> = u
+            .add_groups
+            .iter()
+            .copied()
+            .filter(|g| self.group(*g).is_some())
+            .collect();
         let index = match self
             .contacts
             .binary_search_by(|c| c.handle.as_str().cmp(u.handle.as_str()))
@@ -675,10 +792,11 @@ impl Account {
                     i,
                     Contact {
                         handle: u.handle.clone().interned(),
+                        network: NetworkId::default(),
                         lists: 0,
                         name: u.name.as_deref().unwrap_or(u.handle.as_str()).into(),
                         guid: None,
-                        groups: 0,
+                        groups: Box::default(),
                     },
                 );
                 i
@@ -689,13 +807,25 @@ impl Account {
         if let Some(name) = &u.name {
             c.name = name.as_str().into();
         }
-        if let Some(guid) = u.guid {
-            c.guid = guid;
+        if let Some(network) = u.network {
+            c.network = network;
         }
-        if let Some(groups) = u.groups {
-            c.groups = groups;
+        match u.guid {
+            Some(Some(guid)) => c.guid = c.guid.or(Some(guid)),
+            Some(None) => c.guid = None,
+            None => {}
         }
-        if c.lists == 0 {
+        let mut groups: Vec<GroupId> = if u.clear_groups {
+            Vec::new()
+        } else {
+            c.groups.to_vec()
+        };
+        groups.retain(|g| !u.remove_groups.contains(g));
+        groups.extend(joins);
+        groups.sort_unstable();
+        groups.dedup();
+        c.groups = with_fallback(c.lists, groups);
+        if c.lists == 0 && !c.kept_without_lists() {
             self.contacts.remove(index);
         }
     }
@@ -704,27 +834,30 @@ impl Account {
     /// it off; mirrors what the store did for a [`ReverseUpdate`].
     pub fn apply_reverse(&mut self, adder: &Handle, adder_name: &str, added: bool, version: u64) {
         let bits = self.bits_of(adder.as_str());
-        let update = if added {
-            ContactUpdate {
-                handle: adder.clone(),
-                set: RL | if bits & (AL | BL) == 0 { PL } else { 0 },
-                clear: 0,
-                name: (bits == 0).then(|| adder_name.to_owned()),
-                guid: None,
-                groups: None,
-            }
+        let mut update = ContactUpdate::new(adder.clone());
+        if added {
+            update.set = RL | if bits & (AL | BL) == 0 { PL } else { 0 };
+            update.name = self
+                .contact(adder.as_str())
+                .is_none()
+                .then(|| adder_name.to_owned());
         } else {
-            ContactUpdate {
-                handle: adder.clone(),
-                set: 0,
-                clear: RL | PL,
-                name: None,
-                guid: None,
-                groups: None,
-            }
-        };
+            update.clear = RL | PL;
+        }
         self.apply_contact_update(&update);
         self.list_version = self.list_version.max(version);
+    }
+}
+
+/// The membership an entry with list bits `lists` ends up with: an FL
+/// entry in no group is in group 0; an entry off the FL is in none.
+fn with_fallback(lists: u8, groups: Vec<GroupId>) -> Box<[GroupId]> {
+    if lists & FL == 0 {
+        Box::default()
+    } else if groups.is_empty() {
+        Box::new([0])
+    } else {
+        groups.into_boxed_slice()
     }
 }
 
@@ -774,7 +907,7 @@ mod tests {
         a.apply(&change, 13);
         assert_eq!(a.list_version, 13);
         let c = a.contact("bob@hotmail.com").unwrap();
-        assert_eq!((c.lists, c.groups), (FL, 1));
+        assert_eq!((c.lists, &*c.groups), (FL, &[0][..]));
         assert!(c.guid.is_some());
 
         let again = a.plan_add(
@@ -834,7 +967,10 @@ mod tests {
     #[test]
     fn list_full() {
         let mut a = alice();
-        let limits = ListLimits { max_entries: 1 };
+        let limits = ListLimits {
+            max_entries: 1,
+            ..ListLimits::default()
+        };
         commit(&mut a, |a| {
             a.plan_add(
                 ListKind::Block,
@@ -862,15 +998,16 @@ mod tests {
     fn groups_explicit_mode() {
         let mut a = alice();
         let limits = ListLimits::default();
-        let (change, g) = a.plan_add_group("Friends").unwrap();
+        let (change, g) = a.plan_add_group("Friends", MAX_NUMERIC_GROUPS).unwrap();
         assert_eq!(g.id, 1);
         a.apply(&change, 13);
         assert_eq!(
-            a.plan_add_group("Friends").unwrap_err(),
+            a.plan_add_group("Friends", MAX_NUMERIC_GROUPS).unwrap_err(),
             ListError::GroupNameTaken
         );
         assert_eq!(
-            a.plan_add_group(&"x".repeat(62)).unwrap_err(),
+            a.plan_add_group(&"x".repeat(62), MAX_NUMERIC_GROUPS)
+                .unwrap_err(),
             ListError::GroupNameTooLong
         );
         let carol = h("carol@hotmail.com");
@@ -915,7 +1052,7 @@ mod tests {
         commit(&mut a, |a| {
             a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1))
         });
-        assert_eq!(a.contact("carol@hotmail.com").unwrap().groups, 1);
+        assert_eq!(*a.contact("carol@hotmail.com").unwrap().groups, [0]);
         assert_eq!(
             a.plan_remove(ListKind::Forward, "carol@hotmail.com", Some(1)),
             Err(ListError::NotInGroup)
@@ -935,7 +1072,7 @@ mod tests {
     fn removing_a_group_keeps_its_contacts() {
         let mut a = alice();
         let limits = ListLimits::default();
-        let (change, g) = a.plan_add_group("Work").unwrap();
+        let (change, g) = a.plan_add_group("Work", MAX_NUMERIC_GROUPS).unwrap();
         a.apply(&change, 13);
         let dave = h("dave@hotmail.com");
         commit(&mut a, |a| {
@@ -952,7 +1089,7 @@ mod tests {
         a.apply(&change, 15);
         let c = a.contact("dave@hotmail.com").unwrap();
         assert!(c.on(ListKind::Forward));
-        assert_eq!(c.groups, 1);
+        assert_eq!(*c.groups, [0]);
         assert!(a.group(g.id).is_none());
     }
 
@@ -960,7 +1097,7 @@ mod tests {
     fn guid_mode_hides_group_zero() {
         let mut a = alice();
         let limits = ListLimits::default();
-        let (change, g) = a.plan_add_group("Family").unwrap();
+        let (change, g) = a.plan_add_group("Family", MAX_NUMERIC_GROUPS).unwrap();
         a.apply(&change, 13);
         let gina = h("gina@hotmail.com");
         commit(&mut a, |a| {
@@ -973,7 +1110,7 @@ mod tests {
                 limits,
             )
         });
-        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
+        assert_eq!(*a.contact("gina@hotmail.com").unwrap().groups, [0]);
         commit(&mut a, |a| {
             a.plan_add(
                 ListKind::Forward,
@@ -984,11 +1121,11 @@ mod tests {
                 limits,
             )
         });
-        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1 << g.id);
+        assert_eq!(*a.contact("gina@hotmail.com").unwrap().groups, [g.id]);
         commit(&mut a, |a| {
             a.plan_remove(ListKind::Forward, "gina@hotmail.com", Some(g.id))
         });
-        assert_eq!(a.contact("gina@hotmail.com").unwrap().groups, 1);
+        assert_eq!(*a.contact("gina@hotmail.com").unwrap().groups, [0]);
     }
 
     #[test]
@@ -1016,21 +1153,172 @@ mod tests {
                 limits,
             )
         });
+        let guid = a.contact("bob@hotmail.com").unwrap().guid;
+        assert!(guid.is_some());
+        assert!(a.contact_by_guid(guid.unwrap()).is_some());
         let change = a
             .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
             .unwrap();
         assert_eq!(change.reverse.as_ref().map(|r| r.added), Some(false));
         a.apply(&change, 20);
         let c = a.contact("bob@hotmail.com").unwrap();
-        assert_eq!((c.lists, c.guid, c.groups), (AL, None, 0));
+        // Off the FL: in no group, but still the same address-book contact.
+        assert_eq!((c.lists, c.guid, &*c.groups), (AL, guid, &[][..]));
+        assert!(a.contact_by_guid(guid.unwrap()).is_none());
+        assert!(a.ab_contact_by_guid(guid.unwrap()).is_some());
         commit(&mut a, |a| {
             a.plan_remove(ListKind::Allow, "bob@hotmail.com", None)
         });
-        assert!(a.contact("bob@hotmail.com").is_none());
+        // On no list: kept in the address book, listed nowhere.
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert_eq!((c.lists, c.guid), (0, guid));
+        assert_eq!(a.on_list(ListKind::Allow).count(), 0);
         assert_eq!(
             a.plan_remove(ListKind::Block, "bob@hotmail.com", None),
             Err(ListError::NotOnList)
         );
+        // Back on the FL, with the contact id it had.
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                None,
+                GroupMode::Explicit,
+                limits,
+            )
+        });
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert_eq!((c.lists, c.guid, &*c.groups), (FL, guid, &[0][..]));
+    }
+
+    #[test]
+    fn address_book_only_contacts() {
+        let mut a = alice();
+        let frank = h("frank@yahoo.com");
+        let (change, guid) = a
+            .plan_add_ab_contact(&frank, "Frank", NetworkId::Email)
+            .unwrap();
+        a.apply(&change, 13);
+        let c = a.contact("frank@yahoo.com").unwrap();
+        assert_eq!(
+            (c.lists, c.guid, c.network, &*c.name),
+            (0, Some(guid), NetworkId::Email, "Frank")
+        );
+        assert!(c.groups.is_empty());
+        assert_eq!(
+            a.plan_add_ab_contact(&frank, "Frank", NetworkId::Email)
+                .unwrap_err(),
+            ListError::AlreadyThere
+        );
+        // Not on any list: nothing to remove, nothing to rename, not
+        // reachable by contact id before MSNP13.
+        assert_eq!(
+            a.plan_remove(ListKind::Forward, "frank@yahoo.com", None),
+            Err(ListError::NotOnList)
+        );
+        assert_eq!(
+            a.plan_rename_contact("frank@yahoo.com", "F"),
+            Err(ListError::NotOnList)
+        );
+        assert!(a.contact_by_guid(guid).is_none());
+        // Joining the FL keeps the contact id; the reverse list of the
+        // other side changes as for any FL add.
+        let change = a
+            .plan_add(
+                ListKind::Forward,
+                &frank,
+                "Frank",
+                None,
+                GroupMode::DefaultHidden,
+                ListLimits::default(),
+            )
+            .unwrap();
+        assert!(change.reverse.is_some());
+        a.apply(&change, 14);
+        assert_eq!(a.contact_by_guid(guid).map(|c| c.lists), Some(FL));
+        // Someone who adds us while we keep them AB-only keeps our name.
+        let (change, _) = a
+            .plan_add_ab_contact(&h("gil@hotmail.com"), "Gil%20AB", NetworkId::Passport)
+            .unwrap();
+        a.apply(&change, 15);
+        a.apply_reverse(&h("gil@hotmail.com"), "Gil", true, 16);
+        let c = a.contact("gil@hotmail.com").unwrap();
+        assert_eq!((c.lists, &*c.name), (RL | PL, "Gil%20AB"));
+        a.apply_reverse(&h("gil@hotmail.com"), "Gil", false, 17);
+        assert_eq!(a.contact("gil@hotmail.com").map(|c| c.lists), Some(0));
+    }
+
+    #[test]
+    fn group_deltas_and_fallback() {
+        let mut a = alice();
+        let limits = ListLimits::default();
+        let (change, g1) = a.plan_add_group("One", MAX_NUMERIC_GROUPS).unwrap();
+        a.apply(&change, 13);
+        let (change, g2) = a.plan_add_group("Two", MAX_NUMERIC_GROUPS).unwrap();
+        a.apply(&change, 14);
+        let bob = h("bob@hotmail.com");
+        commit(&mut a, |a| {
+            a.plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                Some(g1.id),
+                GroupMode::DefaultHidden,
+                limits,
+            )
+        });
+        // Two endpoints plan on the same state: each adds to its group.
+        let one = a
+            .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(g1.id))
+            .unwrap();
+        let two = a
+            .plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                Some(g2.id),
+                GroupMode::DefaultHidden,
+                limits,
+            )
+            .unwrap();
+        a.apply(&one, 16);
+        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [0]);
+        a.apply(&two, 17);
+        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [g2.id]);
+        // Deleting the only group falls back to 0.
+        let (change, _) = a.plan_remove_group(g2.id).unwrap();
+        assert!(change.contacts.is_empty());
+        a.apply(&change, 18);
+        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [0]);
+    }
+
+    #[test]
+    fn group_limits_per_dialect() {
+        let mut a = alice();
+        for i in 1..MAX_NUMERIC_GROUPS {
+            let (change, g) = a
+                .plan_add_group(&format!("G{i}"), MAX_NUMERIC_GROUPS)
+                .unwrap();
+            assert_eq!(g.id as usize, i);
+            a.apply(&change, 12 + i as u64);
+        }
+        assert_eq!(
+            a.plan_add_group("More", MAX_NUMERIC_GROUPS).unwrap_err(),
+            ListError::TooManyGroups
+        );
+        let (change, g) = a.plan_add_group("More", 40).unwrap();
+        assert_eq!(g.id, 30);
+        a.apply(&change, 50);
+        // A numeric client's new group after a gap below 30 stays below 30.
+        let (change, _) = a.plan_remove_group(7).unwrap();
+        a.apply(&change, 51);
+        assert_eq!(
+            a.plan_add_group("Again", MAX_NUMERIC_GROUPS).unwrap_err(),
+            ListError::TooManyGroups
+        );
+        let (_, g) = a.plan_add_group("Again", 40).unwrap();
+        assert_eq!(g.id, 7);
     }
 
     #[test]

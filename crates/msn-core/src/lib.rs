@@ -1,7 +1,7 @@
 //! The MSN Messenger domain, free of I/O: who a user is ([`handle`]), what
 //! their lists hold and how edits to them are checked ([`account`]), who may
-//! see whom ([`privacy`]), and the secrets of logging in ([`password`],
-//! [`challenge`], [`ids`]).
+//! see whom ([`privacy`]), which network a contact is on ([`network`]), and
+//! the secrets of logging in ([`password`], [`challenge`], [`ids`]).
 
 #![forbid(unsafe_code)]
 
@@ -9,9 +9,11 @@ pub mod account;
 pub mod challenge;
 pub mod handle;
 pub mod ids;
+pub mod network;
 pub mod password;
 pub mod privacy;
 pub mod text;
 
 pub use account::{Account, Change, Contact, Group};
 pub use handle::Handle;
+pub use network::NetworkId;

@@ -265,6 +265,7 @@ pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
     msn_service::Settings {
         list_limits: ListLimits {
             max_entries: config.limits.max_list_entries,
+            max_groups: config.limits.max_groups,
         },
         max_sb_sessions_per_user: config.switchboard.max_sessions_per_user,
     }

@@ -25,7 +25,7 @@ mod tests;
 
 use std::sync::Arc;
 
-use msn_core::account::{GroupMode, ListError, ListLimits};
+use msn_core::account::{GroupMode, ListError, ListLimits, MAX_NUMERIC_GROUPS};
 use msn_core::handle::Handle;
 use msn_store::{Store, StoreError};
 use msn_wire::Dialect;
@@ -46,6 +46,8 @@ pub use user::{Endpoint, OnlineUser, Presence, UserState};
 /// Limits the service enforces, from the server configuration.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
+    /// List sizes, and (`max_groups`) the group limit of MSNP10+ dialects;
+    /// MSNP7–MSNP9 keep [`MAX_NUMERIC_GROUPS`].
     pub list_limits: ListLimits,
     /// Switchboard sessions one user may hold; a user at the limit cannot
     /// be invited.
@@ -117,6 +119,15 @@ impl Actor {
             ListModel::Guid => GroupMode::DefaultHidden,
             _ if self.dialect.has_groups() => GroupMode::Explicit,
             _ => GroupMode::None,
+        }
+    }
+
+    /// Most groups the actor's dialect may have: 30 where groups are
+    /// numbered (MSNP7–MSNP9), the configured limit where they are GUIDs.
+    fn max_groups(&self, settings: &Settings) -> usize {
+        match self.dialect.list_model() {
+            ListModel::Guid => settings.list_limits.max_groups,
+            _ => MAX_NUMERIC_GROUPS,
         }
     }
 

@@ -461,3 +461,43 @@ async fn group_edits_are_stored() {
     );
     assert_eq!(loaded, alice.actor.state().account);
 }
+
+#[tokio::test]
+async fn group_limit_depends_on_the_dialect() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 8, Status::Online).await;
+    let bob = f.online("bob@x.com", 12, Status::Online).await;
+    let s = &f.service;
+    // Numbered groups (MSNP7–9): 30 with group 0, then 223.
+    for i in 1..30 {
+        let (_, g) = s.add_group(&alice.actor, &format!("G{i}")).await.unwrap();
+        assert_eq!(g.id, i);
+    }
+    assert_eq!(
+        s.add_group(&alice.actor, "More").await.err(),
+        Some(OpError::Refused(ListError::TooManyGroups))
+    );
+    // GUID groups (MSNP10+): the configured limit.
+    let max = Settings::default().list_limits.max_groups;
+    assert!(max > 30);
+    for i in 1..max {
+        s.add_group(&bob.actor, &format!("G{i}")).await.unwrap();
+    }
+    assert_eq!(
+        s.add_group(&bob.actor, "More").await.err(),
+        Some(OpError::Refused(ListError::TooManyGroups))
+    );
+    // Membership in a group past 29 is stored like any other.
+    s.add_contact(&bob.actor, ListKind::Forward, &h("alice@x.com"), "A", None)
+        .await
+        .unwrap();
+    let last = (max - 1) as msn_core::account::GroupId;
+    s.add_to_group(&bob.actor, &h("alice@x.com"), last)
+        .await
+        .unwrap();
+    let store = s.store();
+    let id = store.user("bob@x.com").await.unwrap().unwrap().id;
+    let loaded = store.load_account(id).await.unwrap();
+    assert_eq!(*loaded.contact("alice@x.com").unwrap().groups, [last]);
+    assert_eq!(loaded, bob.actor.state().account);
+}

@@ -28,10 +28,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use msn_core::account::{
-    Account, Change, ContactUpdate, DEFAULT_GROUP_NAME, Group, GroupMode, GroupUpdate, ListLimits,
-    Property, ReverseUpdate, SettingUpdate, lists,
+    Account, Change, ContactUpdate, DEFAULT_GROUP_NAME, Group, GroupId, GroupMode, GroupUpdate,
+    ListLimits, MAX_NUMERIC_GROUPS, Property, ReverseUpdate, SettingUpdate, lists,
 };
 use msn_core::handle::Handle;
+use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
@@ -56,6 +57,11 @@ macro_rules! conformance_cases {
         $case!(bump_versions_advances_existing_users);
         $case!(published_properties_respect_privacy);
         $case!(load_account_is_a_snapshot);
+        $case!(contact_id_survives_fl_removal_and_re_add);
+        $case!(address_book_only_contact_round_trip);
+        $case!(group_deltas_from_two_endpoints_keep_both);
+        $case!(last_group_falls_back_to_group_zero);
+        $case!(network_ids_round_trip);
     };
 }
 
@@ -381,8 +387,8 @@ pub async fn contact_changes_round_trip(store: &dyn Store) {
     );
     let entry = alice.account.contact("bob@hotmail.com").unwrap();
     assert_eq!(
-        (entry.lists, &*entry.name, entry.groups),
-        (lists::FL, "Bobby", 1)
+        (entry.lists, &*entry.name, &*entry.groups),
+        (lists::FL, "Bobby", &[0][..])
     );
     assert!(entry.guid.is_some());
 
@@ -476,18 +482,31 @@ pub async fn contact_changes_round_trip(store: &dyn Store) {
     bob.reverse(&alice, false, done).await;
     assert_eq!(bob.account.bits_of("alice@hotmail.com"), lists::AL);
     let entry = alice.account.contact("bob@hotmail.com").unwrap();
-    assert_eq!(
-        (entry.lists, entry.guid, entry.groups),
-        (lists::AL, None, 0)
-    );
+    assert_eq!((entry.lists, entry.groups.len()), (lists::AL, 0));
+    assert!(entry.guid.is_some(), "an address-book contact keeps its id");
 
-    // Removing the last list drops the entry.
+    // Removing the last list keeps the address-book contact, on no list.
     let change = alice
         .account
         .plan_remove(ListKind::Allow, "bob@hotmail.com", None)
         .unwrap();
     alice.commit(change).await;
-    assert!(alice.account.contact("bob@hotmail.com").is_none());
+    assert_eq!(alice.account.bits_of("bob@hotmail.com"), 0);
+    assert!(
+        alice
+            .account
+            .contact("bob@hotmail.com")
+            .unwrap()
+            .in_address_book()
+    );
+    // Carol, never on the FL, went with her last list.
+    assert!(alice.account.contact("carol@hotmail.com").is_some());
+    let change = alice
+        .account
+        .plan_remove(ListKind::Allow, "carol@hotmail.com", None)
+        .unwrap();
+    alice.commit(change).await;
+    assert!(alice.account.contact("carol@hotmail.com").is_none());
 }
 
 pub async fn group_changes_round_trip(store: &dyn Store) {
@@ -496,9 +515,15 @@ pub async fn group_changes_round_trip(store: &dyn Store) {
     let mut alice = Model::load(store, alice).await;
     let limits = ListLimits::default();
 
-    let (change, friends) = alice.account.plan_add_group("Friends").unwrap();
+    let (change, friends) = alice
+        .account
+        .plan_add_group("Friends", MAX_NUMERIC_GROUPS)
+        .unwrap();
     alice.commit(change).await;
-    let (change, work) = alice.account.plan_add_group("Work").unwrap();
+    let (change, work) = alice
+        .account
+        .plan_add_group("Work", MAX_NUMERIC_GROUPS)
+        .unwrap();
     alice.commit(change).await;
     assert_eq!((friends.id, work.id), (1, 2));
 
@@ -529,8 +554,8 @@ pub async fn group_changes_round_trip(store: &dyn Store) {
         .unwrap();
     alice.commit(change).await;
     assert_eq!(
-        alice.account.contact("bob@hotmail.com").unwrap().groups,
-        0b110
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [friends.id, work.id]
     );
 
     let (change, renamed) = alice
@@ -551,14 +576,17 @@ pub async fn group_changes_round_trip(store: &dyn Store) {
         .unwrap();
     alice.commit(change).await;
     assert_eq!(
-        alice.account.contact("bob@hotmail.com").unwrap().groups,
-        0b010
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [friends.id]
     );
 
     // Deleting his last group moves bob to group 0.
     let (change, _) = alice.account.plan_remove_group(friends.id).unwrap();
     alice.commit(change).await;
-    assert_eq!(alice.account.contact("bob@hotmail.com").unwrap().groups, 1);
+    assert_eq!(
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [0]
+    );
     assert_eq!(
         alice
             .account
@@ -570,7 +598,10 @@ pub async fn group_changes_round_trip(store: &dyn Store) {
     );
 
     // Ids are reused.
-    let (change, again) = alice.account.plan_add_group("Family").unwrap();
+    let (change, again) = alice
+        .account
+        .plan_add_group("Family", MAX_NUMERIC_GROUPS)
+        .unwrap();
     alice.commit(change).await;
     assert_eq!(again.id, friends.id);
     assert_ne!(again.guid, friends.guid);
@@ -655,7 +686,10 @@ pub async fn list_versions_increase_per_commit(store: &dyn Store) {
     assert_eq!(alice.account.list_version, 0);
     let mut last = 0;
     for i in 0..5 {
-        let (change, _) = alice.account.plan_add_group(&format!("G{i}")).unwrap();
+        let (change, _) = alice
+            .account
+            .plan_add_group(&format!("G{i}"), MAX_NUMERIC_GROUPS)
+            .unwrap();
         let done = alice.commit(change).await;
         assert_eq!(done.version, last + 1, "one step per commit");
         last = done.version;
@@ -755,7 +789,10 @@ pub async fn bump_versions_advances_existing_users(store: &dyn Store) {
     let alice = new_user(store, "alice@hotmail.com", None).await;
     let bob = new_user(store, "bob@hotmail.com", None).await;
     let mut alice = Model::load(store, alice).await;
-    let (change, _) = alice.account.plan_add_group("G").unwrap();
+    let (change, _) = alice
+        .account
+        .plan_add_group("G", MAX_NUMERIC_GROUPS)
+        .unwrap();
     alice.commit(change).await;
 
     assert!(store.bump_versions(&[]).await.unwrap().is_empty());
@@ -775,7 +812,10 @@ pub async fn bump_versions_advances_existing_users(store: &dyn Store) {
     assert_eq!(load(store, bob).await.list_version, 1);
 
     // The next commit continues from there.
-    let (change, _) = alice.account.plan_add_group("H").unwrap();
+    let (change, _) = alice
+        .account
+        .plan_add_group("H", MAX_NUMERIC_GROUPS)
+        .unwrap();
     let done = store.commit(alice.id(), &change).await.unwrap();
     assert_eq!(done.version, 3);
 }
@@ -878,7 +918,7 @@ pub async fn published_properties_respect_privacy(store: &dyn Store) {
 /// has as many contacts as non-default groups as its version says.
 pub async fn load_account_is_a_snapshot(store: &dyn Store) {
     let id = new_user(store, "alice@hotmail.com", None).await;
-    let commits = 25u8;
+    let commits: GroupId = 25;
     let writer = async {
         for i in 1..=commits {
             let change = Change {
@@ -888,12 +928,11 @@ pub async fn load_account_is_a_snapshot(store: &dyn Store) {
                     name: format!("G{i}"),
                 })],
                 contacts: vec![ContactUpdate {
-                    handle: h(&format!("c{i:02}@hotmail.com")),
                     set: lists::FL,
-                    clear: 0,
                     name: Some(format!("C{i}")),
                     guid: Some(Some(Uuid::new_v4())),
-                    groups: Some(1 << i),
+                    add_groups: vec![i],
+                    ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
                 }],
                 bump_version: true,
                 ..Change::default()
@@ -913,7 +952,7 @@ pub async fn load_account_is_a_snapshot(store: &dyn Store) {
                 "torn read: {account:?}"
             );
             reads += 1;
-            if v == usize::from(commits) {
+            if v == commits as usize {
                 return reads;
             }
             tokio::task::yield_now().await;
@@ -964,4 +1003,381 @@ pub async fn account_change_log_records_deletions_and_new_passwords(store: &dyn 
     let (again, rest) = store.account_changes(Some(next)).await.unwrap();
     assert_eq!((again, rest.len()), (next, 0));
     assert_eq!(store.account_changes(None).await.unwrap().0, next);
+}
+
+/// An address-book contact keeps its contact id when it leaves the FL (and
+/// every other list), and gets the same id back when it is added again.
+pub async fn contact_id_survives_fl_removal_and_re_add(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let limits = ListLimits::default();
+    let bob_h = h("bob@hotmail.com");
+    let add = |a: &Account| {
+        a.plan_add(
+            ListKind::Forward,
+            &bob_h,
+            "Bob",
+            None,
+            GroupMode::DefaultHidden,
+            limits,
+        )
+        .unwrap()
+    };
+
+    let done = alice.commit(add(&alice.account)).await;
+    bob.reverse(&alice, true, done).await;
+    let guid = alice.account.contact("bob@hotmail.com").unwrap().guid;
+    let guid = guid.expect("an FL contact has a contact id");
+
+    let change = alice
+        .account
+        .plan_remove(ListKind::Forward, "bob@hotmail.com", None)
+        .unwrap();
+    let done = alice.commit(change).await;
+    bob.reverse(&alice, false, done).await;
+    let entry = alice.account.contact("bob@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, entry.guid, entry.groups.len()),
+        (0, Some(guid), 0)
+    );
+    // Before MSNP13 the id names FL contacts only.
+    assert!(alice.account.contact_by_guid(guid).is_none());
+    assert!(alice.account.ab_contact_by_guid(guid).is_some());
+
+    let done = alice.commit(add(&alice.account)).await;
+    bob.reverse(&alice, true, done).await;
+    let entry = alice.account.contact_by_guid(guid).expect("same id again");
+    assert_eq!((entry.lists, &*entry.groups), (lists::FL, &[0][..]));
+
+    // A stale plan that brings a new id does not replace the stored one.
+    let change = Change {
+        contacts: vec![ContactUpdate {
+            guid: Some(Some(Uuid::new_v4())),
+            ..ContactUpdate::new(bob_h.clone())
+        }],
+        ..Change::default()
+    };
+    alice.commit(change).await;
+    assert_eq!(
+        alice.account.contact("bob@hotmail.com").unwrap().guid,
+        Some(guid)
+    );
+}
+
+/// A contact in the address book only (on no list, "isMessengerUser =
+/// false") is stored and loaded as such, and survives the other user's
+/// reverse-list changes.
+pub async fn address_book_only_contact_round_trip(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+
+    let (change, guid) = alice
+        .account
+        .plan_add_ab_contact(&h("bob@hotmail.com"), "Bob%20AB", NetworkId::Passport)
+        .unwrap();
+    let done = alice.commit(change).await;
+    assert_eq!(done.reverse_version, None, "no list changed for bob");
+    bob.check(&"AB-only add by alice").await;
+    let entry = alice.account.contact("bob@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, entry.guid, &*entry.name),
+        (0, Some(guid), "Bob%20AB")
+    );
+    assert_eq!(store.list_users().await.unwrap()[0].contacts, 0);
+
+    // bob adds alice: she gets him on her RL, the AB entry is kept.
+    let change = bob
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("alice@hotmail.com"),
+            "Alice",
+            None,
+            GroupMode::Explicit,
+            ListLimits::default(),
+        )
+        .unwrap();
+    let done = bob.commit(change).await;
+    alice.reverse(&bob, true, done).await;
+    let entry = alice.account.contact("bob@hotmail.com").unwrap();
+    assert_eq!(
+        (entry.lists, entry.guid, &*entry.name),
+        (lists::RL | lists::PL, Some(guid), "Bob%20AB")
+    );
+    let change = bob
+        .account
+        .plan_remove(ListKind::Forward, "alice@hotmail.com", None)
+        .unwrap();
+    let done = bob.commit(change).await;
+    alice.reverse(&bob, false, done).await;
+    assert_eq!(
+        alice
+            .account
+            .contact("bob@hotmail.com")
+            .map(|c| (c.lists, c.guid)),
+        Some((0, Some(guid)))
+    );
+
+    // Deleting bob's account leaves alice's address book as it is.
+    assert!(store.delete_user("bob@hotmail.com").await.unwrap());
+    alice.check(&"bob deleted").await;
+
+    // Forgetting the contact id drops the entry.
+    let change = Change {
+        contacts: vec![ContactUpdate {
+            guid: Some(None),
+            ..ContactUpdate::new(h("bob@hotmail.com"))
+        }],
+        bump_version: true,
+        ..Change::default()
+    };
+    alice.commit(change).await;
+    assert!(alice.account.contact("bob@hotmail.com").is_none());
+}
+
+/// Two endpoints plan group edits on the same (stale) account and commit
+/// one after the other: both memberships are kept.
+pub async fn group_deltas_from_two_endpoints_keep_both(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    new_user(store, "bob@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let limits = ListLimits::default();
+    let bob = h("bob@hotmail.com");
+    let mut groups = Vec::new();
+    for name in ["Friends", "Work", "Family"] {
+        let (change, g) = alice
+            .account
+            .plan_add_group(name, limits.max_groups)
+            .unwrap();
+        alice.commit(change).await;
+        groups.push(g.id);
+    }
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &bob,
+            "Bob",
+            Some(groups[0]),
+            GroupMode::DefaultHidden,
+            limits,
+        )
+        .unwrap();
+    alice.commit(change).await;
+
+    // Both plan on the same account: one adds to Work, the other to Family
+    // and takes bob out of Friends.
+    let stale = alice.account.clone();
+    let plan_in = |g| {
+        stale
+            .plan_add(
+                ListKind::Forward,
+                &bob,
+                "Bob",
+                Some(g),
+                GroupMode::DefaultHidden,
+                limits,
+            )
+            .unwrap()
+    };
+    let one = plan_in(groups[1]);
+    let mut two = plan_in(groups[2]);
+    two.contacts.extend(
+        stale
+            .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(groups[0]))
+            .unwrap()
+            .contacts,
+    );
+    let id = alice.id();
+    store.commit(id, &one).await.unwrap();
+    store.commit(id, &two).await.unwrap();
+    let stored = load(store, id).await;
+    assert_eq!(
+        *stored.contact("bob@hotmail.com").unwrap().groups,
+        [groups[1], groups[2]]
+    );
+    // Applying both in memory gives the same.
+    alice.account.apply(&one, stored.list_version - 1);
+    alice.account.apply(&two, stored.list_version);
+    assert_eq!(stored, alice.account);
+
+    // A group made and joined in one change; a join of a group deleted
+    // since the plan was made is left out.
+    let (mut change, new) = alice
+        .account
+        .plan_add_group("New", limits.max_groups)
+        .unwrap();
+    let mut join = ContactUpdate::new(bob.clone());
+    join.add_groups = vec![new.id];
+    change.contacts.push(join);
+    alice.commit(change).await;
+    assert!(
+        alice
+            .account
+            .contact("bob@hotmail.com")
+            .unwrap()
+            .in_group(new.id)
+    );
+    let (change, temp) = alice
+        .account
+        .plan_add_group("Temp", limits.max_groups)
+        .unwrap();
+    alice.commit(change).await;
+    let late = plan_in_stale(&alice.account, &bob, temp.id);
+    let (delete, _) = alice.account.plan_remove_group(temp.id).unwrap();
+    alice.commit(delete).await;
+    alice.commit(late).await;
+    assert_eq!(
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [groups[1], groups[2], new.id]
+    );
+}
+
+/// An FL add of `handle` to one more group, planned as an MSNP8 client
+/// (numbered groups) would.
+fn plan_in_stale(account: &Account, handle: &Handle, group: GroupId) -> Change {
+    account
+        .plan_add(
+            ListKind::Forward,
+            handle,
+            "x",
+            Some(group),
+            GroupMode::Explicit,
+            ListLimits::default(),
+        )
+        .unwrap()
+}
+
+/// An FL contact removed from its last group is in group 0, also when the
+/// removal comes from a stale plan or from deleting the group.
+pub async fn last_group_falls_back_to_group_zero(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    new_user(store, "bob@hotmail.com", None).await;
+    new_user(store, "carol@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let limits = ListLimits::default();
+    let (change, friends) = alice
+        .account
+        .plan_add_group("Friends", limits.max_groups)
+        .unwrap();
+    alice.commit(change).await;
+    let (change, work) = alice
+        .account
+        .plan_add_group("Work", limits.max_groups)
+        .unwrap();
+    alice.commit(change).await;
+    for (who, g) in [
+        ("bob@hotmail.com", friends.id),
+        ("carol@hotmail.com", work.id),
+    ] {
+        let change = alice
+            .account
+            .plan_add(
+                ListKind::Forward,
+                &h(who),
+                "x",
+                Some(g),
+                GroupMode::DefaultHidden,
+                limits,
+            )
+            .unwrap();
+        alice.commit(change).await;
+    }
+    let change = alice
+        .account
+        .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(friends.id))
+        .unwrap();
+    alice.commit(change).await;
+    assert_eq!(
+        *alice.account.contact("bob@hotmail.com").unwrap().groups,
+        [0]
+    );
+
+    // A change that only removes (written by hand, as a backend may get
+    // from an endpoint that planned on stale state) still leaves group 0.
+    let change = Change {
+        contacts: vec![ContactUpdate {
+            remove_groups: vec![0, work.id],
+            ..ContactUpdate::new(h("carol@hotmail.com"))
+        }],
+        bump_version: true,
+        ..Change::default()
+    };
+    alice.commit(change).await;
+    assert_eq!(
+        *alice.account.contact("carol@hotmail.com").unwrap().groups,
+        [0]
+    );
+
+    // Deleting a group whose member joined after the plan was made.
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("carol@hotmail.com"),
+            "x",
+            Some(friends.id),
+            GroupMode::DefaultHidden,
+            limits,
+        )
+        .unwrap();
+    let (delete, _) = alice.account.plan_remove_group(friends.id).unwrap();
+    alice.commit(change).await;
+    alice.commit(delete).await;
+    for who in ["bob@hotmail.com", "carol@hotmail.com"] {
+        assert_eq!(*alice.account.contact(who).unwrap().groups, [0], "{who}");
+    }
+}
+
+/// Every network id is stored and loaded as given; entries default to
+/// Passport.
+pub async fn network_ids_round_trip(store: &dyn Store) {
+    let alice = new_user(store, "alice@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    for (i, network) in NetworkId::ALL.into_iter().enumerate() {
+        let (change, _) = alice
+            .account
+            .plan_add_ab_contact(&h(&format!("n{i}@example.com")), "n", network)
+            .unwrap();
+        alice.commit(change).await;
+        assert_eq!(
+            alice
+                .account
+                .contact(&format!("n{i}@example.com"))
+                .unwrap()
+                .network,
+            network
+        );
+    }
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Block,
+            &h("plain@example.com"),
+            "p",
+            None,
+            GroupMode::None,
+            ListLimits::default(),
+        )
+        .unwrap();
+    alice.commit(change).await;
+    let plain = alice.account.contact("plain@example.com").unwrap();
+    assert_eq!(plain.network, NetworkId::Passport);
+    // Changing the network of an existing entry.
+    let change = Change {
+        contacts: vec![ContactUpdate {
+            network: Some(NetworkId::Email),
+            ..ContactUpdate::new(h("plain@example.com"))
+        }],
+        ..Change::default()
+    };
+    alice.commit(change).await;
+    assert_eq!(
+        alice.account.contact("plain@example.com").unwrap().network,
+        NetworkId::Email
+    );
 }

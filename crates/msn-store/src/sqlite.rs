@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use msn_core::account::{
-    Account, Change, Contact, Group, GroupUpdate, Properties, Property, SettingUpdate, lists,
+    Account, Change, Contact, ContactUpdate, Group, GroupId, GroupUpdate, Properties, Property,
+    SettingUpdate, lists,
 };
 use msn_core::handle::Handle;
+use msn_core::network::NetworkId;
 use msn_core::privacy;
 use msn_wire::vocab::{AddAlert, Privacy};
 use serde_json::json;
@@ -250,7 +252,14 @@ async fn write_reverse(
         return Ok(None);
     }
     if after == 0 {
-        sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ?")
+        // An address-book contact stays, on no list.
+        sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND guid IS NULL")
+            .bind(target_id)
+            .bind(&owner)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+        sqlx::query("UPDATE contacts SET lists = 0 WHERE user_id = ? AND handle = ?")
             .bind(target_id)
             .bind(&owner)
             .execute(&mut **tx)
@@ -277,6 +286,110 @@ async fn write_reverse(
     .await
     .db()?;
     Ok(Some(version as u64))
+}
+
+/// Applies one [`ContactUpdate`] inside the change's transaction, in the
+/// order it documents: bits, name, network and contact id; then group
+/// deltas; then the rules (an FL entry is in some group, group 0 if no
+/// other; an entry off the FL is in none; an entry on no list goes unless
+/// it is an address-book contact).
+async fn write_contact(
+    tx: &mut Transaction<'static, Sqlite>,
+    user_id: i64,
+    u: &ContactUpdate,
+) -> Result<()> {
+    let handle = u.handle.as_str();
+    let guid_value: Option<String> = u.guid.flatten().map(|g| g.to_string());
+    sqlx::query(
+        "INSERT INTO contacts (user_id, handle, lists, name, guid, network) \
+         VALUES (?1, ?2, ?3, COALESCE(?4, ?2), ?5, COALESCE(?6, 1)) \
+         ON CONFLICT(user_id, handle) DO UPDATE SET \
+           lists = (lists | ?7) & ~?8, \
+           name = COALESCE(?4, name), \
+           network = COALESCE(?6, network), \
+           guid = CASE WHEN NOT ?9 THEN guid WHEN ?5 IS NULL THEN NULL \
+                  ELSE COALESCE(guid, ?5) END",
+    )
+    .bind(user_id)
+    .bind(handle)
+    .bind(i64::from(u.set & !u.clear))
+    .bind(u.name.as_deref())
+    .bind(guid_value)
+    .bind(u.network.map(|n| i64::from(n.code())))
+    .bind(i64::from(u.set))
+    .bind(i64::from(u.clear))
+    .bind(u.guid.is_some())
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    if u.clear_groups {
+        sqlx::query("DELETE FROM contact_group_members WHERE user_id = ? AND handle = ?")
+            .bind(user_id)
+            .bind(handle)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    }
+    for g in &u.remove_groups {
+        sqlx::query(
+            "DELETE FROM contact_group_members WHERE user_id = ? AND handle = ? AND group_id = ?",
+        )
+        .bind(user_id)
+        .bind(handle)
+        .bind(i64::from(*g))
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    for g in &u.add_groups {
+        // A group deleted meanwhile is not joined.
+        sqlx::query(
+            "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
+             SELECT ?1, ?2, ?3 WHERE EXISTS \
+               (SELECT 1 FROM contact_groups WHERE user_id = ?1 AND id = ?3)",
+        )
+        .bind(user_id)
+        .bind(handle)
+        .bind(i64::from(*g))
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    let lists: i64 =
+        sqlx::query_scalar("SELECT lists FROM contacts WHERE user_id = ? AND handle = ?")
+            .bind(user_id)
+            .bind(handle)
+            .fetch_one(&mut **tx)
+            .await
+            .db()?;
+    if lists & i64::from(lists::FL) == 0 {
+        sqlx::query("DELETE FROM contact_group_members WHERE user_id = ? AND handle = ?")
+            .bind(user_id)
+            .bind(handle)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    } else {
+        sqlx::query(
+            "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
+             SELECT ?1, ?2, 0 WHERE NOT EXISTS \
+               (SELECT 1 FROM contact_group_members WHERE user_id = ?1 AND handle = ?2)",
+        )
+        .bind(user_id)
+        .bind(handle)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    }
+    if lists == 0 {
+        sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND guid IS NULL")
+            .bind(user_id)
+            .bind(handle)
+            .execute(&mut **tx)
+            .await
+            .db()?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -406,7 +519,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .db()?;
-        sqlx::query("DELETE FROM contacts WHERE handle = ? AND lists = 0")
+        sqlx::query("DELETE FROM contacts WHERE handle = ? AND lists = 0 AND guid IS NULL")
             .bind(handle)
             .execute(&mut *tx)
             .await
@@ -453,29 +566,57 @@ impl Store for SqliteStore {
                 .db()?;
         for g in &groups {
             account.groups.push(Group {
-                id: u8::try_from(g.try_get::<i64, _>("id").db()?)
+                id: GroupId::try_from(g.try_get::<i64, _>("id").db()?)
                     .map_err(|_| corrupt("group id"))?,
                 guid: parse_uuid(g.try_get("guid").db()?)?,
                 name: g.try_get("name").db()?,
             });
         }
         let contacts = sqlx::query(
-            "SELECT handle, lists, name, guid, group_mask FROM contacts WHERE user_id = ? ORDER BY handle",
+            "SELECT handle, network, lists, name, guid FROM contacts WHERE user_id = ? ORDER BY handle",
         )
         .bind(user_id)
         .fetch_all(&mut *tx)
         .await
         .db()?;
+        let members = sqlx::query(
+            "SELECT handle, group_id FROM contact_group_members WHERE user_id = ? \
+             ORDER BY handle, group_id",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        let mut members = members.iter().peekable();
         // Exact capacity: this stays in memory while the owner is online.
         account.contacts.reserve_exact(contacts.len());
         for c in &contacts {
             let guid: Option<String> = c.try_get("guid").db()?;
+            let handle: &str = c.try_get("handle").db()?;
+            let network = c.try_get::<i64, _>("network").db()?;
+            // Both are in handle order: this entry's groups come next.
+            let mut groups = Vec::new();
+            while let Some(m) = members.peek() {
+                let of: &str = m.try_get("handle").db()?;
+                if of > handle {
+                    break;
+                }
+                if of == handle {
+                    let id = m.try_get::<i64, _>("group_id").db()?;
+                    groups.push(GroupId::try_from(id).map_err(|_| corrupt("group id"))?);
+                }
+                members.next();
+            }
             account.contacts.push(Contact {
-                handle: parse_handle(c.try_get("handle").db()?)?.interned(),
+                handle: parse_handle(handle)?.interned(),
+                network: u8::try_from(network)
+                    .ok()
+                    .and_then(NetworkId::from_code)
+                    .ok_or_else(|| corrupt(format!("bad network {network}")))?,
                 lists: c.try_get::<i64, _>("lists").db()? as u8,
                 name: c.try_get::<String, _>("name").db()?.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: c.try_get::<i64, _>("group_mask").db()? as u32,
+                groups: groups.into_boxed_slice(),
             });
         }
         tx.commit().await.db()?;
@@ -484,36 +625,8 @@ impl Store for SqliteStore {
 
     async fn commit(&self, user_id: i64, change: &Change) -> Result<Committed> {
         let mut tx = self.begin().await?;
-        for u in &change.contacts {
-            let guid_value: Option<String> = u.guid.flatten().map(|g| g.to_string());
-            sqlx::query(
-                "INSERT INTO contacts (user_id, handle, lists, name, guid, group_mask) \
-                 VALUES (?1, ?2, ?3, COALESCE(?4, ?2), ?5, COALESCE(?6, 0)) \
-                 ON CONFLICT(user_id, handle) DO UPDATE SET \
-                   lists = (lists | ?7) & ~?8, \
-                   name = COALESCE(?4, name), \
-                   guid = CASE WHEN ?9 THEN ?5 ELSE guid END, \
-                   group_mask = COALESCE(?6, group_mask)",
-            )
-            .bind(user_id)
-            .bind(u.handle.as_str())
-            .bind(i64::from(u.set & !u.clear))
-            .bind(u.name.as_deref())
-            .bind(guid_value)
-            .bind(u.groups.map(i64::from))
-            .bind(i64::from(u.set))
-            .bind(i64::from(u.clear))
-            .bind(u.guid.is_some())
-            .execute(&mut *tx)
-            .await
-            .db()?;
-            sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND lists = 0")
-                .bind(user_id)
-                .bind(u.handle.as_str())
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        }
+        // New and renamed groups first, so that contacts can join them in
+        // the same change; deletions last, so that they win over joins.
         for g in &change.groups {
             match g {
                 GroupUpdate::Upsert(group) => {
@@ -529,13 +642,43 @@ impl Store for SqliteStore {
                     .await
                     .db()?;
                 }
+                GroupUpdate::Delete(_) => {}
+            }
+        }
+        for u in &change.contacts {
+            write_contact(&mut tx, user_id, u).await?;
+        }
+        for g in &change.groups {
+            match g {
+                GroupUpdate::Upsert(_) => {}
                 GroupUpdate::Delete(id) => {
+                    sqlx::query(
+                        "DELETE FROM contact_group_members WHERE user_id = ? AND group_id = ?",
+                    )
+                    .bind(user_id)
+                    .bind(i64::from(*id))
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
                     sqlx::query("DELETE FROM contact_groups WHERE user_id = ? AND id = ?")
                         .bind(user_id)
                         .bind(i64::from(*id))
                         .execute(&mut *tx)
                         .await
                         .db()?;
+                    // Whoever was only in that group is now in group 0,
+                    // including members added by a concurrent change.
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
+                         SELECT c.user_id, c.handle, 0 FROM contacts c \
+                         WHERE c.user_id = ?1 AND c.lists & 1 AND NOT EXISTS \
+                           (SELECT 1 FROM contact_group_members m \
+                            WHERE m.user_id = c.user_id AND m.handle = c.handle)",
+                    )
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
                 }
             }
         }

@@ -76,7 +76,9 @@ async fn commits_survive_reopen() {
         ids.push(id);
     }
     let mut alice = store.load_account(ids[0]).await.unwrap();
-    let (change, group) = alice.plan_add_group("Friends").unwrap();
+    let (change, group) = alice
+        .plan_add_group("Friends", msn_core::account::MAX_NUMERIC_GROUPS)
+        .unwrap();
     let done = store.commit(alice.user_id, &change).await.unwrap();
     alice.apply(&change, done.version);
     let change = alice

@@ -3,7 +3,7 @@
 //! arguments, calling the service layer, and rendering its answer. Every
 //! confirmation is sent after the service committed the change.
 
-use msn_core::account::{ListError, Property};
+use msn_core::account::{GroupId, ListError, MAX_NUMERIC_GROUPS, Property};
 use msn_core::handle::{Handle, HandleError};
 use msn_service::OpError;
 use msn_wire::dialect::ListModel;
@@ -13,6 +13,14 @@ use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
 use super::{Flow, NsSession};
+
+/// A group number as MSNP7–MSNP9 name groups (0–29).
+fn numeric_group(raw: &str) -> Option<GroupId> {
+    raw.parse::<u8>()
+        .ok()
+        .filter(|id| usize::from(*id) < MAX_NUMERIC_GROUPS)
+        .map(GroupId::from)
+}
 
 /// A list a client may edit: FL, AL, BL (PL from MSNP11 for removal).
 fn editable(list: ListKind) -> bool {
@@ -57,9 +65,9 @@ impl NsSession {
         };
         let group_id = match group {
             Some(g) if list == ListKind::Forward && self.dialect.has_groups() => {
-                match g.parse::<u8>() {
-                    Ok(id) => Some(id),
-                    Err(_) => return self.reject(trid, ListError::NoSuchGroup),
+                match numeric_group(g) {
+                    Some(id) => Some(id),
+                    None => return self.reject(trid, ListError::NoSuchGroup),
                 }
             }
             _ => None,
@@ -72,9 +80,7 @@ impl NsSession {
             Ok(added) => added,
             Err(e) => return self.fail(trid, e),
         };
-        let group = group_id
-            .filter(|_| list == ListKind::Forward)
-            .map(u32::from);
+        let group = group_id.filter(|_| list == ListKind::Forward);
         let h = handle.as_str();
         render::add(
             &mut self.conn.out,
@@ -205,9 +211,7 @@ impl NsSession {
                         .filter(|g| g.id != 0)
                         .map(|g| g.id)
                 } else {
-                    g.parse::<u8>()
-                        .ok()
-                        .filter(|id| account.group(*id).is_some())
+                    numeric_group(g).filter(|id| account.group(*id).is_some())
                 }
             });
             (handle, group_id)
@@ -258,7 +262,7 @@ impl NsSession {
 
     /// Parses a group argument: a number 0–29 before MSNP10 (anything else
     /// closes the connection), a GUID from MSNP10 (unknown: `224`).
-    fn group_arg(&mut self, trid: u32, raw: &str) -> Result<u8, Flow> {
+    fn group_arg(&mut self, trid: u32, raw: &str) -> Result<GroupId, Flow> {
         if self.dialect.list_model() == ListModel::Guid {
             let st = self.state();
             let id = Uuid::parse_str(raw)
@@ -269,10 +273,7 @@ impl NsSession {
             drop(st);
             id.ok_or_else(|| self.reject(trid, ListError::NoSuchGroup))
         } else {
-            match raw.parse::<u8>() {
-                Ok(id) if usize::from(id) < msn_core::account::MAX_GROUPS => Ok(id),
-                _ => Err(Flow::Close),
-            }
+            numeric_group(raw).ok_or(Flow::Close)
         }
     }
 
@@ -290,6 +291,7 @@ impl NsSession {
         };
         let guid = group.guid.to_string();
         let view = GroupView {
+            // Only MSNP7–MSNP9 render the id, and their groups are 0–29.
             id: group.id,
             guid: &guid,
             name: &group.name,

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use msn_core::account::{Account, Contact, Properties, Property, lists};
+use msn_core::account::{Account, Contact, Group, MAX_NUMERIC_GROUPS, Properties, Property, lists};
 use msn_core::handle::Handle;
 use msn_wire::dialect::ListModel;
 use msn_wire::ns::render::{self, GroupView};
@@ -119,9 +119,24 @@ fn timestamp() -> String {
         .unwrap_or_else(|_| "2000-01-01T00:00:00.0000000-00:00".to_owned())
 }
 
+/// Whether a dialect lists a group: MSNP10+ all but group 0 ("no group"),
+/// MSNP7–MSNP9 those their numbers reach (0–29; more exist only if an
+/// MSNP10+ client made them).
+fn listed(d: Dialect, g: &Group) -> bool {
+    if d.list_model() == ListModel::Guid {
+        g.id != 0
+    } else {
+        (g.id as usize) < MAX_NUMERIC_GROUPS
+    }
+}
+
 /// Group ids of an FL contact as MSNP7–9 list them (`0,1`).
 fn group_ids(c: &Contact) -> String {
-    let ids: Vec<String> = c.group_ids().map(|g| g.to_string()).collect();
+    let ids: Vec<String> = c
+        .group_ids()
+        .filter(|&g| (g as usize) < MAX_NUMERIC_GROUPS)
+        .map(|g| g.to_string())
+        .collect();
     if ids.is_empty() {
         "0".to_owned()
     } else {
@@ -139,16 +154,12 @@ fn group_guids(account: &Account, c: &Contact) -> String {
         .join(",")
 }
 
-fn group_view(g: &msn_core::account::Group) -> (u8, String, &str) {
+fn group_view(g: &Group) -> (u32, String, &str) {
     (g.id, g.guid.to_string(), g.name.as_str())
 }
 
 fn lsg_lines(out: &mut Out, trid: u32, d: Dialect, account: &Account) {
-    let groups: Vec<_> = account
-        .groups
-        .iter()
-        .filter(|g| d.list_model() != ListModel::Guid || g.id != 0)
-        .collect();
+    let groups: Vec<_> = account.groups.iter().filter(|g| listed(d, g)).collect();
     let count = groups.len();
     for (i, g) in groups.iter().enumerate() {
         let (id, guid, name) = group_view(g);
@@ -278,11 +289,7 @@ fn download_by_contact(
         .iter()
         .filter(|c| c.lists & mask != 0)
         .collect();
-    let groups = account
-        .groups
-        .iter()
-        .filter(|g| !guid_model || g.id != 0)
-        .count();
+    let groups = account.groups.iter().filter(|g| listed(d, g)).count();
     let version = account.list_version;
     render::syn_header(out, trid, d, version, stamps, contacts.len(), groups);
     render::syn_gtc(out, trid, d, version, account.add_alert);

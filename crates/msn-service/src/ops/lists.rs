@@ -1,7 +1,7 @@
 //! Contact list edits: adding to and removing from FL/AL/BL (and PL),
 //! renaming contacts, moving them between groups.
 
-use msn_core::account::{Change, ListError};
+use msn_core::account::{Change, GroupId, ListError};
 use msn_core::handle::Handle;
 use msn_wire::vocab::ListKind;
 use uuid::Uuid;
@@ -29,7 +29,7 @@ impl Service {
         list: ListKind,
         handle: &Handle,
         name: &str,
-        group: Option<u8>,
+        group: Option<GroupId>,
     ) -> Result<Change, ListError> {
         let st = a.state();
         let (mode, limits) = (a.group_mode(), self.settings.list_limits);
@@ -55,7 +55,7 @@ impl Service {
         list: ListKind,
         handle: &Handle,
         name: &str,
-        group: Option<u8>,
+        group: Option<GroupId>,
     ) -> Result<Added, OpError> {
         if !self
             .store
@@ -87,7 +87,7 @@ impl Service {
         &self,
         a: &Actor,
         handle: &Handle,
-        group: u8,
+        group: GroupId,
     ) -> Result<u64, OpError> {
         let name = a
             .state()
@@ -106,7 +106,7 @@ impl Service {
         a: &Actor,
         list: ListKind,
         handle: &str,
-        group: Option<u8>,
+        group: Option<GroupId>,
     ) -> Result<u64, OpError> {
         let plan = a.state().account.plan_remove(list, handle, group);
         let change = match plan {
@@ -115,7 +115,7 @@ impl Service {
             // MSNP11 client's `REM PL` that follows (msnp8-12.md §5.1) must
             // still succeed, so an entry no longer pending is fine here.
             Err(ListError::NotOnList)
-                if list == ListKind::Pending && a.state().account.contact(handle).is_some() =>
+                if list == ListKind::Pending && a.state().account.bits_of(handle) != 0 =>
             {
                 Change::default()
             }

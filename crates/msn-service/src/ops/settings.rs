@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use msn_core::account::{Change, Group, Property, SettingUpdate};
+use msn_core::account::{Change, Group, GroupId, Property, SettingUpdate};
 use msn_core::handle::Handle;
 use msn_wire::vocab::{AddAlert, Privacy};
 use tracing::warn;
@@ -32,13 +32,15 @@ impl Service {
         Ok(self.commit(a, &change).await?.version)
     }
 
+    /// Creates a group, within the actor's dialect's group limit (`223`).
     pub async fn add_group(&self, a: &Actor, name: &str) -> Result<(u64, Group), OpError> {
-        let (change, group) = a.state().account.plan_add_group(name)?;
+        let max = a.max_groups(&self.settings);
+        let (change, group) = a.state().account.plan_add_group(name, max)?;
         Ok((self.commit(a, &change).await?.version, group))
     }
 
     /// Deletes a group; its contacts stay on the FL.
-    pub async fn remove_group(&self, a: &Actor, id: u8) -> Result<(u64, Group), OpError> {
+    pub async fn remove_group(&self, a: &Actor, id: GroupId) -> Result<(u64, Group), OpError> {
         let (change, group) = a.state().account.plan_remove_group(id)?;
         Ok((self.commit(a, &change).await?.version, group))
     }
@@ -46,7 +48,7 @@ impl Service {
     pub async fn rename_group(
         &self,
         a: &Actor,
-        id: u8,
+        id: GroupId,
         name: &str,
     ) -> Result<(u64, Group), OpError> {
         let (change, group) = a.state().account.plan_rename_group(id, name)?;

@@ -217,23 +217,19 @@ pub fn ring_change(i: usize, n: usize, k: usize, handles: &[Handle], names: &[St
     for d in 1..=k {
         let j = (i + d) % n;
         contacts.push(ContactUpdate {
-            handle: handles[j].clone(),
             set: lists::FL | lists::AL,
-            clear: 0,
             name: Some(names[j].clone()),
             guid: Some(Some(uuid::Uuid::new_v4())),
-            groups: Some(1),
+            add_groups: vec![0],
+            ..ContactUpdate::new(handles[j].clone())
         });
     }
     for d in 1..=k {
         let j = (i + n - d) % n;
         contacts.push(ContactUpdate {
-            handle: handles[j].clone(),
             set: lists::RL,
-            clear: 0,
             name: Some(names[j].clone()),
-            guid: None,
-            groups: None,
+            ..ContactUpdate::new(handles[j].clone())
         });
     }
     Change {
@@ -274,7 +270,7 @@ mod tests {
         assert!(
             c.contacts
                 .iter()
-                .all(|u| u.set & lists::FL == 0 || u.groups == Some(1))
+                .all(|u| u.set & lists::FL == 0 || u.add_groups == [0])
         );
     }
 }

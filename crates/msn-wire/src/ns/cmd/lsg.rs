@@ -13,7 +13,7 @@ pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsComman
 /// A group as the client sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct GroupView<'a> {
-    pub id: u8,
+    pub id: u32,
     pub guid: &'a str,
     pub name: &'a str,
 }
