@@ -8,6 +8,8 @@
 //! client is told has always been written first.
 
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
+use std::sync::{Arc, OnceLock};
+
 use uuid::Uuid;
 
 use crate::handle::Handle;
@@ -59,7 +61,52 @@ pub struct Contact {
     pub guid: Option<Uuid>,
     /// Ids of the groups the entry is in, ascending; FL entries only. An FL
     /// entry is never in no group: "ungrouped" is group 0.
-    pub groups: Box<[GroupId]>,
+    pub groups: GroupIds,
+}
+
+/// The groups an entry is in, ids ascending. Eight bytes in the entry, and
+/// the usual sets — none, or group 0 alone — are shared, so most entries
+/// cost no allocation for them: every online user's lists stay in memory.
+#[derive(Clone, Default)]
+pub struct GroupIds(Option<Arc<Vec<GroupId>>>);
+
+impl GroupIds {
+    /// The set of `ids` (ascending, without duplicates).
+    pub fn from_sorted(mut ids: Vec<GroupId>) -> GroupIds {
+        static DEFAULT_GROUP: OnceLock<Arc<Vec<GroupId>>> = OnceLock::new();
+        match ids.as_slice() {
+            [] => GroupIds(None),
+            [0] => GroupIds(Some(
+                DEFAULT_GROUP.get_or_init(|| Arc::new(vec![0])).clone(),
+            )),
+            _ => {
+                ids.shrink_to_fit();
+                GroupIds(Some(Arc::new(ids)))
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for GroupIds {
+    type Target = [GroupId];
+
+    fn deref(&self) -> &[GroupId] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl PartialEq for GroupIds {
+    fn eq(&self, other: &GroupIds) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for GroupIds {}
+
+impl std::fmt::Debug for GroupIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
 }
 
 impl Contact {
@@ -796,7 +843,7 @@ impl Account {
                         lists: 0,
                         name: u.name.as_deref().unwrap_or(u.handle.as_str()).into(),
                         guid: None,
-                        groups: Box::default(),
+                        groups: GroupIds::default(),
                     },
                 );
                 i
@@ -851,13 +898,13 @@ impl Account {
 
 /// The membership an entry with list bits `lists` ends up with: an FL
 /// entry in no group is in group 0; an entry off the FL is in none.
-fn with_fallback(lists: u8, groups: Vec<GroupId>) -> Box<[GroupId]> {
+fn with_fallback(lists: u8, groups: Vec<GroupId>) -> GroupIds {
     if lists & FL == 0 {
-        Box::default()
+        GroupIds::default()
     } else if groups.is_empty() {
-        Box::new([0])
+        GroupIds::from_sorted(vec![0])
     } else {
-        groups.into_boxed_slice()
+        GroupIds::from_sorted(groups)
     }
 }
 

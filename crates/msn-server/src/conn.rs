@@ -149,8 +149,12 @@ impl Conn {
         let mut chunk = [0u8; READ_CHUNK];
         let mut buf = ReadBuf::new(&mut chunk);
         ready!(Pin::new(io).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        // Data arrived: the connection is busy. Room for the next read
+        // now, so the rest of a burst is read in place, not copied.
+        self.rbuf.reserve(n + READ_CHUNK);
         self.rbuf.extend_from_slice(buf.filled());
-        Poll::Ready(Ok(buf.filled().len()))
+        Poll::Ready(Ok(n))
     }
 
     /// Writes queued output until it is all written and flushed (`Ready`)

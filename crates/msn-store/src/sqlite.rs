@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use msn_core::account::{
-    Account, Change, Contact, ContactUpdate, Group, GroupId, GroupUpdate, Properties, Property,
-    SettingUpdate, lists,
+    Account, Change, Contact, ContactUpdate, Group, GroupId, GroupIds, GroupUpdate, Properties,
+    Property, SettingUpdate, lists,
 };
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
@@ -616,7 +616,11 @@ impl Store for SqliteStore {
                 lists: c.try_get::<i64, _>("lists").db()? as u8,
                 name: c.try_get::<String, _>("name").db()?.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: groups.into_boxed_slice(),
+                groups: {
+                    groups.sort_unstable();
+                    groups.dedup();
+                    GroupIds::from_sorted(groups)
+                },
             });
         }
         tx.commit().await.db()?;

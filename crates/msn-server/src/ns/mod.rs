@@ -144,7 +144,10 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
         let (mailbox, shutdown) = (session.mailbox.clone(), shared.shutdown.clone());
         let reason = driver::drive(&mut session, &mut io, mailbox, shutdown).await;
         debug!(reason, "closing");
-        session.finish().await.close(&mut io).await;
+        // Boxed: signing out is a large future, and an idle task should not
+        // carry its space.
+        let conn = Box::pin(session.finish()).await;
+        conn.close(&mut io).await;
     }
     .instrument(span)
     .await
