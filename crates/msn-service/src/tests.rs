@@ -501,4 +501,3 @@ async fn group_limit_depends_on_the_dialect() {
     assert_eq!(*loaded.contact("alice@x.com").unwrap().groups, [last]);
     assert_eq!(loaded, bob.actor.state().account);
 }
-

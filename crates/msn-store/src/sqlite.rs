@@ -183,6 +183,12 @@ fn property_update(p: Property) -> &'static str {
     }
 }
 
+/// A JSON array column built by `json_group_array`.
+fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column).db()?;
+    serde_json::from_str(&text).map_err(|e| corrupt(format!("{column}: {e}")))
+}
+
 fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
     Ok(Properties {
         home_phone: row.try_get("phone_home").db()?,
@@ -530,17 +536,24 @@ impl Store for SqliteStore {
     }
 
     async fn load_account(&self, user_id: i64) -> Result<Account> {
-        // One deferred (read) transaction on one connection: in WAL mode its
-        // snapshot is taken at the first SELECT, so the user row, groups and
-        // contacts below all come from the same committed state.
-        let mut tx = self.read.begin().await.db()?;
+        // One statement, so one snapshot (a single SELECT reads one
+        // committed state) and one round trip to the database thread: the
+        // groups and the contacts (each with its group ids) come along as
+        // JSON arrays. Sign-in time is mostly this load.
         let row = sqlx::query(
-            "SELECT id, handle, friendly_name, privacy, add_alert, list_version, phone_home, \
-             phone_work, phone_mobile, mobile_messages, mobile_device, personal_message \
-             FROM users WHERE id = ?",
+            "SELECT u.handle, u.friendly_name, u.privacy, u.add_alert, u.list_version, \
+             u.phone_home, u.phone_work, u.phone_mobile, u.mobile_messages, u.mobile_device, \
+             u.personal_message, \
+             (SELECT json_group_array(json_array(g.id, g.guid, g.name)) \
+                FROM contact_groups g WHERE g.user_id = u.id) AS groups_json, \
+             (SELECT json_group_array(json_array(c.handle, c.network, c.lists, c.name, c.guid, \
+                  json((SELECT json_group_array(m.group_id) FROM contact_group_members m \
+                    WHERE m.user_id = c.user_id AND m.handle = c.handle)))) \
+                FROM contacts c WHERE c.user_id = u.id) AS contacts_json \
+             FROM users u WHERE u.id = ?",
         )
         .bind(user_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.read)
         .await
         .db()?
         .ok_or_else(|| StoreError::NoSuchUser(format!("#{user_id}")))?;
@@ -558,72 +571,42 @@ impl Store for SqliteStore {
             groups: Vec::new(),
             contacts: Vec::new(),
         };
-        let groups =
-            sqlx::query("SELECT id, guid, name FROM contact_groups WHERE user_id = ? ORDER BY id")
-                .bind(user_id)
-                .fetch_all(&mut *tx)
-                .await
-                .db()?;
-        for g in &groups {
+        let groups: Vec<(i64, String, String)> = json_column(&row, "groups_json")?;
+        account.groups.reserve_exact(groups.len());
+        for (id, guid, name) in groups {
             account.groups.push(Group {
-                id: GroupId::try_from(g.try_get::<i64, _>("id").db()?)
-                    .map_err(|_| corrupt("group id"))?,
-                guid: parse_uuid(g.try_get("guid").db()?)?,
-                name: g.try_get("name").db()?,
+                id: GroupId::try_from(id).map_err(|_| corrupt("group id"))?,
+                guid: parse_uuid(&guid)?,
+                name,
             });
         }
-        let contacts = sqlx::query(
-            "SELECT handle, network, lists, name, guid FROM contacts WHERE user_id = ? ORDER BY handle",
-        )
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        let members = sqlx::query(
-            "SELECT handle, group_id FROM contact_group_members WHERE user_id = ? \
-             ORDER BY handle, group_id",
-        )
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
-        let mut members = members.iter().peekable();
+        account.groups.sort_by_key(|g| g.id);
+        type ContactRow = (String, i64, i64, String, Option<String>, Vec<i64>);
+        let contacts: Vec<ContactRow> = json_column(&row, "contacts_json")?;
         // Exact capacity: this stays in memory while the owner is online.
         account.contacts.reserve_exact(contacts.len());
-        for c in &contacts {
-            let guid: Option<String> = c.try_get("guid").db()?;
-            let handle: &str = c.try_get("handle").db()?;
-            let network = c.try_get::<i64, _>("network").db()?;
-            // Both are in handle order: this entry's groups come next.
-            let mut groups = Vec::new();
-            while let Some(m) = members.peek() {
-                let of: &str = m.try_get("handle").db()?;
-                if of > handle {
-                    break;
-                }
-                if of == handle {
-                    let id = m.try_get::<i64, _>("group_id").db()?;
-                    groups.push(GroupId::try_from(id).map_err(|_| corrupt("group id"))?);
-                }
-                members.next();
-            }
+        for (handle, network, lists, name, guid, group_ids) in contacts {
+            let mut groups = group_ids
+                .into_iter()
+                .map(|id| GroupId::try_from(id).map_err(|_| corrupt("group id")))
+                .collect::<Result<Vec<_>>>()?;
+            groups.sort_unstable();
+            groups.dedup();
             account.contacts.push(Contact {
-                handle: parse_handle(handle)?.interned(),
+                handle: parse_handle(&handle)?.interned(),
                 network: u8::try_from(network)
                     .ok()
                     .and_then(NetworkId::from_code)
                     .ok_or_else(|| corrupt(format!("bad network {network}")))?,
-                lists: c.try_get::<i64, _>("lists").db()? as u8,
-                name: c.try_get::<String, _>("name").db()?.into_boxed_str(),
+                lists: u8::try_from(lists).map_err(|_| corrupt(format!("bad lists {lists}")))?,
+                name: name.into_boxed_str(),
                 guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: {
-                    groups.sort_unstable();
-                    groups.dedup();
-                    GroupIds::from_sorted(groups)
-                },
+                groups: GroupIds::from_sorted(groups),
             });
         }
-        tx.commit().await.db()?;
+        account
+            .contacts
+            .sort_unstable_by(|a, b| a.handle.as_str().cmp(b.handle.as_str()));
         Ok(account)
     }
 
