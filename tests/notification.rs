@@ -715,3 +715,75 @@ async fn groups_beyond_thirty_and_stable_contact_ids() {
     );
     s.stop().await;
 }
+
+/// Removing a contact from its last group removes it from the FL, as the
+/// live service did: a 2002 MSNP7 client deletes with `REM n FL handle
+/// group`, libpurple's MSNP10+ code with the contact id and its one group.
+/// The other user sees `REM 0 RL`, and the contact is gone from the next
+/// `SYN`. Moving a contact (add to the new group, then leave the old one)
+/// keeps it.
+#[tokio::test]
+async fn removing_the_last_group_removes_the_contact() {
+    let s = TestServer::start().await;
+    for who in ["alice", "bob", "carol"] {
+        s.user(&format!("{who}@hotmail.com"), "pw", who).await;
+    }
+    s.seed_friends(("alice@hotmail.com", "alice"), ("bob@hotmail.com", "bob"))
+        .await;
+    s.seed_group("alice@hotmail.com", 1, "Work").await;
+    let mut bob = s.online(7, "bob@hotmail.com", "pw", "NLN").await;
+    let mut alice = Client::login(s.ns, 7, "alice@hotmail.com", "pw").await;
+    // MSNP7: bob is in group 0 only; REM … 0 deletes him.
+    let rem = alice.call("REM {} FL bob@hotmail.com 0").await;
+    let t = rem.line().split(' ').nth(1).unwrap().to_owned();
+    let version = rem.line().split(' ').nth(3).unwrap().to_owned();
+    assert_eq!(
+        rem.line(),
+        format!("REM {t} FL {version} bob@hotmail.com 0")
+    );
+    let notice = bob.wait_for("REM 0 RL", |f| f.command() == "REM").await;
+    assert!(
+        notice.line().starts_with("REM 0 RL ") && notice.line().ends_with(" alice@hotmail.com"),
+        "{}",
+        notice.line()
+    );
+    let lst = alice.call("LST {} FL").await;
+    assert!(lst.line().ends_with(" 0 0"), "FL empty: {}", lst.line());
+
+    // MSNP11 (contact ids): a move keeps carol, removing her last group
+    // deletes her.
+    let mut c = s.online_twn(11, "alice@hotmail.com", "NLN 0").await;
+    let adg = c.call("ADG {} Pals").await;
+    let pals = adg.line().split(' ').nth(4).unwrap().to_owned();
+    let adg = c.call("ADG {} Team").await;
+    let team = adg.line().split(' ').nth(4).unwrap().to_owned();
+    let adc = c.call("ADC {} FL N=carol@hotmail.com F=carol").await;
+    let carol = adc.line().rsplit("C=").next().unwrap().to_owned();
+    assert_eq!(
+        c.call(&format!("ADC {{}} FL C={carol} {pals}"))
+            .await
+            .command(),
+        "ADC"
+    );
+    assert_eq!(
+        c.call(&format!("ADC {{}} FL C={carol} {team}"))
+            .await
+            .command(),
+        "ADC"
+    );
+    let moved = c.call(&format!("REM {{}} FL {carol} {pals}")).await;
+    assert_eq!(moved.command(), "REM", "{}", moved.line());
+    // Still a contact: her id still names her.
+    let sbp = c.call(&format!("SBP {{}} {carol} MFN Carol")).await;
+    assert_eq!(sbp.command(), "SBP", "{}", sbp.line());
+    let gone = c.call(&format!("REM {{}} FL {carol} {team}")).await;
+    assert_eq!(gone.command(), "REM", "{}", gone.line());
+    assert_eq!(
+        c.call(&format!("SBP {{}} {carol} MFN Carol"))
+            .await
+            .command(),
+        "208",
+        "off the FL after leaving her last group"
+    );
+    s.stop().await;
+}

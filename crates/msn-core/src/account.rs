@@ -601,12 +601,23 @@ impl Account {
         let mut update = ContactUpdate::new(contact.handle.clone());
         update.clear = list.bit();
         if list == ListKind::Forward {
-            if let Some(group) = group {
-                self.group(group).ok_or(ListError::NoSuchGroup)?;
-                if !contact.in_group(group) {
-                    return Err(ListError::NotInGroup);
+            let group = match group {
+                Some(group) => {
+                    self.group(group).ok_or(ListError::NoSuchGroup)?;
+                    if !contact.in_group(group) {
+                        return Err(ListError::NotInGroup);
+                    }
+                    Some(group)
                 }
-                // Out of its last group, the contact falls back to group 0.
+                None => None,
+            };
+            // Removing a contact from its last group removes it from the FL
+            // altogether: that is what the live service did, and what real
+            // clients rely on (a 2002 MSNP7 client deletes with
+            // `REM n FL handle group`, libpurple's MSNP10+ code with the
+            // contact id and its one group). Moving a contact adds it to the
+            // new group first, so it still has one left then.
+            if let Some(group) = group.filter(|_| contact.groups.len() > 1) {
                 update.clear = 0;
                 update.remove_groups.push(group);
             } else {
@@ -1169,10 +1180,12 @@ mod tests {
             )
         });
         assert_eq!(*a.contact("gina@hotmail.com").unwrap().groups, [g.id]);
+        // Out of its only group: off the FL (as the live service did).
         commit(&mut a, |a| {
             a.plan_remove(ListKind::Forward, "gina@hotmail.com", Some(g.id))
         });
-        assert_eq!(*a.contact("gina@hotmail.com").unwrap().groups, [0]);
+        let gina_entry = a.contact("gina@hotmail.com");
+        assert!(gina_entry.is_none_or(|c| !c.on(ListKind::Forward) && c.groups.is_empty()));
     }
 
     #[test]
@@ -1304,40 +1317,49 @@ mod tests {
         a.apply(&change, 13);
         let (change, g2) = a.plan_add_group("Two", MAX_NUMERIC_GROUPS).unwrap();
         a.apply(&change, 14);
+        let (change, g3) = a.plan_add_group("Three", MAX_NUMERIC_GROUPS).unwrap();
+        a.apply(&change, 15);
         let bob = h("bob@hotmail.com");
-        commit(&mut a, |a| {
+        let add = |a: &Account, g: GroupId| {
             a.plan_add(
                 ListKind::Forward,
                 &bob,
                 "Bob",
-                Some(g1.id),
+                Some(g),
                 GroupMode::DefaultHidden,
                 limits,
             )
-        });
-        // Two endpoints plan on the same state: each adds to its group.
+        };
+        commit(&mut a, |a| add(a, g1.id));
+        commit(&mut a, |a| add(a, g3.id));
+        // Two endpoints plan on the same state: one takes Bob out of a
+        // group, the other puts him into another; both edits survive.
         let one = a
             .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(g1.id))
             .unwrap();
-        let two = a
-            .plan_add(
-                ListKind::Forward,
-                &bob,
-                "Bob",
-                Some(g2.id),
-                GroupMode::DefaultHidden,
-                limits,
-            )
-            .unwrap();
+        let two = add(&a, g2.id).unwrap();
         a.apply(&one, 16);
-        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [0]);
+        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [g3.id]);
         a.apply(&two, 17);
-        assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [g2.id]);
-        // Deleting the only group falls back to 0.
+        assert_eq!(
+            *a.contact("bob@hotmail.com").unwrap().groups,
+            [g2.id, g3.id]
+        );
+        // Deleting a contact's only group falls back to 0 (the contact
+        // stays on the FL).
         let (change, _) = a.plan_remove_group(g2.id).unwrap();
-        assert!(change.contacts.is_empty());
         a.apply(&change, 18);
+        let (change, _) = a.plan_remove_group(g3.id).unwrap();
+        assert!(change.contacts.is_empty());
+        a.apply(&change, 19);
         assert_eq!(*a.contact("bob@hotmail.com").unwrap().groups, [0]);
+        // Removing it from its last group removes it from the FL.
+        let change = a
+            .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(0))
+            .unwrap();
+        assert!(change.reverse.as_ref().is_some_and(|r| !r.added));
+        a.apply(&change, 20);
+        assert!(!a.contact("bob@hotmail.com").unwrap().on(ListKind::Forward));
     }
 
     #[test]

@@ -1186,12 +1186,12 @@ pub async fn group_deltas_from_two_endpoints_keep_both(store: &dyn Store) {
     };
     let one = plan_in(groups[1]);
     let mut two = plan_in(groups[2]);
-    two.contacts.extend(
-        stale
-            .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(groups[0]))
-            .unwrap()
-            .contacts,
-    );
+    // (Taking a contact out of its only group through `plan_remove` takes
+    // it off the FL; an endpoint moving it sends exactly this delta.)
+    two.contacts.push(ContactUpdate {
+        remove_groups: vec![groups[0]],
+        ..ContactUpdate::new(bob.clone())
+    });
     let id = alice.id();
     store.commit(id, &one).await.unwrap();
     store.commit(id, &two).await.unwrap();
@@ -1287,10 +1287,15 @@ pub async fn last_group_falls_back_to_group_zero(store: &dyn Store) {
             .unwrap();
         alice.commit(change).await;
     }
-    let change = alice
-        .account
-        .plan_remove(ListKind::Forward, "bob@hotmail.com", Some(friends.id))
-        .unwrap();
+    // A delta that leaves bob in no group puts him into group 0.
+    let change = Change {
+        contacts: vec![ContactUpdate {
+            remove_groups: vec![friends.id],
+            ..ContactUpdate::new(h("bob@hotmail.com"))
+        }],
+        bump_version: true,
+        ..Change::default()
+    };
     alice.commit(change).await;
     assert_eq!(
         *alice.account.contact("bob@hotmail.com").unwrap().groups,
