@@ -11,6 +11,7 @@ pub mod handle;
 pub mod ids;
 pub mod network;
 pub mod password;
+pub mod personal_message;
 pub mod privacy;
 pub mod text;
 

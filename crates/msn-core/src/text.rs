@@ -21,7 +21,10 @@ pub enum TextError {
 }
 
 /// Checks an encoded text parameter: at most `max` bytes, decoding to UTF-8
-/// without control characters.
+/// without control characters and without the characters that make a name
+/// look like another one ([`is_spoofing`]). Such names are refused, not
+/// cleaned: the client is told (`209`), and what others see is what the
+/// user typed.
 pub fn validate_encoded(encoded: &str, max: usize) -> Result<(), TextError> {
     if encoded.len() > max {
         return Err(TextError::TooLong);
@@ -29,10 +32,25 @@ pub fn validate_encoded(encoded: &str, max: usize) -> Result<(), TextError> {
     let decoded = percent_decode_str(encoded)
         .decode_utf8()
         .map_err(|_| TextError::Invalid)?;
-    if decoded.is_empty() || decoded.chars().any(char::is_control) {
+    if decoded.is_empty() || !is_displayable(&decoded) {
         return Err(TextError::Invalid);
     }
     Ok(())
+}
+
+/// Characters that reorder or break the text around them: the bidi
+/// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
+/// the line and paragraph separators (U+2028, U+2029). In a name or a
+/// personal message they make it show as something else in other users'
+/// contact lists (and in `msnd user list`).
+pub fn is_spoofing(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Text others may be shown as it is: no control characters and nothing
+/// [`is_spoofing`].
+pub fn is_displayable(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() || is_spoofing(c))
 }
 
 /// Decodes an encoded parameter for display or comparison.
@@ -64,6 +82,23 @@ mod tests {
             Err(TextError::TooLong)
         );
         assert!(validate_encoded(&"a".repeat(61), MAX_GROUP_NAME).is_ok());
+    }
+
+    #[test]
+    fn refuses_names_that_spoof_others() {
+        // "alice" followed by a right-to-left override: shows reversed.
+        assert_eq!(
+            validate_encoded("evil%E2%80%AEecila", MAX_FRIENDLY_NAME),
+            Err(TextError::Invalid)
+        );
+        // An isolate, a line separator, a paragraph separator.
+        for bad in ["a%E2%81%A6b", "a%E2%80%A8b", "a%E2%80%A9b"] {
+            assert_eq!(validate_encoded(bad, 100), Err(TextError::Invalid), "{bad}");
+        }
+        // Right-to-left text itself is fine.
+        assert!(validate_encoded("%D7%A9%D7%9C%D7%95%D7%9D", 100).is_ok());
+        assert!(is_displayable("שלום Alice"));
+        assert!(!is_displayable("a\u{202E}b"));
     }
 
     #[test]

@@ -13,9 +13,6 @@ use tracing::{debug, warn};
 use super::{Challenge, Flow, NsSession};
 use crate::config::ChallengeMode;
 
-/// Largest `UUX` document accepted (bytes); real clients send far less.
-const MAX_UUX: usize = 4096;
-
 impl NsSession {
     pub(super) async fn on_chg(
         &mut self,
@@ -79,10 +76,13 @@ impl NsSession {
             render::uux_ok(&mut self.conn.out, trid);
             return Flow::Continue;
         }
-        if payload.len() > MAX_UUX || !is_data_document(&payload) {
+        // Parsed and re-written (msn-core): other clients get a clean
+        // document or nothing.
+        let Some(document) = msn_core::personal_message::normalize(&payload) else {
             debug!("invalid UUX document");
             return Flow::Close;
-        }
+        };
+        let payload = Bytes::from(document);
         let service = &self.shared.service;
         match service.set_personal_message(self.actor(), payload).await {
             Ok(()) => render::uux_ok(&mut self.conn.out, trid),
@@ -136,61 +136,5 @@ impl NsSession {
             sent: Instant::now(),
         });
         Flow::Continue
-    }
-}
-
-/// Whether a `UUX` payload is a well-formed XML document whose root is
-/// `<Data>`.
-fn is_data_document(bytes: &[u8]) -> bool {
-    use quick_xml::events::Event;
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return false;
-    };
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut depth = 0usize;
-    let mut root_seen = false;
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) => {
-                if depth == 0 {
-                    if root_seen || e.name().as_ref() != b"Data" {
-                        return false;
-                    }
-                    root_seen = true;
-                }
-                depth += 1;
-            }
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Empty(e)) => {
-                if depth == 0 {
-                    if root_seen || e.name().as_ref() != b"Data" {
-                        return false;
-                    }
-                    root_seen = true;
-                }
-            }
-            Ok(Event::Eof) => return root_seen && depth == 0,
-            Ok(_) => {}
-            Err(_) => return false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_data_document;
-
-    #[test]
-    fn uux_documents() {
-        assert!(is_data_document(
-            b"<Data><PSM>At work</PSM><CurrentMedia></CurrentMedia></Data>"
-        ));
-        assert!(is_data_document(
-            b"<Data><PSM>a &amp; b</PSM><CurrentMedia/></Data>"
-        ));
-        assert!(!is_data_document(b"<Data><PSM>x</Data>"));
-        assert!(!is_data_document(b"<Other/>"));
-        assert!(!is_data_document(b"not xml"));
-        assert!(!is_data_document(b"\xff\xfe"));
     }
 }
