@@ -155,9 +155,47 @@ async fn user_commands_work_while_the_server_runs() {
         ok && list.contains("carol@hotmail.com") && list.contains("Carol C"),
         "{list}"
     );
-    // Without the MD5 opt-in the old login is refused.
-    let (ok, _) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w"]).await;
+    // A new password alone keeps the MD5 opt-in.
+    let (ok, out) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w0"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login still allowed)"
+    );
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w0").await;
+    c.send("PNG").await;
+    c.expect("QNG").await;
+    drop(c);
+    let (ok, list) = user_cmd(d, &["list"]).await;
     assert!(ok);
+    let row = list.lines().find(|l| l.contains("carol@hotmail.com"));
+    assert!(
+        row.is_some_and(|l| l.split_whitespace().nth(2) == Some("yes")),
+        "{list}"
+    );
+    // Turned off explicitly, the old login is refused.
+    let (ok, out) = user_cmd(
+        d,
+        &[
+            "passwd",
+            "carol@hotmail.com",
+            "--password",
+            "n3w",
+            "--no-legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login now refused)"
+    );
+    let (ok, out) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login still refused)"
+    );
     let mut c = Client::connect(server.ns).await;
     c.send("VER 1 MSNP7").await;
     c.recv().await;
