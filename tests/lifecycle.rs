@@ -357,3 +357,66 @@ async fn kill_9_loses_no_confirmed_change() {
     let stored = account.contacts.len() as u64;
     assert_eq!(account.list_version, stored, "versions and contacts agree");
 }
+
+/// Runs `msnd ARGS… --help`; returns the help text.
+async fn help(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = msnd(dir.path())
+        .args(args)
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{args:?} --help fails");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn help_describes_every_argument() {
+    for args in [
+        &["user", "add"][..],
+        &["user", "passwd"],
+        &["user", "del"],
+        &["user", "list"],
+        &["serve"],
+        &["cert", "generate"],
+    ] {
+        let text = help(args).await;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut in_section = false;
+        let mut entries = 0;
+        for (i, line) in lines.iter().enumerate() {
+            if *line == "Arguments:" || *line == "Options:" {
+                in_section = true;
+                continue;
+            }
+            if !line.starts_with(' ') {
+                in_section = false;
+            }
+            let item = line.trim_start();
+            if !in_section || !(item.starts_with('-') || item.starts_with('<')) {
+                continue;
+            }
+            entries += 1;
+            let indent = line.len() - item.len();
+            // "<EMAIL>  The account's …" or the text on the next lines.
+            let same_line = item
+                .split_once("  ")
+                .map(|(_, rest)| rest.trim())
+                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('['));
+            let next_line = lines.get(i + 1).is_some_and(|next| {
+                let text = next.trim_start();
+                next.len() - text.len() > indent
+                    && !text.is_empty()
+                    && !text.starts_with('[')
+                    && !text.starts_with('-')
+            });
+            assert!(
+                same_line || next_line,
+                "`msnd {} --help`: {item:?} has no description\n{text}",
+                args.join(" ")
+            );
+        }
+        assert!(entries > 1, "{text}");
+    }
+}

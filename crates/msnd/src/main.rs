@@ -93,7 +93,9 @@ struct ServeArgs {
 enum UserCommand {
     /// Create an account.
     Add {
+        /// E-mail address of the account (its sign-in name).
         email: String,
+        /// The password.
         #[arg(long, env = "MSND_PASSWORD")]
         password: String,
         /// Display name (default: the e-mail address).
@@ -130,6 +132,7 @@ enum UserCommand {
     },
     /// Delete an account and its lists.
     Del {
+        /// E-mail address of the account.
         email: String,
         #[command(flatten)]
         location: Location,
