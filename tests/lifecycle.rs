@@ -420,3 +420,27 @@ async fn help_describes_every_argument() {
         assert!(entries > 1, "{text}");
     }
 }
+
+#[tokio::test]
+async fn errors_are_printed_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let out = msnd(dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .args(["user", "del", "nobody@x.com", "--data-dir"])
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.to_ascii_lowercase().contains("backtrace"),
+        "{stderr}"
+    );
+    assert!((1..=2).contains(&stderr.lines().count()), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("no account named nobody@x.com"), "{stderr}");
+}
