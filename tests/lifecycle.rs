@@ -155,9 +155,47 @@ async fn user_commands_work_while_the_server_runs() {
         ok && list.contains("carol@hotmail.com") && list.contains("Carol C"),
         "{list}"
     );
-    // Without the MD5 opt-in the old login is refused.
-    let (ok, _) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w"]).await;
+    // A new password alone keeps the MD5 opt-in.
+    let (ok, out) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w0"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login still allowed)"
+    );
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w0").await;
+    c.send("PNG").await;
+    c.expect("QNG").await;
+    drop(c);
+    let (ok, list) = user_cmd(d, &["list"]).await;
     assert!(ok);
+    let row = list.lines().find(|l| l.contains("carol@hotmail.com"));
+    assert!(
+        row.is_some_and(|l| l.split_whitespace().nth(2) == Some("yes")),
+        "{list}"
+    );
+    // Turned off explicitly, the old login is refused.
+    let (ok, out) = user_cmd(
+        d,
+        &[
+            "passwd",
+            "carol@hotmail.com",
+            "--password",
+            "n3w",
+            "--no-legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login now refused)"
+    );
+    let (ok, out) = user_cmd(d, &["passwd", "carol@hotmail.com", "--password", "n3w"]).await;
+    assert!(ok, "{out}");
+    assert_eq!(
+        out.trim(),
+        "password changed for carol@hotmail.com (MD5 login still refused)"
+    );
     let mut c = Client::connect(server.ns).await;
     c.send("VER 1 MSNP7").await;
     c.recv().await;
@@ -318,4 +356,91 @@ async fn kill_9_loses_no_confirmed_change() {
     assert!(account.list_version >= confirmed.len() as u64);
     let stored = account.contacts.len() as u64;
     assert_eq!(account.list_version, stored, "versions and contacts agree");
+}
+
+/// Runs `msnd ARGS… --help`; returns the help text.
+async fn help(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = msnd(dir.path())
+        .args(args)
+        .arg("--help")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{args:?} --help fails");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn help_describes_every_argument() {
+    for args in [
+        &["user", "add"][..],
+        &["user", "passwd"],
+        &["user", "del"],
+        &["user", "list"],
+        &["serve"],
+        &["cert", "generate"],
+    ] {
+        let text = help(args).await;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut in_section = false;
+        let mut entries = 0;
+        for (i, line) in lines.iter().enumerate() {
+            if *line == "Arguments:" || *line == "Options:" {
+                in_section = true;
+                continue;
+            }
+            if !line.starts_with(' ') {
+                in_section = false;
+            }
+            let item = line.trim_start();
+            if !in_section || !(item.starts_with('-') || item.starts_with('<')) {
+                continue;
+            }
+            entries += 1;
+            let indent = line.len() - item.len();
+            // "<EMAIL>  The account's …" or the text on the next lines.
+            let same_line = item
+                .split_once("  ")
+                .map(|(_, rest)| rest.trim())
+                .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('['));
+            let next_line = lines.get(i + 1).is_some_and(|next| {
+                let text = next.trim_start();
+                next.len() - text.len() > indent
+                    && !text.is_empty()
+                    && !text.starts_with('[')
+                    && !text.starts_with('-')
+            });
+            assert!(
+                same_line || next_line,
+                "`msnd {} --help`: {item:?} has no description\n{text}",
+                args.join(" ")
+            );
+        }
+        assert!(entries > 1, "{text}");
+    }
+}
+
+#[tokio::test]
+async fn errors_are_printed_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let out = msnd(dir.path())
+        .env("RUST_BACKTRACE", "1")
+        .args(["user", "del", "nobody@x.com", "--data-dir"])
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.to_ascii_lowercase().contains("backtrace"),
+        "{stderr}"
+    );
+    assert!((1..=2).contains(&stderr.lines().count()), "{stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.contains("no account named nobody@x.com"), "{stderr}");
 }

@@ -394,3 +394,66 @@ async fn sb_msnp12() {
     r.run_to_end().await;
     s.stop().await;
 }
+
+/// A VAR comment relaxes the values it names, not the rest of the line.
+#[test]
+fn var_comment_relaxes_only_what_it_names() {
+    let text = "# >>> connection ns: client -> Notification Server 192.0.2.20:1863\n\
+                # VAR: the new group's GUID.\n\
+                S: ADG 7 1 Family 7d2f0c5e-3b1a-4c8e-a3e2-5f9b8d6c4a21 0\n";
+    let r = Replay::new(text);
+    let var = Some("VAR: the new group's GUID.");
+    let expected = "ADG 7 1 Family 7d2f0c5e-3b1a-4c8e-a3e2-5f9b8d6c4a21 0";
+    let guid = "ADG 7 1 Family 11111111-2222-3333-4444-555555555555 0";
+    assert_eq!(r.compare_tokens(var, expected, guid, false), Ok(vec![4]));
+    for wrong in [
+        "ADG 7 2 Family 11111111-2222-3333-4444-555555555555 0",
+        "ADG 7 1 Familie 11111111-2222-3333-4444-555555555555 0",
+        "ADG 7 1 Family 11111111-2222-3333-4444-555555555555 1",
+    ] {
+        assert!(
+            r.compare_tokens(var, expected, wrong, false).is_err(),
+            "{wrong} accepted"
+        );
+    }
+    // Kinds and spelled-out values.
+    let var = Some("VAR: new group id = lowest free id 0..29 (here 2).");
+    assert!(
+        r.compare_tokens(
+            var,
+            "ADG 11 13 Coworkers 2 0",
+            "ADG 11 13 Coworkers 3 0",
+            false
+        )
+        .is_ok()
+    );
+    assert!(
+        r.compare_tokens(
+            var,
+            "ADG 11 13 Coworkers 2 0",
+            "ADG 11 14 Coworkers 2 0",
+            false
+        )
+        .is_err()
+    );
+    let var = Some("VAR: NS address, then \"0\", then the address of the server.");
+    let expected = "XFR 3 NS 192.0.2.20:1863 0 192.0.2.10:1863";
+    assert!(
+        r.compare_tokens(
+            var,
+            expected,
+            "XFR 3 NS 127.0.0.1:4000 0 127.0.0.1:4001",
+            false
+        )
+        .is_ok()
+    );
+    assert!(
+        r.compare_tokens(
+            var,
+            expected,
+            "XFR 3 NS 127.0.0.1:4000 1 127.0.0.1:4001",
+            false
+        )
+        .is_err()
+    );
+}

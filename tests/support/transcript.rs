@@ -4,9 +4,13 @@
 //! File format (protocol README, "Transcript format"): `# >>> connection ID`
 //! switches connection, `C:` lines are sent, `S:` lines must arrive, payload
 //! lines follow payload commands. Values named by `# VAR` comments may
-//! differ: the replayer then learns the server's value and substitutes it
-//! wherever the transcript uses the same value later (cookies, session ids,
-//! addresses), so a value must be used consistently. Client lines that
+//! differ: on the server line after the comment, the tokens whose value the
+//! comment spells out or whose kind it names (see [`var_allows`]; nothing
+//! else on that line); anywhere, the distinctive values (four characters or
+//! more, with a digit) that any VAR comment spells out. GUIDs and `SYN`
+//! timestamps always may. The replayer then learns the server's value and
+//! substitutes it wherever the transcript uses the same value later
+//! (cookies, session ids, addresses), so a value must be used consistently. Client lines that
 //! depend on server values are recomputed: MD5 login hashes from the salt,
 //! `QRY` answers from the challenge. `CHL` is asynchronous and may arrive
 //! earlier than the transcript shows it.
@@ -131,8 +135,11 @@ pub struct Replay {
     subst: HashMap<String, String>,
     /// Values that VAR comments name anywhere in the file.
     var_tokens: HashSet<String>,
-    /// The next server line(s) are covered by a VAR comment.
-    var_next: bool,
+    /// The next server line is covered by a VAR comment: its text (with
+    /// the comment lines that follow it).
+    var_next: Option<String>,
+    /// The previous VAR comment (for "VAR: as above").
+    var_prev: String,
     /// Account passwords (for MD5 login hashes).
     passwords: HashMap<String, String>,
     /// Per connection: the handle of `USR … MD5 I`.
@@ -192,7 +199,8 @@ impl Replay {
             targets: HashMap::new(),
             subst: HashMap::new(),
             var_tokens,
-            var_next: false,
+            var_next: None,
+            var_prev: String::new(),
             passwords: HashMap::new(),
             md5_handle: HashMap::new(),
             salts: Vec::new(),
@@ -322,8 +330,18 @@ impl Replay {
             }
             Step::Comment(c) => {
                 if mentions_var(&c) {
-                    self.var_next = true;
-                } else if c.contains("The client closes this connection") {
+                    let mut text = c.clone();
+                    if c.contains("as above") {
+                        text = format!("{} {c}", self.var_prev);
+                    }
+                    self.var_next = Some(text);
+                    return;
+                }
+                if let Some(text) = &mut self.var_next {
+                    text.push(' ');
+                    text.push_str(&c);
+                }
+                if c.contains("The client closes this connection") {
                     self.conns.remove(&self.current);
                 } else if c.starts_with("The server closes")
                     || c.starts_with("Last participant gone")
@@ -340,12 +358,16 @@ impl Replay {
                 }
             }
             Step::Client { line, payload } => {
-                self.var_next = false;
+                if let Some(text) = self.var_next.take() {
+                    self.var_prev = text;
+                }
                 self.client_step(&line, payload).await;
             }
             Step::Server { line, payload } => {
                 self.server_step(&line, payload).await;
-                self.var_next = false;
+                if let Some(text) = self.var_next.take() {
+                    self.var_prev = text;
+                }
             }
         }
     }
@@ -433,22 +455,14 @@ impl Replay {
         let current = self.current.clone();
         let context = || format!("[{current}] expected {expected:?} got {actual:?}");
         if substituted != actual {
-            assert_eq!(exp_tokens.len(), act_tokens.len(), "{}", context());
+            let var = self.var_next.clone();
+            let differing = self
+                .compare_tokens(var.as_deref(), expected, &actual, payload.is_some())
+                .unwrap_or_else(|e| panic!("{}: {e}", context()));
             let payload_len_pos = payload.as_ref().map(|_| exp_tokens.len() - 1);
-            for (i, (e, a)) in exp_tokens.iter().zip(&act_tokens).enumerate() {
-                let e_sub = self.subst.get(*e).map_or(*e, String::as_str);
-                if e_sub == *a {
-                    continue;
-                }
-                // A challenge is always the server's choice.
-                let variable = self.var_tokens.contains(*e)
-                    || (exp_tokens[0] == "CHL" && i == 2)
-                    || inherently_variable(e)
-                    || (self.var_next && i >= 2 && !KEYWORDS.contains(e))
-                    || Some(i) == payload_len_pos && self.var_next;
-                assert!(variable, "{} (token {i})", context());
+            for i in differing {
                 if Some(i) != payload_len_pos {
-                    self.learn(e, a, &context());
+                    self.learn(exp_tokens[i], act_tokens[i], &context());
                 }
             }
         }
@@ -471,6 +485,46 @@ impl Replay {
             (Some(want), Some(got)) => self.compare_payload(&want, got, &context()),
             (want, got) => panic!("{}: payload expected {want:?} got {got:?}", context()),
         }
+    }
+
+    /// Compares a server line with the transcript's, token by token. `var`
+    /// is the VAR comment covering the line, if any. Returns the positions
+    /// whose values differ but may (values to learn), or which token may not.
+    pub fn compare_tokens(
+        &self,
+        var: Option<&str>,
+        expected: &str,
+        actual: &str,
+        has_payload: bool,
+    ) -> Result<Vec<usize>, String> {
+        let exp_tokens: Vec<&str> = expected.split(' ').collect();
+        let act_tokens: Vec<&str> = actual.split(' ').collect();
+        if exp_tokens.len() != act_tokens.len() {
+            return Err(format!(
+                "{} tokens expected, {} arrived",
+                exp_tokens.len(),
+                act_tokens.len()
+            ));
+        }
+        let payload_len_pos = has_payload.then(|| exp_tokens.len() - 1);
+        let mut differing = Vec::new();
+        for (i, (e, a)) in exp_tokens.iter().zip(&act_tokens).enumerate() {
+            let e_sub = self.subst.get(*e).map_or(*e, String::as_str);
+            if e_sub == *a {
+                continue;
+            }
+            // A challenge is always the server's choice.
+            let variable = self.var_tokens.contains(*e)
+                || (exp_tokens[0] == "CHL" && i == 2)
+                || inherently_variable(e)
+                || var.is_some_and(|c| i >= 2 && !KEYWORDS.contains(e) && var_allows(c, e))
+                || (Some(i) == payload_len_pos && var.is_some());
+            if !variable {
+                return Err(format!("token {i} ({e:?}) differs: {a:?}"));
+            }
+            differing.push(i);
+        }
+        Ok(differing)
     }
 
     /// Records that transcript value `e` is `a` on this server, also for the
@@ -501,7 +555,7 @@ impl Replay {
             return;
         }
         assert!(
-            self.var_next,
+            self.var_next.is_some(),
             "{context}: payload differs\n--- expected\n{}\n--- got\n{}",
             String::from_utf8_lossy(want),
             String::from_utf8_lossy(got)
@@ -564,6 +618,35 @@ fn inherently_variable(token: &str) -> bool {
         && parts
             .iter()
             .all(|(p, _)| guid(p) || timestamp(p) || p.len() < 3 || *p == "C")
+}
+
+/// Whether a VAR comment covers transcript token `token` of the line after
+/// it: the comment spells the value out ("(here 2)", "about 50") or names
+/// its kind (an address, a URL, versions, a salt, a cookie, the Passport
+/// parameter string).
+pub fn var_allows(comment: &str, token: &str) -> bool {
+    let words: Vec<&str> = comment
+        .split(|ch: char| ch.is_whitespace() || ch == ',' || ch == '(' || ch == ')')
+        .map(|w| w.trim_end_matches(['.', ':', ';']))
+        .collect();
+    if words.contains(&token) {
+        return true;
+    }
+    let lower = comment.to_ascii_lowercase();
+    let names = |kind: &str| lower.contains(kind);
+    let numeric_dotted = |min_dots: usize| {
+        token.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && token.matches('.').count() >= min_dots
+            && !token.starts_with('.')
+    };
+    (names("address")
+        && token.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && !port.is_empty() && port.chars().all(|c| c.is_ascii_digit())
+        }))
+        || (names("url") && (token.contains("://") || token.starts_with('/')))
+        || (names("version") && numeric_dotted(2))
+        || ((names("salt") || names("cookie")) && numeric_dotted(1))
+        || (names("parameter string") && token.contains('='))
 }
 
 /// Whether a comment declares variable values ("VAR: …", "(VAR)", …).

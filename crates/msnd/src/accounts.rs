@@ -46,18 +46,24 @@ pub async fn create(
     Ok(id)
 }
 
-/// Replaces an account's password (and its MD5 opt-in).
+/// Replaces an account's password. `legacy_md5` turns the MD5 login on
+/// (`Some(true)`) or off (`Some(false)`); `None` keeps the account's current
+/// setting. Returns whether the MD5 login is allowed afterwards.
 pub async fn set_password(
     store: &dyn Store,
     email: &str,
     password: &str,
-    legacy_md5: bool,
+    legacy_md5: Option<bool>,
     cost: HashCost,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let handle = Handle::parse(email).map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
     if password.is_empty() {
         bail!("the password must not be empty");
     }
+    let Some(current) = store.user(handle.as_str()).await? else {
+        bail!("no account named {handle}");
+    };
+    let legacy_md5 = legacy_md5.unwrap_or(current.legacy_password.is_some());
     let owned = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&owned, cost))
         .await?
@@ -66,5 +72,5 @@ pub async fn set_password(
     if !store.set_password(handle.as_str(), hash, legacy).await? {
         bail!("no account named {handle}");
     }
-    Ok(())
+    Ok(legacy_md5)
 }

@@ -93,7 +93,9 @@ struct ServeArgs {
 enum UserCommand {
     /// Create an account.
     Add {
+        /// E-mail address of the account (its sign-in name).
         email: String,
+        /// The password.
         #[arg(long, env = "MSND_PASSWORD")]
         password: String,
         /// Display name (default: the e-mail address).
@@ -111,18 +113,26 @@ enum UserCommand {
         #[command(flatten)]
         location: Location,
     },
-    /// Change a password (and the MD5 opt-in).
+    /// Change a password (the MD5 opt-in stays as it is unless asked).
     Passwd {
+        /// E-mail address of the account.
         email: String,
+        /// The new password.
         #[arg(long, env = "MSND_PASSWORD")]
         password: String,
-        #[arg(long)]
+        /// Allow the MD5 login of MSN Messenger 1.0-4.7 (MSNP2-MSNP7) from
+        /// now on (default: keep the account's current setting).
+        #[arg(long, conflicts_with = "no_legacy_md5")]
         legacy_md5: bool,
+        /// Refuse the MD5 login from now on and forget the kept password.
+        #[arg(long)]
+        no_legacy_md5: bool,
         #[command(flatten)]
         location: Location,
     },
     /// Delete an account and its lists.
     Del {
+        /// E-mail address of the account.
         email: String,
         #[command(flatten)]
         location: Location,
@@ -297,14 +307,31 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             email,
             password,
             legacy_md5,
+            no_legacy_md5,
             location,
         } => {
             let config = load_config(&location)?;
             let store = open_store(&config).await?;
-            accounts::set_password(&*store, &email, &password, legacy_md5, config.hash_cost())
-                .await?;
+            let wanted = match (legacy_md5, no_legacy_md5) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let result =
+                accounts::set_password(&*store, &email, &password, wanted, config.hash_cost())
+                    .await;
             store.close().await;
-            println!("password changed for {}", email.to_ascii_lowercase());
+            let allowed = result?;
+            let md5 = match (wanted, allowed) {
+                (None, true) => "MD5 login still allowed",
+                (None, false) => "MD5 login still refused",
+                (Some(_), true) => "MD5 login now allowed",
+                (Some(_), false) => "MD5 login now refused",
+            };
+            println!(
+                "password changed for {} ({md5})",
+                email.to_ascii_lowercase()
+            );
         }
         UserCommand::Del { email, location } => {
             let config = load_config(&location)?;
@@ -319,9 +346,27 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors are printed alone (no backtrace, whatever `RUST_BACKTRACE` says)
+/// and the process exits with status 1.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::User(command) => user(command).await,
