@@ -55,6 +55,8 @@ async fn user_cmd(dir: &Path, args: &[&str]) -> (bool, String) {
 struct Running {
     child: Child,
     ns: SocketAddr,
+    /// Every line the server logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Starts `msnd serve` on ephemeral ports and reads the addresses it logs.
@@ -95,8 +97,14 @@ async fn serve(dir: &Path) -> Running {
         }
     };
     // Keep draining the log so the server never blocks on stdout.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Running { child, ns }
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Running { child, ns, log }
 }
 
 /// Sends a signal (`TERM`, `KILL`) to the server, as an operator would.
@@ -443,4 +451,91 @@ async fn errors_are_printed_without_a_backtrace() {
     assert!((1..=2).contains(&stderr.lines().count()), "{stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(stderr.contains("no account named nobody@x.com"), "{stderr}");
+}
+
+/// `msnd cert generate` writes the files the default configuration names,
+/// and does not overwrite an existing key unless told to.
+#[tokio::test]
+async fn cert_generate_keeps_an_existing_key_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("tls");
+    let generate = |force: bool| {
+        let mut cmd = msnd(dir.path());
+        cmd.args(["cert", "generate", "--out"]).arg(&out_dir);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output()
+    };
+    let first = generate(false).await.unwrap();
+    assert!(first.status.success(), "{first:?}");
+    let key = out_dir.join("msnd-key.pem");
+    let before = std::fs::read(&key).unwrap();
+    let again = generate(false).await.unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read(&key).unwrap(), before, "key kept");
+    let forced = generate(true).await.unwrap();
+    assert!(forced.status.success(), "{forced:?}");
+    assert_ne!(std::fs::read(&key).unwrap(), before, "key replaced");
+    // The default configuration's example names are the generated files.
+    let text = msn_server::config::DEFAULT_CONFIG;
+    assert!(text.contains("msnd-cert.pem") && text.contains("msnd-key.pem"));
+}
+
+/// A refused login is logged at the default level with the handle and the
+/// client's address, never the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_logins_are_logged_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = serve(d).await;
+    let (ok, out) = user_cmd(
+        d,
+        &[
+            "add",
+            "dave@hotmail.com",
+            "--password",
+            "right1",
+            "--legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let mut c = Client::connect(server.ns).await;
+    c.send("VER 1 MSNP7").await;
+    c.recv().await;
+    c.send("USR 2 MD5 I dave@hotmail.com").await;
+    let salt = c.recv_line().await.rsplit(' ').next().unwrap().to_owned();
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{salt}wrong9")));
+    c.send(&format!("USR 3 MD5 S {hash}")).await;
+    c.expect("911 3").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let found = server
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l.contains("login refused"))
+            .cloned();
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no log line for the refusal"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        line.contains("dave@hotmail.com") && line.contains("127.0.0.1"),
+        "{line}"
+    );
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(
+        !log.contains("wrong9") && !log.contains(&hash),
+        "secrets in the log"
+    );
 }

@@ -146,6 +146,9 @@ async fn by_suffix(
     body: Body,
 ) -> Response {
     if !uri.path().ends_with("/RST.srf") {
+        // Clients of later versions ask for services msnd may not have yet:
+        // the operator should see what was asked.
+        info!(%method, path = uri.path(), "unknown HTTP path");
         return StatusCode::NOT_FOUND.into_response();
     }
     if method != Method::POST {

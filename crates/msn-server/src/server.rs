@@ -180,12 +180,17 @@ impl RunningServer {
     }
 }
 
+/// How often refusals at the connection limit are logged.
+const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     tracker: TaskTracker,
     service: Service,
 ) {
+    let mut last_refusal_log: Option<std::time::Instant> = None;
+    let mut refused_since_log = 0u64;
     loop {
         let accepted = tokio::select! {
             () = shared.shutdown.cancelled() => break,
@@ -194,8 +199,20 @@ async fn accept_loop(
         match accepted {
             Ok((stream, peer)) => {
                 let Ok(permit) = shared.connection_slots.clone().try_acquire_owned() else {
-                    // Over the connection limit: refuse by closing at once.
+                    // Over the connection limit: refuse by closing at once,
+                    // and say so (once per interval, not once per socket).
                     Stats::bump(&shared.stats.refused_connections);
+                    refused_since_log += 1;
+                    if last_refusal_log.is_none_or(|at| at.elapsed() >= REFUSAL_LOG_INTERVAL) {
+                        warn!(
+                            %peer,
+                            refused = refused_since_log,
+                            max_connections = shared.config.limits.max_connections,
+                            "connections refused: the server is at its connection limit"
+                        );
+                        last_refusal_log = Some(std::time::Instant::now());
+                        refused_since_log = 0;
+                    }
                     drop(stream);
                     continue;
                 };

@@ -47,6 +47,10 @@ enum CertCommand {
         /// Further host names or addresses to include.
         #[arg(long = "host")]
         hosts: Vec<String>,
+        /// Replace an existing certificate and key (clients that trust the
+        /// old certificate must import the new one).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -374,7 +378,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
-        Command::Cert(CertCommand::Generate { out, hosts }) => {
+        Command::Cert(CertCommand::Generate { out, hosts, force }) => {
+            let existing = [msn_http::cert::CERT_FILE, msn_http::cert::KEY_FILE]
+                .map(|f| out.join(f))
+                .into_iter()
+                .find(|p| p.exists());
+            if let (Some(path), false) = (existing, force) {
+                anyhow::bail!(
+                    "{} already exists; pass --force to replace the certificate and key",
+                    path.display()
+                );
+            }
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
             let (cert, key) = msn_http::generate_self_signed(&out, &hosts)?;

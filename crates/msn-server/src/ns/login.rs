@@ -186,7 +186,16 @@ impl NsSession {
     }
 
     /// `911` and close: wrong password, unknown account, bad ticket.
+    /// Logged with the claimed handle and the client's address (never
+    /// the password), so an operator sees guessing.
     fn refuse(&mut self, trid: u32) -> Flow {
+        let handle = match &self.login {
+            Login::Md5 { handle, .. } | Login::Ctp { handle } | Login::Twn { handle } => {
+                handle.as_str()
+            }
+            _ => "",
+        };
+        info!(handle, peer = %self.conn.peer().ip(), "login refused");
         self.conn.out.error(911, trid);
         Flow::Close
     }
