@@ -404,7 +404,7 @@ async fn renames_are_rate_limited() {
 async fn strict_challenges_disconnect_silent_clients() {
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Strict;
-        c.challenge.timeout = Duration::from_secs(1);
+        c.challenge.timeout = Duration::from_millis(200);
     })
     .await;
     alice(&s).await;
@@ -417,7 +417,7 @@ async fn strict_challenges_disconnect_silent_clients() {
     // Lenient: the same silence is tolerated.
     let s = TestServer::start_with(|c| {
         c.challenge.mode = ChallengeMode::Lenient;
-        c.challenge.timeout = Duration::from_secs(1);
+        c.challenge.timeout = Duration::from_millis(200);
     })
     .await;
     alice(&s).await;
@@ -425,7 +425,8 @@ async fn strict_challenges_disconnect_silent_clients() {
     c.send("CHG 5 NLN").await;
     c.expect("CHG 5 NLN").await;
     assert!(c.recv_line().await.starts_with("CHL 0 "));
-    assert!(c.try_recv(Duration::from_secs(3)).await.is_none());
+    // Three times the timeout: a strict server would have closed by now.
+    assert!(c.try_recv(Duration::from_millis(600)).await.is_none());
     c.send("PNG").await;
     c.expect("QNG").await;
     s.stop().await;
@@ -434,8 +435,8 @@ async fn strict_challenges_disconnect_silent_clients() {
 #[tokio::test]
 async fn idle_connections_are_closed() {
     let s = TestServer::start_with(|c| {
-        c.notification.login_timeout = Duration::from_secs(1);
-        c.notification.idle_timeout = Duration::from_secs(2);
+        c.notification.login_timeout = Duration::from_millis(500);
+        c.notification.idle_timeout = Duration::from_millis(800);
     })
     .await;
     alice(&s).await;

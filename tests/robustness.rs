@@ -211,8 +211,8 @@ async fn a_notification_client_that_never_reads_is_disconnected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trickling_clients_cannot_stay_unauthenticated() {
     let s = TestServer::start_with(|c| {
-        c.notification.login_timeout = Duration::from_secs(2);
-        c.switchboard.login_timeout = Duration::from_secs(2);
+        c.notification.login_timeout = Duration::from_millis(500);
+        c.switchboard.login_timeout = Duration::from_millis(500);
     })
     .await;
     for target in [s.ns, s.sb] {

@@ -337,17 +337,19 @@ async fn oversized_and_malformed_messages_close_the_sender_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_participants_are_removed_with_bye_1() {
-    let s = TestServer::start_with(|c| c.switchboard.idle_timeout = Duration::from_secs(2)).await;
+    let s =
+        TestServer::start_with(|c| c.switchboard.idle_timeout = Duration::from_millis(600)).await;
     let mut ns = friends(&s, 7, &["alice", "bob"]).await;
     let (mut sb, _) = session(&s, &mut ns, &["alice@hotmail.com", "bob@hotmail.com"]).await;
     // alice keeps typing; bob stays silent and is removed by the server.
     let typing = b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\nTypingUser: alice@hotmail.com\r\n\r\n\r\n";
     let mut bye = None;
-    for i in 0..40 {
+    // alice sends every 100 ms, six times within the idle timeout.
+    for i in 0..100 {
         sb[0]
             .send_payload(&format!("MSG {} U", 10 + i), typing)
             .await;
-        if let Some(f) = sb[0].try_recv(Duration::from_millis(500)).await {
+        if let Some(f) = sb[0].try_recv(Duration::from_millis(100)).await {
             bye = Some(f.line().to_owned());
             break;
         }
