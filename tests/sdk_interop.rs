@@ -89,12 +89,23 @@ async fn wait_for(
     .unwrap_or_else(|_| panic!("no {what}"))
 }
 
-/// Collects the events of a fresh sign-in's list download.
-async fn list_download(events: &mut UnboundedReceiver<Event>) -> Vec<Event> {
+/// Collects the events of a fresh sign-in's list download, up to and
+/// including the forward-list entry of `last` (the download's last line:
+/// entries come in handle order, after the settings and groups).
+async fn list_download(events: &mut UnboundedReceiver<Event>, last: &str) -> Vec<Event> {
     let mut got = Vec::new();
-    while let Ok(Some(e)) = timeout(Duration::from_millis(300), events.recv()).await {
-        got.push(e);
-    }
+    timeout(T, async {
+        loop {
+            let e = events.recv().await.expect("event channel open");
+            let done = matches!(&e, Event::ContactInForwardList { email, .. } if email == last);
+            got.push(e);
+            if done {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the list download never reached {last}"));
     got
 }
 
@@ -366,7 +377,7 @@ async fn two_sdk_clients_use_everything() {
     .await;
 
     let mut alice = sign_in(&s, "alice@example.com", "alicepw").await;
-    let download = list_download(&mut alice.events).await;
+    let download = list_download(&mut alice.events, "bob@example.com").await;
     let groups = groups_in(&download);
     assert_eq!(
         groups.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(),
@@ -424,7 +435,7 @@ async fn two_sdk_clients_use_everything() {
 
     // Both come back to intact lists.
     let mut alice = sign_in(&s, "alice@example.com", "alicepw").await;
-    let download = list_download(&mut alice.events).await;
+    let download = list_download(&mut alice.events, "bob@example.com").await;
     let groups = groups_in(&download);
     assert_eq!(groups, [("Pals".to_owned(), friends.clone())]);
     let in_groups = download.iter().find_map(|e| match e {
@@ -435,7 +446,7 @@ async fn two_sdk_clients_use_everything() {
     });
     assert_eq!(in_groups, Some(vec![friends]));
     let mut bob = sign_in(&s, "bob@example.com", "bobpw").await;
-    let download = list_download(&mut bob.events).await;
+    let download = list_download(&mut bob.events, "alice@example.com").await;
     assert!(download.iter().any(|e| matches!(
         e,
         Event::ContactInForwardList { email, .. } if email == "alice@example.com"
