@@ -12,8 +12,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
@@ -106,9 +105,10 @@ pub trait TokenService: Send + Sync {
 /// Where [`MemoryTokens`] gets the time (tests inject their own).
 pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
-/// Issues between two automatic sweeps, so that the table stays bounded
-/// even when nobody calls [`TokenService::sweep`].
-const SWEEP_EVERY: u64 = 1024;
+/// How often issuing a token also forgets the expired ones, so that the
+/// table stays bounded by the tokens of the last ticket lifetime without a
+/// sweep per issue (a sweep visits every token).
+const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
 struct Entry {
     grant: Grant,
@@ -119,7 +119,8 @@ struct Entry {
 pub struct MemoryTokens {
     map: DashMap<String, Entry>,
     clock: Clock,
-    issued: AtomicU64,
+    /// When expired tokens were last forgotten.
+    last_sweep: Mutex<Instant>,
 }
 
 impl Default for MemoryTokens {
@@ -136,8 +137,8 @@ impl MemoryTokens {
     pub fn with_clock(clock: Clock) -> MemoryTokens {
         MemoryTokens {
             map: DashMap::new(),
+            last_sweep: Mutex::new(clock()),
             clock,
-            issued: AtomicU64::new(0),
         }
     }
 
@@ -151,12 +152,26 @@ impl MemoryTokens {
     }
 }
 
+impl MemoryTokens {
+    /// Forgets expired tokens if the last time was [`SWEEP_INTERVAL`] ago.
+    /// Whoever finds the lock taken leaves the sweep to its holder.
+    fn sweep_if_due(&self, now: Instant) {
+        let Ok(mut last) = self.last_sweep.try_lock() else {
+            return;
+        };
+        if now.saturating_duration_since(*last) < SWEEP_INTERVAL {
+            return;
+        }
+        *last = now;
+        drop(last);
+        self.map.retain(|_, e| e.expires > now);
+    }
+}
+
 impl TokenService for MemoryTokens {
     fn issue(&self, grant: Grant, ttl: Duration) -> String {
-        if self.issued.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.sweep();
-        }
         let now = (self.clock)();
+        self.sweep_if_due(now);
         let expires = now
             .checked_add(ttl)
             .unwrap_or(now + Duration::from_secs(1 << 40));
@@ -328,7 +343,7 @@ mod tests {
     fn issuing_sweeps_now_and_then() {
         let (tokens, now) = manual();
         let alice = handle("alice@example.com");
-        for _ in 0..SWEEP_EVERY - 1 {
+        for _ in 0..1023 {
             tokens.issue(Grant::messenger(alice.clone(), 1), MINUTE);
         }
         *now.lock().unwrap() += 2 * MINUTE;

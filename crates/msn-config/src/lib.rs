@@ -555,10 +555,12 @@ impl Config {
             (Some(_), Some(_)) => {
                 return Err("set database.url or database.path, not both".into());
             }
-            (Some(url), None) if DatabaseConfig::sqlite_file(url).is_none() => {
-                return Err(format!(
-                    "database.url must be sqlite://<file> (got {url:?})"
-                ));
+            // The store's own parser, so that what passes here opens; its
+            // messages never repeat the URL (it may hold a password).
+            (Some(url), None) => {
+                if let Err(e) = msn_store::DatabaseUrl::parse(url) {
+                    return Err(format!("database.url: {e}"));
+                }
             }
             _ => {}
         }

@@ -128,12 +128,6 @@ impl Contact {
     pub fn in_address_book(&self) -> bool {
         self.guid.is_some()
     }
-
-    /// Whether the entry is kept with no list bits: only address-book
-    /// contacts are; any other entry goes when its last list bit does.
-    fn kept_without_lists(&self) -> bool {
-        self.in_address_book()
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,7 +226,8 @@ impl Properties {
     }
 }
 
-/// Size limits of lists, from the server configuration.
+/// What the lists may hold: sizes from the server configuration, and the
+/// rules that depend on the editing client's dialect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ListLimits {
     /// Most entries on each of FL, AL and BL.
@@ -240,6 +235,9 @@ pub struct ListLimits {
     /// Most groups (group 0 included) an MSNP10+ client may create; MSNP7–9
     /// clients keep [`MAX_NUMERIC_GROUPS`].
     pub max_groups: usize,
+    /// Whether a handle may be on AL and BL at once (it then counts as
+    /// blocked); otherwise adding it to one while on the other is `219`.
+    pub allow_and_block: bool,
 }
 
 impl Default for ListLimits {
@@ -247,6 +245,7 @@ impl Default for ListLimits {
         ListLimits {
             max_entries: 600,
             max_groups: 100,
+            allow_and_block: false,
         }
     }
 }
@@ -515,7 +514,7 @@ impl Account {
             ListKind::Block => AL,
             _ => 0,
         };
-        if bits & opposite != 0 {
+        if bits & opposite != 0 && !limits.allow_and_block {
             return Err(ListError::OppositeList);
         }
         if list == ListKind::Forward {
@@ -581,7 +580,7 @@ impl Account {
     }
 
     /// Plans removing `handle` from a list, or (FL with `group`) from one
-    /// group only. Removing the last group leaves the contact in group 0.
+    /// group only; out of its last group, the contact leaves the FL.
     /// An entry leaving the FL keeps its contact id (it stays in the
     /// address book) but leaves every group.
     pub fn plan_remove(
@@ -883,7 +882,8 @@ impl Account {
         groups.sort_unstable();
         groups.dedup();
         c.groups = with_fallback(c.lists, groups);
-        if c.lists == 0 && !c.kept_without_lists() {
+        // Only address-book contacts stay on no list.
+        if c.lists == 0 && !c.in_address_book() {
             self.contacts.remove(index);
         }
     }

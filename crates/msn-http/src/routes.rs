@@ -224,8 +224,7 @@ async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> R
             // After the password check, which may have waited for a permit:
             // Created is when the tokens are issued.
             let now = OffsetDateTime::now_utc();
-            let reply =
-                rst::success_with(&request.tokens, &account, issue, now, http.soap_token_ttl);
+            let reply = rst::success(&request.tokens, &account, issue, now, http.soap_token_ttl);
             info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
             soap(reply)
         }

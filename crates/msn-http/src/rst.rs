@@ -401,26 +401,6 @@ pub struct Issued {
     pub proof_key: Option<Vec<u8>>,
 }
 
-/// The success reply for `tokens`, in their order, every compact token
-/// valid for `ttl`. `issue_ticket` is called once per compact token and
-/// returns a fresh `t=…&p=…` ticket; `messengerclear.live.com` gets a
-/// fresh proof key ([`new_proof_key`]), not remembered. See
-/// [`success_with`].
-pub fn success(
-    tokens: &[TokenRequest],
-    account: &Account<'_>,
-    mut issue_ticket: impl FnMut() -> String,
-    now: OffsetDateTime,
-    ttl: Duration,
-) -> String {
-    let issue = |token: &TokenRequest| Issued {
-        ticket: issue_ticket(),
-        ttl,
-        proof_key: new_proof_key(&token.address),
-    };
-    success_with(tokens, account, issue, now, ttl)
-}
-
 /// The success reply for `tokens`, in their order. `issue` is called once
 /// per compact token (every token but the legacy DA token, which lives
 /// `legacy_ttl`) and returns its ticket, lifetime and proof key.
@@ -430,7 +410,7 @@ pub fn success(
 /// possession of that secret; msnd speaks `USR TWN` only (MSNP8–14), but
 /// the caller can keep the key with the ticket for it
 /// (auth-services.md §5).
-pub fn success_with(
+pub fn success(
     tokens: &[TokenRequest],
     account: &Account<'_>,
     mut issue: impl FnMut(&TokenRequest) -> Issued,
@@ -826,15 +806,20 @@ mod tests {
         };
         let now = OffsetDateTime::from_unix_timestamp(1_243_846_801).unwrap();
         let mut n = 0;
+        let day = Duration::from_secs(86400);
         let body = success(
             &tokens,
             &account,
-            || {
+            |t| {
                 n += 1;
-                format!("t=T{n}$$&p=")
+                Issued {
+                    ticket: format!("t=T{n}$$&p="),
+                    ttl: day,
+                    proof_key: new_proof_key(&t.address),
+                }
             },
             now,
-            Duration::from_secs(86400),
+            day,
         );
         assert_eq!(n, 2, "one ticket per compact token");
         assert!(body.contains("<psf:PUID>00016005A2D9588B</psf:PUID>"));
@@ -869,7 +854,11 @@ mod tests {
                 country: "",
                 language: 0,
             },
-            String::new,
+            |_| Issued {
+                ticket: String::new(),
+                ttl: Duration::MAX,
+                proof_key: None,
+            },
             now,
             Duration::MAX,
         );
@@ -930,7 +919,7 @@ mod tests {
             language: 1033,
         };
         let now = OffsetDateTime::from_unix_timestamp(1_243_846_801).unwrap();
-        let body = success_with(
+        let body = success(
             &tokens,
             &account,
             |t| Issued {

@@ -263,7 +263,8 @@ async fn follow_account_changes(shared: Arc<Shared>, mut cursor: u64) {
     }
 }
 
-/// Drops expired cookies, invitations and tickets.
+/// Drops expired cookies and invitations (the token service forgets its
+/// expired tokens by itself as it issues new ones).
 async fn housekeeping(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -271,7 +272,6 @@ async fn housekeeping(shared: Arc<Shared>) {
             () = shared.shutdown.cancelled() => break,
             _ = tick.tick() => {
                 shared.switchboards.sweep();
-                shared.tokens.sweep();
             }
         }
     }
@@ -283,6 +283,8 @@ pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
         list_limits: ListLimits {
             max_entries: config.limits.max_list_entries,
             max_groups: config.limits.max_groups,
+            // Decided per client dialect by the service.
+            ..ListLimits::default()
         },
         max_sb_sessions_per_user: config.switchboard.max_sessions_per_user,
     }

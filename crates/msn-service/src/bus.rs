@@ -14,7 +14,6 @@ use async_trait::async_trait;
 use msn_core::handle::Handle;
 use msn_store::Store;
 use msn_wire::Dialect;
-use msn_wire::vocab::Status;
 
 use crate::directory::Directory;
 use crate::event::{ContactPresence, Event};
@@ -108,7 +107,7 @@ impl Bus for LocalBus {
         let endpoint = st
             .endpoints()
             .iter()
-            .filter(|e| e.presence.live && e.presence.status != Status::Hidden && e.ims_on)
+            .filter(|e| e.can_chat())
             .max_by_key(|e| e.changed)?;
         Some(Invitee {
             name: st.account.friendly_name.as_str().into(),

@@ -55,9 +55,4 @@ impl Directory {
     pub fn online_count(&self) -> usize {
         self.users.len()
     }
-
-    /// Every user with a session (for shutdown and administration).
-    pub fn users(&self) -> Vec<Arc<OnlineUser>> {
-        self.users.iter().map(|e| e.value().clone()).collect()
-    }
 }

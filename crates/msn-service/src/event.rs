@@ -93,13 +93,3 @@ pub enum Event {
     /// The session must end (`OUT …`).
     Kick(KickReason),
 }
-
-impl Event {
-    /// Whether only endpoints that sent their first `CHG` receive it.
-    pub fn needs_live(&self) -> bool {
-        matches!(
-            self,
-            Event::Presence(_) | Event::PersonalMessage { .. } | Event::Ring(_)
-        )
-    }
-}

@@ -97,14 +97,6 @@ impl Actor {
         &self.user.handle
     }
 
-    pub fn endpoint_id(&self) -> u64 {
-        self.endpoint
-    }
-
-    pub fn dialect(&self) -> Dialect {
-        self.dialect
-    }
-
     /// The actor's own state (account, endpoints). Never hold it across an
     /// `await`; change it only through the [`Service`].
     pub fn state(&self) -> MutexGuard<'_, UserState> {
@@ -122,21 +114,23 @@ impl Actor {
         }
     }
 
-    /// Most groups the actor's dialect may have: 30 where groups are
-    /// numbered (MSNP7–MSNP9), the configured limit where they are GUIDs.
-    fn max_groups(&self, settings: &Settings) -> usize {
-        match self.dialect.list_model() {
-            ListModel::Guid => settings.list_limits.max_groups,
-            _ => MAX_NUMERIC_GROUPS,
+    /// The configured list limits as they apply to this actor's dialect:
+    /// - groups: 30 where they are numbered (MSNP7–MSNP9), the configured
+    ///   limit where they are GUIDs;
+    /// - AL and BL at once: msnp11-sdk blocks with `ADC BL` before `REM AL`
+    ///   (and unblocks the other way round), so from MSNP11 on the conflict
+    ///   check (`219`) is left out and a handle on both counts as blocked.
+    ///   Older dialects keep `219` (msnp2-7.md §7.1).
+    fn list_limits(&self, settings: &Settings) -> ListLimits {
+        let configured = settings.list_limits;
+        ListLimits {
+            max_groups: match self.dialect.list_model() {
+                ListModel::Guid => configured.max_groups,
+                _ => MAX_NUMERIC_GROUPS,
+            },
+            allow_and_block: self.dialect.has_pending_list(),
+            ..configured
         }
-    }
-
-    /// Whether AL and BL may hold the same handle. msnp11-sdk blocks with
-    /// `ADC BL` before `REM AL` (and unblocks the other way round), so from
-    /// MSNP11 on the conflict check (`219`) is left out; a handle on both is
-    /// treated as blocked. Older dialects keep `219` (msnp2-7.md §7.1).
-    fn allows_both_lists(&self) -> bool {
-        self.dialect.has_pending_list()
     }
 }
 
@@ -176,13 +170,5 @@ impl Service {
 
     pub fn directory(&self) -> &Arc<Directory> {
         &self.directory
-    }
-
-    pub fn bus(&self) -> &Arc<dyn Bus> {
-        &self.bus
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 }

@@ -62,6 +62,13 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Whether this endpoint may chat: it sent its first `CHG`, is not
+    /// hidden, and takes invitations (`IMS ON`). Only such endpoints open
+    /// switchboards or are rung.
+    pub fn can_chat(&self) -> bool {
+        self.presence.live && self.presence.status != Status::Hidden && self.ims_on
+    }
+
     /// Whether this endpoint may keep running beside other endpoints of
     /// the same account (multiple points of presence, MSNP16+).
     pub fn shares_account(&self) -> bool {
@@ -111,11 +118,6 @@ impl UserState {
             .max_by_key(|e| e.changed)
     }
 
-    /// Whether some endpoint sent its first `CHG`.
-    pub fn is_live(&self) -> bool {
-        self.shown().is_some()
-    }
-
     /// What watchers are told about this user right now.
     pub fn notice(&self) -> Arc<PresenceNotice> {
         let shown = self.shown();
@@ -162,13 +164,15 @@ impl UserState {
             }
             _ => {}
         }
-        let live_only = event.needs_live();
-        let ring = matches!(event, Event::Ring(_));
+        // Presence is for endpoints that sent their first `CHG`; an
+        // invitation for those that can chat; the rest for every endpoint.
+        let wanted: fn(&Endpoint) -> bool = match event {
+            Event::Ring(_) => Endpoint::can_chat,
+            Event::Presence(_) | Event::PersonalMessage { .. } => |e| e.presence.live,
+            _ => |_| true,
+        };
         let mut result = Err(PushError::Closed);
-        for e in self.endpoints.iter().filter(|e| {
-            (e.presence.live || !live_only)
-                && (!ring || (e.ims_on && e.presence.status != Status::Hidden))
-        }) {
+        for e in self.endpoints.iter().filter(|e| wanted(e)) {
             match e.mailbox.push(event.clone()) {
                 Ok(()) => result = Ok(()),
                 Err(err) if result.is_err() => result = Err(err),

@@ -294,6 +294,28 @@ async fn write_reverse(
     Ok(Some(version as u64))
 }
 
+/// Puts the FL entries that are in no group into group 0 ("Other
+/// Contacts"): one entry (`handle`), or every entry of the account.
+async fn default_group_for_ungrouped(
+    tx: &mut Transaction<'static, Sqlite>,
+    user_id: i64,
+    handle: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
+         SELECT c.user_id, c.handle, 0 FROM contacts c \
+         WHERE c.user_id = ?1 AND (?2 IS NULL OR c.handle = ?2) AND c.lists & 1 \
+           AND NOT EXISTS (SELECT 1 FROM contact_group_members m \
+                           WHERE m.user_id = c.user_id AND m.handle = c.handle)",
+    )
+    .bind(user_id)
+    .bind(handle)
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(())
+}
+
 /// Applies one [`ContactUpdate`] inside the change's transaction, in the
 /// order it documents: bits, name, network and contact id; then group
 /// deltas; then the rules (an FL entry is in some group, group 0 if no
@@ -376,16 +398,7 @@ async fn write_contact(
             .await
             .db()?;
     } else {
-        sqlx::query(
-            "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
-             SELECT ?1, ?2, 0 WHERE NOT EXISTS \
-               (SELECT 1 FROM contact_group_members WHERE user_id = ?1 AND handle = ?2)",
-        )
-        .bind(user_id)
-        .bind(handle)
-        .execute(&mut **tx)
-        .await
-        .db()?;
+        default_group_for_ungrouped(tx, user_id, Some(handle)).await?;
     }
     if lists == 0 {
         sqlx::query("DELETE FROM contacts WHERE user_id = ? AND handle = ? AND guid IS NULL")
@@ -655,17 +668,7 @@ impl Store for SqliteStore {
                         .db()?;
                     // Whoever was only in that group is now in group 0,
                     // including members added by a concurrent change.
-                    sqlx::query(
-                        "INSERT OR IGNORE INTO contact_group_members (user_id, handle, group_id) \
-                         SELECT c.user_id, c.handle, 0 FROM contacts c \
-                         WHERE c.user_id = ?1 AND c.lists & 1 AND NOT EXISTS \
-                           (SELECT 1 FROM contact_group_members m \
-                            WHERE m.user_id = c.user_id AND m.handle = c.handle)",
-                    )
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await
-                    .db()?;
+                    default_group_for_ungrouped(&mut tx, user_id, None).await?;
                 }
             }
         }

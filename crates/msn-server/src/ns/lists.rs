@@ -3,7 +3,7 @@
 //! arguments, calling the service layer, and rendering its answer. Every
 //! confirmation is sent after the service committed the change.
 
-use msn_core::account::{GroupId, ListError, MAX_NUMERIC_GROUPS, Property};
+use msn_core::account::{Account, Contact, GroupId, ListError, MAX_NUMERIC_GROUPS, Property};
 use msn_core::handle::{Handle, HandleError};
 use msn_service::OpError;
 use msn_wire::dialect::ListModel;
@@ -20,6 +20,18 @@ fn numeric_group(raw: &str) -> Option<GroupId> {
         .ok()
         .filter(|id| usize::from(*id) < MAX_NUMERIC_GROUPS)
         .map(GroupId::from)
+}
+
+/// The FL contact an MSNP10+ contact id names.
+fn fl_contact<'a>(account: &'a Account, raw: &str) -> Option<&'a Contact> {
+    account.contact_by_guid(Uuid::parse_str(raw).ok()?)
+}
+
+/// The group an MSNP10+ group GUID names (group 0, "no group", is never
+/// named).
+fn guid_group(account: &Account, raw: &str) -> Option<GroupId> {
+    let group = account.group_by_guid(Uuid::parse_str(raw).ok()?)?;
+    (group.id != 0).then_some(group.id)
 }
 
 /// A list a client may edit: FL, AL, BL (PL from MSNP11 for removal).
@@ -109,17 +121,8 @@ impl NsSession {
                 }
                 let (handle, group_id) = {
                     let st = self.state();
-                    let handle = Uuid::parse_str(&contact)
-                        .ok()
-                        .and_then(|id| st.account.contact_by_guid(id))
-                        .filter(|c| c.on(ListKind::Forward))
-                        .map(|c| c.handle.clone());
-                    let group_id = Uuid::parse_str(&group)
-                        .ok()
-                        .and_then(|g| st.account.group_by_guid(g))
-                        .filter(|g| g.id != 0)
-                        .map(|g| g.id);
-                    (handle, group_id)
+                    let handle = fl_contact(&st.account, &contact).map(|c| c.handle.clone());
+                    (handle, guid_group(&st.account, &group))
                 };
                 // No code is documented for an unknown contact id; 208 is
                 // what ADC uses for an unknown contact, and the one
@@ -196,20 +199,13 @@ impl NsSession {
             let st = self.state();
             let account = &st.account;
             let handle = if guid_fl {
-                Uuid::parse_str(target)
-                    .ok()
-                    .and_then(|id| account.contact_by_guid(id))
-                    .map(|c| c.handle.to_string())
+                fl_contact(account, target).map(|c| c.handle.to_string())
             } else {
                 Some(target.to_ascii_lowercase())
             };
             let group_id = group.map(|g| {
                 if guid_fl {
-                    Uuid::parse_str(g)
-                        .ok()
-                        .and_then(|id| account.group_by_guid(id))
-                        .filter(|g| g.id != 0)
-                        .map(|g| g.id)
+                    guid_group(account, g)
                 } else {
                     numeric_group(g).filter(|id| account.group(*id).is_some())
                 }
@@ -265,11 +261,7 @@ impl NsSession {
     fn group_arg(&mut self, trid: u32, raw: &str) -> Result<GroupId, Flow> {
         if self.dialect.list_model() == ListModel::Guid {
             let st = self.state();
-            let id = Uuid::parse_str(raw)
-                .ok()
-                .and_then(|g| st.account.group_by_guid(g))
-                .filter(|g| g.id != 0)
-                .map(|g| g.id);
+            let id = guid_group(&st.account, raw);
             drop(st);
             id.ok_or_else(|| self.reject(trid, ListError::NoSuchGroup))
         } else {
@@ -398,12 +390,7 @@ impl NsSession {
         property: &str,
         value: Option<&str>,
     ) -> Flow {
-        let handle = Uuid::parse_str(contact).ok().and_then(|id| {
-            self.state()
-                .account
-                .contact_by_guid(id)
-                .map(|c| c.handle.to_string())
-        });
+        let handle = fl_contact(&self.state().account, contact).map(|c| c.handle.to_string());
         let Some(handle) = handle else {
             self.conn.out.error(208, trid);
             return Flow::Continue;

@@ -246,14 +246,6 @@ impl Switchboards {
         Switchboards { cookies, sessions }
     }
 
-    pub fn cookies(&self) -> &Arc<dyn Cookies> {
-        &self.cookies
-    }
-
-    pub fn sessions(&self) -> &Arc<dyn SessionDirectory> {
-        &self.sessions
-    }
-
     /// Issues a cookie valid for `ttl`.
     pub fn grant(
         &self,

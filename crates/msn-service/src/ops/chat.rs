@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use msn_core::handle::Handle;
 use msn_wire::Dialect;
-use msn_wire::vocab::Status;
 
 use crate::bus::Invitee;
 use crate::event::{Event, Ring};
@@ -37,7 +36,7 @@ impl Service {
         let st = a.state();
         let e = st
             .endpoint(a.endpoint)
-            .filter(|e| e.presence.live && e.presence.status != Status::Hidden && e.ims_on)
+            .filter(|e| e.can_chat())
             .ok_or(ChatRefused::NotAvailable)?;
         if st.sb_sessions >= self.settings.max_sb_sessions_per_user {
             return Err(ChatRefused::TooManySessions);

@@ -21,8 +21,7 @@ pub struct Added {
 }
 
 impl Service {
-    /// Plans an addition, tolerating AL+BL where the actor's dialect wants
-    /// it.
+    /// Plans an addition under the actor's dialect's rules.
     fn plan_list_add(
         &self,
         a: &Actor,
@@ -31,19 +30,10 @@ impl Service {
         name: &str,
         group: Option<GroupId>,
     ) -> Result<Change, ListError> {
-        let st = a.state();
-        let (mode, limits) = (a.group_mode(), self.settings.list_limits);
-        match st.account.plan_add(list, handle, name, group, mode, limits) {
-            Err(ListError::OppositeList) if a.allows_both_lists() => {
-                let mut account = st.account.clone();
-                // Plan against a view without the opposite bit, then keep it.
-                if let Some(c) = account.contacts.iter_mut().find(|c| &c.handle == handle) {
-                    c.lists &= !(ListKind::Allow.bit() | ListKind::Block.bit());
-                }
-                account.plan_add(list, handle, name, group, mode, limits)
-            }
-            other => other,
-        }
+        let (mode, limits) = (a.group_mode(), a.list_limits(&self.settings));
+        a.state()
+            .account
+            .plan_add(list, handle, name, group, mode, limits)
     }
 
     /// Adds `handle` to FL, AL or BL (`ADD`, `ADC`, later ABContactAdd and

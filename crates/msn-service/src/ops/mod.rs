@@ -8,8 +8,6 @@ pub mod login;
 pub mod presence;
 pub mod settings;
 
-use std::sync::Arc;
-
 use msn_core::account::Change;
 use msn_store::Committed;
 
@@ -26,17 +24,14 @@ impl Service {
             .commit(a.user.user_id(), change)
             .await
             .map_err(storage)?;
-        let my_name: Arc<str> = {
-            let mut st = a.state();
-            st.account.apply(change, committed.version);
-            st.account.friendly_name.as_str().into()
-        };
+        a.state().account.apply(change, committed.version);
         if let (Some(r), Some(version)) = (&change.reverse, committed.reverse_version) {
             let handle = a.handle().clone();
             let event = if r.added {
+                // The name the store gave the new reverse entry.
                 Event::ReverseAdded {
                     handle,
-                    name: my_name,
+                    name: r.owner_name.as_str().into(),
                     version,
                 }
             } else {

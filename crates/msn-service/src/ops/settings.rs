@@ -34,7 +34,7 @@ impl Service {
 
     /// Creates a group, within the actor's dialect's group limit (`223`).
     pub async fn add_group(&self, a: &Actor, name: &str) -> Result<(u64, Group), OpError> {
-        let max = a.max_groups(&self.settings);
+        let max = a.list_limits(&self.settings).max_groups;
         let (change, group) = a.state().account.plan_add_group(name, max)?;
         Ok((self.commit(a, &change).await?.version, group))
     }

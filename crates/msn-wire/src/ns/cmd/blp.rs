@@ -1,6 +1,6 @@
 //! `BLP`: the privacy mode.
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, ListModel};
 use crate::frame::Frame;
 use crate::line;
 use crate::ns::NsCommand;
@@ -23,5 +23,13 @@ pub fn blp(out: &mut Out, trid: u32, dialect: Dialect, version: u64, value: Priv
         line!(out, "BLP {trid} {version} {value}");
     } else {
         line!(out, "BLP {trid} {value}");
+    }
+}
+
+/// `BLP` inside a `SYN` download.
+pub fn syn_blp(out: &mut Out, trid: u32, dialect: Dialect, version: u64, value: Privacy) {
+    match dialect.list_model() {
+        ListModel::PerList => line!(out, "BLP {trid} {version} {value}"),
+        _ => line!(out, "BLP {value}"),
     }
 }

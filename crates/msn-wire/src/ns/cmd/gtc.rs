@@ -1,6 +1,6 @@
 //! `GTC`: whether the user is asked when someone adds them.
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, ListModel};
 use crate::frame::Frame;
 use crate::line;
 use crate::ns::NsCommand;
@@ -23,5 +23,13 @@ pub fn gtc(out: &mut Out, trid: u32, dialect: Dialect, version: u64, value: AddA
         line!(out, "GTC {trid} {version} {value}");
     } else {
         line!(out, "GTC {trid} {value}");
+    }
+}
+
+/// `GTC` inside a `SYN` download.
+pub fn syn_gtc(out: &mut Out, trid: u32, dialect: Dialect, version: u64, value: AddAlert) {
+    match dialect.list_model() {
+        ListModel::PerList => line!(out, "GTC {trid} {version} {value}"),
+        _ => line!(out, "GTC {value}"),
     }
 }

@@ -1,7 +1,7 @@
 //! `PRP`: phone numbers and mobile settings, and from MSNP10 the own
 //! friendly name (`MFN`).
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, ListModel};
 use crate::frame::Frame;
 use crate::line;
 use crate::ns::NsCommand;
@@ -38,4 +38,21 @@ pub fn prp(
 /// Reply to `PRP TrID MFN name` (MSNP10+).
 pub fn prp_friendly_name(out: &mut Out, trid: u32, name: &str) {
     line!(out, "PRP {trid} MFN {name}");
+}
+
+/// `PRP` inside a `SYN` download. MSNP5–7 list every property (unset ones
+/// without a value); MSNP8+ only set ones, so callers skip `None` there.
+pub fn syn_prp(
+    out: &mut Out,
+    trid: u32,
+    dialect: Dialect,
+    version: u64,
+    property: &str,
+    value: Option<&str>,
+) {
+    let value = value.map(|v| format!(" {v}")).unwrap_or_default();
+    match dialect.list_model() {
+        ListModel::PerList => line!(out, "PRP {trid} {version} {property}{value}"),
+        _ => line!(out, "PRP {property}{value}"),
+    }
 }
