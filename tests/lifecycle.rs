@@ -16,11 +16,16 @@ use tokio::process::{Child, Command};
 
 /// A configuration with cheap password hashing, written next to the data.
 fn write_config(dir: &Path) -> PathBuf {
+    write_config_with(dir, "[http]\nenabled = false\n")
+}
+
+fn write_config_with(dir: &Path, extra: &str) -> PathBuf {
     let path = dir.join("msnd.toml");
-    let text = "[passwords]\nargon2_memory_kib = 64\nargon2_iterations = 1\n\
-                [server]\nshutdown_grace_secs = 2\n\
-                [limits]\ncommands_per_sec = 1000\ncommand_burst = 1000\n\
-                [http]\nenabled = false\n";
+    let text = format!(
+        "[passwords]\nargon2_memory_kib = 64\nargon2_iterations = 1\n\
+         [server]\nshutdown_grace_secs = 2\n\
+         [limits]\ncommands_per_sec = 1000\ncommand_burst = 1000\n{extra}"
+    );
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -35,14 +40,17 @@ fn msnd(dir: &Path) -> Command {
 
 /// Runs `msnd user …` to completion; returns (success, stdout).
 async fn user_cmd(dir: &Path, args: &[&str]) -> (bool, String) {
-    let config = write_config(dir);
+    user_cmd_with(dir, &write_config(dir), args).await
+}
+
+async fn user_cmd_with(dir: &Path, config: &Path, args: &[&str]) -> (bool, String) {
     let out = msnd(dir)
         .arg("user")
         .args(args)
         .arg("--data-dir")
         .arg(dir)
         .arg("--config")
-        .arg(&config)
+        .arg(config)
         .output()
         .await
         .unwrap();
@@ -55,13 +63,20 @@ async fn user_cmd(dir: &Path, args: &[&str]) -> (bool, String) {
 struct Running {
     child: Child,
     ns: SocketAddr,
+    /// The HTTP service, when the configuration enables it.
+    http: Option<SocketAddr>,
     /// Every line the server logged so far.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// Starts `msnd serve` on ephemeral ports and reads the addresses it logs.
 async fn serve(dir: &Path) -> Running {
-    let config = write_config(dir);
+    serve_with(dir, write_config(dir), false).await
+}
+
+/// `msnd serve` with the configuration file `config`; with `http`, waits
+/// for the HTTP service too.
+async fn serve_with(dir: &Path, config: PathBuf, http: bool) -> Running {
     let mut child = msnd(dir)
         .args([
             "serve",
@@ -82,20 +97,26 @@ async fn serve(dir: &Path) -> Running {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ns = loop {
+    let (mut ns, mut http_addr) = (None, None);
+    while ns.is_none() || http && http_addr.is_none() {
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
             .await
             .expect("server starts")
             .unwrap()
             .expect("server log");
-        if line.contains("listening") {
-            let ns = line
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("ns="))
-                .expect("ns address in the log");
-            break ns.parse().unwrap();
+        if !line.contains("listening") {
+            continue;
         }
-    };
+        for word in line.split_whitespace() {
+            if let Some(addr) = word.strip_prefix("ns=") {
+                ns = Some(addr.parse().unwrap());
+            }
+            if let Some(addr) = word.strip_prefix("http=Some(") {
+                http_addr = Some(addr.trim_end_matches(')').parse().unwrap());
+            }
+        }
+    }
+    let ns = ns.unwrap();
     // Keep draining the log so the server never blocks on stdout.
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = log.clone();
@@ -104,7 +125,12 @@ async fn serve(dir: &Path) -> Running {
             sink.lock().unwrap().push(line);
         }
     });
-    Running { child, ns, log }
+    Running {
+        child,
+        ns,
+        http: http_addr,
+        log,
+    }
 }
 
 /// Sends a signal (`TERM`, `KILL`) to the server, as an operator would.
@@ -387,6 +413,8 @@ async fn help_describes_every_argument() {
         &["user", "del"],
         &["user", "list"],
         &["serve"],
+        &["probe"],
+        &["backup"],
         &["cert", "generate"],
     ] {
         let text = help(args).await;
@@ -538,4 +566,191 @@ async fn refused_logins_are_logged_without_the_password() {
         !log.contains("wrong9") && !log.contains(&hash),
         "secrets in the log"
     );
+}
+
+fn running_as_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|ids| ids.split_whitespace().nth(1))
+                == Some("0")
+        })
+        .unwrap_or(false)
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[tokio::test]
+async fn user_list_reads_a_database_it_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ok, out) = user_cmd(d, &["add", "erin@hotmail.com", "--password", "pw"]).await;
+    assert!(ok, "{out}");
+    let config = write_config(d);
+    // As the server's files look to an operator who may only read them: the
+    // directory and every file read-only (and, when the test runs as root,
+    // the command run as `nobody`, for whom that is binding).
+    for entry in std::fs::read_dir(d).unwrap() {
+        set_mode(&entry.unwrap().path(), 0o444);
+    }
+    set_mode(d, 0o555);
+    let mut cmd = if running_as_root() {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_msnd"));
+        cmd
+    } else {
+        msnd(d)
+    };
+    let out = cmd
+        .env_remove("RUST_LOG")
+        .args(["user", "list", "--data-dir"])
+        .arg(d)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .await
+        .unwrap();
+    set_mode(d, 0o755);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("erin@hotmail.com"), "{stdout}");
+}
+
+#[tokio::test]
+async fn user_list_creates_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("typo");
+    let out = msnd(dir.path())
+        .args(["user", "list", "--data-dir"])
+        .arg(&data)
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!data.exists(), "a read command created the data directory");
+}
+
+#[tokio::test]
+async fn backup_copies_the_database_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let server = serve(d).await;
+    let (ok, out) = user_cmd(d, &["add", "fay@hotmail.com", "--password", "pw"]).await;
+    assert!(ok, "{out}");
+    let copy_dir = d.join("copy");
+    std::fs::create_dir(&copy_dir).unwrap();
+    let dest = copy_dir.join("msnd.db");
+    let out = msnd(d)
+        .arg("backup")
+        .arg(&dest)
+        .arg("--data-dir")
+        .arg(d)
+        .arg("--config")
+        .arg(write_config(d))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second backup to the same file is refused, not overwritten.
+    let again = msnd(d)
+        .arg("backup")
+        .arg(&dest)
+        .arg("--data-dir")
+        .arg(d)
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    drop(server);
+    let (ok, out) = user_cmd(&copy_dir, &["list"]).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("fay@hotmail.com"), "{out}");
+}
+
+#[tokio::test]
+async fn probe_signs_in_and_lists_the_contacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write_config_with(d, "[http]\nport = 0\n");
+    let server = serve_with(d, config.clone(), true).await;
+    let http = server.http.expect("HTTP service");
+    for (email, name) in [("gus@hotmail.com", "Gus"), ("hal@hotmail.com", "Hal")] {
+        let (ok, out) = user_cmd_with(
+            d,
+            &config,
+            &[
+                "add",
+                email,
+                "--password",
+                "pw 1%",
+                "--name",
+                name,
+                "--legacy-md5",
+            ],
+        )
+        .await;
+        assert!(ok, "{out}");
+    }
+    // Gus (MSN Messenger 4.x) adds Hal.
+    let mut c = Client::login(server.ns, 7, "gus@hotmail.com", "pw 1%").await;
+    c.send("ADD 9 FL hal@hotmail.com Hal").await;
+    c.expect("ADD 9 FL 1 hal@hotmail.com Hal").await;
+    drop(c);
+    let probe = |email: &'static str, password: &'static str| {
+        let config = config.clone();
+        let d = d.to_path_buf();
+        async move {
+            msnd(&d)
+                .args(["probe", email, "--password", password])
+                .arg("--ns")
+                .arg(server.ns.to_string())
+                .arg("--http")
+                .arg(http.to_string())
+                .arg("--config")
+                .arg(&config)
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = probe("gus@hotmail.com", "pw 1%").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!(
+            "signed in at {} as gus@hotmail.com (Gus): 1 contacts, 0 groups\n  \
+             hal@hotmail.com",
+            server.ns
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("lists  1  Hal"), "{stdout}");
+    let out = probe("hal@hotmail.com", "pw 1%").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("gus@hotmail.com"), "{stdout}");
+    // Pending: MSN Messenger 7.5 asks Hal whether to allow Gus.
+    assert!(stdout.contains("lists 16  Gus"), "{stdout}");
+    let out = probe("gus@hotmail.com", "wrong").await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("password was refused"), "{stderr}");
 }

@@ -23,7 +23,7 @@ use msn_core::account::{Account, Change, Properties};
 use msn_core::handle::Handle;
 use thiserror::Error;
 
-pub use open::{DatabaseUrl, StoreOptions, open};
+pub use open::{DatabaseUrl, StoreOptions, backup, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// An error from a backend library (driver, pool, migrations, I/O), kept

@@ -14,6 +14,9 @@ pub struct StoreOptions {
     pub synchronous: Synchronous,
     /// Size of the connection pool used for reads.
     pub read_connections: u32,
+    /// Open an existing, migrated database without writing to it (for
+    /// commands that only read). Writes through the store fail.
+    pub read_only: bool,
 }
 
 impl Default for StoreOptions {
@@ -21,6 +24,7 @@ impl Default for StoreOptions {
         StoreOptions {
             synchronous: Synchronous::Full,
             read_connections: 4,
+            read_only: false,
         }
     }
 }
@@ -113,14 +117,38 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 /// applying migrations.
 pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {
     match DatabaseUrl::parse(url)? {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(open_sqlite(path, options).await?)),
+    }
+}
+
+async fn open_sqlite(path: PathBuf, options: &StoreOptions) -> Result<SqliteStore> {
+    if !options.read_only {
+        create_parent(&path)?;
+    }
+    let sqlite = SqliteOptions {
+        path,
+        synchronous: options.synchronous,
+        read_connections: options.read_connections,
+        read_only: options.read_only,
+    };
+    SqliteStore::open(&sqlite).await
+}
+
+/// Writes a consistent copy of the database `url` names to the file
+/// `dest`, which must not exist, while the server may be running on it.
+/// The copy is a database msnd can open like the original.
+pub async fn backup(url: &str, dest: &Path) -> Result<()> {
+    match DatabaseUrl::parse(url)? {
         DatabaseUrl::Sqlite(path) => {
-            create_parent(&path)?;
-            let sqlite = SqliteOptions {
-                path,
-                synchronous: options.synchronous,
-                read_connections: options.read_connections,
+            let options = StoreOptions {
+                read_only: true,
+                read_connections: 1,
+                ..StoreOptions::default()
             };
-            Ok(Arc::new(SqliteStore::open(&sqlite).await?))
+            let store = open_sqlite(path, &options).await?;
+            let result = store.backup_to(dest).await;
+            store.close().await;
+            result
         }
     }
 }
@@ -227,5 +255,64 @@ mod tests {
             open("postgres://localhost/msnd", &StoreOptions::default()).await,
             Err(StoreError::Url(_))
         ));
+    }
+
+    fn user(handle: &str) -> crate::NewUser {
+        crate::NewUser {
+            handle: msn_core::handle::Handle::parse(handle).unwrap(),
+            friendly_name: handle.to_owned(),
+            password_hash: "$argon2id$fake".to_owned(),
+            legacy_password: None,
+        }
+    }
+
+    fn read_only() -> StoreOptions {
+        StoreOptions {
+            read_only: true,
+            ..StoreOptions::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn read_only_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing/msnd.db");
+        let url = format!("sqlite://{}", path.display());
+        let err = open(&url, &read_only()).await.err().unwrap();
+        assert!(err.to_string().contains("no database at"), "{err}");
+        assert!(!path.parent().unwrap().exists());
+    }
+
+    #[tokio::test]
+    async fn read_only_reads_and_refuses_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("msnd.db").display());
+        let store = open(&url, &StoreOptions::default()).await.unwrap();
+        store.create_user(user("alice@hotmail.com")).await.unwrap();
+        store.close().await;
+
+        let store = open(&url, &read_only()).await.unwrap();
+        assert!(store.user_exists("alice@hotmail.com").await.unwrap());
+        assert!(store.create_user(user("bob@hotmail.com")).await.is_err());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn backup_copies_a_database_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("msnd.db").display());
+        let store = open(&url, &StoreOptions::default()).await.unwrap();
+        store.create_user(user("alice@hotmail.com")).await.unwrap();
+        // The store stays open: the account is still in the WAL.
+        let dest = dir.path().join("copy.db");
+        backup(&url, &dest).await.unwrap();
+        let err = backup(&url, &dest).await.err().unwrap();
+        assert!(err.to_string().contains("already exists"), "{err}");
+        store.close().await;
+
+        let copy = format!("sqlite://{}", dest.display());
+        let copy = open(&copy, &read_only()).await.unwrap();
+        assert!(copy.user_exists("alice@hotmail.com").await.unwrap());
+        copy.close().await;
     }
 }

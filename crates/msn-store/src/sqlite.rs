@@ -45,6 +45,9 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// Size of the read-only connection pool.
     pub read_connections: u32,
+    /// Open an existing database for reading only: nothing is created,
+    /// migrated or written (see [`SqliteStore::open`]).
+    pub read_only: bool,
 }
 
 impl SqliteOptions {
@@ -53,6 +56,7 @@ impl SqliteOptions {
             path: path.into(),
             synchronous: Synchronous::Full,
             read_connections: 4,
+            read_only: false,
         }
     }
 }
@@ -64,7 +68,15 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database and applies migrations.
+    ///
+    /// With `read_only`, the file must exist and be migrated already; it is
+    /// opened without asking for write access, so that an operator can read
+    /// a database owned by the server's user (`msnd user list`). Writes
+    /// through such a store fail.
     pub async fn open(options: &SqliteOptions) -> Result<SqliteStore> {
+        if options.read_only {
+            return Self::open_read_only(options).await;
+        }
         let sync = match options.synchronous {
             Synchronous::Full => SqliteSynchronous::Full,
             Synchronous::Normal => SqliteSynchronous::Normal,
@@ -96,6 +108,71 @@ impl SqliteStore {
             .await
             .db()?;
         Ok(SqliteStore { read, write })
+    }
+
+    async fn open_read_only(options: &SqliteOptions) -> Result<SqliteStore> {
+        if !options.path.is_file() {
+            return Err(StoreError::backend(format!(
+                "no database at {}",
+                options.path.display()
+            )));
+        }
+        let connect = SqliteConnectOptions::new()
+            .filename(&options.path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-256");
+        let pool = |connect: SqliteConnectOptions| {
+            SqlitePoolOptions::new()
+                .max_connections(options.read_connections.max(1))
+                .connect_with(connect)
+        };
+        // A WAL database with no `-shm` file next to it, in a directory we
+        // may not write (no server is running on it, or it would hold the
+        // file), can only be read as immutable.
+        let read = match pool(connect.clone()).await {
+            Ok(pool) => pool,
+            Err(_) => pool(connect.immutable(true)).await.db()?,
+        };
+        let migrator = sqlx::migrate!("./migrations/sqlite");
+        let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&read)
+                .await
+                .db()?;
+        if applied.unwrap_or(0) < latest {
+            return Err(StoreError::backend(format!(
+                "{} was made by an older msnd; start the server (or run a command \
+                 that writes) once to upgrade it",
+                options.path.display()
+            )));
+        }
+        Ok(SqliteStore {
+            write: read.clone(),
+            read,
+        })
+    }
+
+    /// Writes a consistent copy of the database, including what is still
+    /// in its write-ahead log, to `dest` (`VACUUM INTO`), while the server
+    /// may be running. `dest` must not exist.
+    pub async fn backup_to(&self, dest: &std::path::Path) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::backend(format!(
+                "{} already exists",
+                dest.display()
+            )));
+        }
+        let dest = dest
+            .to_str()
+            .ok_or_else(|| StoreError::backend("the backup path is not valid UTF-8".to_owned()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(dest)
+            .execute(&self.read)
+            .await
+            .db()?;
+        Ok(())
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>> {
@@ -808,8 +885,10 @@ impl Store for SqliteStore {
         Ok((cursor, changes))
     }
 
+    /// Readers close first, so that the writer is the last connection: it
+    /// checkpoints the WAL and removes it, leaving one self-contained file.
     async fn close(&self) {
-        self.write.close().await;
         self.read.close().await;
+        self.write.close().await;
     }
 }

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod probe;
 
 use std::sync::Arc;
 
@@ -18,11 +19,23 @@ use msn_store::{Store, StoreOptions, Synchronous};
 
 /// Opens the configured database, creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(config, false).await
+}
+
+/// Opens the database for commands that only read it: nothing is created
+/// or written, so it works on a database the server's user owns and the
+/// operator may only read.
+pub async fn open_store_read_only(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with(config, true).await
+}
+
+async fn open_store_with(config: &Config, read_only: bool) -> anyhow::Result<Arc<dyn Store>> {
     let mut options = StoreOptions::default();
     options.synchronous = match config.database.synchronous.as_str() {
         "normal" => Synchronous::Normal,
         _ => Synchronous::Full,
     };
+    options.read_only = read_only;
     // `[database] url` (or the `path` it defaults from); the store creates
     // the data directory if needed. The URL is not printed: it may one day
     // carry a password.

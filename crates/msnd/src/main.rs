@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use msn_config::{Config, DEFAULT_CONFIG};
 use msnd::accounts::{self, AccountSpec};
-use msnd::{App, open_store};
+use msnd::{App, open_store, open_store_read_only};
 use tracing::info;
 
 #[derive(Parser)]
@@ -34,6 +34,18 @@ enum Command {
     /// TLS certificates for the Passport HTTPS service.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Sign in to the running server as a client would (MSNP12 with a
+    /// Passport ticket), print the account's contact list and sign out: a
+    /// smoke test.
+    Probe(ProbeArgs),
+    /// Write a consistent copy of the database (works while the server
+    /// runs; the copy includes changes not yet checkpointed from the WAL).
+    Backup {
+        /// File to write the copy to; it must not exist.
+        dest: PathBuf,
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 #[derive(Subcommand)]
@@ -91,6 +103,25 @@ struct ServeArgs {
     /// Log filter (e.g. "debug" for a protocol trace).
     #[arg(long)]
     log_level: Option<String>,
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// E-mail address of the account to sign in with.
+    email: String,
+    /// Its password.
+    #[arg(long, env = "MSND_PASSWORD")]
+    password: String,
+    /// Notification Server address (default: 127.0.0.1 and the configured
+    /// NS port).
+    #[arg(long)]
+    ns: Option<std::net::SocketAddr>,
+    /// HTTP service address (default: 127.0.0.1 and the configured HTTP
+    /// port).
+    #[arg(long)]
+    http: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    location: Location,
 }
 
 #[derive(Subcommand)]
@@ -293,7 +324,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::List { location } => {
             let config = load_config(&location)?;
-            let store = open_store(&config).await?;
+            let store = open_store_read_only(&config).await?;
             let users = store.list_users().await?;
             store.close().await;
             println!("{:<40} {:>8} {:>4}  NAME", "HANDLE", "CONTACTS", "MD5");
@@ -350,6 +381,32 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
+    let config = load_config(&args.location)?;
+    let local = |port| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let ns = args.ns.unwrap_or(local(config.notification.port));
+    let http = args.http.unwrap_or(local(config.http.port));
+    let report = msnd::probe::probe(
+        ns,
+        http,
+        &args.email,
+        &args.password,
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
+    println!(
+        "signed in at {ns} as {} ({}): {} contacts, {} groups",
+        args.email.to_ascii_lowercase(),
+        report.friendly_name,
+        report.contacts.len(),
+        report.groups
+    );
+    for c in report.contacts {
+        println!("  {:<40} lists {:>2}  {}", c.handle, c.lists, c.name);
+    }
+    Ok(())
+}
+
 /// Errors are printed alone (no backtrace, whatever `RUST_BACKTRACE` says)
 /// and the process exits with status 1.
 fn main() -> std::process::ExitCode {
@@ -374,6 +431,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::User(command) => user(command).await,
+        Command::Probe(args) => probe(args).await,
+        Command::Backup { dest, location } => {
+            let config = load_config(&location)?;
+            msn_store::backup(&config.database_url(), &dest)
+                .await
+                .context("backup failed")?;
+            println!("database copied to {}", dest.display());
+            Ok(())
+        }
         Command::Config(ConfigCommand::Default) => {
             print!("{DEFAULT_CONFIG}");
             Ok(())
