@@ -12,6 +12,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod sso;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
