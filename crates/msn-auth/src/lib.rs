@@ -93,7 +93,20 @@ pub trait TokenService: Send + Sync {
     /// it is valid, for that audience and that account. A single-use token
     /// is consumed by a successful redemption only; one presented with the
     /// wrong handle or to the wrong audience stays valid for its owner.
-    fn redeem(&self, token: &str, audience: Audience, handle: &Handle) -> Option<Grant>;
+    fn redeem(&self, token: &str, audience: Audience, handle: &Handle) -> Option<Grant> {
+        self.redeem_if(token, audience, handle, &|_| true)
+    }
+
+    /// [`TokenService::redeem`], but only if `check` accepts the grant
+    /// (e.g. the client proved it holds the grant's proof key); a token
+    /// `check` refuses stays valid for its owner.
+    fn redeem_if(
+        &self,
+        token: &str,
+        audience: Audience,
+        handle: &Handle,
+        check: &dyn Fn(&Grant) -> bool,
+    ) -> Option<Grant>;
 
     /// Checks a multi-use (bearer) token for `audience` without consuming
     /// it. Single-use tokens are never valid here: they can only be
@@ -186,10 +199,19 @@ impl TokenService for MemoryTokens {
         }
     }
 
-    fn redeem(&self, token: &str, audience: Audience, handle: &Handle) -> Option<Grant> {
+    fn redeem_if(
+        &self,
+        token: &str,
+        audience: Audience,
+        handle: &Handle,
+        check: &dyn Fn(&Grant) -> bool,
+    ) -> Option<Grant> {
         let now = (self.clock)();
         let matches = |e: &Entry| {
-            e.expires > now && e.grant.audience == audience && e.grant.handle == *handle
+            e.expires > now
+                && e.grant.audience == audience
+                && e.grant.handle == *handle
+                && check(&e.grant)
         };
         let entry = self.map.get(token)?;
         if !matches(&entry) {

@@ -155,7 +155,10 @@ mod tests {
 
     #[test]
     fn proof_matches_the_worked_example() {
-        assert_eq!(compute_proof(&secret(), NONCE, [1, 2, 3, 4, 5, 6, 7, 8]), PROOF);
+        assert_eq!(
+            compute_proof(&secret(), NONCE, [1, 2, 3, 4, 5, 6, 7, 8]),
+            PROOF
+        );
         assert!(verify_proof(&secret(), NONCE, PROOF));
     }
 

@@ -336,7 +336,7 @@ impl Default for NotificationConfig {
             port: 1864,
             advertise: None,
             min_dialect: 2,
-            max_dialect: msn_wire::Dialect::MAX,
+            max_dialect: msn_wire::Dialect::DEFAULT_MAX,
             ping_interval: Duration::from_secs(50),
             idle_timeout: Duration::from_secs(300),
             login_timeout: Duration::from_secs(60),

@@ -26,6 +26,9 @@ pub fn redact(line: &str) -> String {
     match tokens.as_slice() {
         // NS: USR t MD5 S hash / USR t TWN S ticket / USR t CTP S password
         ["USR", _, _, "S", _] => hide(&[4]),
+        // NS, MSNP15+: USR t SSO S ticket proof [{machine-guid}]; the nonce
+        // of `USR t SSO S MBI_KEY_OLD nonce` is no secret.
+        ["USR", _, "SSO", "S", ticket, _, ..] if *ticket != "MBI_KEY_OLD" => hide(&[4, 5]),
         // SB: USR t handle cookie / ANS t handle cookie session
         ["USR", _, _, _] => hide(&[3]),
         ["ANS", _, _, _, _] => hide(&[3]),
@@ -99,6 +102,14 @@ mod tests {
             "RNG 1175 1.2.3.4:1865 CKI <redacted> alice@x.com Alice"
         );
         assert_eq!(redact("USR 6 MD5 I alice@x.com"), "USR 6 MD5 I alice@x.com");
+        assert_eq!(
+            redact("USR 4 SSO S t=abc&p= HAAAAAEAAAAD {F26D1F07-95E2-403C-BC18-D4BFED493428}"),
+            "USR 4 SSO S <redacted> <redacted> {F26D1F07-95E2-403C-BC18-D4BFED493428}"
+        );
+        assert_eq!(
+            redact("USR 4 SSO S t=abc&p= HAAAAAEAAAAD"),
+            "USR 4 SSO S <redacted> <redacted>"
+        );
         assert_eq!(redact("CHG 9 NLN"), "CHG 9 NLN");
         assert_eq!(redact("USR 7 MD5 S\t e938940c"), "USR 7 MD5 S <redacted>");
     }

@@ -40,6 +40,10 @@ pub enum ListModel {
     Bits,
     /// MSNP10–MSNP12: contact GUIDs, GUID groups, timestamps in `SYN`.
     Guid,
+    /// MSNP13+: the lists live in the SOAP address book and membership
+    /// services; the NS only takes `ADL`/`RML` (`SYN`, `LST`, `ADC`,
+    /// `REM`, `ADG`, … are gone).
+    AddressBook,
 }
 
 /// Which challenge algorithm `CHL`/`QRY` uses.
@@ -57,7 +61,13 @@ impl Dialect {
     /// Lowest dialect any official client used.
     pub const MIN: u8 = 2;
     /// Highest dialect this crate knows the forms of.
-    pub const MAX: u8 = 12;
+    pub const MAX: u8 = 18;
+    /// Highest dialect the server offers unless configured otherwise:
+    /// MSNP13–18 sign in, but their address book, `ADL` and presence
+    /// forms are not complete yet, and a client that negotiated one of them
+    /// would be stuck after signing in. Operators who want to try them set
+    /// `[notification] max_dialect = 18`.
+    pub const DEFAULT_MAX: u8 = 12;
 
     pub const MSNP2: Dialect = Dialect(2);
 
@@ -193,12 +203,42 @@ impl Dialect {
         self.0 >= 7
     }
 
+    /// Groups are edited on the NS (`ADG`/`RMG`/`REG`, MSNP7–12; later
+    /// over SOAP).
+    pub fn has_group_commands(self) -> bool {
+        self.has_groups() && self.has_ns_lists()
+    }
+
     pub fn list_model(self) -> ListModel {
         match self.0 {
             ..=7 => ListModel::PerList,
             8..=9 => ListModel::Bits,
-            _ => ListModel::Guid,
+            10..=12 => ListModel::Guid,
+            _ => ListModel::AddressBook,
         }
+    }
+
+    /// The NS list commands of MSNP2–12 (`SYN`, `GTC`, `REM`, and with
+    /// groups `ADG`/`RMG`/`REG`): gone in MSNP13, where the SOAP services
+    /// and `ADL`/`RML` replace them.
+    pub fn has_ns_lists(self) -> bool {
+        self.0 <= 12
+    }
+
+    /// Policies pushed as `GCF 0` during sign-in (MSNP13+); the client's
+    /// own `GCF TrID file` request is MSNP11–12 only.
+    pub fn pushes_policies(self) -> bool {
+        self.0 >= 13
+    }
+
+    /// `XFR … NS addr U D` (MSNP13+) rather than `… 0 current-server`.
+    pub fn xfr_ns_ud(self) -> bool {
+        self.0 >= 13
+    }
+
+    /// The profile says `MPOPEnabled: 1` (MSNP16+).
+    pub fn profile_has_mpop(self) -> bool {
+        self.0 >= 16
     }
 
     /// Replies to list edits and settings carry the list version (≤ MSNP9).
@@ -242,7 +282,9 @@ impl Dialect {
         self.0 <= 9
     }
 
-    /// `ADC`, `SBP`, `PRP MFN` (MSNP10+).
+    /// `ADC`, `SBP`, `PRP MFN` and the GUID forms of list lines (MSNP10+;
+    /// from MSNP13 only `PRP MFN` is left as a command, see
+    /// [`Dialect::has_ns_lists`]).
     pub fn has_adc(self) -> bool {
         self.0 >= 10
     }
@@ -345,7 +387,15 @@ mod tests {
         assert_eq!(d(7).list_model(), ListModel::PerList);
         assert_eq!(d(9).list_model(), ListModel::Bits);
         assert_eq!(d(10).list_model(), ListModel::Guid);
-        assert_eq!(Dialect::parse("MSNP13"), None);
+        assert_eq!(d(12).list_model(), ListModel::Guid);
+        assert_eq!(d(13).list_model(), ListModel::AddressBook);
+        assert!(d(12).has_ns_lists() && !d(13).has_ns_lists());
+        assert!(d(12).has_group_commands() && !d(13).has_group_commands());
+        assert_eq!(d(14).auth(), AuthScheme::Tweener);
+        assert_eq!(d(15).auth(), AuthScheme::Sso);
+        assert!(!d(15).profile_has_mpop() && d(16).profile_has_mpop());
+        assert_eq!(Dialect::parse("MSNP18").map(Dialect::number), Some(18));
+        assert_eq!(Dialect::parse("MSNP19"), None);
         assert_eq!(Dialect::parse("MSNP+7"), None);
         assert_eq!(Dialect::parse("MSNP007"), None);
         assert_eq!(d(12).to_string(), "MSNP12");

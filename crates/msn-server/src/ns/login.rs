@@ -1,10 +1,11 @@
-//! Login: `VER`, `INF`, `CVR`/`CVQ`, `USR` (MD5, CTP, TWN), the Dispatch
-//! Server's referral, and what the NS sends right after `USR … OK`.
+//! Login: `VER`, `INF`, `CVR`/`CVQ`, `USR` (MD5, CTP, TWN, SSO), the
+//! Dispatch Server's referral, and what the NS sends right after
+//! `USR … OK`.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
-use msn_auth::Audience;
+use msn_auth::{Audience, sso};
 use msn_core::handle::Handle;
 use msn_core::{ids, password};
 use msn_service::NewEndpoint;
@@ -145,6 +146,7 @@ impl NsSession {
                 if self.role == Role::Dispatch {
                     return self.refer(trid);
                 }
+                self.push_policies();
                 render::usr_twn_params(&mut self.conn.out, trid, &passport_parameters());
                 self.login = Login::Twn { handle };
                 Flow::Continue
@@ -171,6 +173,59 @@ impl NsSession {
                     .to_owned();
                 self.sign_in(trid, user, &mspauth).await
             }
+            (UsrAuth::SsoInitial { handle }, Login::Versioned) if scheme == AuthScheme::Sso => {
+                if self.role == Role::Dispatch {
+                    return self.refer(trid);
+                }
+                self.push_policies();
+                let nonce = sso::new_nonce();
+                render::usr_sso_nonce(&mut self.conn.out, trid, &nonce);
+                self.login = Login::Sso { handle, nonce };
+                Flow::Continue
+            }
+            (
+                UsrAuth::SsoProof {
+                    ticket,
+                    proof,
+                    machine_guid,
+                },
+                Login::Sso { handle, nonce },
+            ) => {
+                // MSNP16+ clients name their machine; MPOP needs it.
+                let machine_guid = match machine_guid.as_deref().map(parse_machine_guid) {
+                    Some(Some(guid)) => Some(guid),
+                    Some(None) => return self.refuse(trid),
+                    None if self.dialect.has_multiple_endpoints() => return self.refuse(trid),
+                    None => None,
+                };
+                // The ticket is used up only by a correct proof: someone who
+                // saw the ticket but lacks its key cannot burn it.
+                let nonce = nonce.clone();
+                let grant = Handle::parse(handle).ok().and_then(|claimed| {
+                    self.shared
+                        .tokens
+                        .redeem_if(&ticket, Audience::Messenger, &claimed, &|grant| {
+                            grant
+                                .proof_key
+                                .as_deref()
+                                .is_some_and(|key| sso::verify_proof(key, &nonce, &proof))
+                        })
+                });
+                let Some(grant) = grant else {
+                    debug!("SSO ticket unknown, expired, foreign or without a valid proof");
+                    return self.refuse(trid);
+                };
+                let Some(user) = self.find_user(grant.handle.as_str()).await else {
+                    return self.refuse(trid);
+                };
+                self.machine_guid = machine_guid;
+                let mspauth = ticket
+                    .strip_prefix("t=")
+                    .and_then(|t| t.split('&').next())
+                    .unwrap_or_default()
+                    .to_owned();
+                self.sign_in(trid, user, &mspauth).await
+            }
             // A package this dialect does not have, or steps out of order.
             _ => Flow::Close,
         }
@@ -185,14 +240,23 @@ impl NsSession {
         Flow::Continue
     }
 
+    /// MSNP13+: the policy document, pushed as `GCF 0` before the
+    /// `USR … S` reply (where the real service and the clients put it).
+    fn push_policies(&mut self) {
+        if self.dialect.pushes_policies() {
+            render::gcf_policies(&mut self.conn.out, POLICIES.as_bytes());
+        }
+    }
+
     /// `911` and close: wrong password, unknown account, bad ticket.
     /// Logged with the claimed handle and the client's address (never
     /// the password), so an operator sees guessing.
     fn refuse(&mut self, trid: u32) -> Flow {
         let handle = match &self.login {
-            Login::Md5 { handle, .. } | Login::Ctp { handle } | Login::Twn { handle } => {
-                handle.as_str()
-            }
+            Login::Md5 { handle, .. }
+            | Login::Ctp { handle }
+            | Login::Twn { handle }
+            | Login::Sso { handle, .. } => handle.as_str(),
             _ => "",
         };
         info!(handle, peer = %self.conn.peer().ip(), "login refused");
@@ -217,7 +281,7 @@ impl NsSession {
         let endpoint = NewEndpoint {
             id: self.conn_id,
             dialect: self.dialect,
-            machine_guid: None,
+            machine_guid: self.machine_guid,
             mailbox: self.mailbox.clone(),
         };
         let service = &self.shared.service;
@@ -264,6 +328,22 @@ impl NsSession {
         }
         Flow::Continue
     }
+}
+
+/// The policies MSNP13+ clients get at sign-in: a SHIELDS policy that
+/// denies no client version (the `<config>` of MSNP11's `Shields.xml`). The
+/// checksum is the MD5 of the `<config>` element; no client is known to
+/// check it.
+const POLICIES: &str = concat!(
+    r#"<Policies><Policy type="SHIELDS" checksum="94A347C122C483F8BEAD525832DB2F71">"#,
+    r#"<config><shield><cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield>"#,
+    r#"<block></block></config></Policy></Policies>"#,
+);
+
+/// A machine GUID as MSNP16+ clients send it: `{…}` around a UUID.
+fn parse_machine_guid(text: &str) -> Option<uuid::Uuid> {
+    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
+    uuid::Uuid::parse_str(inner).ok()
 }
 
 /// The Passport site parameters sent in `USR … TWN S` (the 2003 shape).

@@ -53,6 +53,8 @@ pub(crate) enum Login {
     Ctp { handle: String },
     /// `USR … TWN I` answered.
     Twn { handle: String },
+    /// `USR … SSO I` answered with this `MBI_KEY_OLD` nonce (MSNP15+).
+    Sso { handle: String, nonce: String },
     /// The DS sent `XFR … NS`; the client is expected to leave.
     Referred,
     /// Signed in.
@@ -74,9 +76,11 @@ impl Phase {
         match login {
             Login::New => Phase::New,
             Login::Cvr0Only => Phase::Cvr0Only,
-            Login::Versioned | Login::Md5 { .. } | Login::Ctp { .. } | Login::Twn { .. } => {
-                Phase::LoggingIn
-            }
+            Login::Versioned
+            | Login::Md5 { .. }
+            | Login::Ctp { .. }
+            | Login::Twn { .. }
+            | Login::Sso { .. } => Phase::LoggingIn,
             Login::Referred => Phase::Referred,
             Login::Done => Phase::Done,
         }
@@ -98,6 +102,8 @@ pub(crate) struct NsSession {
     pub dialect: Dialect,
     pub login: Login,
     pub actor: Option<Actor>,
+    /// The machine GUID an MSNP16+ client signed in with.
+    pub machine_guid: Option<uuid::Uuid>,
     pub mailbox: Arc<Mailbox<Event>>,
     /// `SYN` has been answered (GCF needs it).
     pub synced: bool,
@@ -129,6 +135,7 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
             dialect: Dialect::MSNP2,
             login: Login::New,
             actor: None,
+            machine_guid: None,
             mailbox: Arc::new(Mailbox::new(cfg.mailbox_capacity)),
             synced: false,
             challenge: None,
@@ -287,14 +294,14 @@ impl NsSession {
         let d = self.dialect;
         match cmd {
             C::Png => self.on_png(),
-            C::Syn { trid, cached } => self.on_syn(trid, &cached).await,
+            C::Syn { trid, cached } if d.has_ns_lists() => self.on_syn(trid, &cached).await,
             C::Chg {
                 trid,
                 status,
                 capabilities,
                 msn_object,
             } => self.on_chg(trid, status, capabilities, msn_object).await,
-            C::Gtc { trid, value } => self.on_gtc(trid, value).await,
+            C::Gtc { trid, value } if d.has_ns_lists() => self.on_gtc(trid, value).await,
             C::Blp { trid, value } => self.on_blp(trid, value).await,
             C::Lst { trid, list } if d.list_model() == msn_wire::dialect::ListModel::PerList => {
                 self.on_lst(trid, list)
@@ -314,19 +321,21 @@ impl NsSession {
                 self.on_add(trid, list, &handle, &name, group.as_deref())
                     .await
             }
-            C::Adc { trid, list, target } if d.has_adc() => self.on_adc(trid, list, target).await,
+            C::Adc { trid, list, target } if d.has_adc() && d.has_ns_lists() => {
+                self.on_adc(trid, list, target).await
+            }
             C::Rem {
                 trid,
                 list,
                 target,
                 group,
-            } => self.on_rem(trid, list, &target, group.as_deref()).await,
+            } if d.has_ns_lists() => self.on_rem(trid, list, &target, group.as_deref()).await,
             C::Rea { trid, handle, name } if d.has_add_and_rea() => {
                 self.on_rea(trid, &handle, &name).await
             }
-            C::Adg { trid, name } if d.has_groups() => self.on_adg(trid, &name).await,
-            C::Rmg { trid, group } if d.has_groups() => self.on_rmg(trid, &group).await,
-            C::Reg { trid, group, name } if d.has_groups() => {
+            C::Adg { trid, name } if d.has_group_commands() => self.on_adg(trid, &name).await,
+            C::Rmg { trid, group } if d.has_group_commands() => self.on_rmg(trid, &group).await,
+            C::Reg { trid, group, name } if d.has_group_commands() => {
                 self.on_reg(trid, &group, &name).await
             }
             C::Prp {
@@ -339,7 +348,7 @@ impl NsSession {
                 contact,
                 property,
                 value,
-            } if d.has_adc() => {
+            } if d.has_adc() && d.has_ns_lists() => {
                 self.on_sbp(trid, &contact, &property, value.as_deref())
                     .await
             }
@@ -373,7 +382,9 @@ impl NsSession {
             C::Uux { trid, payload } if d.has_personal_message() => {
                 self.on_uux(trid, payload).await
             }
-            C::Gcf { trid, name } if d.has_personal_message() => self.on_gcf(trid, &name),
+            C::Gcf { trid, name } if d.has_personal_message() && !d.pushes_policies() => {
+                self.on_gcf(trid, &name)
+            }
             // Commands of other dialects, client MSG on the NS, and
             // everything else: the real service closed the connection.
             _ => Flow::Close,

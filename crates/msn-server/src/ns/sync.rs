@@ -55,7 +55,8 @@ impl NsSession {
         let out = &mut self.conn.out;
         match model {
             ListModel::PerList => download_per_list(out, trid, d, &account, &published),
-            ListModel::Bits | ListModel::Guid => {
+            // `SYN` is not dispatched for MSNP13+ (address book over SOAP).
+            ListModel::Bits | ListModel::Guid | ListModel::AddressBook => {
                 download_by_contact(out, trid, d, &account, &published, stamps)
             }
         }

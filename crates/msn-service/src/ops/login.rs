@@ -60,7 +60,11 @@ impl Service {
             let (kept, replaced): (Vec<Endpoint>, Vec<Endpoint>) =
                 std::mem::take(&mut st.endpoints)
                     .into_iter()
-                    .partition(|old| keeps_others && old.shares_account());
+                    .partition(|old| {
+                        // The same machine signing in again replaces its
+                        // old session (MSNP16+ MPOP keeps other machines).
+                        keeps_others && old.shares_account() && old.machine_guid != new.machine_guid
+                    });
             st.endpoints = kept;
             st.endpoints.push(new);
             (replaced, before, Visibility::of(&st), st.notice())

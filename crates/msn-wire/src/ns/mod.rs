@@ -164,12 +164,34 @@ pub enum NsCommand {
 /// The security-package step of `USR` on the NS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UsrAuth {
-    Md5Initial { handle: String },
-    Md5Response { hash: String },
-    CtpInitial { handle: String },
-    CtpPassword { password: String },
-    TwnInitial { handle: String },
-    TwnTicket { ticket: String },
+    Md5Initial {
+        handle: String,
+    },
+    Md5Response {
+        hash: String,
+    },
+    CtpInitial {
+        handle: String,
+    },
+    CtpPassword {
+        password: String,
+    },
+    TwnInitial {
+        handle: String,
+    },
+    TwnTicket {
+        ticket: String,
+    },
+    SsoInitial {
+        handle: String,
+    },
+    /// The ticket, the base64 `MBI_KEY_OLD` proof, and from MSNP16 the
+    /// machine GUID (`{…}`).
+    SsoProof {
+        ticket: String,
+        proof: String,
+        machine_guid: Option<String>,
+    },
 }
 
 /// What an `ADC` names: a new list entry, or an FL contact put in a group.

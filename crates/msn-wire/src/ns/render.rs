@@ -11,7 +11,7 @@ pub use super::cmd::bpr::{bpr_changed, syn_bpr};
 pub use super::cmd::chg::{PresenceView, chg, fln, iln, nln};
 pub use super::cmd::chl::{chl, qry_ok};
 pub use super::cmd::cvr::cvr;
-pub use super::cmd::gcf::gcf;
+pub use super::cmd::gcf::{gcf, gcf_policies};
 pub use super::cmd::gtc::{gtc, syn_gtc};
 pub use super::cmd::ims::ims;
 pub use super::cmd::inf::inf;
@@ -32,7 +32,9 @@ pub use super::cmd::sdc::sdc_ok;
 pub use super::cmd::snd::snd_ok;
 pub use super::cmd::syn::{syn_current, syn_header};
 pub use super::cmd::url::url;
-pub use super::cmd::usr::{sbs, usr_ctp_ready, usr_md5_salt, usr_ok, usr_twn_params};
+pub use super::cmd::usr::{
+    sbs, usr_ctp_ready, usr_md5_salt, usr_ok, usr_sso_nonce, usr_twn_params,
+};
 pub use super::cmd::uux::{ubx, uux_ok};
 pub use super::cmd::ver::{ver, ver_cvr0_only, ver_no_match};
 pub use super::cmd::xfr::{xfr_ns, xfr_sb};
@@ -68,6 +70,8 @@ mod tests {
         assert_eq!(x(5), "XFR 3 NS 10.0.0.2:1864 0\r\n");
         assert_eq!(x(7), "XFR 3 NS 10.0.0.2:1864 0 10.0.0.1:1863\r\n");
         assert_eq!(x(12), "XFR 3 NS 10.0.0.2:1864 0 10.0.0.1:1863\r\n");
+        assert_eq!(x(13), "XFR 3 NS 10.0.0.2:1864 U D\r\n");
+        assert_eq!(x(18), "XFR 3 NS 10.0.0.2:1864 U D\r\n");
     }
 
     #[test]
@@ -77,6 +81,8 @@ mod tests {
         assert_eq!(u(7), "USR 7 OK a@b.com A 1\r\n");
         assert_eq!(u(8), "USR 7 OK a@b.com A 1 0\r\n");
         assert_eq!(u(10), "USR 7 OK a@b.com 1 0\r\n");
+        assert_eq!(u(15), "USR 7 OK a@b.com 1 0\r\n");
+        assert_eq!(u(18), "USR 7 OK a@b.com 1 0\r\n");
     }
 
     #[test]

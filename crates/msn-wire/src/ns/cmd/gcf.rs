@@ -18,3 +18,8 @@ pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsComman
 pub fn gcf(out: &mut Out, trid: u32, name: &str, body: &[u8]) {
     out.payload(format_args!("GCF {trid} {name}"), body);
 }
+
+/// `GCF 0 len` + the policy document MSNP13+ clients are sent at sign-in.
+pub fn gcf_policies(out: &mut Out, body: &[u8]) {
+    out.payload(format_args!("GCF 0"), body);
+}

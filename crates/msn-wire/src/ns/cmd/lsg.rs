@@ -32,6 +32,7 @@ pub fn lsg(
     match dialect.list_model() {
         ListModel::PerList => line!(out, "LSG {trid} {version} {index} {count} {id} {name} 0"),
         ListModel::Bits => line!(out, "LSG {id} {name} 0"),
-        ListModel::Guid => line!(out, "LSG {name} {guid}"),
+        // MSNP13+ has no LSG; its groups come from the address book.
+        ListModel::Guid | ListModel::AddressBook => line!(out, "LSG {name} {guid}"),
     }
 }

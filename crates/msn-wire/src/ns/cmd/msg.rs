@@ -63,6 +63,9 @@ pub fn profile_payload(dialect: Dialect, p: &Profile<'_>) -> String {
     if dialect.profile_has_abch() {
         push_header(&mut s, "ABCHMigrated", "1");
     }
+    if dialect.profile_has_mpop() {
+        push_header(&mut s, "MPOPEnabled", "1");
+    }
     s.push_str("\r\n");
     s
 }

@@ -35,7 +35,8 @@ pub fn syn_header(
     match dialect.list_model() {
         ListModel::PerList => line!(out, "SYN {trid} {version}"),
         ListModel::Bits => line!(out, "SYN {trid} {version} {contacts} {groups}"),
-        ListModel::Guid => line!(
+        // MSNP13+ has no SYN (the session never calls this for it).
+        ListModel::Guid | ListModel::AddressBook => line!(
             out,
             "SYN {trid} {} {} {contacts} {groups}",
             stamps.0,

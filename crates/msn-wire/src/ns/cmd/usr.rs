@@ -1,4 +1,4 @@
-//! `USR`: the login steps (MD5, CTP, TWN) and the final `USR … OK`.
+//! `USR`: the login steps (MD5, CTP, TWN, SSO) and the final `USR … OK`.
 
 use crate::dialect::Dialect;
 use crate::frame::Frame;
@@ -7,6 +7,22 @@ use crate::ns::{NsCommand, UsrAuth};
 use crate::out::Out;
 
 pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsCommand> {
+    // MSNP15+: `USR t SSO S ticket proof [{machine-guid}]`.
+    if let ["SSO", "S", ticket, proof, rest @ ..] = args {
+        let machine_guid = match rest {
+            [] => None,
+            [guid] => Some((*guid).to_owned()),
+            _ => return None,
+        };
+        return Some(NsCommand::Usr {
+            trid,
+            auth: UsrAuth::SsoProof {
+                ticket: (*ticket).to_owned(),
+                proof: (*proof).to_owned(),
+                machine_guid,
+            },
+        });
+    }
     let value = match args {
         [package, step, value] => Some((*package, *step, Some(*value))),
         [package, step] => Some((*package, *step, None)),
@@ -27,6 +43,7 @@ fn parse_auth(package: &str, step: &str, value: Option<&str>) -> Option<UsrAuth>
         ("CTP", "S", Some(password)) => UsrAuth::CtpPassword { password },
         ("TWN", "I", Some(handle)) => UsrAuth::TwnInitial { handle },
         ("TWN", "S", Some(ticket)) => UsrAuth::TwnTicket { ticket },
+        ("SSO", "I", Some(handle)) => UsrAuth::SsoInitial { handle },
         _ => return None,
     })
 }
@@ -44,6 +61,12 @@ pub fn usr_ctp_ready(out: &mut Out, trid: u32) {
 /// `USR TrID TWN S params`: go to Passport with these site parameters.
 pub fn usr_twn_params(out: &mut Out, trid: u32, params: &str) {
     line!(out, "USR {trid} TWN S {params}");
+}
+
+/// `USR TrID SSO S MBI_KEY_OLD nonce`: get the `messengerclear.live.com`
+/// token with policy `MBI_KEY_OLD` and prove its key over `nonce`.
+pub fn usr_sso_nonce(out: &mut Out, trid: u32, nonce: &str) {
+    line!(out, "USR {trid} SSO S MBI_KEY_OLD {nonce}");
 }
 
 /// `USR TrID OK …` after a successful login. `verified`: the account's

@@ -18,6 +18,9 @@ pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsComman
 
 /// The Dispatch Server's referral to a Notification Server.
 pub fn xfr_ns(out: &mut Out, trid: u32, dialect: Dialect, ns_addr: &str, this_addr: &str) {
+    if dialect.xfr_ns_ud() {
+        return line!(out, "XFR {trid} NS {ns_addr} U D");
+    }
     match dialect.xfr_ns_params() {
         1 => line!(out, "XFR {trid} NS {ns_addr}"),
         2 => line!(out, "XFR {trid} NS {ns_addr} 0"),

@@ -1,0 +1,287 @@
+//! Windows Live Messenger sign-in (MSNP13–MSNP18) against a real server:
+//! the `GCF 0` policies, `USR TWN` with an RST ticket for MSNP13–14,
+//! `USR SSO` with the `MBI_KEY_OLD` proof for MSNP15+, machine GUIDs and
+//! multiple points of presence, and the MSNP2–12 list commands closed.
+//! Tokens come from the server's own RST.srf over HTTP, as the clients get
+//! them.
+
+mod support;
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use msn_auth::sso;
+use support::{Client, TestServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const GUID_A: &str = "{F26D1F07-95E2-403C-BC18-D4BFED493428}";
+const GUID_B: &str = "{0A1B2C3D-0000-4000-8000-000000000001}";
+
+async fn server() -> TestServer {
+    let s = TestServer::start_with(|c| c.notification.max_dialect = 18).await;
+    s.user("alice@example.com", "p@ss&w0rd", "Alice").await;
+    s
+}
+
+/// The `messengerclear.live.com` ticket (XML-unescaped) and its proof key,
+/// from a real `POST /RST.srf`.
+async fn rst(http: SocketAddr, email: &str, password: &str) -> (String, Vec<u8>) {
+    let body = format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsse="http://schemas.xmlsoap.org/ws/2003/06/secext" xmlns:wsp="http://schemas.xmlsoap.org/ws/2002/12/policy" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/03/addressing" xmlns:wst="http://schemas.xmlsoap.org/ws/2004/04/trust">"#,
+            r#"<Header><wsse:Security><wsse:UsernameToken Id="user"><wsse:Username>{}</wsse:Username><wsse:Password>{}</wsse:Password></wsse:UsernameToken></wsse:Security></Header>"#,
+            r#"<Body><ps:RequestMultipleSecurityTokens xmlns:ps="http://schemas.microsoft.com/Passport/SoapServices/PPCRL" Id="RSTS">"#,
+            r#"<wst:RequestSecurityToken Id="RST0"><wst:RequestType>http://schemas.xmlsoap.org/ws/2004/04/security/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>http://Passport.NET/tb</wsa:Address></wsa:EndpointReference></wsp:AppliesTo></wst:RequestSecurityToken>"#,
+            r#"<wst:RequestSecurityToken Id="RST1"><wst:RequestType>http://schemas.xmlsoap.org/ws/2004/04/security/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>messengerclear.live.com</wsa:Address></wsa:EndpointReference></wsp:AppliesTo><wsse:PolicyReference URI="MBI_KEY_OLD"></wsse:PolicyReference></wst:RequestSecurityToken>"#,
+            r#"</ps:RequestMultipleSecurityTokens></Body></Envelope>"#,
+        ),
+        email,
+        password.replace('&', "&amp;"),
+    );
+    let mut stream = TcpStream::connect(http).await.unwrap();
+    let request = format!(
+        "POST /RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    // The messengerclear token's response: the legacy DA token before it
+    // has a BinarySecret of its own.
+    let reply = &reply[reply.find(r#"Id="Compact1""#).expect("Compact1")..];
+    let between = |open: &str, close: &str| {
+        let start = reply.find(open).expect(open) + open.len();
+        let len = reply[start..].find(close).expect(close);
+        reply[start..start + len].to_owned()
+    };
+    let ticket = between(r#"Id="Compact1">"#, "</wsse:BinarySecurityToken>").replace("&amp;", "&");
+    let secret = between("<wst:BinarySecret>", "</wst:BinarySecret>");
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .unwrap();
+    (ticket, key)
+}
+
+/// `VER`, `CVR` and `USR SSO I` in dialect `n`; returns the client and
+/// the nonce, having checked the `GCF 0` policies before it.
+async fn sso_start(ns: SocketAddr, n: u8, email: &str) -> (Client, String) {
+    let mut c = Client::connect(ns).await;
+    c.label = format!("{email}/ns");
+    c.send(&format!("VER 1 MSNP{n} MSNP14 MSNP13 CVR0")).await;
+    c.expect(&format!("VER 1 MSNP{n}")).await;
+    c.send(&format!(
+        "CVR 2 0x0409 winnt 6.1 i386 MSNMSGR 14.0.8089.0726 msmsgs {email}"
+    ))
+    .await;
+    c.recv().await;
+    c.send(&format!("USR 3 SSO I {email}")).await;
+    let gcf = c.recv().await;
+    assert_eq!(gcf.command(), "GCF");
+    assert_eq!(gcf.tokens().nth(1), Some("0"));
+    let policies = String::from_utf8(gcf.payload().unwrap().to_vec()).unwrap();
+    assert!(
+        policies.starts_with(r#"<Policies><Policy type="SHIELDS""#),
+        "{policies}"
+    );
+    let usr = c.recv_line().await;
+    let nonce = usr
+        .strip_prefix("USR 3 SSO S MBI_KEY_OLD ")
+        .unwrap_or_else(|| panic!("{usr}"))
+        .to_owned();
+    assert_eq!(nonce.len(), 64, "{nonce}");
+    (c, nonce)
+}
+
+fn proof(key: &[u8], nonce: &str) -> String {
+    sso::compute_proof(key, nonce, rand_iv())
+}
+
+fn rand_iv() -> [u8; 8] {
+    *uuid::Uuid::new_v4().as_bytes().first_chunk().unwrap()
+}
+
+/// Signs in with SSO; returns the client after the profile.
+async fn sso_login(s: &TestServer, n: u8, guid: Option<&str>) -> Client {
+    let (ticket, key) = rst(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+    let (mut c, nonce) = sso_start(s.ns, n, "alice@example.com").await;
+    let guid = guid.map(|g| format!(" {g}")).unwrap_or_default();
+    c.send(&format!(
+        "USR 4 SSO S {ticket} {}{guid}",
+        proof(&key, &nonce)
+    ))
+    .await;
+    c.expect("USR 4 OK alice@example.com 1 0").await;
+    c.expect("SBS 0 null").await;
+    let profile = c.recv().await;
+    assert_eq!(
+        profile.line().split(' ').take(3).collect::<Vec<_>>(),
+        ["MSG", "Hotmail", "Hotmail"]
+    );
+    let text = String::from_utf8(profile.payload().unwrap().to_vec()).unwrap();
+    assert!(text.contains("ABCHMigrated: 1\r\n"), "{text}");
+    assert_eq!(text.contains("MPOPEnabled: 1\r\n"), n >= 16, "{text}");
+    c
+}
+
+#[tokio::test]
+async fn msnp15_signs_in_with_the_mbi_key_old_proof() {
+    let s = server().await;
+    let mut c = sso_login(&s, 15, None).await;
+    c.barrier().await;
+}
+
+#[tokio::test]
+async fn msnp18_signs_in_with_its_machine_guid() {
+    let s = server().await;
+    let mut c = sso_login(&s, 18, Some(GUID_A)).await;
+    c.barrier().await;
+}
+
+#[tokio::test]
+async fn a_wrong_proof_is_refused_and_leaves_the_ticket_usable() {
+    let s = server().await;
+    let (ticket, key) = rst(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+    let (mut c, nonce) = sso_start(s.ns, 15, "alice@example.com").await;
+    let mut wrong_key = key.clone();
+    wrong_key[0] ^= 1;
+    c.send(&format!(
+        "USR 4 SSO S {ticket} {}",
+        proof(&wrong_key, &nonce)
+    ))
+    .await;
+    c.expect("911 4").await;
+    c.expect_eof().await;
+    // A proof for another nonce (a replayed USR line) is refused too.
+    let (mut c, _) = sso_start(s.ns, 15, "alice@example.com").await;
+    c.send(&format!("USR 4 SSO S {ticket} {}", proof(&key, &nonce)))
+        .await;
+    c.expect("911 4").await;
+    c.expect_eof().await;
+    // The owner's ticket was not used up by either.
+    let (mut c, nonce) = sso_start(s.ns, 15, "alice@example.com").await;
+    c.send(&format!("USR 4 SSO S {ticket} {}", proof(&key, &nonce)))
+        .await;
+    c.expect("USR 4 OK alice@example.com 1 0").await;
+    // Once used, it is gone.
+    let (mut c2, nonce) = sso_start(s.ns, 15, "alice@example.com").await;
+    c2.send(&format!("USR 4 SSO S {ticket} {}", proof(&key, &nonce)))
+        .await;
+    c2.expect("911 4").await;
+    c2.expect_eof().await;
+}
+
+#[tokio::test]
+async fn garbage_proofs_and_guids_are_refused() {
+    let s = server().await;
+    for (n, tail) in [
+        (15, "not-base64!".to_owned()),
+        (15, String::new()),
+        (18, "HAAAAAEAAAADZgAABIAAAAgAAAAUAAAASAAAAA==".to_owned()),
+    ] {
+        let (ticket, _) = rst(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+        let (mut c, _) = sso_start(s.ns, n, "alice@example.com").await;
+        c.send(&format!("USR 4 SSO S {ticket} {tail} {GUID_A}").replace("  ", " "))
+            .await;
+        let lines = c.expect_eof().await;
+        assert!(
+            lines.is_empty() || lines == ["911 4"],
+            "MSNP{n} {tail:?}: {lines:?}"
+        );
+    }
+    // MSNP16+ must name its machine, as a GUID.
+    for guid in ["", " F26D1F07-95E2-403C-BC18-D4BFED493428", " {nope}"] {
+        let (ticket, key) = rst(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+        let (mut c, nonce) = sso_start(s.ns, 18, "alice@example.com").await;
+        c.send(&format!(
+            "USR 4 SSO S {ticket} {}{guid}",
+            proof(&key, &nonce)
+        ))
+        .await;
+        c.expect("911 4").await;
+        c.expect_eof().await;
+    }
+}
+
+#[tokio::test]
+async fn msnp15_has_no_tweener_and_msnp13_no_sso() {
+    let s = server().await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP15 CVR0").await;
+    c.expect("VER 1 MSNP15").await;
+    c.send("USR 2 TWN I alice@example.com").await;
+    c.expect_eof().await;
+
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP13 CVR0").await;
+    c.expect("VER 1 MSNP13").await;
+    c.send("USR 2 SSO I alice@example.com").await;
+    c.expect_eof().await;
+}
+
+#[tokio::test]
+async fn msnp13_signs_in_with_an_rst_ticket() {
+    let s = server().await;
+    let (ticket, _) = rst(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP13 CVR0").await;
+    c.expect("VER 1 MSNP13").await;
+    c.send("USR 2 TWN I alice@example.com").await;
+    assert_eq!(c.recv().await.line().split(' ').nth(1), Some("0"), "GCF 0");
+    assert!(c.recv_line().await.starts_with("USR 2 TWN S lc=1033,"));
+    c.send(&format!("USR 3 TWN S {ticket}")).await;
+    c.expect("USR 3 OK alice@example.com 1 0").await;
+}
+
+#[tokio::test]
+async fn the_msnp2_12_list_commands_are_gone() {
+    let s = server().await;
+    for command in [
+        "SYN 9 0 0",
+        "GTC 9 A",
+        "ADC 9 FL N=bob@example.com F=Bob",
+        "ADG 9 Friends",
+        "REM 9 FL bob@example.com",
+        "GCF 9 Shields.xml",
+    ] {
+        let mut c = sso_login(&s, 15, None).await;
+        c.send(command).await;
+        let lines = c.expect_eof().await;
+        assert!(
+            lines.iter().all(|l| !l.starts_with(&command[..3])),
+            "{command}: {lines:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn msnp18_keeps_both_machines_and_replaces_the_same_one() {
+    let s = server().await;
+    let mut first = sso_login(&s, 18, Some(GUID_A)).await;
+    let mut second = sso_login(&s, 18, Some(GUID_B)).await;
+    // Both stay signed in.
+    first.barrier().await;
+    second.barrier().await;
+    // The first machine signing in again replaces its own old session.
+    let mut again = sso_login(&s, 18, Some(GUID_A)).await;
+    let lines = first.expect_eof().await;
+    assert!(lines.contains(&"OUT OTH".to_owned()), "{lines:?}");
+    second.barrier().await;
+    again.barrier().await;
+    // An MSNP15 sign-in ends every MPOP session (it cannot share).
+    let _old = sso_login(&s, 15, None).await;
+    for c in [&mut second, &mut again] {
+        let lines = c.expect_eof().await;
+        assert!(lines.contains(&"OUT OTH".to_owned()), "{lines:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_configuration_stops_at_msnp12() {
+    let s = TestServer::start().await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP18 MSNP15 MSNP12 CVR0").await;
+    c.expect("VER 1 MSNP12").await;
+}
