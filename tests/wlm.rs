@@ -285,3 +285,184 @@ async fn the_default_configuration_stops_at_msnp12() {
     c.send("VER 1 MSNP18 MSNP15 MSNP12 CVR0").await;
     c.expect("VER 1 MSNP12").await;
 }
+
+/// A signed-in MSNP`n` (15+) client that sent its initial (empty) list and
+/// went online.
+async fn wlm_online(s: &TestServer, n: u8, guid: Option<&str>) -> Client {
+    let mut c = sso_login(s, n, guid).await;
+    c.call("BLP {} AL").await;
+    let ok = c.call_payload("ADL {}", br#"<ml l="1"></ml>"#).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    let chg = c.call("CHG {} NLN 2789003324:48 0").await;
+    assert_eq!(chg.tokens().nth(2), Some("NLN"));
+    c
+}
+
+fn ml(handle: &str, lists: u8) -> String {
+    let (local, domain) = handle.split_once('@').unwrap();
+    format!(r#"<ml><d n="{domain}"><c n="{local}" l="{lists}" t="1"/></d></ml>"#)
+}
+
+async fn adl(c: &mut Client, doc: &str) -> msn_wire::Frame {
+    c.call_payload("ADL {}", doc.as_bytes()).await
+}
+
+#[tokio::test]
+async fn msnp18_and_msnp7_add_each_other_and_see_presence() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    let mut bob = s.online(7, "bob@example.com", "pw", "NLN").await;
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+
+    // Alice adds Bob (FL + AL): Bob, online and allowing everyone, is shown
+    // at once, and Bob's MSN Messenger 4.x is told.
+    let doc = ml("bob@example.com", 3);
+    let trid = alice.trid() + 1;
+    alice
+        .send_payload(&format!("ADL {trid}"), doc.as_bytes())
+        .await;
+    let mut lines = Vec::new();
+    loop {
+        let line = alice.recv_line().await;
+        let done = line == format!("ADL {trid} OK");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        lines.contains(&"NLN NLN 1:bob@example.com Bob 0:0".to_owned()),
+        "{lines:?}"
+    );
+    let add = bob.recv_line().await;
+    assert!(
+        add.starts_with("ADD 0 RL ") && add.ends_with(" alice@example.com Alice"),
+        "{add}"
+    );
+
+    // Bob adds Alice back: Alice gets ADL 0 with Bob on her reverse list.
+    bob.call("ADD {} AL alice@example.com Alice").await;
+    bob.call("ADD {} FL alice@example.com Alice").await;
+    let notice = alice.recv().await;
+    assert_eq!(
+        notice.line().split(' ').take(2).collect::<Vec<_>>(),
+        ["ADL", "0"]
+    );
+    assert_eq!(
+        notice.payload().unwrap().as_ref(),
+        br#"<ml><d n="example.com"><c n="bob" t="1" l="8" f="Bob"/></d></ml>"#
+    );
+    // Bob sees Alice online in his own form.
+    bob.wait_for("Alice's presence", |f| {
+        f.line().starts_with("ILN") || f.line().starts_with("NLN")
+    })
+    .await;
+
+    // Presence both ways: Bob goes away, Alice sees it in the MSNP18 form.
+    bob.call("CHG {} AWY").await;
+    alice
+        .wait_for("NLN AWY", |f| {
+            f.line() == "NLN AWY 1:bob@example.com Bob 0:0"
+        })
+        .await;
+    alice.call("CHG {} BSY 2789003324:48 0").await;
+    bob.wait_for("NLN BSY", |f| f.line() == "NLN BSY alice@example.com Alice")
+        .await;
+
+    // Bob removes Alice: RML 0 reaches her.
+    bob.call("REM {} FL alice@example.com").await;
+    let notice = alice
+        .wait_for("RML 0", |f| f.line().starts_with("RML 0 "))
+        .await;
+    assert_eq!(
+        notice.payload().unwrap().as_ref(),
+        br#"<ml><d n="example.com"><c n="bob" t="1" l="8"/></d></ml>"#
+    );
+    // Alice removes Bob from her FL: Bob's client is told, the list keeps
+    // the rest.
+    let doc = ml("bob@example.com", 1);
+    let ok = adl_like(&mut alice, "RML", &doc).await;
+    assert_eq!(ok.line(), format!("RML {} OK", ok.tokens().nth(1).unwrap()));
+    bob.wait_for("REM 0 RL", |f| f.line().starts_with("REM 0 RL "))
+        .await;
+    let st = s.store.user("alice@example.com").await.unwrap().unwrap();
+    let account = s.store.load_account(st.id).await.unwrap();
+    assert_eq!(account.bits_of("bob@example.com") & 1, 0, "off the FL");
+    assert_ne!(account.bits_of("bob@example.com") & 2, 0, "still allowed");
+}
+
+async fn adl_like(c: &mut Client, command: &str, doc: &str) -> msn_wire::Frame {
+    c.call_payload(&format!("{command} {{}}"), doc.as_bytes())
+        .await
+}
+
+#[tokio::test]
+async fn bad_membership_lists_get_their_errors() {
+    let s = server().await;
+    let mut c = wlm_online(&s, 15, None).await;
+    // Unknown account, unknown network, no list bits: an error, no more.
+    let e = adl(&mut c, &ml("nobody@example.com", 1)).await;
+    assert_eq!(e.line(), format!("208 {}", e.tokens().nth(1).unwrap()));
+    let doc = r#"<ml><d n="example.com"><c n="bob" l="1" t="7"/></d></ml>"#;
+    let e = adl(&mut c, doc).await;
+    assert_eq!(e.command(), "204");
+    let doc = r#"<ml><d n="example.com"><c n="bob" l="0" t="1"/></d></ml>"#;
+    assert_eq!(adl(&mut c, doc).await.command(), "201");
+    // RML of someone not on the list.
+    s.user("carol@example.com", "pw", "Carol").await;
+    let e = adl_like(&mut c, "RML", &ml("carol@example.com", 1)).await;
+    assert_eq!(e.command(), "216");
+    c.barrier().await;
+
+    // The rest end the session.
+    let contacts = |n: usize| {
+        let mut doc = String::from(r#"<ml><d n="example.com">"#);
+        for i in 0..n {
+            doc.push_str(&format!(r#"<c n="u{i}" l="1" t="1"/>"#));
+        }
+        doc.push_str("</d></ml>");
+        doc
+    };
+    for (doc, code) in [
+        (ml("carol@example.com", 8), "241"),
+        (ml("carol@example.com", 16), "241"),
+        (r#"<ml><d n="example.com"></d></ml>"#.to_owned(), "240"),
+        ("<ml><d n=".to_owned(), "241"),
+        (
+            r#"<!DOCTYPE x [<!ENTITY a "b">]><ml></ml>"#.to_owned(),
+            "241",
+        ),
+    ] {
+        let mut c = wlm_online(&s, 15, None).await;
+        c.send_payload("ADL 50", doc.as_bytes()).await;
+        let lines = c.expect_eof().await;
+        assert_eq!(lines, [format!("{code} 50")], "{doc:.80}");
+    }
+    // 10 000 contacts in one ADL exceed the payload limit ([limits]
+    // max_ns_payload_bytes, 8 KiB; clients split their lists into ADLs of
+    // at most about 7 500 bytes): the session ends before the document is
+    // read. (The per-document contact limit behind it, max_list_entries,
+    // is tested in msn-core.)
+    let mut c = wlm_online(&s, 15, None).await;
+    let doc = contacts(10_000);
+    let mut bytes = format!("ADL 50 {}\r\n", doc.len()).into_bytes();
+    bytes.extend_from_slice(doc.as_bytes());
+    c.send_raw_lossy(&bytes).await;
+    assert_eq!(c.expect_eof().await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn fqy_names_the_network_of_an_account() {
+    let s = server().await;
+    s.user("frank@example.com", "pw", "Frank").await;
+    let mut c = wlm_online(&s, 15, None).await;
+    let doc = r#"<ml><d n="example.com"><c n="frank"/></d></ml>"#;
+    let reply = adl_like(&mut c, "FQY", doc).await;
+    assert_eq!(reply.command(), "FQY");
+    assert_eq!(
+        reply.payload().unwrap().as_ref(),
+        br#"<ml><d n="example.com"><c n="frank" t="1"/></d></ml>"#
+    );
+    let doc = r#"<ml><d n="example.com"><c n="nobody"/></d></ml>"#;
+    assert_eq!(adl_like(&mut c, "FQY", doc).await.command(), "208");
+}

@@ -63,6 +63,16 @@ impl Handle {
         &self.0
     }
 
+    /// The part before the `@`.
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map_or(&self.0, |(local, _)| local)
+    }
+
+    /// The part after the `@`.
+    pub fn domain(&self) -> &str {
+        self.0.split_once('@').map_or("", |(_, domain)| domain)
+    }
+
     /// The same handle sharing its text with every other interned copy.
     /// Online users' lists name the same people over and over (A is on B's
     /// list and B on A's); interning keeps one copy of each handle instead

@@ -9,6 +9,7 @@ pub mod account;
 pub mod challenge;
 pub mod handle;
 pub mod ids;
+pub mod membership_list;
 pub mod network;
 pub mod password;
 pub mod personal_message;

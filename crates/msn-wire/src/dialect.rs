@@ -225,6 +225,11 @@ impl Dialect {
         self.0 <= 12
     }
 
+    /// `FQY`, the network lookup (MSNP14+).
+    pub fn has_fqy(self) -> bool {
+        self.0 >= 14
+    }
+
     /// Policies pushed as `GCF 0` during sign-in (MSNP13+); the client's
     /// own `GCF TrID file` request is MSNP11–12 only.
     pub fn pushes_policies(self) -> bool {
@@ -234,6 +239,29 @@ impl Dialect {
     /// `XFR … NS addr U D` (MSNP13+) rather than `… 0 current-server`.
     pub fn xfr_ns_ud(self) -> bool {
         self.0 >= 13
+    }
+
+    /// Presence lines carry the contact's network id after the handle
+    /// (MSNP14–17: `NLN NLN bob@x.com 1 Bob …`); MSNP18 prefixes the
+    /// handle instead (`1:bob@x.com`).
+    pub fn presence_has_network_field(self) -> bool {
+        (14..=17).contains(&self.0)
+    }
+
+    /// Contact handles in presence lines are `<network>:<email>` (MSNP18).
+    pub fn prefixes_network_id(self) -> bool {
+        self.0 >= 18
+    }
+
+    /// Capabilities are `caps:capsex` pairs (MSNP16+).
+    pub fn has_extended_capabilities(self) -> bool {
+        self.0 >= 16
+    }
+
+    /// The initial presence dump uses `NLN`, not `ILN TrID` (MSNP18, as
+    /// the real clients were served by the revival servers they work with).
+    pub fn initial_presence_is_nln(self) -> bool {
+        self.0 >= 18
     }
 
     /// The profile says `MPOPEnabled: 1` (MSNP16+).

@@ -1,9 +1,24 @@
 //! Events from other sessions, rendered in this client's dialect.
 
+use msn_core::account::lists;
+use msn_core::handle::Handle;
+use msn_core::membership_list::{self, MlEntry};
+use msn_core::network::NetworkId;
 use msn_wire::ns::render;
 
 use super::{Flow, NsSession};
 use msn_service::{Event as NsEvent, KickReason};
+
+/// The `<ml>` of an `ADL 0`/`RML 0` notice (MSNP13+): `handle` on the
+/// receiver's reverse list, with its name when added.
+fn reverse_notice(handle: &Handle, name: Option<&str>) -> String {
+    membership_list::render(&[MlEntry {
+        handle,
+        network: NetworkId::Passport,
+        lists: Some(lists::RL),
+        name,
+    }])
+}
 
 impl NsSession {
     pub(super) fn handle_event(&mut self, event: NsEvent) -> Flow {
@@ -20,19 +35,29 @@ impl NsSession {
                 };
                 render::nln(out, d, &view);
             }
-            NsEvent::Presence(p) => render::fln(out, p.handle.as_str()),
+            NsEvent::Presence(p) => render::fln(out, d, p.handle.as_str()),
             NsEvent::PersonalMessage { handle, document } => {
                 if d.has_personal_message() {
-                    render::ubx(out, handle.as_str(), &document);
+                    render::ubx(out, d, handle.as_str(), &document);
                 }
             }
             NsEvent::ReverseAdded {
                 handle,
                 name,
                 version,
-            } => render::reverse_added(out, d, version, handle.as_str(), &name),
+            } => {
+                if d.has_ns_lists() {
+                    render::reverse_added(out, d, version, handle.as_str(), &name);
+                } else {
+                    render::adl_notice(out, reverse_notice(&handle, Some(&name)).as_bytes());
+                }
+            }
             NsEvent::ReverseRemoved { handle, version } => {
-                render::reverse_removed(out, d, version, handle.as_str());
+                if d.has_ns_lists() {
+                    render::reverse_removed(out, d, version, handle.as_str());
+                } else {
+                    render::rml_notice(out, reverse_notice(&handle, None).as_bytes());
+                }
             }
             NsEvent::Property {
                 handle,

@@ -170,7 +170,7 @@ impl NsSession {
 
     /// After adding `handle` to the FL: its presence right away (`ILN` with
     /// the TrID of the add), if it is visible to us.
-    async fn initial_presence_of(&mut self, trid: u32, handle: &Handle) {
+    pub(super) async fn initial_presence_of(&mut self, trid: u32, handle: &Handle) {
         let service = &self.shared.service;
         if !service.is_live(self.actor()) {
             return; // the first CHG will list it
@@ -319,9 +319,16 @@ impl NsSession {
         self.group_reply(trid, done, render::reg)
     }
 
+    /// `BLP TrID AL|BL`. WLM (MSNP13+) sends its setting at every sign-in
+    /// and expects it echoed even when it is the stored one; earlier
+    /// dialects get `218` for that.
     pub(super) async fn on_blp(&mut self, trid: u32, value: Privacy) -> Flow {
         match self.shared.service.set_privacy(self.actor(), value).await {
             Ok(version) => render::blp(&mut self.conn.out, trid, self.dialect, version, value),
+            Err(OpError::Refused(ListError::AlreadyInMode)) if !self.dialect.has_ns_lists() => {
+                let version = self.state().account.list_version;
+                render::blp(&mut self.conn.out, trid, self.dialect, version, value);
+            }
             Err(e) => return self.fail(trid, e),
         }
         Flow::Continue

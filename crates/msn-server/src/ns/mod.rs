@@ -9,6 +9,7 @@
 mod events;
 mod lists;
 mod login;
+mod membership;
 mod misc;
 mod presence;
 mod sync;
@@ -382,6 +383,9 @@ impl NsSession {
             C::Uux { trid, payload } if d.has_personal_message() => {
                 self.on_uux(trid, payload).await
             }
+            C::Adl { trid, payload } if !d.has_ns_lists() => self.on_adl(trid, payload).await,
+            C::Rml { trid, payload } if !d.has_ns_lists() => self.on_rml(trid, payload).await,
+            C::Fqy { trid, payload } if d.has_fqy() => self.on_fqy(trid, payload).await,
             C::Gcf { trid, name } if d.has_personal_message() && !d.pushes_policies() => {
                 self.on_gcf(trid, &name)
             }

@@ -65,7 +65,7 @@ impl NsSession {
         if d.has_personal_message()
             && let Some(doc) = &contact.personal_message
         {
-            render::ubx(&mut self.conn.out, notice.handle.as_str(), doc);
+            render::ubx(&mut self.conn.out, d, notice.handle.as_str(), doc);
         }
     }
 

@@ -151,6 +151,19 @@ pub enum NsCommand {
         trid: u32,
         name: String,
     },
+    /// `ADL`/`RML`/`FQY` (MSNP13+): an `<ml>` document as sent.
+    Adl {
+        trid: u32,
+        payload: Bytes,
+    },
+    Rml {
+        trid: u32,
+        payload: Bytes,
+    },
+    Fqy {
+        trid: u32,
+        payload: Bytes,
+    },
     /// A client asking for a challenge (listed by YW, unused by clients).
     Chl {
         trid: u32,
@@ -251,6 +264,9 @@ impl NsCommand {
             | Qry { trid, .. }
             | Uux { trid, .. }
             | Gcf { trid, .. }
+            | Adl { trid, .. }
+            | Rml { trid, .. }
+            | Fqy { trid, .. }
             | Chl { trid } => Some(*trid),
             Msg | Png | Out => None,
         }
@@ -323,6 +339,9 @@ fn parser(command: &str) -> Option<Parser> {
         "UUX" => uux::parse,
         "GCF" => gcf::parse,
         "CHL" => chl::parse_chl,
+        "ADL" => adl::parse,
+        "RML" => rml::parse,
+        "FQY" => fqy::parse,
         _ => return None,
     })
 }

@@ -6,11 +6,13 @@
 pub use super::cmd::adc::{adc_forward, adc_group, adc_list};
 pub use super::cmd::add::{add, reverse_added};
 pub use super::cmd::adg::adg;
+pub use super::cmd::adl::{adl_notice, adl_ok};
 pub use super::cmd::blp::{blp, syn_blp};
 pub use super::cmd::bpr::{bpr_changed, syn_bpr};
-pub use super::cmd::chg::{PresenceView, chg, fln, iln, nln};
+pub use super::cmd::chg::{PresenceView, capabilities_for, chg, fln, iln, nln};
 pub use super::cmd::chl::{chl, qry_ok};
 pub use super::cmd::cvr::cvr;
+pub use super::cmd::fqy::fqy;
 pub use super::cmd::gcf::{gcf, gcf_policies};
 pub use super::cmd::gtc::{gtc, syn_gtc};
 pub use super::cmd::ims::ims;
@@ -26,6 +28,7 @@ pub use super::cmd::rea::rea;
 pub use super::cmd::reg::reg;
 pub use super::cmd::rem::{rem, reverse_removed};
 pub use super::cmd::rmg::rmg;
+pub use super::cmd::rml::{rml_notice, rml_ok};
 pub use super::cmd::rng::rng;
 pub use super::cmd::sbp::sbp;
 pub use super::cmd::sdc::sdc_ok;
@@ -222,5 +225,51 @@ mod tests {
         );
         assert_eq!(text(|o| qng(o, d(8), 50)), "QNG\r\n");
         assert_eq!(text(|o| qng(o, d(9), 50)), "QNG 50\r\n");
+    }
+
+    #[test]
+    fn msnp13_18_presence_forms() {
+        let p = PresenceView {
+            status: Status::Online,
+            handle: "bob@x.com",
+            name: "Bob",
+            capabilities: Some("2789003324:48"),
+            msn_object: Some("%3Cmsnobj%2F%3E"),
+        };
+        let iln = |n| text(|o| iln(o, 8, d(n), &p));
+        assert_eq!(
+            iln(12),
+            "ILN 8 NLN bob@x.com Bob 2789003324 %3Cmsnobj%2F%3E\r\n"
+        );
+        assert_eq!(
+            iln(13),
+            "ILN 8 NLN bob@x.com Bob 2789003324 %3Cmsnobj%2F%3E\r\n"
+        );
+        assert_eq!(
+            iln(15),
+            "ILN 8 NLN bob@x.com 1 Bob 2789003324 %3Cmsnobj%2F%3E\r\n"
+        );
+        assert_eq!(
+            iln(16),
+            "ILN 8 NLN bob@x.com 1 Bob 2789003324:48 %3Cmsnobj%2F%3E\r\n"
+        );
+        assert_eq!(
+            iln(18),
+            "NLN NLN 1:bob@x.com Bob 2789003324:48 %3Cmsnobj%2F%3E\r\n"
+        );
+        let old = PresenceView {
+            capabilities: Some("1073741824"),
+            msn_object: None,
+            ..p
+        };
+        assert_eq!(
+            text(|o| nln(o, d(18), &old)),
+            "NLN NLN 1:bob@x.com Bob 1073741824:0\r\n"
+        );
+        let fln = |n| text(|o| fln(o, d(n), "bob@x.com"));
+        assert_eq!(fln(12), "FLN bob@x.com\r\n");
+        assert_eq!(fln(14), "FLN bob@x.com 1 0\r\n");
+        assert_eq!(fln(16), "FLN bob@x.com 1 0:0\r\n");
+        assert_eq!(fln(18), "FLN 1:bob@x.com 0:0\r\n");
     }
 }

@@ -48,11 +48,37 @@ pub struct PresenceView<'a> {
     pub msn_object: Option<&'a str>,
 }
 
+/// The handle as presence lines of `dialect` name a contact on `network`:
+/// `bob@x.com`, `bob@x.com 1` (MSNP14–17) or `1:bob@x.com` (MSNP18).
+fn presence_handle(dialect: Dialect, handle: &str, network: u8) -> String {
+    if dialect.prefixes_network_id() {
+        format!("{network}:{handle}")
+    } else if dialect.presence_has_network_field() {
+        format!("{handle} {network}")
+    } else {
+        handle.to_owned()
+    }
+}
+
+/// Capabilities as `dialect` writes them: MSNP16+ `caps:capsex` (`:0`
+/// added when the contact's client sent no extended ones), older dialects
+/// the first number only.
+pub fn capabilities_for(dialect: Dialect, capabilities: Option<&str>) -> String {
+    let caps = capabilities.unwrap_or("0");
+    let (basic, extended) = caps.split_once(':').unwrap_or((caps, "0"));
+    if dialect.has_extended_capabilities() {
+        format!("{basic}:{extended}")
+    } else {
+        basic.to_owned()
+    }
+}
+
 fn presence_tail(dialect: Dialect, p: &PresenceView<'_>) -> String {
-    let mut s = format!("{} {} {}", p.status, p.handle, p.name);
+    let handle = presence_handle(dialect, p.handle, 1);
+    let mut s = format!("{} {handle} {}", p.status, p.name);
     if dialect.has_capabilities() {
         s.push(' ');
-        s.push_str(p.capabilities.unwrap_or("0"));
+        s.push_str(&capabilities_for(dialect, p.capabilities));
         if dialect.has_msn_object()
             && let Some(obj) = p.msn_object
         {
@@ -63,8 +89,12 @@ fn presence_tail(dialect: Dialect, p: &PresenceView<'_>) -> String {
     s
 }
 
-/// `ILN TrID status handle name[ caps[ msnobj]]`.
+/// `ILN TrID status handle name[ caps[ msnobj]]` (MSNP18: `NLN` without
+/// the TrID).
 pub fn iln(out: &mut Out, trid: u32, dialect: Dialect, p: &PresenceView<'_>) {
+    if dialect.initial_presence_is_nln() {
+        return nln(out, dialect, p);
+    }
     line!(out, "ILN {trid} {}", presence_tail(dialect, p));
 }
 
@@ -73,7 +103,15 @@ pub fn nln(out: &mut Out, dialect: Dialect, p: &PresenceView<'_>) {
     line!(out, "NLN {}", presence_tail(dialect, p));
 }
 
-/// `FLN handle`.
-pub fn fln(out: &mut Out, handle: &str) {
-    line!(out, "FLN {handle}");
+/// `FLN handle` (MSNP14–17 `FLN handle 1 0`, 16+ with `0:0`, MSNP18
+/// `FLN 1:handle 0:0`).
+pub fn fln(out: &mut Out, dialect: Dialect, handle: &str) {
+    let handle = presence_handle(dialect, handle, 1);
+    if dialect.has_extended_capabilities() {
+        line!(out, "FLN {handle} 0:0");
+    } else if dialect.presence_has_network_field() {
+        line!(out, "FLN {handle} 0");
+    } else {
+        line!(out, "FLN {handle}");
+    }
 }
