@@ -28,9 +28,12 @@
 //! per-account rule still applies to them.
 //!
 //! Everything is in memory, bounded by `max_tracked` entries per rule and
-//! swept by time; when the table is full of live entries, new addresses or
-//! accounts are not tracked (logged) rather than refused: the throttle
-//! must never lock out everybody. A throttle engaging is logged at info
+//! swept by time (an address entry is some 80 bytes, an account entry at
+//! most about 450: with the default 100,000 each, some 50 MB at the very
+//! worst, which takes failures for 100,000 accounts within one window).
+//! When a table is full of live entries, new addresses or accounts are not
+//! tracked (logged) rather than refused: the throttle must never lock out
+//! everybody. A throttle engaging is logged at info
 //! with the handle and the address, never the password.
 
 use std::collections::{HashMap, VecDeque};
@@ -45,8 +48,10 @@ use tracing::{info, warn};
 use crate::Clock;
 use crate::address::{Exempt, address_key};
 
-/// Addresses remembered per account for the per-account rule.
-pub const ADDRESSES_PER_ACCOUNT: usize = 32;
+/// Addresses remembered per account for the per-account rule. An address
+/// pushed out by newer ones gets another guess (it is still under the
+/// per-address rule); 16 keeps an account entry under half a kilobyte.
+pub const ADDRESSES_PER_ACCOUNT: usize = 16;
 
 /// How often the tables are swept of entries nothing refers to any more.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);

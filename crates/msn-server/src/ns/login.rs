@@ -5,7 +5,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 use msn_auth::Audience;
-use msn_core::handle::Handle;
+use msn_core::handle::{Handle, MAX_HANDLE_LEN};
 use msn_core::{ids, password};
 use msn_service::NewEndpoint;
 use msn_store::UserRecord;
@@ -177,10 +177,18 @@ impl NsSession {
     /// checked, so that guesses during a cooldown learn nothing.
     async fn password_login(&mut self, trid: u32, claimed: &str, proof: Proof) -> Flow {
         let ip = self.conn.peer().ip();
-        // The throttle counts the account as the store names it; a handle
-        // that does not parse still counts against the address.
-        let account = Handle::parse(claimed)
-            .map_or_else(|_| claimed.to_ascii_lowercase(), |h| h.as_str().to_owned());
+        // The throttle counts the account as the store names it. A claim
+        // that does not parse is no account, but still counts against the
+        // address; its key is cut to a handle's length so that junk
+        // cannot make the throttle's table large.
+        let account = Handle::parse(claimed).map_or_else(
+            |_| {
+                let mut key: String = claimed.chars().take(MAX_HANDLE_LEN).collect();
+                key.make_ascii_lowercase();
+                key
+            },
+            |h| h.as_str().to_owned(),
+        );
         let throttle = self.shared.login_throttle.clone();
         if let Err(throttled) = throttle.check(ip, &account) {
             // Not at info: a client hammering during its cooldown would
