@@ -246,6 +246,21 @@ pub struct Client {
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect(addr).await.expect("connect");
+        Client::over(stream, addr.to_string())
+    }
+
+    /// Connects to `addr` from the local address `from` (any of 127/8 is
+    /// local on Linux): another client address as the server sees it.
+    pub async fn connect_from(from: [u8; 4], addr: SocketAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(SocketAddr::from((from, 0))).unwrap();
+        let stream = socket.connect(addr).await.expect("connect");
+        let from = std::net::Ipv4Addr::from(from);
+        Client::over(stream, format!("{addr} from {from}"))
+    }
+
+    /// A client over a connected stream.
+    pub fn over(stream: TcpStream, label: String) -> Client {
         stream.set_nodelay(true).ok();
         Client {
             stream,
@@ -258,7 +273,7 @@ impl Client {
                 },
             ),
             next_trid: 1,
-            label: addr.to_string(),
+            label,
         }
     }
 
@@ -268,9 +283,7 @@ impl Client {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
         socket.set_recv_buffer_size(4096).unwrap();
         let stream = socket.connect(addr).await.expect("connect");
-        let mut c = Client::connect(addr).await;
-        c.stream = stream;
-        c
+        Client::over(stream, addr.to_string())
     }
 
     /// The next frame, `Ok(None)` at end of stream, `Err(())` after `limit`.

@@ -9,10 +9,23 @@
 //! for MSNP15's `USR SSO` later, the proof key sent with it. Services see
 //! them through the [`TokenService`] trait; [`MemoryTokens`] keeps them in
 //! memory.
+//!
+//! The crate also holds the server's admission rules, which every
+//! listener and login path shares: [`throttle`] (failed-login throttling
+//! per address and per account) and [`gate`] (connection slots, in all
+//! and per address), with the address keys and exempt networks they use
+//! ([`address`]). Like the tokens, they are in memory and do no I/O.
 
 #![forbid(unsafe_code)]
 
+pub mod address;
+pub mod gate;
 pub mod sso;
+pub mod throttle;
+
+pub use address::{Exempt, address_key};
+pub use gate::{ConnectionGate, GateSettings, GateStats, Refusal, Slot};
+pub use throttle::{LoginThrottle, Scope, ThrottleSettings, ThrottleStats, Throttled};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

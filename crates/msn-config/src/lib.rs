@@ -14,6 +14,7 @@
 
 mod duration;
 pub mod net;
+mod networks;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub challenge: ChallengeConfig,
     pub limits: LimitsConfig,
+    pub login_throttle: LoginThrottleConfig,
     pub client_versions: ClientVersionsConfig,
     pub profile: ProfileConfig,
     pub urls: UrlsConfig,
@@ -233,6 +235,51 @@ pub struct LimitsConfig {
     pub renames_per_minute: u32,
     /// `CAL`s allowed per minute on one switchboard connection (`713`).
     pub calls_per_minute: u32,
+    /// Connections one client address (an IPv6 /64) may hold at once over
+    /// every listener; 0 = no cap. Generous: many users may share one
+    /// address behind NAT, each with an NS and several SB connections.
+    pub max_connections_per_address: usize,
+    /// Connections not signed in yet (DS, NS before `USR … OK`, SB before
+    /// `USR`/`ANS … OK`, HTTP) one address may hold at once; 0 = no cap.
+    /// Idle unauthenticated sockets are how one address would lock others
+    /// out of `max_connections`.
+    pub max_unauthenticated_per_address: usize,
+    /// Close a connection that has not sent its first command (`VER` on
+    /// the DS and NS, `USR`/`ANS` on the SB) after this long (at most the
+    /// service's `login_timeout`).
+    #[serde(with = "duration")]
+    pub handshake_timeout: Duration,
+    /// Networks exempt from the per-address caps and from the login
+    /// throttle's per-address rule (a proxy in front of msnd: every client
+    /// arrives from its address). Written "127.0.0.0/8" or "::1".
+    #[serde(with = "networks")]
+    pub exempt_networks: Vec<ipnet::IpNet>,
+}
+
+/// Failed-login throttling on the password logins (NS MD5 and CTP,
+/// Passport 1.4 `login2.srf`, RST.srf); see `msn_auth::throttle`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginThrottleConfig {
+    /// Failed logins from one address (any accounts) within `window` after
+    /// which every login from it is refused for a cooldown; 0 = off.
+    pub max_failures_per_address: u32,
+    /// Failed logins for one account (from anywhere) within `window` after
+    /// which it is refused for a cooldown, only to the addresses that
+    /// failed for it: its owner elsewhere still gets in. 0 = off.
+    pub max_failures_per_account: u32,
+    /// How long failures are counted.
+    #[serde(with = "duration")]
+    pub window: Duration,
+    /// The first lockout; each further one (more failures within `window`
+    /// of the last) is twice as long, up to `max_cooldown`.
+    #[serde(with = "duration")]
+    pub cooldown: Duration,
+    #[serde(with = "duration")]
+    pub max_cooldown: Duration,
+    /// Addresses and accounts remembered at most (each); beyond, new ones
+    /// are not throttled (logged).
+    pub max_tracked: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -407,6 +454,27 @@ impl Default for LimitsConfig {
             mailbox_capacity: 1024,
             renames_per_minute: 10,
             calls_per_minute: 30,
+            max_connections_per_address: 512,
+            max_unauthenticated_per_address: 64,
+            handshake_timeout: Duration::from_secs(30),
+            // Loopback.
+            exempt_networks: vec![
+                ipnet::IpNet::new_assert(IpAddr::from([127, 0, 0, 0]), 8),
+                ipnet::IpNet::new_assert(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+            ],
+        }
+    }
+}
+
+impl Default for LoginThrottleConfig {
+    fn default() -> Self {
+        LoginThrottleConfig {
+            max_failures_per_address: 20,
+            max_failures_per_account: 10,
+            window: Duration::from_secs(600),
+            cooldown: Duration::from_secs(60),
+            max_cooldown: Duration::from_secs(3600),
+            max_tracked: 100_000,
         }
     }
 }
@@ -564,6 +632,19 @@ impl Config {
             }
             _ => {}
         }
+        if self.limits.handshake_timeout.is_zero() {
+            return Err("limits.handshake_timeout must not be 0".into());
+        }
+        let t = &self.login_throttle;
+        if (t.max_failures_per_address > 0 || t.max_failures_per_account > 0)
+            && (t.window.is_zero() || t.cooldown.is_zero() || t.max_tracked == 0)
+        {
+            return Err(
+                "login_throttle: window, cooldown and max_tracked must not be 0 \
+                 (set max_failures_per_address and max_failures_per_account to 0 to turn it off)"
+                    .into(),
+            );
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be \"text\" or \"json\"".into());
         }
@@ -615,6 +696,32 @@ impl Config {
             memory_kib: self.passwords.argon2_memory_kib,
             iterations: self.passwords.argon2_iterations,
             parallelism: self.passwords.argon2_parallelism,
+        }
+    }
+
+    /// The login throttle's settings (`[login_throttle]`, and
+    /// `[limits] exempt_networks` for its per-address rule).
+    pub fn login_throttle(&self) -> msn_auth::ThrottleSettings {
+        let t = &self.login_throttle;
+        msn_auth::ThrottleSettings {
+            max_failures_per_address: t.max_failures_per_address,
+            max_failures_per_account: t.max_failures_per_account,
+            window: t.window,
+            cooldown: t.cooldown,
+            max_cooldown: t.max_cooldown.max(t.cooldown),
+            max_tracked: t.max_tracked,
+            exempt: msn_auth::Exempt::new(self.limits.exempt_networks.clone()),
+        }
+    }
+
+    /// The connection caps (`[limits]`).
+    pub fn connection_gate(&self) -> msn_auth::GateSettings {
+        let l = &self.limits;
+        msn_auth::GateSettings {
+            max_connections: l.max_connections,
+            max_per_address: l.max_connections_per_address,
+            max_unauthenticated_per_address: l.max_unauthenticated_per_address,
+            exempt: msn_auth::Exempt::new(l.exempt_networks.clone()),
         }
     }
 
@@ -869,6 +976,46 @@ mod tests {
             assert_eq!(Config::load(None).map_err(|e| *e)?, Config::default());
             Ok(())
         });
+    }
+
+    #[test]
+    fn exempt_networks_and_throttle_keys() {
+        let c = Config::from_toml(
+            "[limits]\nexempt_networks = [\"10.0.0.0/8\", \"::1\"]\n\
+             [login_throttle]\ncooldown = \"30s\"\nmax_failures_per_address = 5\n",
+        )
+        .unwrap();
+        let nets: Vec<String> = c
+            .limits
+            .exempt_networks
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(nets, ["10.0.0.0/8", "::1/128"]);
+        assert_eq!(c.login_throttle.cooldown, Duration::from_secs(30));
+        assert!(
+            c.login_throttle()
+                .exempt
+                .contains("10.1.2.3".parse().unwrap())
+        );
+        assert!(Config::from_toml("[limits]\nexempt_networks = [\"localhost\"]\n").is_err());
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("MSND_LIMITS__EXEMPT_NETWORKS", "[]");
+            jail.set_env("MSND_LOGIN_THROTTLE__WINDOW", "2s");
+            let c = Config::load(None).map_err(|e| *e)?;
+            assert!(c.limits.exempt_networks.is_empty());
+            assert_eq!(c.login_throttle.window, Duration::from_secs(2));
+            Ok(())
+        });
+        let mut bad = Config::default();
+        bad.limits.handshake_timeout = Duration::ZERO;
+        assert!(bad.validate().is_err());
+        let mut bad = Config::default();
+        bad.login_throttle.window = Duration::ZERO;
+        assert!(bad.validate().is_err());
+        bad.login_throttle.max_failures_per_address = 0;
+        bad.login_throttle.max_failures_per_account = 0;
+        assert!(bad.validate().is_ok(), "off");
     }
 
     #[test]

@@ -1,15 +1,13 @@
 //! What the HTTP services need from the rest of msnd, handed to
 //! [`crate::start`]. msnd builds it from the objects the protocol services
-//! use (the same store, token service, shutdown token and connection
-//! limit); tests build one of their own with [`HttpContext::new`].
+//! use (the same store, token service, shutdown token, connection gate and
+//! login throttle); tests build one of their own with [`HttpContext::new`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use msn_auth::TokenService;
+use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
 use msn_config::Config;
 use msn_store::Store;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub struct HttpContext {
@@ -23,31 +21,29 @@ pub struct HttpContext {
     pub tokens: Arc<dyn TokenService>,
     /// Cancelled to stop the HTTP services.
     pub shutdown: CancellationToken,
-    /// Connections held at once; a connection beyond it is closed at once.
-    pub connection_slots: Arc<Semaphore>,
-    /// Connections refused for want of a slot.
-    pub refused_connections: Arc<AtomicU64>,
+    /// Connection slots (in all and per address); a connection refused a
+    /// slot is closed at once, and the gate counts and logs it.
+    pub gate: Arc<ConnectionGate>,
+    /// Failed logins per address and per account, shared with the NS's
+    /// password logins so that a guesser cannot switch paths.
+    pub login_throttle: Arc<LoginThrottle>,
 }
 
 impl HttpContext {
-    /// A context of its own: a fresh shutdown token and a connection limit
-    /// of `limits.max_connections` for the HTTP services alone.
+    /// A context of its own: a fresh shutdown token, connection gate and
+    /// login throttle, from `config`, for the HTTP services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         tokens: Arc<dyn TokenService>,
     ) -> HttpContext {
         HttpContext {
-            connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+            gate: ConnectionGate::new(config.connection_gate()),
+            login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
             config,
             store,
             tokens,
             shutdown: CancellationToken::new(),
-            refused_connections: Arc::default(),
         }
-    }
-
-    pub(crate) fn count_refused(&self) {
-        self.refused_connections.fetch_add(1, Ordering::Relaxed);
     }
 }

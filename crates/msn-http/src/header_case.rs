@@ -27,8 +27,15 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Response header names written with exactly this spelling.
-pub const CANONICAL_NAMES: &[&str] = &["PassportURLs", "Authentication-Info", "WWW-Authenticate"];
+/// Response header names written with exactly this spelling (the
+/// clients look the first three up case-sensitively; `Retry-After`, sent
+/// with throttled logins, keeps its conventional spelling too).
+pub const CANONICAL_NAMES: &[&str] = &[
+    "PassportURLs",
+    "Authentication-Info",
+    "WWW-Authenticate",
+    "Retry-After",
+];
 
 /// Header names whose values decide where a response body ends.
 const CONTENT_LENGTH: &[u8] = b"content-length";

@@ -8,9 +8,10 @@
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop
 //! when its shutdown token is cancelled. msnd gives it the store, token
-//! service, shutdown token and connection limit of the protocol services
-//! (msn-server), so that `USR TWN S` redeems what is issued here; nothing
-//! here depends on them.
+//! service, shutdown token, connection gate and login throttle of the
+//! protocol services (msn-server), so that `USR TWN S` redeems what is
+//! issued here and one set of limits covers every listener; nothing here
+//! depends on them.
 //!
 //! The nexus announces the plain HTTP login URL when plain HTTP runs (test
 //! set-ups, msnp11-sdk), else the HTTPS one; `http.login_url` overrides

@@ -1,8 +1,10 @@
 //! Accepting connections (plain and TLS) and serving HTTP/1.1 on them with
 //! hyper, through [`CaseRestoringIo`] so that header names keep the
-//! spelling clients expect. Connections count against the server-wide
-//! connection limit and end on shutdown: idle ones at once, busy ones after
-//! their current response, stragglers when the grace period is over.
+//! spelling clients expect. Connections take a slot from the server-wide
+//! connection gate (in all and per address; an HTTP connection always
+//! counts as unauthenticated) and end on shutdown: idle ones at once, busy
+//! ones after their current response, stragglers when the grace period is
+//! over.
 
 use std::io;
 use std::net::SocketAddr;
@@ -35,6 +37,10 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// stream through this buffer; RST.srf bounds its own.)
 const MAX_BUF_SIZE: usize = 16 * 1024;
 
+/// The client's address, in every request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peer(pub SocketAddr);
+
 /// What every connection task needs.
 #[derive(Clone)]
 pub(crate) struct Serving {
@@ -66,8 +72,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>,
                 continue;
             }
         };
-        let Ok(permit) = serving.ctx.connection_slots.clone().try_acquire_owned() else {
-            serving.ctx.count_refused();
+        // Over a connection cap: closed at once; the gate counts the
+        // refusal and logs it (once per interval, with a count), for HTTP
+        // as for the protocol listeners.
+        let Ok(slot) = serving.ctx.gate.admit(peer.ip()) else {
             drop(stream);
             continue;
         };
@@ -78,7 +86,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>,
                 None => serve_connection(stream, peer, &serving2).await,
                 Some(acceptor) => serve_tls(acceptor, stream, peer, &serving2).await,
             }
-            drop(permit);
+            drop(slot);
         });
     }
     debug!("http listener stopped");
@@ -112,8 +120,10 @@ where
     let log = Arc::new(RequestLog::default());
     let io = TokioIo::new(CaseRestoringIo::new(stream, log.clone()));
     let router = serving.router.clone();
-    let service = service_fn(move |request: Request<Incoming>| {
+    let service = service_fn(move |mut request: Request<Incoming>| {
         log.record(request.method() == Method::HEAD);
+        // The login handlers throttle by the client's address.
+        request.extensions_mut().insert(Peer(peer));
         router.clone().call(request)
     });
     let connection = http1::Builder::new()

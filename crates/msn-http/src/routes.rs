@@ -2,23 +2,27 @@
 //! health check. Handlers only build responses; connections are served by
 //! [`crate::listener`].
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::header::{
+    ALLOW, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use msn_auth::{Audience, Grant};
+use msn_auth::{Audience, Grant, Throttled};
 use msn_core::handle::Handle;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
+use crate::listener::Peer;
 use crate::rst;
 use crate::{HttpContext, passport};
 
@@ -64,7 +68,15 @@ async fn nexus(State(state): State<Arc<AppState>>) -> Response {
 
 /// Passport 1.4 login: credentials in `Authorization`, a ticket for
 /// `USR TWN S` back in `Authentication-Info`.
-async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+///
+/// Under the login throttle (`msn_auth::throttle`, shared with the NS): a
+/// client over its failures gets `429 Too Many Requests` with
+/// `Retry-After` (seconds), and its password is not checked.
+async fn login(
+    State(state): State<Arc<AppState>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    headers: HeaderMap,
+) -> Response {
     let Some(credentials) = headers
         .get(AUTHORIZATION)
         .and_then(|v| passport::parse_authorization(v.as_bytes()))
@@ -76,8 +88,15 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
         debug!("passport login with a malformed sign-in name");
         return failed();
     };
+    let throttle = &state.ctx.login_throttle;
+    if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
+        // At debug: the lockout was logged at info when it began.
+        debug!(%handle, ip = %peer.ip(), ?throttled, "passport login throttled");
+        return too_many_failures(throttled);
+    }
     match authenticate(&state, &handle, credentials.password_candidates()).await {
         Ok(Some(user_id)) => {
+            throttle.succeeded(peer.ip(), handle.as_str());
             let ttl = state.ctx.config.http.ticket_ttl;
             let ticket = state
                 .ctx
@@ -92,7 +111,8 @@ async fn login(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
             }
         }
         Ok(None) => {
-            info!(%handle, "passport login failed");
+            info!(%handle, ip = %peer.ip(), "passport login failed");
+            throttle.failed(peer.ip(), handle.as_str());
             failed()
         }
         Err(e) => {
@@ -126,6 +146,15 @@ async fn authenticate(
     Ok(record.filter(|_| matches).map(|r| r.id))
 }
 
+/// A login refused by the throttle: 429 and when to try again.
+fn too_many_failures(throttled: Throttled) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()))],
+    )
+        .into_response()
+}
+
 fn failed() -> Response {
     (
         StatusCode::UNAUTHORIZED,
@@ -140,6 +169,7 @@ fn failed() -> Response {
 /// the RST service. Anything else is not found.
 async fn by_suffix(
     State(state): State<Arc<AppState>>,
+    Extension(Peer(peer)): Extension<Peer>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -158,7 +188,7 @@ async fn by_suffix(
         )
             .into_response();
     }
-    security_tokens(&state, &headers, body).await
+    security_tokens(&state, peer, &headers, body).await
 }
 
 /// RST.srf: a SOAP request with the user name and password, one
@@ -173,7 +203,19 @@ async fn by_suffix(
 /// it is the status the clients are known to handle. The live service may
 /// have used 500 (auth-services.md §3.3, uncertain); how MSIDCRL treats a
 /// 500 is not known.
-async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+///
+/// Under the login throttle (`msn_auth::throttle`, shared with the NS and
+/// `login2.srf`), a client over its failures gets the same
+/// `wsse:FailedAuthentication` fault as for a wrong password, without its
+/// password being checked, plus a `Retry-After` header (seconds): that
+/// fault is the one failure clients are known to handle, whereas no
+/// "server busy" fault of the live service is documented.
+async fn security_tokens(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let body = match read_body(headers, body).await {
         Ok(body) => body,
         Err(status) => return status.into_response(),
@@ -189,8 +231,18 @@ async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> R
         debug!("RST request with a malformed sign-in name");
         return soap(rst::auth_failure(OffsetDateTime::now_utc()));
     };
+    let throttle = &state.ctx.login_throttle;
+    if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
+        debug!(%handle, ip = %peer.ip(), ?throttled, "RST login throttled");
+        let mut reply = soap(rst::auth_failure(OffsetDateTime::now_utc()));
+        reply
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()));
+        return reply;
+    }
     match authenticate(state, &handle, vec![request.password().to_owned()]).await {
         Ok(Some(user_id)) => {
+            throttle.succeeded(peer.ip(), handle.as_str());
             let ctx = &state.ctx;
             let http = &ctx.config.http;
             let account = rst::Account {
@@ -229,7 +281,8 @@ async fn security_tokens(state: &AppState, headers: &HeaderMap, body: Body) -> R
             soap(reply)
         }
         Ok(None) => {
-            info!(%handle, "RST login failed");
+            info!(%handle, ip = %peer.ip(), "RST login failed");
+            throttle.failed(peer.ip(), handle.as_str());
             soap(rst::auth_failure(OffsetDateTime::now_utc()))
         }
         Err(e) => {

@@ -48,7 +48,15 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, request: &st
 }
 
 async fn get(addr: SocketAddr, path: &str, extra_headers: &str) -> String {
-    let stream = TcpStream::connect(addr).await.unwrap();
+    get_from([127, 0, 0, 1], addr, path, extra_headers).await
+}
+
+/// [`get`] from the local address `from` (any of 127.0.0.0/8 on Linux):
+/// another client address as far as the server can tell.
+async fn get_from(from: [u8; 4], addr: SocketAddr, path: &str, extra_headers: &str) -> String {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::from((from, 0))).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
     exchange(
         stream,
         &format!("GET {path} HTTP/1.1\r\nHost: nexus.passport.com\r\n{extra_headers}Connection: close\r\n\r\n"),
@@ -226,6 +234,75 @@ async fn bad_credentials_get_401_and_no_ticket() {
             "{extra:?}"
         );
     }
+    env.stop().await;
+}
+
+/// Throttling on: no exempt networks (the tests run on loopback), a cooldown
+/// far longer than any test.
+fn throttled(config: &mut Config, per_address: u32, per_account: u32) {
+    config.limits.exempt_networks.clear();
+    let t = &mut config.login_throttle;
+    t.max_failures_per_address = per_address;
+    t.max_failures_per_account = per_account;
+    t.cooldown = std::time::Duration::from_secs(3600);
+}
+
+/// The number of seconds in `Retry-After`.
+fn retry_after(response: &str) -> u64 {
+    header(response, "Retry-After")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds")
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_get_429_and_others_still_sign_in() {
+    let env = Env::start(ACCOUNTS, |c, _| throttled(c, 3, 0)).await;
+    let wrong = login_header("alice%40hotmail.com", "guess");
+    let right = login_header("alice%40hotmail.com", "p%40ss%2Cword");
+    for _ in 0..3 {
+        let r = get(env.http_addr(), "/login2.srf", &wrong).await;
+        assert!(r.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{r}");
+    }
+    // The address is locked out: the right password is not even checked,
+    // for this account or any other.
+    for extra in [&right, &login_header("bob%40example.com", "hunter2")] {
+        let r = get(env.http_addr(), "/login2.srf", extra).await;
+        assert!(r.starts_with("HTTP/1.1 429 Too Many Requests\r\n"), "{r}");
+        assert!((3000..=3600).contains(&retry_after(&r)), "{r}");
+        assert!(!r.contains("from-PP"), "{r}");
+    }
+    // The owner, from another address, gets in at once.
+    let r = get_from([127, 0, 0, 2], env.http_addr(), "/login2.srf", &right).await;
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    assert!(header(&r, "Authentication-Info").is_some(), "{r}");
+    let stats = env.ctx.login_throttle.stats();
+    assert_eq!((stats.failures, stats.refused, stats.lockouts), (3, 2, 1));
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn an_account_guessed_at_is_refused_only_to_the_guessers() {
+    let env = Env::start(ACCOUNTS, |c, _| throttled(c, 0, 2)).await;
+    let wrong = login_header("alice%40hotmail.com", "guess");
+    let right = login_header("alice%40hotmail.com", "p%40ss%2Cword");
+    for _ in 0..2 {
+        let r = get(env.http_addr(), "/login2.srf", &wrong).await;
+        assert!(r.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{r}");
+    }
+    let r = get(env.http_addr(), "/login2.srf", &right).await;
+    assert!(r.starts_with("HTTP/1.1 429 Too Many Requests\r\n"), "{r}");
+    // Other accounts from the same address, and the account from an
+    // address that did not fail, are not affected.
+    let r = get(
+        env.http_addr(),
+        "/login2.srf",
+        &login_header("bob%40example.com", "hunter2"),
+    )
+    .await;
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
+    let r = get_from([127, 0, 0, 2], env.http_addr(), "/login2.srf", &right).await;
+    assert!(r.starts_with("HTTP/1.1 200 OK\r\n"), "{r}");
     env.stop().await;
 }
 

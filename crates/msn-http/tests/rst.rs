@@ -607,6 +607,49 @@ async fn wrong_credentials_get_the_auth_fault_and_no_ticket() {
 }
 
 #[tokio::test]
+async fn wrong_passwords_from_one_address_get_the_auth_fault_even_when_right() {
+    let env = Env::start(ACCOUNTS, |c, _| {
+        c.limits.exempt_networks.clear();
+        c.login_throttle.max_failures_per_address = 2;
+        c.login_throttle.max_failures_per_account = 0;
+        c.login_throttle.cooldown = std::time::Duration::from_secs(3600);
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let tokens = [("RST1", "messenger.msn.com", Some("?id=507"))];
+    for _ in 0..2 {
+        let wrong = request("alice@example.com", "guess", &tokens);
+        let (_, _, reply) = post(&client, &env.url("/RST.srf"), wrong).await;
+        assert_auth_fault(&reply, "wrong password");
+    }
+    // Locked out: the right password gets the same fault, and when to
+    // come back.
+    let reply = client
+        .post(env.url("/RST.srf"))
+        .body(RST_MD_REQUEST)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    let retry: u64 = reply.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3000..=3600).contains(&retry), "{retry}");
+    assert_auth_fault(&reply.text().await.unwrap(), "throttled");
+    // From another address the same request signs in.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let (status, _, body) = post(&elsewhere, &env.url("/RST.srf"), RST_MD_REQUEST).await;
+    assert_eq!(status, 200);
+    assert_eq!(rstrs(&El::parse(&body)).len(), 7, "{body}");
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn unparseable_requests_get_the_invalid_request_fault() {
     let env = Env::start(ACCOUNTS, |_, _| {}).await;
     let client = reqwest::Client::new();

@@ -3,11 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use msn_auth::TokenService;
+use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
 use msn_service::Service;
 use msn_store::Store;
 use msn_wire::Limits;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -24,14 +23,14 @@ pub struct PublicAddrs {
 }
 
 /// Counters since the start, logged at shutdown (and for metrics later).
+/// Refused connections are counted by the [`ConnectionGate`] and throttled
+/// logins by the [`LoginThrottle`], which the HTTP services share
+/// (`ConnectionGate::stats`, `LoginThrottle::stats`).
 #[derive(Default)]
 pub struct Stats {
     pub connections: AtomicU64,
     pub logins: AtomicU64,
     pub messages_relayed: AtomicU64,
-    /// Shared with the HTTP services, whose connections count against the
-    /// same limit.
-    pub refused_connections: Arc<AtomicU64>,
 }
 
 impl Stats {
@@ -51,8 +50,12 @@ pub struct Shared {
     pub tokens: Arc<dyn TokenService>,
     pub addrs: PublicAddrs,
     pub shutdown: CancellationToken,
-    /// Connections held at once, over every listener (the HTTP ones too).
-    pub connection_slots: Arc<Semaphore>,
+    /// Connection slots, in all and per client address, over every
+    /// listener (the HTTP ones too).
+    pub gate: Arc<ConnectionGate>,
+    /// Failed password logins, per address and per account, shared with
+    /// the HTTP login services.
+    pub login_throttle: Arc<LoginThrottle>,
     pub stats: Stats,
 }
 

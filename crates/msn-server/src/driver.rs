@@ -162,7 +162,7 @@ mod tests {
         GrantKind, MemoryCookies, MemorySessions, Participant, Session, SessionDirectory,
         Switchboards,
     };
-    use crate::test_support::{LineClient, peer, shared};
+    use crate::test_support::{LineClient, peer, shared, slot};
 
     /// The in-memory directory, remembering the ids it handed out.
     #[derive(Default)]
@@ -193,7 +193,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let shared = shared(dir.path(), Switchboards::default()).await;
         let (mut client, io) = LineClient::pair();
-        let session = tokio::spawn(crate::ns::serve(shared, io, peer(), Role::Notification));
+        let session = tokio::spawn(crate::ns::serve(
+            shared.clone(),
+            io,
+            peer(),
+            slot(&shared),
+            Role::Notification,
+        ));
         client.send("VER 1 MSNP8 CVR0\r\n").await;
         assert_eq!(client.line().await.as_deref(), Some("VER 1 MSNP8"));
         client.send("USR 2 TWN I alice@hotmail.com\r\n").await;
@@ -226,7 +232,7 @@ mod tests {
         // Alice's pipe is far smaller than what she is sent: the driver
         // writes what it takes and waits for room.
         let (mut a, io) = LineClient::pair_with(16);
-        let a_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer()));
+        let a_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer(), slot(&shared)));
         a.send(&format!("USR 1 alice@hotmail.com {cookie}\r\n"))
             .await;
         assert_eq!(
@@ -244,7 +250,7 @@ mod tests {
             ttl,
         );
         let (mut b, io) = LineClient::pair();
-        let b_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer()));
+        let b_task = tokio::spawn(crate::sb::serve(shared.clone(), io, peer(), slot(&shared)));
         b.send(&format!("ANS 1 bob@hotmail.com {cookie} {id}\r\n"))
             .await;
         assert_eq!(
@@ -293,12 +299,18 @@ mod tests {
             shared.clone(),
             tcp,
             peer(),
+            slot(&shared),
             Role::Notification,
         ));
         let tcp = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();
-        let sb_task = std::mem::size_of_val(&crate::sb::serve(shared, tcp, peer()));
+        let sb_task = std::mem::size_of_val(&crate::sb::serve(
+            shared.clone(),
+            tcp,
+            peer(),
+            slot(&shared),
+        ));
         eprintln!(
             "size_of: NsSession {ns}, SbConn {sb}, Conn {conn}; TCP tasks: NS {ns_task}, SB {sb_task}"
         );

@@ -4,8 +4,9 @@
 //! [`Server::start`] binds the listeners and returns a [`RunningServer`].
 //! The HTTP services (Passport) live in `msn-http`; msnd runs them on the
 //! same store, token service (whose Messenger tickets `USR TWN S`
-//! redeems), shutdown token and connection limit. The configuration is
-//! `msn-config`'s, re-exported as [`config`].
+//! redeems), shutdown token, connection gate and login throttle
+//! (`msn-auth`). The configuration is `msn-config`'s, re-exported as
+//! [`config`].
 
 #![forbid(unsafe_code)]
 

@@ -6,12 +6,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use msn_auth::TokenService;
+use msn_auth::{ConnectionGate, LoginThrottle, Slot, TokenService};
 use msn_config::{advertised, bind};
 use msn_core::account::ListLimits;
 use msn_store::Store;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
@@ -92,7 +91,8 @@ impl Server {
             .await
             .map_err(|_| anyhow::anyhow!("cannot read the account change log"))?;
         let shared = Arc::new(Shared {
-            connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+            gate: ConnectionGate::new(config.connection_gate()),
+            login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
             config,
             store,
             service,
@@ -153,12 +153,16 @@ impl RunningServer {
     pub async fn shutdown(self) {
         let stats = &self.shared.stats;
         let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        let gate = self.shared.gate.stats();
+        let throttle = self.shared.login_throttle.stats();
         info!(
             online = self.shared.service.directory().online_count(),
             connections = count(&stats.connections),
             logins = count(&stats.logins),
             messages_relayed = count(&stats.messages_relayed),
-            refused_connections = count(&stats.refused_connections),
+            refused_connections = gate.refused(),
+            failed_logins = throttle.failures,
+            throttled_logins = throttle.refused,
             "shutting down"
         );
         self.shared.shutdown.cancel();
@@ -180,17 +184,12 @@ impl RunningServer {
     }
 }
 
-/// How often refusals at the connection limit are logged.
-const REFUSAL_LOG_INTERVAL: Duration = Duration::from_secs(10);
-
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     tracker: TaskTracker,
     service: Service,
 ) {
-    let mut last_refusal_log: Option<std::time::Instant> = None;
-    let mut refused_since_log = 0u64;
     loop {
         let accepted = tokio::select! {
             () = shared.shutdown.cancelled() => break,
@@ -198,29 +197,14 @@ async fn accept_loop(
         };
         match accepted {
             Ok((stream, peer)) => {
-                let Ok(permit) = shared.connection_slots.clone().try_acquire_owned() else {
-                    // Over the connection limit: refuse by closing at once,
-                    // and say so (once per interval, not once per socket).
-                    Stats::bump(&shared.stats.refused_connections);
-                    refused_since_log += 1;
-                    if last_refusal_log.is_none_or(|at| at.elapsed() >= REFUSAL_LOG_INTERVAL) {
-                        warn!(
-                            %peer,
-                            refused = refused_since_log,
-                            max_connections = shared.config.limits.max_connections,
-                            "connections refused: the server is at its connection limit"
-                        );
-                        last_refusal_log = Some(std::time::Instant::now());
-                        refused_since_log = 0;
-                    }
+                // Over a connection cap: refuse by closing at once (the
+                // gate counts and logs it, once per interval).
+                let Ok(slot) = shared.gate.admit(peer.ip()) else {
                     drop(stream);
                     continue;
                 };
                 let shared = shared.clone();
-                tracker.spawn(async move {
-                    serve(shared, stream, peer, service).await;
-                    drop(permit);
-                });
+                tracker.spawn(serve(shared, stream, peer, slot, service));
             }
             Err(e) => {
                 // Out of file descriptors and similar: wait instead of spinning.
@@ -233,13 +217,20 @@ async fn accept_loop(
     }
 }
 
-/// Serves an accepted TCP connection (the one transport today).
-async fn serve(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr, service: Service) {
+/// Serves an accepted TCP connection (the one transport today); its slot
+/// is released when the session ends.
+async fn serve(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    slot: Slot,
+    service: Service,
+) {
     tune_tcp(&stream, shared.config.limits.socket_send_buffer_bytes);
     match service {
-        Service::Dispatch => ns::serve(shared, stream, peer, Role::Dispatch).await,
-        Service::Notification => ns::serve(shared, stream, peer, Role::Notification).await,
-        Service::Switchboard => sb::serve(shared, stream, peer).await,
+        Service::Dispatch => ns::serve(shared, stream, peer, slot, Role::Dispatch).await,
+        Service::Notification => ns::serve(shared, stream, peer, slot, Role::Notification).await,
+        Service::Switchboard => sb::serve(shared, stream, peer, slot).await,
     }
 }
 

@@ -5,10 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use msn_auth::MemoryTokens;
+use msn_auth::{ConnectionGate, LoginThrottle, MemoryTokens, Slot};
 use msn_store::StoreOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -24,7 +23,8 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
     let service =
         msn_service::Service::local(store.clone(), crate::server::service_settings(&config));
     Arc::new(Shared {
-        connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
+        gate: ConnectionGate::new(config.connection_gate()),
+        login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
         config,
         store,
         service,
@@ -38,6 +38,11 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
 
 pub(crate) fn peer() -> SocketAddr {
     SocketAddr::from(([192, 0, 2, 1], 40000))
+}
+
+/// A connection slot for [`peer`].
+pub(crate) fn slot(shared: &Shared) -> Slot {
+    shared.gate.admit(peer().ip()).expect("a free slot")
 }
 
 /// The client end of an in-memory connection.

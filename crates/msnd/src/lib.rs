@@ -55,8 +55,9 @@ impl App {
     /// Starts the services described by `config` on `store`.
     ///
     /// The protocol and HTTP services share one token service (the HTTP
-    /// services issue the tickets `USR TWN S` redeems), one shutdown token
-    /// and one connection limit.
+    /// services issue the tickets `USR TWN S` redeems), one shutdown token,
+    /// one connection gate (the caps in all and per address) and one login
+    /// throttle (a guesser cannot switch between the NS and HTTP logins).
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
@@ -66,8 +67,8 @@ impl App {
             store: shared.store.clone(),
             tokens: shared.tokens.clone(),
             shutdown: shared.shutdown.clone(),
-            connection_slots: shared.connection_slots.clone(),
-            refused_connections: shared.stats.refused_connections.clone(),
+            gate: shared.gate.clone(),
+            login_throttle: shared.login_throttle.clone(),
         };
         let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
 use msn_auth::{Audience, sso};
-use msn_core::handle::Handle;
+use msn_core::handle::{Handle, MAX_HANDLE_LEN};
 use msn_core::{ids, password};
 use msn_service::NewEndpoint;
 use msn_store::UserRecord;
@@ -17,6 +17,14 @@ use tracing::{debug, info, warn};
 
 use super::{Flow, Login, NsSession, Role};
 use crate::context::Stats;
+
+/// What a password login presents.
+enum Proof {
+    /// `USR … MD5 S`: `md5(salt + password)` in hex.
+    Md5 { salt: String, hash: String },
+    /// `USR … CTP S`: the password itself.
+    Clear(String),
+}
 
 fn unix_now() -> u64 {
     SystemTime::now()
@@ -101,20 +109,8 @@ impl NsSession {
             }
             (UsrAuth::Md5Response { hash }, Login::Md5 { handle, salt }) => {
                 let (handle, salt) = (handle.clone(), salt.clone());
-                let Some(user) = self.find_user(&handle).await else {
-                    return self.refuse(trid);
-                };
-                // Only accounts that opted in keep the password the MD5
-                // exchange needs; everyone else is refused like a bad password.
-                let ok = user
-                    .legacy_password
-                    .as_deref()
-                    .is_some_and(|pw| password::verify_md5_login(&salt, pw, &hash));
-                if !ok {
-                    return self.refuse(trid);
-                }
-                let mspauth = format!("{}$$", ids::token(48));
-                self.sign_in(trid, user, &mspauth).await
+                self.password_login(trid, &handle, Proof::Md5 { salt, hash })
+                    .await
             }
             (UsrAuth::CtpInitial { handle }, Login::Versioned)
                 if self.dialect.has_ctp() && self.shared.config.notification.ctp =>
@@ -128,19 +124,8 @@ impl NsSession {
             }
             (UsrAuth::CtpPassword { password: given }, Login::Ctp { handle }) => {
                 let handle = handle.clone();
-                let Some(user) = self.find_user(&handle).await else {
-                    return self.refuse(trid);
-                };
-                let hash = user.password_hash.clone();
-                let ok =
-                    tokio::task::spawn_blocking(move || password::verify_password(&given, &hash))
-                        .await
-                        .unwrap_or(false);
-                if !ok {
-                    return self.refuse(trid);
-                }
-                let mspauth = format!("{}$$", ids::token(48));
-                self.sign_in(trid, user, &mspauth).await
+                self.password_login(trid, &handle, Proof::Clear(given))
+                    .await
             }
             (UsrAuth::TwnInitial { handle }, Login::Versioned) if scheme == AuthScheme::Tweener => {
                 if self.role == Role::Dispatch {
@@ -171,7 +156,7 @@ impl NsSession {
                     .and_then(|t| t.split('&').next())
                     .unwrap_or_default()
                     .to_owned();
-                self.sign_in(trid, user, &mspauth).await
+                self.sign_in(trid, user, &mspauth, None).await
             }
             (UsrAuth::SsoInitial { handle }, Login::Versioned) if scheme == AuthScheme::Sso => {
                 if self.role == Role::Dispatch {
@@ -218,13 +203,12 @@ impl NsSession {
                 let Some(user) = self.find_user(grant.handle.as_str()).await else {
                     return self.refuse(trid);
                 };
-                self.machine_guid = machine_guid;
                 let mspauth = ticket
                     .strip_prefix("t=")
                     .and_then(|t| t.split('&').next())
                     .unwrap_or_default()
                     .to_owned();
-                self.sign_in(trid, user, &mspauth).await
+                self.sign_in(trid, user, &mspauth, machine_guid).await
             }
             // A package this dialect does not have, or steps out of order.
             _ => Flow::Close,
@@ -245,6 +229,62 @@ impl NsSession {
     fn push_policies(&mut self) {
         if self.dialect.pushes_policies() {
             render::gcf_policies(&mut self.conn.out, POLICIES.as_bytes());
+        }
+    }
+
+    /// The password logins (MD5, CTP), under the login throttle
+    /// (`msn_auth::throttle`): a client over its failures is refused with
+    /// `911`, as for a wrong password — the code every dialect with a
+    /// password login (MSNP2–7) understands — and its password is not
+    /// checked, so that guesses during a cooldown learn nothing.
+    async fn password_login(&mut self, trid: u32, claimed: &str, proof: Proof) -> Flow {
+        let ip = self.conn.peer().ip();
+        // The throttle counts the account as the store names it. A claim
+        // that does not parse is no account, but still counts against the
+        // address; its key is cut to a handle's length so that junk
+        // cannot make the throttle's table large.
+        let account = Handle::parse(claimed).map_or_else(
+            |_| {
+                let mut key: String = claimed.chars().take(MAX_HANDLE_LEN).collect();
+                key.make_ascii_lowercase();
+                key
+            },
+            |h| h.as_str().to_owned(),
+        );
+        let throttle = self.shared.login_throttle.clone();
+        if let Err(throttled) = throttle.check(ip, &account) {
+            // Not at info: a client hammering during its cooldown would
+            // flood the log; the lockout itself was logged when it began.
+            debug!(handle = %account, %ip, ?throttled, "login throttled");
+            self.conn.out.error(911, trid);
+            return Flow::Close;
+        }
+        let user = self.find_user(claimed).await;
+        let ok = match (&user, proof) {
+            (None, _) => false,
+            // Only accounts that opted in keep the password the MD5
+            // exchange needs; everyone else is refused like a bad password.
+            (Some(user), Proof::Md5 { salt, hash }) => user
+                .legacy_password
+                .as_deref()
+                .is_some_and(|pw| password::verify_md5_login(&salt, pw, &hash)),
+            (Some(user), Proof::Clear(given)) => {
+                let hash = user.password_hash.clone();
+                tokio::task::spawn_blocking(move || password::verify_password(&given, &hash))
+                    .await
+                    .unwrap_or(false)
+            }
+        };
+        match user.filter(|_| ok) {
+            Some(user) => {
+                throttle.succeeded(ip, &account);
+                let mspauth = format!("{}$$", ids::token(48));
+                self.sign_in(trid, user, &mspauth, None).await
+            }
+            None => {
+                throttle.failed(ip, &account);
+                self.refuse(trid)
+            }
         }
     }
 
@@ -277,11 +317,17 @@ impl NsSession {
 
     /// Completes a login: takes over from an older session of the same
     /// account, then sends `USR … OK` and the profile.
-    async fn sign_in(&mut self, trid: u32, record: UserRecord, mspauth: &str) -> Flow {
+    async fn sign_in(
+        &mut self,
+        trid: u32,
+        record: UserRecord,
+        mspauth: &str,
+        machine_guid: Option<uuid::Uuid>,
+    ) -> Flow {
         let endpoint = NewEndpoint {
             id: self.conn_id,
             dialect: self.dialect,
-            machine_guid: self.machine_guid,
+            machine_guid,
             mailbox: self.mailbox.clone(),
         };
         let service = &self.shared.service;
@@ -295,6 +341,7 @@ impl NsSession {
         let name = actor.state().account.friendly_name.clone();
         self.actor = Some(actor);
         self.login = Login::Done;
+        self.slot.authenticated();
         Stats::bump(&self.shared.stats.logins);
         info!(user = %record.handle, dialect = %self.dialect, "signed in");
 

@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use msn_auth::Slot;
 use msn_core::handle::Handle;
 use msn_service::{Actor, Event, Mailbox, OpError, UserState};
 use msn_wire::ns::{NsCommand, ParseError};
@@ -103,8 +104,6 @@ pub(crate) struct NsSession {
     pub dialect: Dialect,
     pub login: Login,
     pub actor: Option<Actor>,
-    /// The machine GUID an MSNP16+ client signed in with.
-    pub machine_guid: Option<uuid::Uuid>,
     pub mailbox: Arc<Mailbox<Event>>,
     /// `SYN` has been answered (GCF needs it).
     pub synced: bool,
@@ -119,10 +118,20 @@ pub(crate) struct NsSession {
     pub connected_at: Instant,
     /// The DS closes this long after referring the client.
     pub referred_at: Option<Instant>,
+    /// This connection's place under the connection caps; marked
+    /// authenticated at `USR … OK`.
+    pub slot: Slot,
 }
 
-/// Serves one connection over `io` until it ends.
-pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAddr, role: Role) {
+/// Serves one connection over `io` until it ends; `slot` is its place
+/// under the connection caps, released when it ends.
+pub async fn serve<T: Transport>(
+    shared: Arc<Shared>,
+    mut io: T,
+    peer: SocketAddr,
+    slot: Slot,
+    role: Role,
+) {
     let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
     async move {
@@ -136,7 +145,6 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
             dialect: Dialect::MSNP2,
             login: Login::New,
             actor: None,
-            machine_guid: None,
             mailbox: Arc::new(Mailbox::new(cfg.mailbox_capacity)),
             synced: false,
             challenge: None,
@@ -146,6 +154,7 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
             last_input: Instant::now(),
             connected_at: Instant::now(),
             referred_at: None,
+            slot,
             role,
             shared: shared.clone(),
         };
@@ -213,6 +222,10 @@ impl NsSession {
         let mut deadline = match (&self.login, self.referred_at) {
             (_, Some(at)) => at + Duration::from_secs(5),
             (Login::Done, _) => self.last_input + c.notification.idle_timeout,
+            // Not even `VER` yet: the shorter handshake timeout.
+            (Login::New, _) => {
+                self.connected_at + c.limits.handshake_timeout.min(c.notification.login_timeout)
+            }
             _ => self.connected_at + c.notification.login_timeout,
         };
         if let Some(ch) = &self.challenge

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use msn_auth::Slot;
 use msn_core::handle::Handle;
 use msn_wire::ns::ParseError;
 use msn_wire::sb::{self, RosterEntry, SbCommand};
@@ -45,10 +46,14 @@ pub(crate) struct SbConn {
     connected_at: Instant,
     /// The server removed this participant (idle): others see `BYE … 1`.
     expelled: bool,
+    /// This connection's place under the connection caps; marked
+    /// authenticated at `USR`/`ANS … OK`.
+    slot: Slot,
 }
 
-/// Serves one switchboard connection over `io` until it ends.
-pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAddr) {
+/// Serves one switchboard connection over `io` until it ends; `slot` is
+/// its place under the connection caps, released when it ends.
+pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAddr, slot: Slot) {
     let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = "SB");
     async move {
@@ -64,6 +69,7 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
             last_input: Instant::now(),
             connected_at: Instant::now(),
             expelled: false,
+            slot,
             shared: shared.clone(),
         };
         let (mailbox, shutdown) = (sb.mailbox.clone(), shared.shutdown.clone());
@@ -145,7 +151,10 @@ impl SbConn {
     fn next_deadline(&self) -> Instant {
         let cfg = &self.shared.config.switchboard;
         if self.joined.is_none() {
-            self.connected_at + cfg.login_timeout
+            // The first command is the authentication (`USR`/`ANS`; any
+            // other closes): the handshake timeout applies until it.
+            let handshake = self.shared.config.limits.handshake_timeout;
+            self.connected_at + cfg.login_timeout.min(handshake)
         } else if cfg.idle_timeout.is_zero() {
             self.last_input + Duration::from_secs(365 * 24 * 3600)
         } else {
@@ -243,6 +252,7 @@ impl SbConn {
         let session = self.shared.switchboards.create(participant);
         sb::usr_ok(&mut self.conn.out, trid, handle.as_str(), &member.name);
         self.count_session(&handle, 1);
+        self.slot.authenticated();
         self.joined = Some(Joined {
             session,
             member,
@@ -305,6 +315,7 @@ impl SbConn {
         }
         sb::ans_ok(&mut self.conn.out, trid);
         self.count_session(&handle, 1);
+        self.slot.authenticated();
         self.joined = Some(Joined {
             session,
             member,
