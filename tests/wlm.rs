@@ -466,3 +466,145 @@ async fn fqy_names_the_network_of_an_account() {
     let doc = r#"<ml><d n="example.com"><c n="nobody"/></d></ml>"#;
     assert_eq!(adl_like(&mut c, "FQY", doc).await.command(), "208");
 }
+
+#[tokio::test]
+async fn xfr_sb_and_rng_in_the_msnp13_and_14_forms() {
+    let s = server().await;
+    let mut c = wlm_online(&s, 15, None).await;
+    let xfr = c.call("XFR {} SB").await;
+    let words: Vec<&str> = xfr.line().split(' ').collect();
+    assert_eq!(words[2..4], ["SB", &s.sb.to_string()][..], "{}", xfr.line());
+    assert_eq!(words[4], "CKI");
+    assert_eq!(
+        words[6..],
+        ["U", "messenger.msn.com", "1"],
+        "{}",
+        xfr.line()
+    );
+}
+
+/// A switchboard connection of `email` (`;{guid}` for MSNP16+) opened
+/// with a cookie from `XFR SB` on `ns`.
+async fn sb_open(s: &TestServer, ns: &mut Client, endpoint: &str) -> Client {
+    let xfr = ns.call("XFR {} SB").await;
+    let cookie = xfr.tokens().nth(5).unwrap().to_owned();
+    let mut sb = Client::connect(s.sb).await;
+    sb.label = format!("{endpoint}/sb");
+    sb.send(&format!("USR 1 {endpoint} {cookie}")).await;
+    let ok = sb.recv_line().await;
+    assert!(ok.starts_with(&format!("USR 1 OK {endpoint} ")), "{ok}");
+    sb
+}
+
+/// Answers the next `RNG` on `ns` as `endpoint`; returns the SB client
+/// and its `IRO` lines.
+async fn sb_answer(s: &TestServer, ns: &mut Client, endpoint: &str) -> (Client, Vec<String>) {
+    let rng = ns.wait_for("RNG", |f| f.command() == "RNG").await;
+    let words: Vec<String> = rng.tokens().map(str::to_owned).collect();
+    let mut sb = Client::connect(s.sb).await;
+    sb.label = format!("{endpoint}/sb");
+    sb.send(&format!("ANS 1 {endpoint} {} {}", words[4], words[1]))
+        .await;
+    let mut iro = Vec::new();
+    loop {
+        let line = sb.recv_line().await;
+        if line == "ANS 1 OK" {
+            return (sb, iro);
+        }
+        assert!(line.starts_with("IRO 1 "), "{line}");
+        iro.push(line);
+    }
+}
+
+#[tokio::test]
+async fn one_chat_with_an_msnp7_user_and_two_machines_of_an_msnp18_user() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    s.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut bob = s.online(7, "bob@example.com", "pw", "NLN").await;
+    let mut alice1 = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut alice2 = wlm_online(&s, 18, Some(GUID_B)).await;
+    let (a1, a2) = (
+        format!("alice@example.com;{GUID_A}"),
+        format!("alice@example.com;{GUID_B}"),
+    );
+
+    // Bob invites Alice: both of her machines ring, in the MSNP14+ form.
+    let mut bob_sb = sb_open(&s, &mut bob, "bob@example.com").await;
+    let cal = bob_sb.call("CAL {} alice@example.com").await;
+    assert_eq!(cal.tokens().nth(2), Some("RINGING"), "{}", cal.line());
+    let rng = alice2.wait_for("RNG", |f| f.command() == "RNG").await;
+    assert!(
+        rng.line()
+            .ends_with(" bob@example.com Bob U messenger.hotmail.com 1"),
+        "{}",
+        rng.line()
+    );
+
+    let (mut sb1, iro) = sb_answer(&s, &mut alice1, &a1).await;
+    assert_eq!(iro, ["IRO 1 1 1 bob@example.com Bob 0:0"]);
+    bob_sb.expect("JOI alice@example.com Alice").await;
+
+    // Her second machine answers the same invitation: it sees Bob, Alice,
+    // and her first machine; Bob (MSN Messenger 4.x, users only) sees no
+    // one new; the first machine sees the second.
+    let rng = rng.line().to_owned();
+    let words: Vec<&str> = rng.split(' ').collect();
+    let mut sb2 = Client::connect(s.sb).await;
+    sb2.send(&format!("ANS 1 {a2} {} {}", words[4], words[1]))
+        .await;
+    sb2.expect("IRO 1 1 3 bob@example.com Bob 0:0").await;
+    sb2.expect("IRO 1 2 3 alice@example.com Alice 2789003324:48")
+        .await;
+    sb2.expect(&format!("IRO 1 3 3 {a1} Alice 2789003324:48"))
+        .await;
+    sb2.expect("ANS 1 OK").await;
+    sb1.expect(&format!("JOI {a2} Alice 2789003324:48")).await;
+    // The same machine cannot join twice.
+    let mut again = Client::connect(s.sb).await;
+    again
+        .send(&format!("ANS 1 {a2} {} {}", words[4], words[1]))
+        .await;
+    again.expect("911 1").await;
+
+    // A message from Bob reaches both machines byte for byte.
+    let body = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi both";
+    bob_sb.send_payload("MSG 5 N", body).await;
+    for sb in [&mut sb1, &mut sb2] {
+        let msg = sb.recv().await;
+        assert_eq!(
+            msg.line(),
+            format!("MSG bob@example.com Bob {}", body.len())
+        );
+        assert_eq!(msg.payload().unwrap().as_ref(), body);
+    }
+
+    // Leaving: the first machine sees the second's endpoint go; Bob sees
+    // Alice go only when her last machine leaves.
+    sb2.send("OUT").await;
+    sb1.expect(&format!("BYE {a2}")).await;
+    sb1.send("OUT").await;
+    bob_sb.expect("BYE alice@example.com").await;
+}
+
+#[tokio::test]
+async fn wlm_2009_calling_itself_gets_its_own_endpoint() {
+    let s = server().await;
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut sb = sb_open(&s, &mut alice, &format!("alice@example.com;{GUID_A}")).await;
+    let cal = sb.call("CAL {} alice@example.com").await;
+    assert_eq!(cal.tokens().nth(2), Some("RINGING"));
+    sb.expect(&format!(
+        "JOI alice@example.com;{GUID_A} Alice 2789003324:48"
+    ))
+    .await;
+    // An MSNP16+ endpoint form from an older dialect is refused.
+    let mut old = wlm_online(&s, 15, None).await;
+    let xfr = old.call("XFR {} SB").await;
+    let cookie = xfr.tokens().nth(5).unwrap().to_owned();
+    let mut sb = Client::connect(s.sb).await;
+    sb.send(&format!("USR 1 alice@example.com;{GUID_A} {cookie}"))
+        .await;
+    sb.expect("911 1").await;
+}

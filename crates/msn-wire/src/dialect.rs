@@ -264,6 +264,17 @@ impl Dialect {
         self.0 >= 18
     }
 
+    /// What `XFR … SB` and `RNG` end with: nothing before MSNP13,
+    /// `U messenger.msn.com` (`RNG`: `…hotmail.com`) in MSNP13, plus the
+    /// direct-connection flag ` 1` from MSNP14.
+    pub fn sb_referral_tail(self, host: &str) -> String {
+        match self.0 {
+            ..=12 => String::new(),
+            13 => format!(" U {host}"),
+            _ => format!(" U {host} 1"),
+        }
+    }
+
     /// The profile says `MPOPEnabled: 1` (MSNP16+).
     pub fn profile_has_mpop(self) -> bool {
         self.0 >= 16

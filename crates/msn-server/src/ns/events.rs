@@ -78,6 +78,7 @@ impl NsSession {
             }
             NsEvent::Ring(ring) => render::rng(
                 out,
+                d,
                 &ring.session_id,
                 &ring.sb_addr,
                 &ring.cookie,

@@ -55,7 +55,7 @@ impl NsSession {
             cfg.cookie_ttl,
         );
         let addr = &self.shared.addrs.sb;
-        render::xfr_sb(&mut self.conn.out, trid, addr, &cookie);
+        render::xfr_sb(&mut self.conn.out, trid, self.dialect, addr, &cookie);
         Flow::Continue
     }
 

@@ -25,6 +25,7 @@ use crate::trace;
 use msn_service::{Mailbox, Ring};
 use registry::{GrantKind, Member, Participant, SbEvent, Session};
 use tokio_util::either::Either;
+use uuid::Uuid;
 
 /// This connection's place in a session.
 struct Joined {
@@ -217,11 +218,16 @@ impl SbConn {
         Flow::Close
     }
 
-    fn participant(&self, grant: &registry::Grant) -> (Participant, Arc<Member>) {
+    fn participant(
+        &self,
+        grant: &registry::Grant,
+        machine_guid: Option<Uuid>,
+    ) -> (Participant, Arc<Member>) {
         let member = Arc::new(Member {
             handle: grant.handle.clone(),
             name: grant.name.clone(),
             capabilities: grant.capabilities.clone(),
+            machine_guid,
         });
         (
             Participant {
@@ -240,17 +246,23 @@ impl SbConn {
     }
 
     /// `USR TrID handle cookie`: opens a new session with the `XFR` cookie.
+    /// MSNP16+ name their endpoint: `email;{machine-guid}`.
     fn on_usr(&mut self, trid: u32, raw: &str, cookie: &str) -> Flow {
-        let Ok(handle) = Handle::parse(raw) else {
+        let Some((handle, machine_guid)) = parse_endpoint(raw) else {
             return self.refuse(trid);
         };
         let grant = self.shared.switchboards.redeem(cookie, &handle);
         let Some(grant) = grant.filter(|g| g.kind == GrantKind::Create) else {
             return self.refuse(trid);
         };
-        let (participant, member) = self.participant(&grant);
+        if machine_guid.is_some() && !grant.dialect.has_multiple_endpoints() {
+            return self.refuse(trid);
+        }
+        let (participant, member) = self.participant(&grant, machine_guid);
         let session = self.shared.switchboards.create(participant);
-        sb::usr_ok(&mut self.conn.out, trid, handle.as_str(), &member.name);
+        let shown = member.endpoint_handle();
+        let shown = shown.as_deref().unwrap_or(handle.as_str());
+        sb::usr_ok(&mut self.conn.out, trid, shown, &member.name);
         self.count_session(&handle, 1);
         self.slot.authenticated();
         self.joined = Some(Joined {
@@ -262,8 +274,11 @@ impl SbConn {
     }
 
     /// `ANS TrID handle cookie session`: joins the session of an `RNG`.
+    /// Every endpoint of an MSNP16+ user may answer the same invitation;
+    /// the roster it gets lists users, and for MSNP16+ receivers each
+    /// endpoint too.
     fn on_ans(&mut self, trid: u32, raw: &str, cookie: &str, session_id: &str) -> Flow {
-        let Ok(handle) = Handle::parse(raw) else {
+        let Some((handle, machine_guid)) = parse_endpoint(raw) else {
             return self.refuse(trid);
         };
         let Some(grant) = self.shared.switchboards.redeem(cookie, &handle) else {
@@ -275,6 +290,9 @@ impl SbConn {
         else {
             return self.refuse(trid);
         };
+        if machine_guid.is_some() && !grant.dialect.has_multiple_endpoints() {
+            return self.refuse(trid);
+        }
         if session_id.parse::<u32>() != Ok(granted) {
             // The cookie is spent: the invitation it belonged to is over.
             if let Some(session) = self.shared.switchboards.get(granted) {
@@ -285,33 +303,37 @@ impl SbConn {
         let Some(session) = self.shared.switchboards.get(granted) else {
             return self.refuse(trid);
         };
-        let (participant, member) = self.participant(&grant);
+        let (participant, member) = self.participant(&grant, machine_guid);
         let dialect = grant.dialect;
         let roster: Vec<Arc<Member>> = {
             let mut st = session.state.lock();
             let max = self.shared.config.switchboard.max_participants;
-            if st.closed || st.has_participant(&handle) || st.participants.len() >= max {
+            let another_endpoint = st.has_participant(&handle);
+            if st.closed || st.has_endpoint(&handle, machine_guid) || st.participants.len() >= max {
                 drop(st);
                 return self.refuse(trid);
             }
             st.invited.retain(|(h, _)| h != &handle);
             let roster = st.participants.iter().map(|p| p.member.clone()).collect();
+            let joined = SbEvent::Joined {
+                member: member.clone(),
+                first_of_user: !another_endpoint,
+            };
             for p in &st.participants {
-                let _ = p.mailbox.push(SbEvent::Joined(member.clone()));
+                let _ = p.mailbox.push(joined.clone());
             }
             st.participants.push(participant);
             roster
         };
-        let count = roster.len();
-        for (i, m) in roster.iter().enumerate() {
-            sb::iro(
-                &mut self.conn.out,
-                trid,
-                dialect,
-                i + 1,
-                count,
-                roster_entry(m),
-            );
+        let entries = roster_for(dialect, &roster);
+        let count = entries.len();
+        for (i, (shown, m)) in entries.iter().enumerate() {
+            let entry = RosterEntry {
+                handle: shown,
+                name: &m.name,
+                capabilities: m.capabilities.as_deref(),
+            };
+            sb::iro(&mut self.conn.out, trid, dialect, i + 1, count, entry);
         }
         sb::ans_ok(&mut self.conn.out, trid);
         self.count_session(&handle, 1);
@@ -332,6 +354,9 @@ impl SbConn {
         };
         let joined = self.joined.as_ref().expect("joined");
         let (session, inviter) = (joined.session.clone(), joined.member.clone());
+        if invitee == inviter.handle && joined.dialect.has_multiple_endpoints() {
+            return self.on_cal_self(trid);
+        }
         {
             let st = session.state.lock();
             if invitee == inviter.handle
@@ -394,6 +419,23 @@ impl SbConn {
         Flow::Continue
     }
 
+    /// WLM 2009 calls its own address right after opening a session, to
+    /// pull in its other machines, and waits for a `JOI` before its first
+    /// message window works. Answered as the revival servers the clients
+    /// work with answer it: `CAL TrID RINGING sid` and a `JOI` of the
+    /// caller's own endpoint. (Its other machines are not rung: each of
+    /// them is rung with every invitation it gets itself.)
+    fn on_cal_self(&mut self, trid: u32) -> Flow {
+        let joined = self.joined.as_ref().expect("joined");
+        let (dialect, member) = (joined.dialect, joined.member.clone());
+        let sid = joined.session.id.to_string();
+        sb::cal_ringing(&mut self.conn.out, trid, &sid);
+        if let Some(shown) = member.endpoint_handle() {
+            sb::joi(&mut self.conn.out, dialect, roster_entry(&member, &shown));
+        }
+        Flow::Continue
+    }
+
     /// `MSG TrID mode len`: relays the payload unchanged to everyone else,
     /// then acknowledges as the mode asks.
     fn on_msg(&mut self, trid: u32, mode: AckMode, payload: Bytes) -> Flow {
@@ -420,14 +462,39 @@ impl SbConn {
         Flow::Continue
     }
 
+    /// Joins and leaves as this client's dialect lists participants:
+    /// MSNP16+ see every endpoint (`email;{guid}`) and each user once as
+    /// plain `email`; older dialects see users only.
     fn handle_event(&mut self, event: SbEvent) {
         let dialect = self.joined.as_ref().map_or(Dialect::MSNP2, |j| j.dialect);
+        let out = &mut self.conn.out;
+        let endpoints = dialect.has_multiple_endpoints();
         match event {
-            SbEvent::Joined(member) => sb::joi(&mut self.conn.out, dialect, roster_entry(&member)),
-            SbEvent::Left { handle, by_server } => {
-                sb::bye(&mut self.conn.out, handle.as_str(), by_server)
+            SbEvent::Joined {
+                member,
+                first_of_user,
+            } => {
+                let plain = roster_entry(&member, member.handle.as_str());
+                if first_of_user {
+                    sb::joi(out, dialect, plain);
+                }
+                if let Some(shown) = member.endpoint_handle().filter(|_| endpoints) {
+                    sb::joi(out, dialect, roster_entry(&member, &shown));
+                }
             }
-            SbEvent::Message(bytes) => self.conn.out.raw(&bytes),
+            SbEvent::Left {
+                member,
+                last_of_user,
+                by_server,
+            } => {
+                if let Some(shown) = member.endpoint_handle().filter(|_| endpoints) {
+                    sb::bye(out, &shown, by_server);
+                }
+                if last_of_user {
+                    sb::bye(out, member.handle.as_str(), by_server);
+                }
+            }
+            SbEvent::Message(bytes) => out.raw(&bytes),
         }
     }
 
@@ -445,10 +512,41 @@ impl SbConn {
     }
 }
 
-fn roster_entry(m: &Member) -> RosterEntry<'_> {
+fn roster_entry<'a>(m: &'a Member, shown: &'a str) -> RosterEntry<'a> {
     RosterEntry {
-        handle: m.handle.as_str(),
+        handle: shown,
         name: &m.name,
         capabilities: m.capabilities.as_deref(),
     }
+}
+
+/// The `IRO` roster a receiver of `dialect` gets: each user once as plain
+/// `email`, and for MSNP16+ receivers each endpoint that named its machine
+/// as `email;{guid}` too.
+fn roster_for(dialect: Dialect, members: &[Arc<Member>]) -> Vec<(String, Arc<Member>)> {
+    let mut entries: Vec<(String, Arc<Member>)> = Vec::new();
+    for m in members {
+        if !entries.iter().any(|(shown, _)| shown == m.handle.as_str()) {
+            entries.push((m.handle.to_string(), m.clone()));
+        }
+        if let Some(shown) = m
+            .endpoint_handle()
+            .filter(|_| dialect.has_multiple_endpoints())
+        {
+            entries.push((shown, m.clone()));
+        }
+    }
+    entries
+}
+
+/// `email` or (MSNP16+) `email;{machine-guid}` from `USR`/`ANS`.
+fn parse_endpoint(raw: &str) -> Option<(Handle, Option<Uuid>)> {
+    let (handle, guid) = match raw.split_once(';') {
+        Some((handle, guid)) => {
+            let inner = guid.strip_prefix('{')?.strip_suffix('}')?;
+            (handle, Some(Uuid::parse_str(inner).ok()?))
+        }
+        None => (raw, None),
+    };
+    Some((Handle::parse(handle).ok()?, guid))
 }

@@ -20,6 +20,7 @@ use msn_core::handle::Handle;
 use msn_core::ids;
 use msn_wire::Dialect;
 use parking_lot::Mutex;
+use uuid::Uuid;
 
 use msn_service::Mailbox;
 
@@ -43,20 +44,50 @@ pub struct Grant {
     pub expires: Instant,
 }
 
+impl Grant {
+    /// An invitation for an MSNP16+ user, which every one of its endpoints
+    /// may answer.
+    fn rings_every_endpoint(&self) -> bool {
+        matches!(self.kind, GrantKind::Join { .. }) && self.dialect.has_multiple_endpoints()
+    }
+}
+
 /// A participant as others see it in `IRO`/`JOI`.
 #[derive(Clone, Debug)]
 pub struct Member {
     pub handle: Handle,
     pub name: Arc<str>,
     pub capabilities: Option<Arc<str>>,
+    /// The machine an MSNP16+ participant joined from (`email;{guid}`);
+    /// one user may take part from several.
+    pub machine_guid: Option<Uuid>,
+}
+
+impl Member {
+    /// `email;{GUID}` for an endpoint of an MSNP16+ user.
+    pub fn endpoint_handle(&self) -> Option<String> {
+        self.machine_guid.map(|g| {
+            let guid = g.hyphenated().to_string().to_ascii_uppercase();
+            format!("{};{{{guid}}}", self.handle)
+        })
+    }
 }
 
 /// Events for a switchboard connection.
 #[derive(Clone, Debug)]
 pub enum SbEvent {
-    Joined(Arc<Member>),
+    /// `first_of_user`: no other endpoint of the member's user is in the
+    /// session (older clients, which list users rather than endpoints,
+    /// see only those).
+    Joined {
+        member: Arc<Member>,
+        first_of_user: bool,
+    },
+    /// `last_of_user`: the member's user has no other endpoint left in the
+    /// session.
     Left {
-        handle: Handle,
+        member: Arc<Member>,
+        last_of_user: bool,
         by_server: bool,
     },
     /// A relayed message, already encoded (`MSG sender name len` + payload;
@@ -82,6 +113,13 @@ pub struct SessionState {
 impl SessionState {
     pub fn has_participant(&self, handle: &Handle) -> bool {
         self.participants.iter().any(|p| &p.member.handle == handle)
+    }
+
+    /// Whether this endpoint (user and machine) is in the session.
+    pub fn has_endpoint(&self, handle: &Handle, machine_guid: Option<Uuid>) -> bool {
+        self.participants
+            .iter()
+            .any(|p| &p.member.handle == handle && p.member.machine_guid == machine_guid)
     }
 
     /// Whether `handle` has an invitation that can still be answered.
@@ -159,6 +197,15 @@ impl Cookies for MemoryCookies {
     }
 
     fn redeem(&self, cookie: &str, handle: &Handle) -> Option<Grant> {
+        // An invitation rings every endpoint of an MSNP16+ user, with one
+        // cookie: it stays until it expires so that each of them can
+        // answer (the session refuses an endpoint that is already in).
+        if let Some(grant) = self.grants.get(cookie)
+            && grant.handle == *handle
+            && grant.rings_every_endpoint()
+        {
+            return (grant.expires > Instant::now()).then(|| grant.clone());
+        }
         // Checked before it is taken, under the entry's lock.
         let (_, grant) = self.grants.remove_if(cookie, |_, g| g.handle == *handle)?;
         (grant.expires > Instant::now()).then_some(grant)
@@ -283,7 +330,7 @@ impl Switchboards {
     /// Removes a participant; tells the others (`BYE`) and destroys the
     /// session when it is empty. Returns false if it was not in it.
     pub fn leave(&self, session: &Session, conn_id: u64, by_server: bool) -> bool {
-        let (handle, others, now_empty) = {
+        let (member, last_of_user, others, now_empty) = {
             let mut st = session.state.lock();
             let Some(pos) = st.participants.iter().position(|p| p.conn_id == conn_id) else {
                 return false;
@@ -294,15 +341,18 @@ impl Switchboards {
                 st.closed = true;
                 st.invited.clear();
             }
+            let last_of_user = !st.has_participant(&gone.member.handle);
             (
-                gone.member.handle.clone(),
+                gone.member,
+                last_of_user,
                 others,
                 st.participants.is_empty(),
             )
         };
         for m in others {
             let _ = m.push(SbEvent::Left {
-                handle: handle.clone(),
+                member: member.clone(),
+                last_of_user,
                 by_server,
             });
         }

@@ -74,6 +74,7 @@ impl SbCommand {
 /// A participant as listed in `IRO`/`JOI`.
 #[derive(Clone, Copy, Debug)]
 pub struct RosterEntry<'a> {
+    /// `email`, or for one endpoint of an MSNP16+ user `email;{guid}`.
     pub handle: &'a str,
     pub name: &'a str,
     /// Client capabilities from the participant's NS `CHG` (`None`: its

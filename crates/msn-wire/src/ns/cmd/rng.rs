@@ -1,11 +1,13 @@
 //! `RNG`: an invitation to a switchboard session.
 
+use crate::dialect::Dialect;
 use crate::line;
 use crate::out::Out;
 
 /// `RNG` to an invitee (same form MSNP2–MSNP12).
 pub fn rng(
     out: &mut Out,
+    dialect: Dialect,
     session_id: &str,
     sb_addr: &str,
     cookie: &str,
@@ -14,6 +16,7 @@ pub fn rng(
 ) {
     line!(
         out,
-        "RNG {session_id} {sb_addr} CKI {cookie} {inviter} {inviter_name}"
+        "RNG {session_id} {sb_addr} CKI {cookie} {inviter} {inviter_name}{}",
+        dialect.sb_referral_tail("messenger.hotmail.com")
     );
 }

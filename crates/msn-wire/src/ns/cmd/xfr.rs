@@ -28,7 +28,9 @@ pub fn xfr_ns(out: &mut Out, trid: u32, dialect: Dialect, ns_addr: &str, this_ad
     }
 }
 
-/// `XFR TrID SB addr CKI cookie`: a new switchboard session.
-pub fn xfr_sb(out: &mut Out, trid: u32, sb_addr: &str, cookie: &str) {
-    line!(out, "XFR {trid} SB {sb_addr} CKI {cookie}");
+/// `XFR TrID SB addr CKI cookie`: a new switchboard session (MSNP13
+/// adds `U messenger.msn.com`, MSNP14 a trailing `1`).
+pub fn xfr_sb(out: &mut Out, trid: u32, dialect: Dialect, sb_addr: &str, cookie: &str) {
+    let tail = dialect.sb_referral_tail("messenger.msn.com");
+    line!(out, "XFR {trid} SB {sb_addr} CKI {cookie}{tail}");
 }

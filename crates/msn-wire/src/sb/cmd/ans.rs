@@ -35,7 +35,7 @@ pub fn iro(
             "IRO {trid} {index} {count} {} {} {}",
             p.handle,
             p.name,
-            p.capabilities.unwrap_or("0")
+            crate::ns::render::capabilities_for(dialect, p.capabilities)
         );
     } else {
         line!(out, "IRO {trid} {index} {count} {} {}", p.handle, p.name);

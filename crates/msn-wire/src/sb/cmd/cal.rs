@@ -30,7 +30,7 @@ pub fn joi(out: &mut Out, dialect: Dialect, p: RosterEntry<'_>) {
             "JOI {} {} {}",
             p.handle,
             p.name,
-            p.capabilities.unwrap_or("0")
+            crate::ns::render::capabilities_for(dialect, p.capabilities)
         );
     } else {
         line!(out, "JOI {} {}", p.handle, p.name);
