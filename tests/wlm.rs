@@ -123,6 +123,13 @@ async fn sso_login(s: &TestServer, n: u8, guid: Option<&str>) -> Client {
     let text = String::from_utf8(profile.payload().unwrap().to_vec()).unwrap();
     assert!(text.contains("ABCHMigrated: 1\r\n"), "{text}");
     assert_eq!(text.contains("MPOPEnabled: 1\r\n"), n >= 16, "{text}");
+    let mail = c.recv().await;
+    let text = String::from_utf8(mail.payload().unwrap().to_vec()).unwrap();
+    assert!(
+        text.contains("Content-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n")
+            && text.contains("Mail-Data: <MD><E><I>0</I>"),
+        "{text}"
+    );
     c
 }
 

@@ -275,6 +275,13 @@ impl Dialect {
         }
     }
 
+    /// After the profile comes the offline-message summary
+    /// (`text/x-msmsgsinitialmdatanotification`, MSNP13+) instead of the
+    /// e-mail one.
+    pub fn has_mail_data(self) -> bool {
+        self.0 >= 13
+    }
+
     /// The profile says `MPOPEnabled: 1` (MSNP16+).
     pub fn profile_has_mpop(self) -> bool {
         self.0 >= 16

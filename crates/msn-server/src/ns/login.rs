@@ -369,7 +369,9 @@ impl NsSession {
             client_port: peer.port(),
         };
         render::hotmail_msg(out, render::profile_payload(d, &profile).as_bytes());
-        if p.email_enabled && d.profile_has_passport_fields() {
+        if d.has_mail_data() {
+            render::hotmail_msg(out, render::initial_mail_data_payload().as_bytes());
+        } else if p.email_enabled && d.profile_has_passport_fields() {
             let mail = render::initial_mail_payload(&self.shared.config.urls.inbox, &p.post_url);
             render::hotmail_msg(out, mail.as_bytes());
         }

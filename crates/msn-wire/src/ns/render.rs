@@ -19,7 +19,9 @@ pub use super::cmd::ims::ims;
 pub use super::cmd::inf::inf;
 pub use super::cmd::lsg::{GroupView, lsg};
 pub use super::cmd::lst::{lst_contact, lst_empty, lst_entry};
-pub use super::cmd::msg::{Profile, hotmail_msg, initial_mail_payload, profile_payload};
+pub use super::cmd::msg::{
+    Profile, hotmail_msg, initial_mail_data_payload, initial_mail_payload, profile_payload,
+};
 pub use super::cmd::not::not;
 pub use super::cmd::out::out_reason;
 pub use super::cmd::png::qng;
@@ -271,5 +273,11 @@ mod tests {
         assert_eq!(fln(14), "FLN bob@x.com 1 0\r\n");
         assert_eq!(fln(16), "FLN bob@x.com 1 0:0\r\n");
         assert_eq!(fln(18), "FLN 1:bob@x.com 0:0\r\n");
+    }
+
+    #[test]
+    fn mail_data_notice_is_195_bytes() {
+        // The length the reference transcript gives for this payload.
+        assert_eq!(initial_mail_data_payload().len(), 195);
     }
 }

@@ -88,6 +88,16 @@ pub fn hotmail_msg(out: &mut Out, payload: &[u8]) {
 }
 
 /// The initial e-mail notification payload (MSNP8+ with e-mail on).
+/// The offline-message summary MSNP13+ clients get after sign-in
+/// (`text/x-msmsgsinitialmdatanotification`): `Mail-Data` with the number
+/// of messages waiting (`<I>`/`<IU>` inbox, `<O>`/`<OU>` other folders) and
+/// the quota (`<QTM>`, `<QNM>`). msnd keeps no e-mail and no offline
+/// messages yet, so every count is 0.
+pub fn initial_mail_data_payload() -> &'static str {
+    "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n\r\n\
+     Mail-Data: <MD><E><I>0</I><IU>0</IU><O>0</O><OU>0</OU></E><Q><QTM>409600</QTM><QNM>204800</QNM></Q></MD>\r\n"
+}
+
 pub fn initial_mail_payload(inbox_url: &str, post_url: &str) -> String {
     format!(
         "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialemailnotification; charset=UTF-8\r\n\r\n\
