@@ -615,3 +615,55 @@ async fn wlm_2009_calling_itself_gets_its_own_endpoint() {
         .await;
     sb.expect("911 1").await;
 }
+
+#[tokio::test]
+async fn msnp18_machines_see_each_other_in_the_self_ubx() {
+    let s = server().await;
+    let mut home = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut work = wlm_online(&s, 18, Some(GUID_B)).await;
+    let private = b"<PrivateEndpointData><EpName>HOME-PC</EpName><Idle>false</Idle><ClientType>1</ClientType><State>NLN</State></PrivateEndpointData>";
+    let ok = home.call_payload("UUX {}", private).await;
+    assert_eq!(ok.tokens().nth(2), Some("0"), "{}", ok.line());
+    let caps = |g: &str| {
+        format!(
+            r#"<EndpointData id="{g}"><Capabilities>2789003324:48</Capabilities></EndpointData>"#
+        )
+    };
+    for c in [&mut home, &mut work] {
+        let ubx = c
+            .wait_for("self UBX", |f| {
+                f.line().starts_with("UBX 1:alice@example.com ")
+                    && f.payload()
+                        .is_some_and(|p| p.windows(7).any(|w| w == b"HOME-PC"))
+            })
+            .await;
+        let doc = String::from_utf8(ubx.payload().unwrap().to_vec()).unwrap();
+        assert_eq!(
+            doc,
+            format!(
+                "<Data><PSM></PSM><CurrentMedia></CurrentMedia>{}{}\
+                 <PrivateEndpointData id=\"{GUID_A}\"><EpName>HOME-PC</EpName><Idle>false</Idle>\
+                 <ClientType>1</ClientType><State>NLN</State></PrivateEndpointData></Data>",
+                caps(GUID_A),
+                caps(GUID_B)
+            )
+        );
+    }
+    // The endpoint document is checked like any other.
+    let bad = b"<PrivateEndpointData><EpName>x</EpName></PrivateEndpointData>junk";
+    work.send_payload("UUX 40", bad).await;
+    assert!(!work.expect_eof().await.iter().any(|l| l == "UUX 40 0"));
+    // The machine left sees one place fewer.
+    let ubx = home
+        .wait_for("self UBX without the work machine", |f| {
+            f.line().starts_with("UBX 1:alice@example.com ")
+                && f.payload()
+                    .is_some_and(|p| !p.windows(38).any(|w| w == GUID_B.as_bytes()))
+        })
+        .await;
+    let doc = String::from_utf8(ubx.payload().unwrap().to_vec()).unwrap();
+    assert!(
+        doc.contains(&caps(GUID_A)) && doc.contains("HOME-PC"),
+        "{doc}"
+    );
+}

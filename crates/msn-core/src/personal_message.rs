@@ -13,11 +13,44 @@ use crate::text::is_spoofing;
 /// Largest document accepted (bytes); real clients send far less.
 pub const MAX_DOCUMENT: usize = 4096;
 
+/// What a `UUX` document is about, by its root element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UuxKind {
+    /// `<Data>`: personal message, current media, machine GUID… for
+    /// watchers.
+    Data,
+    /// `<EndpointData>` (MSNP16+): this machine's capabilities.
+    EndpointData,
+    /// `<PrivateEndpointData>` (MSNP16+): this machine's name, idle state,
+    /// client type and status, for the user's own other machines only.
+    PrivateEndpointData,
+}
+
+impl UuxKind {
+    fn of_root(name: &[u8]) -> Option<UuxKind> {
+        Some(match name {
+            b"Data" => UuxKind::Data,
+            b"EndpointData" => UuxKind::EndpointData,
+            b"PrivateEndpointData" => UuxKind::PrivateEndpointData,
+            _ => return None,
+        })
+    }
+}
+
 /// The document as it is stored and relayed, or `None` if it is refused.
 /// The XML declaration, comments and whitespace outside the root are
 /// dropped; elements, attributes and text are kept as the client wrote
 /// them (escaped).
 pub fn normalize(document: &[u8]) -> Option<Vec<u8>> {
+    match normalize_any(document)? {
+        (UuxKind::Data, doc) => Some(doc),
+        _ => None,
+    }
+}
+
+/// Like [`normalize`], for any `UUX` document of MSNP16+ (`<Data>`,
+/// `<EndpointData>`, `<PrivateEndpointData>`), with its kind.
+pub fn normalize_any(document: &[u8]) -> Option<(UuxKind, Vec<u8>)> {
     if document.len() > MAX_DOCUMENT {
         return None;
     }
@@ -26,15 +59,19 @@ pub fn normalize(document: &[u8]) -> Option<Vec<u8>> {
     let mut writer = Writer::new(Vec::with_capacity(document.len()));
     let mut depth = 0usize;
     let mut closed = false;
+    let mut kind = None;
     loop {
         let event = reader.read_event().ok()?;
         match &event {
-            Event::Eof => return closed.then(|| writer.into_inner()),
+            Event::Eof => return kind.filter(|_| closed).map(|k| (k, writer.into_inner())),
             Event::DocType(_) | Event::PI(_) => return None,
             Event::Decl(_) | Event::Comment(_) => continue,
             Event::Start(e) | Event::Empty(e) => {
-                if closed || (depth == 0 && e.name().as_ref() != b"Data") {
+                if closed {
                     return None;
+                }
+                if depth == 0 {
+                    kind = Some(UuxKind::of_root(e.name().as_ref())?);
                 }
                 for attribute in e.attributes() {
                     let value = attribute.ok()?.unescape_value().ok()?;
@@ -99,6 +136,29 @@ mod tests {
     }
 
     #[test]
+    fn endpoint_documents() {
+        use super::{UuxKind, normalize_any};
+        let doc = "<EndpointData><Capabilities>2789003324:48</Capabilities></EndpointData>";
+        assert_eq!(
+            normalize_any(doc.as_bytes()),
+            Some((UuxKind::EndpointData, doc.as_bytes().to_vec()))
+        );
+        let doc = "<PrivateEndpointData><EpName>HOME-PC</EpName><Idle>false</Idle>\
+                   <ClientType>1</ClientType><State>NLN</State></PrivateEndpointData>";
+        assert_eq!(
+            normalize_any(doc.as_bytes()).map(|(k, _)| k),
+            Some(UuxKind::PrivateEndpointData)
+        );
+        assert_eq!(normalize_any(b"<Other/>"), None);
+        assert_eq!(
+            normalize_any(
+                b"<PrivateEndpointData><EpName>\xe2\x80\xaeX</EpName></PrivateEndpointData>"
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn refused_documents() {
         for bad in [
             "<Data><PSM>x</Data>",
@@ -116,6 +176,10 @@ mod tests {
             assert!(normalize(bad.as_bytes()).is_none(), "{bad}");
         }
         assert!(normalize(b"\xff\xfe").is_none());
+        // Endpoint documents are not personal messages.
+        assert!(
+            normalize(b"<EndpointData><Capabilities>1:0</Capabilities></EndpointData>").is_none()
+        );
         let big = format!("<Data><PSM>{}</PSM></Data>", "a".repeat(5000));
         assert!(normalize(big.as_bytes()).is_none());
     }

@@ -59,6 +59,9 @@ pub struct Endpoint {
     /// When its presence last changed (a per-user counter): the most
     /// recent change wins when presence is merged.
     pub changed: u64,
+    /// Its `<PrivateEndpointData>` document (MSNP16+), shown to the user's
+    /// other machines.
+    pub private_document: Option<bytes::Bytes>,
 }
 
 impl Endpoint {

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use msn_core::ids;
+use msn_core::personal_message::UuxKind;
 use msn_service::ContactPresence;
 use msn_wire::ns::render;
 use msn_wire::vocab::Status;
@@ -77,11 +78,22 @@ impl NsSession {
             return Flow::Continue;
         }
         // Parsed and re-written (msn-core): other clients get a clean
-        // document or nothing.
-        let Some(document) = msn_core::personal_message::normalize(&payload) else {
+        // document or nothing. MSNP16+ also describe their machine.
+        let parsed = if self.dialect.has_multiple_endpoints() {
+            msn_core::personal_message::normalize_any(&payload)
+        } else {
+            msn_core::personal_message::normalize(&payload).map(|doc| (UuxKind::Data, doc))
+        };
+        let Some((kind, document)) = parsed else {
             debug!("invalid UUX document");
             return Flow::Close;
         };
+        if kind != UuxKind::Data {
+            let service = &self.shared.service;
+            service.set_endpoint_document(self.actor(), kind, Bytes::from(document));
+            render::uux_ok(&mut self.conn.out, trid);
+            return Flow::Continue;
+        }
         let payload = Bytes::from(document);
         let service = &self.shared.service;
         match service.set_personal_message(self.actor(), payload).await {

@@ -52,6 +52,7 @@ impl Service {
             presence: Presence::default(),
             ims_on: true,
             changed: 0,
+            private_document: None,
         };
         let (replaced, before, after, notice) = {
             let mut st = state.lock();
@@ -92,8 +93,12 @@ impl Service {
         let gone = a.user.loaded().and_then(|mut st| {
             let pos = st.endpoints.iter().position(|e| e.id == a.endpoint)?;
             let before = Visibility::of(&st);
-            st.endpoints.swap_remove(pos);
+            let gone = st.endpoints.swap_remove(pos);
             st.endpoints.shrink_to_fit();
+            if gone.dialect.has_multiple_endpoints() {
+                // The machines left see one place fewer.
+                super::endpoints::push_self_update(&st, a.handle());
+            }
             Some((before, Visibility::of(&st), st.notice()))
         });
         if let Some((before, after, notice)) = gone {

@@ -3,6 +3,7 @@
 //! result after the call never confirms something unwritten.
 
 pub mod chat;
+pub mod endpoints;
 pub mod lists;
 pub mod login;
 pub mod presence;

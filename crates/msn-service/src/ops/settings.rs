@@ -103,6 +103,8 @@ impl Service {
         };
         self.commit(a, &change).await?;
         self.broadcast_personal_message(a, document).await;
+        // The user's own MSNP16+ machines see it in their self `UBX`.
+        super::endpoints::push_self_update(&a.state(), a.handle());
         Ok(())
     }
 

@@ -1,0 +1,95 @@
+//! What MSNP16+ machines of one user tell each other (multiple points of
+//! presence): each machine's `PrivateEndpointData` (its name, idle state,
+//! client type and status) is kept with its endpoint, and every MSNP16+
+//! machine of the user gets a self `UBX` listing all of them — how WLM
+//! 2009 shows "signed in at N places" and offers to sign the others out.
+
+use bytes::Bytes;
+use msn_core::personal_message::UuxKind;
+
+use crate::event::Event;
+use crate::user::UserState;
+use crate::{Actor, Service};
+
+impl Service {
+    /// Keeps an endpoint document (`UUX` with `<EndpointData>` or
+    /// `<PrivateEndpointData>`, already normalized) for the actor's
+    /// machine and sends the user's MSNP16+ machines the new self `UBX`.
+    /// `<EndpointData>` repeats the capabilities `CHG` gave; it is
+    /// accepted and the capabilities from `CHG` are what is listed.
+    pub fn set_endpoint_document(&self, a: &Actor, kind: UuxKind, document: Bytes) {
+        let mut st = a.state();
+        if kind == UuxKind::PrivateEndpointData
+            && let Some(endpoint) = st.endpoints.iter_mut().find(|e| e.id == a.endpoint)
+        {
+            endpoint.private_document = Some(document);
+        }
+        push_self_update(&st, a.handle());
+    }
+}
+
+/// Sends every MSNP16+ endpoint of the user the self `UBX` (a
+/// [`Event::PersonalMessage`] about the user itself).
+pub(crate) fn push_self_update(st: &UserState, handle: &msn_core::handle::Handle) {
+    let document = self_document(st);
+    for e in st
+        .endpoints
+        .iter()
+        .filter(|e| e.dialect.has_multiple_endpoints())
+    {
+        let _ = e.mailbox.push(Event::PersonalMessage {
+            handle: handle.clone(),
+            document: document.clone(),
+        });
+    }
+}
+
+/// The text between a document's root tags (`<Root>…</Root>`), or
+/// nothing for an empty root.
+fn inner<'a>(document: &'a [u8], root: &str) -> &'a [u8] {
+    let open = format!("<{root}>");
+    let close = format!("</{root}>");
+    document
+        .strip_prefix(open.as_bytes())
+        .and_then(|rest| rest.strip_suffix(close.as_bytes()))
+        .unwrap_or_default()
+}
+
+/// The user's own view of itself: the personal message document, then an
+/// `EndpointData` per machine and a `PrivateEndpointData` per machine that
+/// sent one.
+pub(crate) fn self_document(st: &UserState) -> Bytes {
+    let mut doc = b"<Data>".to_vec();
+    match st.account.personal_message.as_deref() {
+        Some(pm) => doc.extend_from_slice(inner(pm, "Data")),
+        None => doc.extend_from_slice(b"<PSM></PSM><CurrentMedia></CurrentMedia>"),
+    }
+    let machines = || {
+        st.endpoints.iter().filter_map(|e| {
+            let guid = e
+                .machine_guid?
+                .hyphenated()
+                .to_string()
+                .to_ascii_uppercase();
+            Some((e, guid))
+        })
+    };
+    for (e, guid) in machines() {
+        let caps = e.presence.capabilities.as_deref().unwrap_or("0:0");
+        doc.extend_from_slice(
+            format!(
+                r#"<EndpointData id="{{{guid}}}"><Capabilities>{caps}</Capabilities></EndpointData>"#
+            )
+            .as_bytes(),
+        );
+    }
+    for (e, guid) in machines() {
+        if let Some(private) = &e.private_document {
+            doc.extend_from_slice(format!(r#"<PrivateEndpointData id="{{{guid}}}">"#).as_bytes());
+            doc.extend_from_slice(inner(private, "PrivateEndpointData"));
+            doc.extend_from_slice(b"</PrivateEndpointData>");
+        }
+    }
+    doc.extend_from_slice(b"</Data>");
+    Bytes::from(doc)
+}
