@@ -9,8 +9,16 @@
 //! for MSNP15's `USR SSO` later, the proof key sent with it. Services see
 //! them through the [`TokenService`] trait; [`MemoryTokens`] keeps them in
 //! memory.
+//!
+//! Before a token is issued, the password is checked: [`PasswordVerifier`]
+//! ([`passwords`]) runs those argon2 checks with bounded concurrency,
+//! waiting and memory, for every service that takes a password.
 
 #![forbid(unsafe_code)]
+
+pub mod passwords;
+
+pub use passwords::{Admission, Busy, PasswordVerifier};
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
