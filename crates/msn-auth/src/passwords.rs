@@ -177,7 +177,10 @@ mod tests {
             Err(Busy)
         );
         // An admission runs its check and gives its place back.
-        assert!(a.verify(vec!["nope".into(), "secret".into()], phc.clone()).await);
+        assert!(
+            a.verify(vec!["nope".into(), "secret".into()], phc.clone())
+                .await
+        );
         assert_eq!(
             verifier.verify(vec!["secret".into()], phc.clone()).await,
             Ok(true)

@@ -177,7 +177,11 @@ mod tests {
         for (phc, right) in [(&cheap, "first"), (&dearer, "second"), (&cheap, "first")] {
             let parsed = PasswordHash::new(phc).unwrap();
             assert!(memory.verify(right, phc));
-            assert!(Argon2::default().verify_password(right.as_bytes(), &parsed).is_ok());
+            assert!(
+                Argon2::default()
+                    .verify_password(right.as_bytes(), &parsed)
+                    .is_ok()
+            );
             assert!(!memory.verify("wrong", phc));
             assert!(!memory.verify(&format!("{right} "), phc));
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use msn_auth::TokenService;
+use msn_auth::{PasswordVerifier, TokenService};
 use msn_config::Config;
 use msn_store::Store;
 use tokio::sync::Semaphore;
@@ -21,6 +21,9 @@ pub struct HttpContext {
     pub store: Arc<dyn Store>,
     /// Where the issued tickets and tokens go.
     pub tokens: Arc<dyn TokenService>,
+    /// Checks login passwords, bounded by `http.max_concurrent_hashes`
+    /// and `http.max_pending_logins`; msnd shares one with the NS.
+    pub passwords: Arc<PasswordVerifier>,
     /// Cancelled to stop the HTTP services.
     pub shutdown: CancellationToken,
     /// Connections held at once; a connection beyond it is closed at once.
@@ -30,14 +33,19 @@ pub struct HttpContext {
 }
 
 impl HttpContext {
-    /// A context of its own: a fresh shutdown token and a connection limit
-    /// of `limits.max_connections` for the HTTP services alone.
+    /// A context of its own: a fresh shutdown token, a password verifier
+    /// and a connection limit of `limits.max_connections` for the HTTP
+    /// services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         tokens: Arc<dyn TokenService>,
     ) -> HttpContext {
         HttpContext {
+            passwords: Arc::new(PasswordVerifier::new(
+                config.http.max_concurrent_hashes,
+                config.http.max_pending_logins,
+            )),
             connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             store,

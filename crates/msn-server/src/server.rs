@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use msn_auth::TokenService;
+use msn_auth::{PasswordVerifier, TokenService};
 use msn_config::{advertised, bind};
 use msn_core::account::ListLimits;
 use msn_store::Store;
@@ -92,6 +92,10 @@ impl Server {
             .await
             .map_err(|_| anyhow::anyhow!("cannot read the account change log"))?;
         let shared = Arc::new(Shared {
+            passwords: Arc::new(PasswordVerifier::new(
+                config.http.max_concurrent_hashes,
+                config.http.max_pending_logins,
+            )),
             connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
             config,
             store,

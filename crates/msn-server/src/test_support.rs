@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use msn_auth::MemoryTokens;
+use msn_auth::{MemoryTokens, PasswordVerifier};
 use msn_store::StoreOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 use tokio::sync::Semaphore;
@@ -24,6 +24,10 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
     let service =
         msn_service::Service::local(store.clone(), crate::server::service_settings(&config));
     Arc::new(Shared {
+        passwords: Arc::new(PasswordVerifier::new(
+            config.http.max_concurrent_hashes,
+            config.http.max_pending_logins,
+        )),
         connection_slots: Arc::new(Semaphore::new(config.limits.max_connections)),
         config,
         store,

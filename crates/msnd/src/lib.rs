@@ -42,8 +42,9 @@ impl App {
     /// Starts the services described by `config` on `store`.
     ///
     /// The protocol and HTTP services share one token service (the HTTP
-    /// services issue the tickets `USR TWN S` redeems), one shutdown token
-    /// and one connection limit.
+    /// services issue the tickets `USR TWN S` redeems), one password
+    /// verifier (one bound on argon2 checks and their memory), one shutdown
+    /// token and one connection limit.
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
@@ -52,6 +53,7 @@ impl App {
             config: shared.config.clone(),
             store: shared.store.clone(),
             tokens: shared.tokens.clone(),
+            passwords: shared.passwords.clone(),
             shutdown: shared.shutdown.clone(),
             connection_slots: shared.connection_slots.clone(),
             refused_connections: shared.stats.refused_connections.clone(),

@@ -131,10 +131,14 @@ impl NsSession {
                     return self.refuse(trid);
                 };
                 let hash = user.password_hash.clone();
-                let ok =
-                    tokio::task::spawn_blocking(move || password::verify_password(&given, &hash))
-                        .await
-                        .unwrap_or(false);
+                // Bounded with the HTTP logins' checks; too many waiting
+                // is refused like a wrong password.
+                let ok = self
+                    .shared
+                    .passwords
+                    .verify(vec![given], hash)
+                    .await
+                    .unwrap_or(false);
                 if !ok {
                     return self.refuse(trid);
                 }
