@@ -15,16 +15,22 @@
 //! per address and per account) and [`gate`] (connection slots, in all
 //! and per address), with the address keys and exempt networks they use
 //! ([`address`]). Like the tokens, they are in memory and do no I/O.
+//!
+//! Before a token is issued, the password is checked: [`PasswordVerifier`]
+//! ([`passwords`]) runs those argon2 checks with bounded concurrency,
+//! waiting and memory, for every service that takes a password.
 
 #![forbid(unsafe_code)]
 
 pub mod address;
 pub mod gate;
+pub mod passwords;
 pub mod sso;
 pub mod throttle;
 
 pub use address::{Exempt, address_key};
 pub use gate::{ConnectionGate, GateSettings, GateStats, Refusal, Slot};
+pub use passwords::{Admission, Busy, PasswordVerifier};
 pub use throttle::{LoginThrottle, Scope, ThrottleSettings, ThrottleStats, Throttled};
 
 use std::sync::{Arc, Mutex};

@@ -170,8 +170,17 @@ pub struct HttpConfig {
     /// bearer tokens for SOAP services, usable until they expire.
     #[serde(with = "duration", alias = "soap_token_ttl_secs")]
     pub soap_token_ttl: Duration,
-    /// Password checks running at once (argon2 is CPU- and memory-heavy).
+    /// Password checks running at once (argon2 is CPU- and memory-heavy:
+    /// each running check holds its own work memory, 19 MiB at the default
+    /// cost). Shared by every login that sends a password: Passport 1.4,
+    /// RST.srf and the NS's `USR CTP`.
     pub max_concurrent_hashes: usize,
+    /// Logins that may wait for a password check beyond those running.
+    /// Any more are refused at once (`503` with `Retry-After` on
+    /// `login2.srf`, a SOAP server fault on RST.srf, `911` on the NS)
+    /// rather than queued: under a flood of guesses an unbounded queue
+    /// only makes every login wait longer.
+    pub max_pending_logins: usize,
 }
 
 /// `CHL`/`QRY` policy.
@@ -423,6 +432,7 @@ impl Default for HttpConfig {
             ticket_ttl: Duration::from_secs(120),
             soap_token_ttl: Duration::from_secs(8 * 3600),
             max_concurrent_hashes: 4,
+            max_pending_logins: 256,
         }
     }
 }

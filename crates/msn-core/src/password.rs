@@ -4,8 +4,8 @@
 //! accounts opt in to that explicitly (`msnd user add --legacy-md5`).
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 
@@ -54,14 +54,75 @@ pub fn hash_password(password: &str, cost: HashCost) -> Result<String, String> {
 }
 
 /// Checks `password` against a PHC string. CPU-heavy: run it off the async
-/// runtime's worker threads.
+/// runtime's worker threads. Allocates the hash's work memory (19 MiB at the
+/// default cost) for this one call; servers verifying many passwords use
+/// [`HashMemory::verify`] (through a bounded verifier) instead.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    let Ok(parsed) = PasswordHash::new(phc) else {
-        return false;
-    };
-    Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok()
+    HashMemory::new().verify(password, phc)
+}
+
+/// Reusable argon2 work memory.
+///
+/// An argon2id check at the default cost writes 19 MiB of blocks. Allocated
+/// afresh for every login, those buffers are what made the server's memory
+/// grow under login floods: glibc's malloc raises its mmap threshold after
+/// the first such free and from then on serves them from heaps it never
+/// gives back, so 32 clients guessing passwords for 20 s left the process
+/// at 849 MB. Keeping one buffer per concurrent check, reused from check to
+/// check, bounds that memory by the number of checks running at once
+/// (`http.max_concurrent_hashes`) and saves the page faults of touching
+/// fresh memory on every check.
+#[derive(Default)]
+pub struct HashMemory {
+    blocks: Vec<Block>,
+}
+
+impl HashMemory {
+    /// Empty: the first check allocates what its parameters need.
+    pub fn new() -> Self {
+        HashMemory::default()
+    }
+
+    /// Bytes held.
+    pub fn capacity_bytes(&self) -> usize {
+        self.blocks.capacity() * Block::SIZE
+    }
+
+    /// Checks `password` against a PHC string (argon2id, argon2i or
+    /// argon2d, with the parameters and salt the string carries), using and
+    /// keeping this memory; it grows if the string asks for more than it
+    /// has. The computed hash is compared with the stored one in constant
+    /// time. A malformed string, or one with parameters argon2 refuses,
+    /// never matches.
+    pub fn verify(&mut self, password: &str, phc: &str) -> bool {
+        self.try_verify(password, phc).unwrap_or(false)
+    }
+
+    fn try_verify(&mut self, password: &str, phc: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(phc).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+            .ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        let expected = parsed.hash?;
+        let mut salt_buf = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+
+        let needed = params.block_count();
+        if self.blocks.len() < needed {
+            self.blocks.resize(needed, Block::new());
+        }
+        let argon = Argon2::new(algorithm, version, params);
+        let mut out = [0u8; Output::MAX_LENGTH];
+        let out = &mut out[..expected.len()];
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut self.blocks)
+            .ok()?;
+        // `Output`'s equality is constant-time.
+        Some(Output::new(out).ok()? == expected)
+    }
 }
 
 /// `lower_hex(md5(salt ‖ password))`, the MSNP2–MSNP7 login response.
@@ -95,6 +156,61 @@ mod tests {
         assert!(verify_password("p@ss,word", &phc));
         assert!(!verify_password("p@ss,wort", &phc));
         assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn reused_memory_agrees_with_the_argon2_crate() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let mut memory = HashMemory::new();
+        let cheap = hash_password("first", HashCost::insecure_for_tests()).unwrap();
+        let dearer = hash_password(
+            "second",
+            HashCost {
+                memory_kib: 256,
+                iterations: 2,
+                parallelism: 2,
+            },
+        )
+        .unwrap();
+        // Grows for the dearer hash, then serves the cheaper one from the
+        // same (larger) buffer.
+        for (phc, right) in [(&cheap, "first"), (&dearer, "second"), (&cheap, "first")] {
+            let parsed = PasswordHash::new(phc).unwrap();
+            assert!(memory.verify(right, phc));
+            assert!(
+                Argon2::default()
+                    .verify_password(right.as_bytes(), &parsed)
+                    .is_ok()
+            );
+            assert!(!memory.verify("wrong", phc));
+            assert!(!memory.verify(&format!("{right} "), phc));
+        }
+        assert_eq!(memory.capacity_bytes(), 256 * 1024);
+    }
+
+    #[test]
+    fn other_argon2_variants_and_bad_strings() {
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        for algorithm in [Algorithm::Argon2i, Algorithm::Argon2d] {
+            let params = Params::new(64, 1, 1, Some(16)).unwrap();
+            let phc = Argon2::new(algorithm, Version::V0x10, params)
+                .hash_password(b"pw", &salt)
+                .unwrap()
+                .to_string();
+            assert!(HashMemory::new().verify("pw", &phc), "{phc}");
+            assert!(!HashMemory::new().verify("pv", &phc), "{phc}");
+        }
+        let good = hash_password("pw", HashCost::insecure_for_tests()).unwrap();
+        let no_hash = good.rsplit_once('$').unwrap().0;
+        for bad in [
+            "",
+            "$argon2id$",
+            no_hash,
+            &good.replace("m=64", "m=1"),
+            &good.replace("$argon2id$", "$scrypt$"),
+        ] {
+            assert!(!HashMemory::new().verify("pw", bad), "{bad}");
+        }
     }
 
     #[test]

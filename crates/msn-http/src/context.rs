@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
+use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, TokenService};
 use msn_config::Config;
 use msn_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -19,6 +19,9 @@ pub struct HttpContext {
     pub store: Arc<dyn Store>,
     /// Where the issued tickets and tokens go.
     pub tokens: Arc<dyn TokenService>,
+    /// Checks login passwords, bounded by `http.max_concurrent_hashes`
+    /// and `http.max_pending_logins`; msnd shares one with the NS.
+    pub passwords: Arc<PasswordVerifier>,
     /// Cancelled to stop the HTTP services.
     pub shutdown: CancellationToken,
     /// Connection slots (in all and per address); a connection refused a
@@ -30,8 +33,9 @@ pub struct HttpContext {
 }
 
 impl HttpContext {
-    /// A context of its own: a fresh shutdown token, connection gate and
-    /// login throttle, from `config`, for the HTTP services alone.
+    /// A context of its own: a fresh shutdown token, connection gate,
+    /// login throttle and password verifier, from `config`, for the HTTP
+    /// services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -40,6 +44,10 @@ impl HttpContext {
         HttpContext {
             gate: ConnectionGate::new(config.connection_gate()),
             login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
+            passwords: Arc::new(PasswordVerifier::new(
+                config.http.max_concurrent_hashes,
+                config.http.max_pending_logins,
+            )),
             config,
             store,
             tokens,

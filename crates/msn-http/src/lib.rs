@@ -45,7 +45,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use msn_config::{bind, public_host};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
@@ -155,7 +154,6 @@ pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
     let decoy_hash = decoy_hash(&ctx).await?;
     let state = Arc::new(AppState {
         nexus,
-        hashes: Arc::new(Semaphore::new(config.http.max_concurrent_hashes.max(1))),
         decoy_hash,
         ctx: ctx.clone(),
     });

@@ -19,7 +19,6 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use msn_auth::{Audience, Grant, Throttled};
 use msn_core::handle::Handle;
 use time::OffsetDateTime;
-use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::listener::Peer;
@@ -29,6 +28,11 @@ use crate::{HttpContext, passport};
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
 const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Seconds a login refused for want of a password-check slot is told to
+/// wait (`Retry-After`): a few hash times' worth of queue at the default
+/// cost, short enough that a person retrying by hand does not notice.
+const BUSY_RETRY_AFTER: &str = "5";
 
 /// `PassportURLs`; written with this spelling by
 /// [`crate::header_case::CaseRestoringIo`].
@@ -40,8 +44,6 @@ pub(crate) struct AppState {
     pub ctx: Arc<HttpContext>,
     /// `DALogin=<login url>`.
     pub nexus: HeaderValue,
-    /// Bounds the argon2 verifications running at once.
-    pub hashes: Arc<Semaphore>,
     /// A hash of a random password, checked for unknown accounts so that a
     /// failed login takes as long whether or not the account exists.
     pub decoy_hash: String,
@@ -95,7 +97,7 @@ async fn login(
         return too_many_failures(throttled);
     }
     match authenticate(&state, &handle, credentials.password_candidates()).await {
-        Ok(Some(user_id)) => {
+        Ok(Checked::Valid(user_id)) => {
             throttle.succeeded(peer.ip(), handle.as_str());
             let ttl = state.ctx.config.http.ticket_ttl;
             let ticket = state
@@ -110,10 +112,14 @@ async fn login(
                 Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             }
         }
-        Ok(None) => {
+        Ok(Checked::Invalid) => {
             info!(%handle, ip = %peer.ip(), "passport login failed");
             throttle.failed(peer.ip(), handle.as_str());
             failed()
+        }
+        Ok(Checked::Busy) => {
+            info!(%handle, "passport login refused: too many logins waiting for a password check");
+            busy()
         }
         Err(e) => {
             warn!(%handle, error = %e, "passport login could not be checked");
@@ -122,28 +128,49 @@ async fn login(
     }
 }
 
-/// The account's id if one of `candidates` is its password. Unknown
-/// accounts are checked against the decoy hash, so that they take as long.
+/// What a password check found.
+enum Checked {
+    /// One of the candidates is the password of the account with this id.
+    Valid(i64),
+    /// Wrong password, or no such account.
+    Invalid,
+    /// Not checked: too many logins are waiting for a check
+    /// (`http.max_pending_logins`).
+    Busy,
+}
+
+/// Checks `candidates` against the account's password through the
+/// process's [`msn_auth::PasswordVerifier`] (bounded, shared with the NS).
+/// Unknown accounts are checked against the decoy hash, so that they take
+/// as long.
 async fn authenticate(
     state: &AppState,
     handle: &Handle,
     candidates: Vec<String>,
-) -> anyhow::Result<Option<i64>> {
+) -> anyhow::Result<Checked> {
+    // Refused before the database is asked: a flood past the cap costs
+    // nothing but the parsing.
+    let Ok(admission) = state.ctx.passwords.try_admit() else {
+        return Ok(Checked::Busy);
+    };
     let record = state.ctx.store.user(handle.as_str()).await?;
     let hash = record
         .as_ref()
         .map_or_else(|| state.decoy_hash.clone(), |r| r.password_hash.clone());
-    // The permit moves into the blocking task: a client that disconnects
-    // cannot free it while its hash is still being computed.
-    let permit = state.hashes.clone().acquire_owned().await?;
-    let matches = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        candidates
-            .iter()
-            .any(|pw| msn_core::password::verify_password(pw, &hash))
+    let matches = admission.verify(candidates, hash).await;
+    Ok(match record {
+        Some(r) if matches => Checked::Valid(r.id),
+        _ => Checked::Invalid,
     })
-    .await?;
-    Ok(record.filter(|_| matches).map(|r| r.id))
+}
+
+/// `503` with `Retry-After`: the login was not checked, try again later.
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER))],
+    )
+        .into_response()
 }
 
 /// A login refused by the throttle: 429 and when to try again.
@@ -241,7 +268,7 @@ async fn security_tokens(
         return reply;
     }
     match authenticate(state, &handle, vec![request.password().to_owned()]).await {
-        Ok(Some(user_id)) => {
+        Ok(Checked::Valid(user_id)) => {
             throttle.succeeded(peer.ip(), handle.as_str());
             let ctx = &state.ctx;
             let http = &ctx.config.http;
@@ -280,10 +307,14 @@ async fn security_tokens(
             info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
             soap(reply)
         }
-        Ok(None) => {
+        Ok(Checked::Invalid) => {
             info!(%handle, ip = %peer.ip(), "RST login failed");
             throttle.failed(peer.ip(), handle.as_str());
             soap(rst::auth_failure(OffsetDateTime::now_utc()))
+        }
+        Ok(Checked::Busy) => {
+            info!(%handle, "RST login refused: too many logins waiting for a password check");
+            soap(rst::server_busy().to_owned())
         }
         Err(e) => {
             warn!(%handle, error = %e, "RST login could not be checked");

@@ -585,6 +585,20 @@ pub fn invalid_request() -> &'static str {
     )
 }
 
+/// The reply to a login that was not checked because too many logins are
+/// waiting for a password check (`http.max_pending_logins`): a SOAP 1.1
+/// server fault, shaped like [`invalid_request`], so that the client
+/// reports a server problem rather than a wrong password and may try
+/// again. Sent with status 200 like the other faults.
+pub fn server_busy() -> &'static str {
+    concat!(
+        r#"<?xml version="1.0" encoding="utf-8"?>"#,
+        r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">"#,
+        r#"<S:Fault><faultcode>S:Server</faultcode><faultstring>Server Busy</faultstring></S:Fault>"#,
+        r#"</S:Envelope>"#,
+    )
+}
+
 fn server_info(now: OffsetDateTime) -> String {
     let day = now
         .format(format_description!("[year].[month].[day]"))

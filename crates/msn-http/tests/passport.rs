@@ -527,6 +527,47 @@ async fn logins_beyond_the_hashing_limit_wait_their_turn() {
     env.stop().await;
 }
 
+/// With every place among the running and waiting password checks taken,
+/// a login is refused at once with `503` and `Retry-After`, whatever its
+/// password, and is checked again as soon as a place is free.
+#[tokio::test]
+async fn logins_beyond_the_waiting_cap_get_503_at_once() {
+    for waiting in [0, 1] {
+        let env = Env::start(ACCOUNTS, |c, _| {
+            c.http.max_concurrent_hashes = 1;
+            c.http.max_pending_logins = waiting;
+        })
+        .await;
+        let addr = env.http_addr();
+        // Stand-ins for logins being checked or waiting (shared with the NS).
+        let mut held: Vec<_> = (0..=waiting)
+            .map(|_| env.ctx.passwords.try_admit().unwrap())
+            .collect();
+        for pwd in ["hunter2", "wrong"] {
+            let response = get(addr, "/login2.srf", &login_header("bob%40example.com", pwd)).await;
+            assert!(
+                response.starts_with("HTTP/1.1 503 "),
+                "{waiting}: {response}"
+            );
+            assert_eq!(header(&response, "Retry-After"), Some("5"), "{response}");
+            assert_eq!(header(&response, "Authentication-Info"), None);
+            assert_eq!(header(&response, "WWW-Authenticate"), None);
+        }
+        held.pop();
+        let response = get(
+            addr,
+            "/login2.srf",
+            &login_header("bob%40example.com", "hunter2"),
+        )
+        .await;
+        assert!(response.starts_with("HTTP/1.1 200 "), "{response}");
+        let response = get(addr, "/login2.srf", &login_header("bob%40example.com", "x")).await;
+        assert!(response.starts_with("HTTP/1.1 401 "), "{response}");
+        drop(held);
+        env.stop().await;
+    }
+}
+
 #[tokio::test]
 async fn shutdown_closes_idle_connections_and_stops_listening() {
     let env = Env::start(ACCOUNTS, |_, _| {}).await;

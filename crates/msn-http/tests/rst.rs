@@ -606,6 +606,40 @@ async fn wrong_credentials_get_the_auth_fault_and_no_ticket() {
     env.stop().await;
 }
 
+/// Too many logins waiting for a password check: the server-busy fault at
+/// once, for right and wrong passwords alike, and no ticket.
+#[tokio::test]
+async fn logins_beyond_the_waiting_cap_get_the_server_busy_fault() {
+    let env = Env::start(ACCOUNTS, |c, _| {
+        c.http.max_concurrent_hashes = 1;
+        c.http.max_pending_logins = 0;
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let checking = env.ctx.passwords.try_admit().unwrap();
+    for (case, body) in [
+        ("right password", RST_MD_REQUEST.to_owned()),
+        (
+            "wrong password",
+            RST_MD_REQUEST.replace("p@ss&amp;w0rd", "wrong"),
+        ),
+    ] {
+        let (status, content_type, reply) = post(&client, &env.url("/RST.srf"), body).await;
+        assert_eq!((status, content_type.as_str()), (200, TEXT_XML), "{case}");
+        let envelope = El::parse(&reply);
+        assert_eq!(envelope.name, "S:Envelope", "{case}");
+        assert_eq!(envelope.attr("xmlns:S"), Some(SOAP11));
+        assert_eq!(envelope.child_names(), ["S:Fault"], "{case}");
+        assert_eq!(envelope.at("S:Fault/faultcode").text, "S:Server", "{case}");
+        assert_eq!(envelope.at("S:Fault/faultstring").text, "Server Busy");
+        assert_no_ticket(&reply, case);
+    }
+    drop(checking);
+    let (_, _, reply) = post(&client, &env.url("/RST.srf"), RST_MD_REQUEST).await;
+    assert_eq!(rstrs(&El::parse(&reply)).len(), 7, "{reply}");
+    env.stop().await;
+}
+
 #[tokio::test]
 async fn wrong_passwords_from_one_address_get_the_auth_fault_even_when_right() {
     let env = Env::start(ACCOUNTS, |c, _| {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
+use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, TokenService};
 use msn_service::Service;
 use msn_store::Store;
 use msn_wire::Limits;
@@ -48,6 +48,10 @@ pub struct Shared {
     /// Login tickets (`USR TWN S`) and the other tokens, shared with the
     /// HTTP services that issue them.
     pub tokens: Arc<dyn TokenService>,
+    /// Password checks (`USR CTP`), shared with the HTTP logins so that
+    /// `http.max_concurrent_hashes` and `http.max_pending_logins` bound
+    /// them all together.
+    pub passwords: Arc<PasswordVerifier>,
     pub addrs: PublicAddrs,
     pub shutdown: CancellationToken,
     /// Connection slots, in all and per client address, over every

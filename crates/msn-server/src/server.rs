@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use msn_auth::{ConnectionGate, LoginThrottle, Slot, TokenService};
+use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, Slot, TokenService};
 use msn_config::{advertised, bind};
 use msn_core::account::ListLimits;
 use msn_store::Store;
@@ -93,6 +93,10 @@ impl Server {
         let shared = Arc::new(Shared {
             gate: ConnectionGate::new(config.connection_gate()),
             login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
+            passwords: Arc::new(PasswordVerifier::new(
+                config.http.max_concurrent_hashes,
+                config.http.max_pending_logins,
+            )),
             config,
             store,
             service,

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use msn_auth::{ConnectionGate, LoginThrottle, MemoryTokens, Slot};
+use msn_auth::{ConnectionGate, LoginThrottle, MemoryTokens, PasswordVerifier, Slot};
 use msn_store::StoreOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, DuplexStream, ReadHalf, WriteHalf};
 use tokio_util::sync::CancellationToken;
@@ -25,6 +25,10 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
     Arc::new(Shared {
         gate: ConnectionGate::new(config.connection_gate()),
         login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
+        passwords: Arc::new(PasswordVerifier::new(
+            config.http.max_concurrent_hashes,
+            config.http.max_pending_logins,
+        )),
         config,
         store,
         service,

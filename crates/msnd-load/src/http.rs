@@ -82,6 +82,29 @@ impl Response {
 
 /// `GET url` with extra headers; `Connection: close`.
 pub async fn get(url: &Url, headers: &[(&str, &str)], timeout: Duration) -> Result<Response> {
+    request("GET", url, headers, "", timeout)
+        .await
+        .map(|(resp, _)| resp)
+}
+
+/// `POST url` with extra headers and `body`; `Connection: close`. Returns
+/// the response and its body (read to `Content-Length`, else to the end).
+pub async fn post(
+    url: &Url,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<(Response, Vec<u8>)> {
+    request("POST", url, headers, body, timeout).await
+}
+
+async fn request(
+    method: &str,
+    url: &Url,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<(Response, Vec<u8>)> {
     tokio::time::timeout(timeout, async {
         let addr = resolve(&url.authority).await?;
         let mut stream = TcpStream::connect(addr)
@@ -89,7 +112,7 @@ pub async fn get(url: &Url, headers: &[(&str, &str)], timeout: Duration) -> Resu
             .map_err(ClientError::Connect)?;
         stream.set_nodelay(true).map_err(ClientError::Connect)?;
         let mut req = format!(
-            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            "{method} {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             url.path, url.authority
         );
         for (n, v) in headers {
@@ -98,14 +121,18 @@ pub async fn get(url: &Url, headers: &[(&str, &str)], timeout: Duration) -> Resu
             req.push_str(v);
             req.push_str("\r\n");
         }
+        if method != "GET" {
+            req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
         req.push_str("\r\n");
+        req.push_str(body);
         stream.write_all(req.as_bytes()).await?;
         let mut buf = Vec::with_capacity(2048);
         loop {
             if let Some(end) = find_head_end(&buf) {
                 let resp = parse_head(&buf[..end])?;
-                drain_body(&mut stream, &resp, buf.len() - end).await?;
-                return Ok(resp);
+                let body = read_body(&mut stream, &resp, buf.split_off(end)).await?;
+                return Ok((resp, body));
             }
             if buf.len() > 64 * 1024 {
                 return Err(ClientError::Http("response head too large".into()));
@@ -124,24 +151,24 @@ pub async fn get(url: &Url, headers: &[(&str, &str)], timeout: Duration) -> Resu
     .map_err(|_| ClientError::Timeout("HTTP response"))?
 }
 
-/// Reads the rest of a `Content-Length` body so the server is not reset.
-async fn drain_body(stream: &mut TcpStream, resp: &Response, have: usize) -> Result<()> {
-    let Some(len) = resp
+/// Reads the rest of the body (so the server is not reset): to
+/// `Content-Length`, or without one to the end of the connection. At most
+/// 1 MiB is kept.
+async fn read_body(stream: &mut TcpStream, resp: &Response, mut body: Vec<u8>) -> Result<Vec<u8>> {
+    let declared = resp
         .header("Content-Length")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    else {
-        return Ok(());
-    };
-    let mut left = len.saturating_sub(have);
+        .and_then(|v| v.trim().parse::<usize>().ok());
     let mut chunk = [0u8; 4096];
-    while left > 0 {
+    while declared.is_none_or(|len| body.len() < len) {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             break;
         }
-        left = left.saturating_sub(n);
+        if body.len() < 1 << 20 {
+            body.extend_from_slice(&chunk[..n]);
+        }
     }
-    Ok(())
+    Ok(body)
 }
 
 /// The offset just past the blank line ending the response head.

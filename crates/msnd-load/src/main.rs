@@ -3,7 +3,9 @@
 //! numbers measured so far.
 
 use clap::{Parser, Subcommand};
-use msnd_load::scenarios::{self, chat::ChatArgs, idle::IdleArgs, login::LoginArgs};
+use msnd_load::scenarios::{
+    self, chat::ChatArgs, flood::FloodArgs, idle::IdleArgs, login::LoginArgs,
+};
 use msnd_load::scenarios::{presence::PresenceArgs, seed::SeedArgs, twn::TwnArgs};
 use msnd_load::{metrics, sys};
 
@@ -35,6 +37,9 @@ enum Command {
     Chat(ChatArgs),
     /// MSNP11 logins through the Passport 1.4 nexus and login service.
     TwnLogin(TwnArgs),
+    /// Wrong passwords to login2.srf and RST.srf in rounds; how they are
+    /// answered and the server's memory before, during and after.
+    Flood(FloodArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,6 +62,7 @@ fn main() -> anyhow::Result<()> {
             Command::Presence(a) => scenarios::presence::run(a, machine).await,
             Command::Chat(a) => scenarios::chat::run(a, machine).await,
             Command::TwnLogin(a) => scenarios::twn::run(a, machine).await,
+            Command::Flood(a) => scenarios::flood::run(a, machine).await,
         }
     })?;
     if cli.json {

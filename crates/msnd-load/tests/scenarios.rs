@@ -23,6 +23,11 @@ struct Bench {
 
 impl Bench {
     async fn start() -> Bench {
+        Bench::start_with(|_| {}).await
+    }
+
+    /// With the test configuration adjusted by `edit`.
+    async fn start_with(edit: impl FnOnce(&mut Config)) -> Bench {
         let dir = tempfile::tempdir().unwrap();
         let seed = scenarios::seed::run(
             scenarios::seed::SeedArgs {
@@ -49,6 +54,7 @@ impl Bench {
         config.limits.command_burst = 100_000;
         config.limits.sb_messages_per_sec = 1_000_000;
         config.limits.sb_message_burst = 1_000_000;
+        edit(&mut config);
         let store = msnd::open_store(&config).await.unwrap();
         let app = App::start(config, store).await.unwrap();
         Bench { app, _dir: dir }
@@ -247,6 +253,7 @@ async fn twn_login_against_a_stand_in_passport_service() {
                 concurrency: 2,
                 seconds: 1,
                 warmup: 0,
+                count: None,
                 passport_password: password.into(),
             },
             machine(),
@@ -261,5 +268,112 @@ async fn twn_login_against_a_stand_in_passport_service() {
     let bad = run("wrong").await.unwrap();
     assert_eq!(result(&bad, "logins_measured"), 0.0);
     assert!(bad.to_table().contains("http: 401 wrong credentials"));
+
+    let counted = scenarios::twn::run(
+        scenarios::twn::TwnArgs {
+            target: bench.target(),
+            nexus: nexus.clone(),
+            users: 4,
+            concurrency: 3,
+            seconds: 1,
+            warmup: 0,
+            count: Some(7),
+            passport_password: "passport-pw".into(),
+        },
+        machine(),
+    )
+    .await
+    .unwrap();
+    assert_clean(&counted);
+    assert_eq!(result(&counted, "logins_measured"), 7.0);
     bench.app.shutdown().await;
+}
+
+fn flood_args(bench: &Bench) -> scenarios::flood::FloodArgs {
+    let http = bench.app.http.http_addr.expect("plain HTTP runs");
+    scenarios::flood::FloodArgs {
+        target: bench.target(),
+        nexus: format!("http://{http}/rdr/pprdr.asp"),
+        users: USERS,
+        concurrency: 4,
+        seconds: 1,
+        rounds: 2,
+        pause: 0,
+        endpoints: scenarios::flood::Endpoints::Both,
+    }
+}
+
+/// Wrong passwords against the real HTTP services: every answer is a
+/// checked refusal, on both endpoints, and the memory figures are there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_of_wrong_passwords_is_refused() {
+    // The throttle off: every wrong password is checked, which is what
+    // the flood measures.
+    let bench = Bench::start_with(|c| {
+        c.login_throttle.max_failures_per_account = 0;
+        c.login_throttle.max_failures_per_address = 0;
+    })
+    .await;
+    let r = scenarios::flood::run(flood_args(&bench), machine())
+        .await
+        .unwrap();
+    assert_clean(&r);
+    for round in [1, 2] {
+        assert!(result(&r, &format!("round{round}_wrong_password_per_sec")) > 0.0);
+        assert_eq!(result(&r, &format!("round{round}_busy_per_sec")), 0.0);
+        assert_eq!(result(&r, &format!("round{round}_throttled_per_sec")), 0.0);
+        assert!(result(&r, &format!("round{round}_server_rss_after_pause_kib")) > 0.0);
+    }
+    assert!(result(&r, "server_rss_before_kib") > 0.0);
+    for endpoints in [
+        scenarios::flood::Endpoints::Login2,
+        scenarios::flood::Endpoints::Rst,
+    ] {
+        let mut args = flood_args(&bench);
+        args.rounds = 1;
+        args.endpoints = endpoints;
+        let r = scenarios::flood::run(args, machine()).await.unwrap();
+        assert_clean(&r);
+        assert!(
+            result(&r, "round1_wrong_password_per_sec") > 0.0,
+            "{endpoints:?}"
+        );
+    }
+    bench.app.shutdown().await;
+}
+
+/// With every place for a password check taken, each attempt is refused
+/// as busy (503 / Server Busy), which the flood counts apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_counts_busy_refusals() {
+    let bench = Bench::start_with(|c| {
+        c.http.max_concurrent_hashes = 1;
+        c.http.max_pending_logins = 0;
+    })
+    .await;
+    let taken = bench.app.server.shared().passwords.try_admit().unwrap();
+    let mut args = flood_args(&bench);
+    args.rounds = 1;
+    let r = scenarios::flood::run(args, machine()).await.unwrap();
+    assert_clean(&r);
+    assert!(result(&r, "round1_busy_per_sec") > 0.0);
+    assert_eq!(result(&r, "round1_wrong_password_per_sec"), 0.0);
+    drop(taken);
+    bench.app.shutdown().await;
+}
+
+/// With the default failed-login throttle, a flood is mostly refused
+/// unchecked: those answers are counted as throttled, not as errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_against_the_throttle_is_counted_as_throttled() {
+    let bench = Bench::start().await;
+    let mut args = flood_args(&bench);
+    args.rounds = 1;
+    let r = scenarios::flood::run(args, machine()).await.unwrap();
+    assert_clean(&r);
+    assert!(
+        result(&r, "round1_throttled_per_sec") > 0.0,
+        "{}",
+        r.to_table()
+    );
 }

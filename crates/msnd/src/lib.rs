@@ -56,8 +56,9 @@ impl App {
     ///
     /// The protocol and HTTP services share one token service (the HTTP
     /// services issue the tickets `USR TWN S` redeems), one shutdown token,
-    /// one connection gate (the caps in all and per address) and one login
-    /// throttle (a guesser cannot switch between the NS and HTTP logins).
+    /// one connection gate (the caps in all and per address), one login
+    /// throttle (a guesser cannot switch between the NS and HTTP logins) and
+    /// one password verifier (one bound on argon2 checks and their memory).
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
@@ -66,6 +67,7 @@ impl App {
             config: shared.config.clone(),
             store: shared.store.clone(),
             tokens: shared.tokens.clone(),
+            passwords: shared.passwords.clone(),
             shutdown: shared.shutdown.clone(),
             gate: shared.gate.clone(),
             login_throttle: shared.login_throttle.clone(),

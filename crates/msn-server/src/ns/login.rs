@@ -268,12 +268,14 @@ impl NsSession {
                 .legacy_password
                 .as_deref()
                 .is_some_and(|pw| password::verify_md5_login(&salt, pw, &hash)),
-            (Some(user), Proof::Clear(given)) => {
-                let hash = user.password_hash.clone();
-                tokio::task::spawn_blocking(move || password::verify_password(&given, &hash))
-                    .await
-                    .unwrap_or(false)
-            }
+            // Bounded with the HTTP logins' checks; too many waiting is
+            // refused like a wrong password.
+            (Some(user), Proof::Clear(given)) => self
+                .shared
+                .passwords
+                .verify(vec![given], user.password_hash.clone())
+                .await
+                .unwrap_or(false),
         };
         match user.filter(|_| ok) {
             Some(user) => {

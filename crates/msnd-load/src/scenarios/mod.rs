@@ -2,6 +2,7 @@
 //! server, signing users in, and sampling the server process.
 
 pub mod chat;
+pub mod flood;
 pub mod idle;
 pub mod login;
 pub mod presence;

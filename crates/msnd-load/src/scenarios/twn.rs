@@ -35,6 +35,10 @@ pub struct TwnArgs {
     /// Seconds run before measuring.
     #[arg(long, default_value_t = 1)]
     pub warmup: u64,
+    /// Stop after this many logins (counted when started; warm-up
+    /// included) instead of after --warmup + --seconds.
+    #[arg(long)]
+    pub count: Option<u64>,
     /// The Passport password `seed` stored for every account.
     #[arg(long, default_value = "passport-pw")]
     pub passport_password: String,
@@ -67,6 +71,12 @@ pub async fn run(args: TwnArgs, machine: Machine) -> anyhow::Result<Report> {
     let measure_from = start + Duration::from_secs(args.warmup);
     let end = measure_from + Duration::from_secs(args.seconds);
     let password = Arc::new(args.passport_password.clone());
+    let started = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (end, measure_from) = match args.count {
+        // Counted runs measure everything until the count is reached.
+        Some(_) => (start + Duration::from_secs(24 * 3600), start),
+        None => (end, measure_from),
+    };
 
     let usage_slot = Arc::new(std::sync::Mutex::new(None::<Usage>));
     {
@@ -84,16 +94,23 @@ pub async fn run(args: TwnArgs, machine: Machine) -> anyhow::Result<Report> {
             .step_by(args.concurrency)
             .map(|k| args.target.first + k)
             .collect();
-        let (accounts, errors, nexus, password) = (
+        let (accounts, errors, nexus, password, started) = (
             accounts.clone(),
             errors.clone(),
             nexus.clone(),
             password.clone(),
+            started.clone(),
         );
+        let count = args.count;
         set.spawn(async move {
             let mut me = Worker::default();
             let mut j = 0usize;
             while Instant::now() < end {
+                if count.is_some_and(|n| {
+                    started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= n
+                }) {
+                    break;
+                }
                 let handle = accounts.handle(mine[j % mine.len()]);
                 j += 1;
                 let t0 = Instant::now();
@@ -148,7 +165,10 @@ pub async fn run(args: TwnArgs, machine: Machine) -> anyhow::Result<Report> {
         all.nexus_ns += w.nexus_ns;
         all.done += w.done;
     }
-    let measured = (end - measure_from).as_secs_f64();
+    let measured = match args.count {
+        Some(_) => start.elapsed().as_secs_f64(),
+        None => (end - measure_from).as_secs_f64(),
+    };
 
     let mut r = Report::new("twn-login", machine);
     args.target.describe(&mut r);
@@ -157,6 +177,7 @@ pub async fn run(args: TwnArgs, machine: Machine) -> anyhow::Result<Report> {
         .param("concurrency", args.concurrency as u64)
         .param("seconds", args.seconds)
         .param("warmup_secs", args.warmup)
+        .param("count", args.count.map_or(serde_json::Value::Null, Into::into))
         .param(
             "login",
             "MSNP11 VER/CVR/USR TWN I, GET nexus, GET DALogin (password check), USR TWN S, then OUT",
