@@ -667,3 +667,44 @@ async fn msnp18_machines_see_each_other_in_the_self_ubx() {
         "{doc}"
     );
 }
+
+#[tokio::test]
+async fn uun_reaches_a_contact_or_one_of_ones_own_machines_as_ubn() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    s.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut home = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut work = wlm_online(&s, 18, Some(GUID_B)).await;
+
+    // MPOP: the home machine asks the work machine to sign out.
+    let ok = home
+        .call_payload(
+            &format!("UUN {{}} alice@example.com;{GUID_B} 4"),
+            b"goawyplzthxbye",
+        )
+        .await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    let ubn = work.wait_for("UBN", |f| f.command() == "UBN").await;
+    assert_eq!(ubn.line(), format!("UBN alice@example.com;{GUID_A} 4 14"));
+    assert_eq!(ubn.payload().unwrap().as_ref(), b"goawyplzthxbye");
+
+    // Bob is offline: 217. Online (WLM 8.5), he gets it from plain Alice.
+    let e = home
+        .call_payload("UUN {} bob@example.com 3", b"hello")
+        .await;
+    assert_eq!(e.command(), "217");
+    let (ticket, key) = rst(s.http.unwrap(), "bob@example.com", "pw").await;
+    let (mut bob, nonce) = sso_start(s.ns, 15, "bob@example.com").await;
+    bob.send(&format!("USR 4 SSO S {ticket} {}", proof(&key, &nonce)))
+        .await;
+    bob.wait_for("USR OK", |f| f.line().starts_with("USR 4 OK"))
+        .await;
+    bob.call("CHG {} NLN 0").await;
+    let ok = home
+        .call_payload("UUN {} bob@example.com 3", b"hello")
+        .await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"));
+    let ubn = bob.wait_for("UBN", |f| f.command() == "UBN").await;
+    assert_eq!(ubn.line(), "UBN alice@example.com 3 5");
+}

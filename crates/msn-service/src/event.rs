@@ -90,6 +90,23 @@ pub enum Event {
     /// An MSN Alert (`NOT`, MSNP5+): an XML `<NOTIFICATION>` document;
     /// older dialects have no way to show it.
     Alert(Bytes),
+    /// A notification one client sends another through the NS (`UUN`,
+    /// delivered as `UBN`, MSNP13+): shared folders, P2P bootstrap, or an
+    /// MPOP request to one of the user's own machines to sign out.
+    /// `to_machine` names one endpoint; `None` means all of them.
+    PeerNotice(Arc<PeerNotice>),
     /// The session must end (`OUT …`).
     Kick(KickReason),
+}
+
+/// The contents of a [`Event::PeerNotice`].
+#[derive(Clone, Debug)]
+pub struct PeerNotice {
+    pub from: Handle,
+    pub from_machine: Option<uuid::Uuid>,
+    pub to_machine: Option<uuid::Uuid>,
+    /// The `UUN` type: 1 shared folders, 2 unknown, 3 P2P over the NS, 4
+    /// MPOP (`goawyplzthxbye`: sign out), …
+    pub kind: u16,
+    pub payload: Bytes,
 }

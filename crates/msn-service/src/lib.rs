@@ -35,7 +35,7 @@ use tracing::warn;
 
 pub use bus::{Bus, Invitee, LocalBus};
 pub use directory::Directory;
-pub use event::{ContactPresence, Event, KickReason, PresenceNotice, Ring};
+pub use event::{ContactPresence, Event, KickReason, PeerNotice, PresenceNotice, Ring};
 pub use mailbox::{Drained, Mailbox, PushError};
 pub use ops::chat::{ChatIdentity, ChatRefused};
 pub use ops::lists::Added;

@@ -20,7 +20,7 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::event::{ContactPresence, Event, PresenceNotice};
+use crate::event::{ContactPresence, Event, PeerNotice, PresenceNotice};
 use crate::mailbox::{Mailbox, PushError};
 
 /// Presence of one endpoint, as set by `CHG`.
@@ -167,6 +167,9 @@ impl UserState {
             }
             _ => {}
         }
+        if let Event::PeerNotice(notice) = &event {
+            return self.receive_peer_notice(notice, &event);
+        }
         // Presence is for endpoints that sent their first `CHG`; an
         // invitation for those that can chat; the rest for every endpoint.
         let wanted: fn(&Endpoint) -> bool = match event {
@@ -176,6 +179,27 @@ impl UserState {
         };
         let mut result = Err(PushError::Closed);
         for e in self.endpoints.iter().filter(|e| wanted(e)) {
+            match e.mailbox.push(event.clone()) {
+                Ok(()) => result = Ok(()),
+                Err(err) if result.is_err() => result = Err(err),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    /// A `UBN` goes to the MSNP13+ endpoints it names (all of them when it
+    /// names none), never back to the machine that sent it.
+    fn receive_peer_notice(&self, notice: &PeerNotice, event: &Event) -> Result<(), PushError> {
+        let mut result = Err(PushError::Closed);
+        let from_self = |e: &Endpoint| {
+            notice.from == self.account.handle && e.machine_guid == notice.from_machine
+        };
+        for e in self.endpoints.iter().filter(|e| {
+            !e.dialect.has_ns_lists()
+                && notice.to_machine.is_none_or(|m| e.machine_guid == Some(m))
+                && !from_self(e)
+        }) {
             match e.mailbox.push(event.clone()) {
                 Ok(()) => result = Ok(()),
                 Err(err) if result.is_err() => result = Err(err),

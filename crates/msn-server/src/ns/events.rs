@@ -90,6 +90,17 @@ impl NsSession {
                     render::not(out, &document);
                 }
             }
+            NsEvent::PeerNotice(notice) => {
+                let guid = notice
+                    .from_machine
+                    .filter(|_| d.has_multiple_endpoints())
+                    .map(|g| g.hyphenated().to_string().to_ascii_uppercase());
+                let sender = match guid {
+                    Some(g) => format!("{};{{{g}}}", notice.from),
+                    None => notice.from.to_string(),
+                };
+                render::ubn(out, &sender, notice.kind, &notice.payload);
+            }
             NsEvent::Kick(KickReason::OtherLogin) => {
                 self.kick("OTH");
                 return Flow::Close;

@@ -1,10 +1,12 @@
 //! MSNP13+ list commands on the NS: `ADL` (add to lists, subscribe to
-//! presence), `RML` (remove) and `FQY` (which network an address is on).
+//! presence), `RML` (remove) and `FQY` (which network an address is on);
+//! and `UUN`, notifications passed to another user's clients.
 //! They edit the same stored lists as `ADD`/`ADC`/`REM` through the same
 //! service operations; only the form differs.
 
 use bytes::Bytes;
 use msn_core::account::lists::{AL, BL, FL, PL, RL};
+use msn_core::handle::Handle;
 use msn_core::membership_list::{self, MlContact, MlEntry, MlError};
 use msn_core::network::NetworkId;
 use msn_wire::ns::render;
@@ -164,6 +166,46 @@ impl NsSession {
             name: None,
         }]);
         render::fqy(&mut self.conn.out, trid, doc.as_bytes());
+        Flow::Continue
+    }
+
+    /// `UUN TrID target type len` + payload: passed to the target's
+    /// clients as `UBN` (`UUN TrID OK`), or `217` if the target is not
+    /// online to us. `target` may name one machine (`email;{guid}`).
+    pub(super) async fn on_uun(
+        &mut self,
+        trid: u32,
+        target: &str,
+        kind: u16,
+        payload: Bytes,
+    ) -> Flow {
+        let (raw, machine) = match target.split_once(';') {
+            Some((raw, guid)) => {
+                let guid = guid
+                    .strip_prefix('{')
+                    .and_then(|g| g.strip_suffix('}'))
+                    .and_then(|g| uuid::Uuid::parse_str(g).ok());
+                let Some(guid) = guid else {
+                    self.conn.out.error(201, trid);
+                    return Flow::Continue;
+                };
+                (raw, Some(guid))
+            }
+            None => (target, None),
+        };
+        let Ok(target) = Handle::parse(raw) else {
+            self.conn.out.error(201, trid);
+            return Flow::Continue;
+        };
+        let service = &self.shared.service;
+        if service
+            .notify_peer(self.actor(), &target, machine, kind, payload)
+            .await
+        {
+            render::uun_ok(&mut self.conn.out, trid);
+        } else {
+            self.conn.out.error(217, trid);
+        }
         Flow::Continue
     }
 }

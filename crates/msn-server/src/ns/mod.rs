@@ -399,6 +399,12 @@ impl NsSession {
             C::Adl { trid, payload } if !d.has_ns_lists() => self.on_adl(trid, payload).await,
             C::Rml { trid, payload } if !d.has_ns_lists() => self.on_rml(trid, payload).await,
             C::Fqy { trid, payload } if d.has_fqy() => self.on_fqy(trid, payload).await,
+            C::Uun {
+                trid,
+                target,
+                kind,
+                payload,
+            } if !d.has_ns_lists() => self.on_uun(trid, &target, kind, payload).await,
             C::Gcf { trid, name } if d.has_personal_message() && !d.pushes_policies() => {
                 self.on_gcf(trid, &name)
             }

@@ -4,10 +4,14 @@
 //! machine of the user gets a self `UBX` listing all of them — how WLM
 //! 2009 shows "signed in at N places" and offers to sign the others out.
 
-use bytes::Bytes;
-use msn_core::personal_message::UuxKind;
+use std::sync::Arc;
 
-use crate::event::Event;
+use bytes::Bytes;
+use msn_core::handle::Handle;
+use msn_core::personal_message::UuxKind;
+use uuid::Uuid;
+
+use crate::event::{Event, PeerNotice};
 use crate::user::UserState;
 use crate::{Actor, Service};
 
@@ -25,6 +29,45 @@ impl Service {
             endpoint.private_document = Some(document);
         }
         push_self_update(&st, a.handle());
+    }
+}
+
+impl Service {
+    /// `UUN`: passes a notification to `target`'s MSNP13+ endpoints (the
+    /// one named by `to_machine`, if any). False (`217`) when `target`
+    /// does not see the actor online (offline, hidden, or blocking it) or
+    /// no endpoint took it. To the user's own handle it reaches the
+    /// user's other machines (MPOP: `goawyplzthxbye` asks one to sign
+    /// out).
+    pub async fn notify_peer(
+        &self,
+        a: &Actor,
+        target: &Handle,
+        to_machine: Option<Uuid>,
+        kind: u16,
+        payload: Bytes,
+    ) -> bool {
+        if target != a.handle() && self.bus.presence_for(target, a.handle()).await.is_none() {
+            return false;
+        }
+        let from_machine = {
+            let st = a.state();
+            st.endpoints
+                .iter()
+                .find(|e| e.id == a.endpoint)
+                .and_then(|e| e.machine_guid)
+        };
+        let notice = PeerNotice {
+            from: a.handle().clone(),
+            from_machine,
+            to_machine,
+            kind,
+            payload,
+        };
+        self.bus
+            .publish(target, Event::PeerNotice(Arc::new(notice)))
+            .await
+            .is_ok()
     }
 }
 

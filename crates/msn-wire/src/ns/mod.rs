@@ -164,6 +164,13 @@ pub enum NsCommand {
         trid: u32,
         payload: Bytes,
     },
+    /// `UUN TrID target type len` (MSNP13+).
+    Uun {
+        trid: u32,
+        target: String,
+        kind: u16,
+        payload: Bytes,
+    },
     /// A client asking for a challenge (listed by YW, unused by clients).
     Chl {
         trid: u32,
@@ -267,6 +274,7 @@ impl NsCommand {
             | Adl { trid, .. }
             | Rml { trid, .. }
             | Fqy { trid, .. }
+            | Uun { trid, .. }
             | Chl { trid } => Some(*trid),
             Msg | Png | Out => None,
         }
@@ -342,6 +350,7 @@ fn parser(command: &str) -> Option<Parser> {
         "ADL" => adl::parse,
         "RML" => rml::parse,
         "FQY" => fqy::parse,
+        "UUN" => uun::parse,
         _ => return None,
     })
 }

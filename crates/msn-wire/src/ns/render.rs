@@ -40,6 +40,7 @@ pub use super::cmd::url::url;
 pub use super::cmd::usr::{
     sbs, usr_ctp_ready, usr_md5_salt, usr_ok, usr_sso_nonce, usr_twn_params,
 };
+pub use super::cmd::uun::{ubn, uun_ok};
 pub use super::cmd::uux::{ubx, uux_ok};
 pub use super::cmd::ver::{ver, ver_cvr0_only, ver_no_match};
 pub use super::cmd::xfr::{xfr_ns, xfr_sb};
