@@ -37,6 +37,7 @@ mod listener;
 pub mod passport;
 mod routes;
 pub mod rst;
+mod rst2;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -166,7 +166,8 @@ fn failed() -> Response {
 /// Paths the router cannot express: every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
-/// the RST service. Anything else is not found.
+/// the RST service, every path ending in `/RST2.srf` (login.live.com and
+/// msnia.login.live.com) its WLM 2009 form. Anything else is not found.
 async fn by_suffix(
     State(state): State<Arc<AppState>>,
     Extension(Peer(peer)): Extension<Peer>,
@@ -175,12 +176,17 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !uri.path().ends_with("/RST.srf") {
+    let path = uri.path();
+    let flavor = if path.ends_with("/RST.srf") {
+        rst::Flavor::Rst
+    } else if path.ends_with("/RST2.srf") {
+        rst::Flavor::Rst2
+    } else {
         // Clients of later versions ask for services msnd may not have yet:
         // the operator should see what was asked.
-        info!(%method, path = uri.path(), "unknown HTTP path");
+        info!(%method, path, "unknown HTTP path");
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     if method != Method::POST {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -188,30 +194,34 @@ async fn by_suffix(
         )
             .into_response();
     }
-    security_tokens(&state, peer, &headers, body).await
+    security_tokens(&state, flavor, peer, &headers, body).await
 }
 
-/// RST.srf: a SOAP request with the user name and password, one
-/// compact token back per requested service ([`crate::rst`]): a
-/// single-use login ticket (`http.ticket_ttl`) for the Messenger
-/// addresses, a bearer token (`http.soap_token_ttl`) for the SOAP
-/// services' addresses. The legacy DA token, no ticket, lives as long as
-/// the bearer tokens.
+/// RST.srf and RST2.srf: a SOAP request with the user name and password,
+/// one compact token back per requested service ([`crate::rst`], with
+/// RST2.srf's envelope from [`crate::rst2`]): a single-use login ticket
+/// (`http.ticket_ttl`) for the Messenger addresses — the
+/// `messengerclear.live.com` one with the proof key `USR SSO` checks — and
+/// a bearer token (`http.soap_token_ttl`) for the SOAP services'
+/// addresses. The legacy DA token, no ticket, lives as long as the bearer
+/// tokens.
 ///
-/// Faults are sent with status 200, as soap/rst.md recommends: that is
-/// what Escargot — the one server known to work with WLM 8.x — sends, so
-/// it is the status the clients are known to handle. The live service may
-/// have used 500 (auth-services.md §3.3, uncertain); how MSIDCRL treats a
-/// 500 is not known.
+/// Faults are sent with status 200, as soap/rst.md and soap/rst2.md
+/// recommend: that is what Escargot (and, for RST2.srf, Tachyon) — the
+/// servers known to work with WLM 8.x and 2009 — send, so it is the status
+/// the clients are known to handle. The live service may have used 500
+/// (auth-services.md §3.3, uncertain); how MSIDCRL treats a 500 is not
+/// known.
 ///
 /// Under the login throttle (`msn_auth::throttle`, shared with the NS and
 /// `login2.srf`), a client over its failures gets the same
-/// `wsse:FailedAuthentication` fault as for a wrong password, without its
+/// `FailedAuthentication` fault as for a wrong password, without its
 /// password being checked, plus a `Retry-After` header (seconds): that
 /// fault is the one failure clients are known to handle, whereas no
 /// "server busy" fault of the live service is documented.
 async fn security_tokens(
     state: &AppState,
+    flavor: rst::Flavor,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
@@ -220,21 +230,22 @@ async fn security_tokens(
         Ok(body) => body,
         Err(status) => return status.into_response(),
     };
+    let reply = |body: String| soap_as(flavor.content_type(), body);
     let request = match rst::parse_request(&body) {
         Ok(request) => request,
         Err(reason) => {
-            debug!(%reason, "RST request not understood");
-            return soap(rst::invalid_request().to_owned());
+            debug!(%reason, ?flavor, "token request not understood");
+            return reply(flavor.invalid_request().to_owned());
         }
     };
     let Ok(handle) = Handle::parse(&request.username) else {
-        debug!("RST request with a malformed sign-in name");
-        return soap(rst::auth_failure(OffsetDateTime::now_utc()));
+        debug!(?flavor, "token request with a malformed sign-in name");
+        return reply(flavor.auth_failure(OffsetDateTime::now_utc()));
     };
     let throttle = &state.ctx.login_throttle;
     if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
-        debug!(%handle, ip = %peer.ip(), ?throttled, "RST login throttled");
-        let mut reply = soap(rst::auth_failure(OffsetDateTime::now_utc()));
+        debug!(%handle, ip = %peer.ip(), ?throttled, ?flavor, "token login throttled");
+        let mut reply = reply(flavor.auth_failure(OffsetDateTime::now_utc()));
         reply
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()));
@@ -276,17 +287,24 @@ async fn security_tokens(
             // After the password check, which may have waited for a permit:
             // Created is when the tokens are issued.
             let now = OffsetDateTime::now_utc();
-            let reply = rst::success(&request.tokens, &account, issue, now, http.soap_token_ttl);
-            info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
-            soap(reply)
+            let body = rst::success(
+                flavor,
+                &request.tokens,
+                &account,
+                issue,
+                now,
+                http.soap_token_ttl,
+            );
+            info!(%handle, tokens = request.tokens.len(), ?flavor, "token login succeeded");
+            reply(body)
         }
         Ok(None) => {
-            info!(%handle, ip = %peer.ip(), "RST login failed");
+            info!(%handle, ip = %peer.ip(), ?flavor, "token login failed");
             throttle.failed(peer.ip(), handle.as_str());
-            soap(rst::auth_failure(OffsetDateTime::now_utc()))
+            reply(flavor.auth_failure(OffsetDateTime::now_utc()))
         }
         Err(e) => {
-            warn!(%handle, error = %e, "RST login could not be checked");
+            warn!(%handle, error = %e, ?flavor, "token login could not be checked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
@@ -319,13 +337,11 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StatusCode>
     }
 }
 
-fn soap(body: String) -> Response {
+/// A `200 OK` SOAP reply with `content_type`.
+fn soap_as(content_type: &'static str, body: String) -> Response {
     (
         StatusCode::OK,
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/xml; charset=utf-8"),
-        )],
+        [(CONTENT_TYPE, HeaderValue::from_static(content_type))],
         body,
     )
         .into_response()
