@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
 use msn_config::Config;
+use msn_service::Service;
 use msn_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +18,10 @@ pub struct HttpContext {
     pub config: Config,
     /// Accounts, for checking passwords.
     pub store: Arc<dyn Store>,
+    /// The service layer the SOAP services change accounts through (the
+    /// NS's own, so that an edit over SOAP reaches the user's sessions and
+    /// watchers as one over the NS does).
+    pub service: Arc<Service>,
     /// Where the issued tickets and tokens go.
     pub tokens: Arc<dyn TokenService>,
     /// Cancelled to stop the HTTP services.
@@ -30,8 +35,9 @@ pub struct HttpContext {
 }
 
 impl HttpContext {
-    /// A context of its own: a fresh shutdown token, connection gate and
-    /// login throttle, from `config`, for the HTTP services alone.
+    /// A context of its own: a fresh shutdown token, connection gate,
+    /// login throttle and single-node service layer over `store`, from
+    /// `config`, for the HTTP services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -40,6 +46,7 @@ impl HttpContext {
         HttpContext {
             gate: ConnectionGate::new(config.connection_gate()),
             login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
+            service: Arc::new(Service::local(store.clone(), Default::default())),
             config,
             store,
             tokens,

@@ -38,6 +38,7 @@ pub mod passport;
 mod routes;
 pub mod rst;
 mod rst2;
+pub mod storage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use msn_auth::{Audience, Grant, Throttled};
@@ -24,6 +24,7 @@ use tracing::{debug, info, warn};
 
 use crate::listener::Peer;
 use crate::rst;
+use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
 
 /// Time allowed for receiving a request body once its head has arrived
@@ -53,6 +54,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
         .route("/healthz", get(healthz))
+        .route(
+            "/storageservice/SchematizedStore.asmx",
+            post(storage_service),
+        )
         .fallback(by_suffix)
         .with_state(state)
 }
@@ -308,6 +313,176 @@ async fn security_tokens(
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// The storage service (`SchematizedStore.asmx`, [`crate::storage`]):
+/// `GetProfile` and `UpdateProfile` on the account whose `storage.msn.com`
+/// bearer token is in `StorageUserHeader/TicketToken`; every other
+/// operation gets the `NotImplemented` fault. A missing, unknown or
+/// expired token, or one for another service, gets `PassportAuthFail`
+/// and changes nothing.
+///
+/// The profile is the account itself: its display name and personal
+/// message, read from and changed through the service layer, so that an
+/// `UpdateProfile` is the NS's `PRP MFN` / `UUX` (committed, mirrored in
+/// the user's sessions, announced to watchers).
+async fn storage_service(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(status) => return status.into_response(),
+    };
+    let request = match storage::parse_request(&body) {
+        Ok(request) => request,
+        Err(reason) => {
+            debug!(%reason, "storage request not understood");
+            return storage_fault(Fault::InvalidRequest, Schema::V2008, "");
+        }
+    };
+    let schema = request.schema.unwrap_or(Schema::V2008);
+    let action = request.action.as_str();
+    let fault = |fault: Fault| storage_fault(fault, schema, action);
+    let Some(grant) = request
+        .ticket
+        .as_deref()
+        .and_then(|ticket| state.ctx.tokens.validate(ticket, Audience::Storage))
+    else {
+        debug!(action, "storage request without a valid storage ticket");
+        return fault(Fault::AuthFailed);
+    };
+    let cid = rst::puid(grant.user_id);
+    let handle = &grant.handle;
+    match action {
+        "GetProfile" => {
+            // `Alias/Name` names the profile by CID (decimal, signed).
+            let others = request.alias_name.as_deref().is_some_and(|name| {
+                request.alias_namespace.as_deref() == Some("MyCidStuff")
+                    && name.parse::<i64>().ok() != Some(cid as i64)
+            });
+            if others {
+                info!(%handle, alias = ?request.alias_name, "GetProfile for another profile refused");
+                return fault(Fault::AccessDenied);
+            }
+            let Ok(actor) = act_for(&state, &grant).await else {
+                return fault(Fault::ServerError);
+            };
+            let (name, psm) = {
+                let st = actor.state();
+                (
+                    msn_core::text::decode(&st.account.friendly_name),
+                    st.account
+                        .personal_message
+                        .as_deref()
+                        .and_then(msn_core::personal_message::psm)
+                        .unwrap_or_default(),
+                )
+            };
+            drop(actor);
+            let profile = storage::Profile {
+                cid,
+                display_name: &name,
+                personal_status: &psm,
+            };
+            let now = OffsetDateTime::now_utc();
+            soap_as(
+                storage::CONTENT_TYPE,
+                storage::get_profile(schema, request.cache_key.as_deref(), &profile, now),
+            )
+        }
+        "UpdateProfile" => {
+            if request
+                .resource_id
+                .as_deref()
+                .is_some_and(|id| !id.eq_ignore_ascii_case(&storage::resource_id(cid)))
+            {
+                info!(%handle, resource = ?request.resource_id, "UpdateProfile of another profile refused");
+                return fault(Fault::AccessDenied);
+            }
+            if let Err(f) = update_profile(&state, &grant, &request).await {
+                return fault(f);
+            }
+            info!(%handle, "profile updated");
+            soap_as(
+                storage::CONTENT_TYPE,
+                storage::update_profile(schema, request.cache_key.as_deref()),
+            )
+        }
+        _ => {
+            info!(%handle, action, "storage operation not implemented");
+            fault(Fault::NotImplemented)
+        }
+    }
+}
+
+/// The service layer's actor for a token's account (the dialect only
+/// matters to list edits, which the storage service makes none of).
+async fn act_for(
+    state: &AppState,
+    grant: &Grant,
+) -> Result<msn_service::AccountActor, msn_service::OpError> {
+    let newest = msn_wire::Dialect::new(msn_wire::Dialect::MAX).expect("the newest dialect");
+    state
+        .ctx
+        .service
+        .act_for_account(&grant.handle, grant.user_id, newest)
+        .await
+}
+
+/// `UpdateProfile`'s display name and personal message, each only when
+/// sent and different from what is stored: the name through
+/// `set_friendly_name` (encoded as the NS stores names, checked by the
+/// same rules), the personal message as the account's `UUX` document with
+/// its `<PSM>` replaced. The name is set first; a refused personal
+/// message leaves it set.
+async fn update_profile(
+    state: &AppState,
+    grant: &Grant,
+    request: &storage::Request,
+) -> Result<(), Fault> {
+    let service = &state.ctx.service;
+    let actor = act_for(state, grant)
+        .await
+        .map_err(|_| Fault::ServerError)?;
+    let refused = |e: msn_service::OpError| match e {
+        msn_service::OpError::Storage => Fault::ServerError,
+        _ => Fault::InvalidArgument,
+    };
+    if let Some(name) = &request.display_name {
+        let unchanged = msn_core::text::decode(&actor.state().account.friendly_name) == *name;
+        if !unchanged {
+            let encoded = msn_core::text::encode(name);
+            service
+                .set_friendly_name(&actor, &encoded)
+                .await
+                .map_err(refused)?;
+        }
+    }
+    if let Some(psm) = &request.personal_status {
+        let stored = actor.state().account.personal_message.clone();
+        let current = stored
+            .as_deref()
+            .and_then(msn_core::personal_message::psm)
+            .unwrap_or_default();
+        if current != *psm {
+            let document = msn_core::personal_message::with_psm(stored.as_deref(), psm)
+                .ok_or(Fault::InvalidArgument)?;
+            service
+                .set_personal_message(&actor, bytes::Bytes::from(document))
+                .await
+                .map_err(refused)?;
+        }
+    }
+    Ok(())
+}
+
+/// A storage fault: HTTP 500 with the SOAP 1.1 fault.
+fn storage_fault(fault: Fault, schema: Schema, action: &str) -> Response {
+    let mut reply = soap_as(storage::CONTENT_TYPE, fault.render(schema, action));
+    *reply.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    reply
 }
 
 /// The request body, at most [`rst::MAX_REQUEST_BYTES`]: a larger declared

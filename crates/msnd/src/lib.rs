@@ -55,7 +55,8 @@ impl App {
     /// Starts the services described by `config` on `store`.
     ///
     /// The protocol and HTTP services share one token service (the HTTP
-    /// services issue the tickets `USR TWN S` redeems), one shutdown token,
+    /// services issue the tickets `USR TWN S` redeems), one service layer
+    /// (a clone of the server's: same directory and bus), one shutdown token,
     /// one connection gate (the caps in all and per address) and one login
     /// throttle (a guesser cannot switch between the NS and HTTP logins).
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
@@ -65,6 +66,7 @@ impl App {
         let ctx = HttpContext {
             config: shared.config.clone(),
             store: shared.store.clone(),
+            service: Arc::new(shared.service.clone()),
             tokens: shared.tokens.clone(),
             shutdown: shared.shutdown.clone(),
             gate: shared.gate.clone(),
