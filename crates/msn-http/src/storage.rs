@@ -220,10 +220,11 @@ pub fn parse_request(body: &[u8]) -> Result<Request, InvalidRequest> {
         &mut request.alias_name,
         &mut request.alias_namespace,
         &mut request.resource_id,
-    ] {
-        if let Some(v) = field {
-            *v = v.trim().to_owned();
-        }
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *field = field.trim().to_owned();
     }
     Ok(request)
 }
