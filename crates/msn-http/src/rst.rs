@@ -25,6 +25,10 @@
 //! accepts the WS-* namespaces of both RST.srf and RST2.srf, so a client
 //! that mixes them up still gets its tokens. Replies use exactly the
 //! prefixes of soap/rst.md, because BitlBee finds nodes by qualified name.
+//!
+//! RST2.srf (WLM 2009) is the same service in SOAP 1.2 and WS-Trust 2005:
+//! [`Flavor`] chooses the format of the replies, the `rst2` module holds
+//! its envelope, references and faults.
 
 use std::fmt;
 use std::time::Duration;
