@@ -2,8 +2,8 @@
 //! the `GCF 0` policies, `USR TWN` with an RST ticket for MSNP13–14,
 //! `USR SSO` with the `MBI_KEY_OLD` proof for MSNP15+, machine GUIDs and
 //! multiple points of presence, and the MSNP2–12 list commands closed.
-//! Tokens come from the server's own RST.srf over HTTP, as the clients get
-//! them.
+//! Tokens come from the server's own RST.srf (WLM 8.x) and RST2.srf (WLM
+//! 2009) over HTTP, as the clients get them.
 
 mod support;
 
@@ -51,6 +51,51 @@ async fn rst(http: SocketAddr, email: &str, password: &str) -> (String, Vec<u8>)
     assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
     // The messengerclear token's response: the legacy DA token before it
     // has a BinarySecret of its own.
+    let reply = &reply[reply.find(r#"Id="Compact1""#).expect("Compact1")..];
+    let between = |open: &str, close: &str| {
+        let start = reply.find(open).expect(open) + open.len();
+        let len = reply[start..].find(close).expect(close);
+        reply[start..start + len].to_owned()
+    };
+    let ticket = between(r#"Id="Compact1">"#, "</wsse:BinarySecurityToken>").replace("&amp;", "&");
+    let secret = between("<wst:BinarySecret>", "</wst:BinarySecret>");
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .unwrap();
+    (ticket, key)
+}
+
+/// The `messengerclear.live.com` ticket and its proof key from a real
+/// `POST //RST2.srf` (WLM 2009's service, with the doubled slash
+/// libpurple sends), in the request shape of soap/rst2.md.
+async fn rst2(http: SocketAddr, email: &str, password: &str) -> (String, Vec<u8>) {
+    let body = format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd" xmlns:wsp="http://schemas.xmlsoap.org/ws/2004/09/policy" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:wst="http://schemas.xmlsoap.org/ws/2005/02/trust">"#,
+            r#"<s:Header><wsa:Action s:mustUnderstand="1">http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue</wsa:Action><wsa:To s:mustUnderstand="1">HTTPS://login.live.com:443//RST2.srf</wsa:To>"#,
+            r#"<wsse:Security><wsse:UsernameToken wsu:Id="user"><wsse:Username>{}</wsse:Username><wsse:Password>{}</wsse:Password></wsse:UsernameToken></wsse:Security></s:Header>"#,
+            r#"<s:Body><ps:RequestMultipleSecurityTokens xmlns:ps="http://schemas.microsoft.com/Passport/SoapServices/PPCRL" Id="RSTS">"#,
+            r#"<wst:RequestSecurityToken Id="RST0"><wst:RequestType>http://schemas.xmlsoap.org/ws/2005/02/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>http://Passport.NET/tb</wsa:Address></wsa:EndpointReference></wsp:AppliesTo></wst:RequestSecurityToken>"#,
+            r#"<wst:RequestSecurityToken Id="RST1"><wst:RequestType>http://schemas.xmlsoap.org/ws/2005/02/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>messengerclear.live.com</wsa:Address></wsa:EndpointReference></wsp:AppliesTo><wsp:PolicyReference URI="MBI_KEY_OLD"></wsp:PolicyReference></wst:RequestSecurityToken>"#,
+            r#"</ps:RequestMultipleSecurityTokens></s:Body></s:Envelope>"#,
+        ),
+        email,
+        password.replace('&', "&amp;"),
+    );
+    let mut stream = TcpStream::connect(http).await.unwrap();
+    let request = format!(
+        "POST //RST2.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: application/soap+xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    assert!(
+        reply.contains("\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"),
+        "{reply}"
+    );
     let reply = &reply[reply.find(r#"Id="Compact1""#).expect("Compact1")..];
     let between = |open: &str, close: &str| {
         let start = reply.find(open).expect(open) + open.len();
@@ -145,6 +190,36 @@ async fn msnp18_signs_in_with_its_machine_guid() {
     let s = server().await;
     let mut c = sso_login(&s, 18, Some(GUID_A)).await;
     c.barrier().await;
+}
+
+/// WLM 2009's own path: tokens from RST2.srf, then `USR SSO` with the
+/// MBI_KEY_OLD proof computed from its BinarySecret and the machine GUID.
+#[tokio::test]
+async fn msnp18_signs_in_with_an_rst2_ticket() {
+    let s = server().await;
+    let (ticket, key) = rst2(s.http.unwrap(), "alice@example.com", "p@ss&w0rd").await;
+    let (mut c, nonce) = sso_start(s.ns, 18, "alice@example.com").await;
+    c.send(&format!(
+        "USR 4 SSO S {ticket} {} {GUID_A}",
+        proof(&key, &nonce)
+    ))
+    .await;
+    c.expect("USR 4 OK alice@example.com 1 0").await;
+    c.expect("SBS 0 null").await;
+    let profile = c.recv().await;
+    let text = String::from_utf8(profile.payload().unwrap().to_vec()).unwrap();
+    assert!(text.contains("MPOPEnabled: 1\r\n"), "{text}");
+    c.barrier().await;
+    // The ticket was used up by the sign-in.
+    let (mut again, nonce) = sso_start(s.ns, 18, "alice@example.com").await;
+    again
+        .send(&format!(
+            "USR 4 SSO S {ticket} {} {GUID_B}",
+            proof(&key, &nonce)
+        ))
+        .await;
+    again.expect("911 4").await;
+    again.expect_eof().await;
 }
 
 #[tokio::test]

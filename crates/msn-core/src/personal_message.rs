@@ -114,9 +114,131 @@ pub fn normalize_any(document: &[u8]) -> Option<(UuxKind, Vec<u8>)> {
     }
 }
 
+/// The text of the document's `<PSM>` (the personal message shown under
+/// the name), unescaped; `None` when the document has none or is not
+/// well-formed.
+pub fn psm(document: &[u8]) -> Option<String> {
+    let mut reader = Reader::from_reader(document);
+    reader.config_mut().expand_empty_elements = true;
+    let mut depth = 0usize;
+    let mut inside = false;
+    let mut text = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                depth += 1;
+                inside = depth == 2 && e.name().as_ref() == b"PSM";
+            }
+            Event::End(_) => {
+                if inside {
+                    return Some(text);
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            Event::Text(t) if inside => text.push_str(&t.unescape().ok()?),
+            Event::CData(c) if inside => text.push_str(std::str::from_utf8(&c).ok()?),
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// `document` (or an empty one) with its `<PSM>` set to `text`, every other
+/// element kept (the current media, the machine GUID …): what a personal
+/// message set elsewhere than `UUX` (the storage service's
+/// `UpdateProfile`) is stored and relayed as. `None` when `text` or the
+/// result would not pass [`normalize`].
+pub fn with_psm(document: Option<&[u8]>, text: &str) -> Option<Vec<u8>> {
+    use quick_xml::events::{BytesEnd, BytesStart, BytesText};
+    let base: &[u8] = match document {
+        Some(d) if normalize(d).is_some() => d,
+        _ => b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>",
+    };
+    let mut reader = Reader::from_reader(base);
+    reader.config_mut().expand_empty_elements = true;
+    let mut writer = Writer::new(Vec::with_capacity(base.len() + text.len()));
+    let mut depth = 0usize;
+    let mut inside = false;
+    let mut written = false;
+    let psm = |w: &mut Writer<Vec<u8>>| -> Option<()> {
+        w.write_event(Event::Start(BytesStart::new("PSM"))).ok()?;
+        w.write_event(Event::Text(BytesText::new(text))).ok()?;
+        w.write_event(Event::End(BytesEnd::new("PSM"))).ok()
+    };
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => break,
+            Event::Start(e) => {
+                depth += 1;
+                if depth == 2 && e.name().as_ref() == b"PSM" && !written {
+                    inside = true;
+                    continue;
+                }
+            }
+            Event::End(_) if inside => {
+                inside = false;
+                depth -= 1;
+                psm(&mut writer)?;
+                written = true;
+                continue;
+            }
+            Event::End(_) => {
+                if depth == 1 && !written {
+                    psm(&mut writer)?;
+                    written = true;
+                }
+                depth = depth.checked_sub(1)?;
+            }
+            _ if inside => continue,
+            _ => {}
+        }
+        writer.write_event(event).ok()?;
+    }
+    normalize(&writer.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::normalize;
+    use super::{normalize, psm, with_psm};
+
+    #[test]
+    fn reads_and_replaces_the_psm() {
+        let doc = b"<Data><PSM>a &amp; b</PSM><CurrentMedia>song</CurrentMedia><MachineGuid>{1}</MachineGuid></Data>";
+        assert_eq!(psm(doc).as_deref(), Some("a & b"));
+        assert_eq!(psm(b"<Data><PSM/></Data>").as_deref(), Some(""));
+        assert_eq!(psm(b"<Data><CurrentMedia/></Data>"), None);
+        assert_eq!(psm(b"<Data><X><PSM>no</PSM></X></Data>"), None);
+        let set = |d: Option<&[u8]>, t: &str| with_psm(d, t).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            set(Some(doc), "x < y").as_deref(),
+            Some(
+                "<Data><PSM>x &lt; y</PSM><CurrentMedia>song</CurrentMedia><MachineGuid>{1}</MachineGuid></Data>"
+            )
+        );
+        assert_eq!(
+            set(Some(b"<Data><PSM/><CurrentMedia/></Data>"), "hi").as_deref(),
+            Some("<Data><PSM>hi</PSM><CurrentMedia></CurrentMedia></Data>")
+        );
+        assert_eq!(
+            set(Some(b"<Data><CurrentMedia/></Data>"), "hi").as_deref(),
+            Some("<Data><CurrentMedia></CurrentMedia><PSM>hi</PSM></Data>")
+        );
+        assert_eq!(
+            set(None, "").as_deref(),
+            Some("<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>")
+        );
+        // A broken stored document is replaced; spoofing text is refused.
+        assert_eq!(
+            set(Some(b"<Data><PSM>"), "hi").as_deref(),
+            Some("<Data><PSM>hi</PSM><CurrentMedia></CurrentMedia></Data>")
+        );
+        assert_eq!(set(None, "evil\u{202E}moc"), None);
+        assert_eq!(
+            psm(&with_psm(Some(doc), "back").unwrap()).as_deref(),
+            Some("back")
+        );
+    }
 
     fn ok(doc: &str) -> String {
         String::from_utf8(normalize(doc.as_bytes()).expect(doc)).unwrap()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, TokenService};
 use msn_config::Config;
+use msn_service::Service;
 use msn_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +18,10 @@ pub struct HttpContext {
     pub config: Config,
     /// Accounts, for checking passwords.
     pub store: Arc<dyn Store>,
+    /// The service layer the SOAP services change accounts through (the
+    /// NS's own, so that an edit over SOAP reaches the user's sessions and
+    /// watchers as one over the NS does).
+    pub service: Arc<Service>,
     /// Where the issued tickets and tokens go.
     pub tokens: Arc<dyn TokenService>,
     /// Checks login passwords, bounded by `http.max_concurrent_hashes`
@@ -34,8 +39,8 @@ pub struct HttpContext {
 
 impl HttpContext {
     /// A context of its own: a fresh shutdown token, connection gate,
-    /// login throttle and password verifier, from `config`, for the HTTP
-    /// services alone.
+    /// login throttle, password verifier and single-node service layer
+    /// over `store`, from `config`, for the HTTP services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -48,6 +53,7 @@ impl HttpContext {
                 config.http.max_concurrent_hashes,
                 config.http.max_pending_logins,
             )),
+            service: Arc::new(Service::local(store.clone(), Default::default())),
             config,
             store,
             tokens,

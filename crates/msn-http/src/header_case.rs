@@ -13,7 +13,9 @@
 //! the HTTP/1.1 response framing (status line, header lines, then a body
 //! sized by `Content-Length`, `Transfer-Encoding: chunked`, the status or
 //! the request method) and rewrites only header names in response heads
-//! that equal one of [`CANONICAL_NAMES`] ignoring case. The rewrite changes
+//! that equal one of [`CANONICAL_NAMES`] ignoring case (every name msnd
+//! sends, so every reply — Passport, RST, RST2, SOAP, faults — has them
+//! in their usual case). The rewrite changes
 //! letter case only, so lengths — and hyper's own `Content-Length` — stay
 //! valid. Bodies are never touched. Should the tracking ever lose step, the
 //! worst outcome is a header left in lower case; bytes are never added,
@@ -27,14 +29,25 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Response header names written with exactly this spelling (the
-/// clients look the first three up case-sensitively; `Retry-After`, sent
-/// with throttled logins, keeps its conventional spelling too).
+/// Response header names written with exactly this spelling: every name
+/// msnd's responses carry. The clients look the first three up
+/// case-sensitively (Passport 1.4), and libpurple's MSNP18 plugin matches
+/// `Content-Length` case-sensitively in RST, RST2 and SOAP replies — with
+/// hyper's `content-length` it reports "Malformed SOAP response" and hangs
+/// at sign-in (msnp13-18.md §4.4) — so the usual spelling of the others is
+/// kept too.
 pub const CANONICAL_NAMES: &[&str] = &[
     "PassportURLs",
     "Authentication-Info",
     "WWW-Authenticate",
     "Retry-After",
+    "Content-Length",
+    "Content-Type",
+    "Connection",
+    "Transfer-Encoding",
+    "Location",
+    "Allow",
+    "Date",
 ];
 
 /// Header names whose values decide where a response body ends.
@@ -514,7 +527,7 @@ mod tests {
         let out = rewrite(input, &[false]);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\nAuthentication-Info: passporturls: x\r\nx-passporturls: y\r\ncontent-length: 0\r\n\r\n"
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\nAuthentication-Info: passporturls: x\r\nx-passporturls: y\r\nContent-Length: 0\r\n\r\n"
         );
         let out = rewrite(NEXUS, &[false]);
         assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nPassportURLs: DALogin="));
@@ -559,7 +572,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.matches("passporturls: no").count(), 2, "{text}");
         assert!(text.ends_with(
-            "PassportURLs: DALogin=http://h/login2.srf\r\ncontent-length: 0\r\ndate: x\r\n\r\n"
+            "PassportURLs: DALogin=http://h/login2.srf\r\nContent-Length: 0\r\nDate: x\r\n\r\n"
         ));
     }
 
@@ -598,7 +611,7 @@ mod tests {
         f.feed(b"urls: x\r\ncontent-length: 0\r\n\r\n", &mut out);
         assert_eq!(
             out,
-            b"HTTP/1.1 200 OK\r\npassporturls: x\r\ncontent-length: 0\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\npassporturls: x\r\nContent-Length: 0\r\n\r\n"
         );
     }
 

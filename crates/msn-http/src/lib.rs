@@ -3,7 +3,11 @@
 //! Passport 1.4 nexus (`GET /rdr/pprdr.asp`) and login (`GET /login2.srf`,
 //! also `/login.srf`); for MSN Messenger 7.5 and WLM 8.0 (MSNP12–14) the
 //! WS-Trust service `POST /RST.srf` (any path ending so, e.g.
-//! `/pp550/RST.srf`). Plus `GET /healthz`.
+//! `/pp550/RST.srf`); for WLM 2009 (MSNP18) its SOAP 1.2 form `POST
+//! /RST2.srf`, and the storage service's profile (`POST
+//! /storageservice/SchematizedStore.asmx`, [`storage`]). Plus `GET
+//! /healthz`. Runs of `/` in request paths are collapsed before routing
+//! (libpurple posts to `//RST2.srf`).
 //!
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop
@@ -23,8 +27,8 @@
 //! `msnia.login.live.com`), also compiled in: point those names at the
 //! same HTTPS port.
 //!
-//! Modules: [`context`] (what the services need), [`passport`] and
-//! [`rst`] (wire formats), [`header_case`]
+//! Modules: [`context`] (what the services need), [`passport`], [`rst`]
+//! (with `rst2`) and [`storage`] (wire formats), [`header_case`]
 //! (exact header name spelling), `listener` (accepting, TLS, serving
 //! connections), `routes` (the endpoints), [`cert`] (certificates).
 
@@ -37,6 +41,8 @@ mod listener;
 pub mod passport;
 mod routes;
 pub mod rst;
+mod rst2;
+pub mod storage;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

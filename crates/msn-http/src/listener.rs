@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{Method, Request};
+use axum::http::{Method, Request, Uri};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -111,6 +111,33 @@ async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, peer: SocketAddr, s
     serve_connection(stream, peer, serving).await;
 }
 
+/// The request's URI with every run of `/` in its path made one, if it
+/// has such a run. libpurple's MSNP18 plugin posts to `//RST2.srf` and
+/// `//abservice/abservice.asmx`, and WLM 2009's `wsa:To` shows the same
+/// `…:443//RST2.srf`: clients join a host ending in `/` and a path
+/// starting with one (msnp13-18.md §4.4). No route of msnd has an empty
+/// path segment, so this only ever makes a request reach its route —
+/// every route at once, whoever adds it. The query is kept.
+fn collapse_slashes(uri: &Uri) -> Option<Uri> {
+    let path = uri.path();
+    if !path.contains("//") {
+        return None;
+    }
+    let mut collapsed = String::with_capacity(uri.path_and_query()?.as_str().len());
+    for c in path.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
+        }
+    }
+    if let Some(query) = uri.query() {
+        collapsed.push('?');
+        collapsed.push_str(query);
+    }
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(collapsed.parse().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
 /// Serves HTTP/1.1 on one connection until it closes, shutdown has let
 /// its current exchange finish, or the grace period is over.
 async fn serve_connection<S>(stream: S, peer: SocketAddr, serving: &Serving)
@@ -124,6 +151,9 @@ where
         log.record(request.method() == Method::HEAD);
         // The login handlers throttle by the client's address.
         request.extensions_mut().insert(Peer(peer));
+        if let Some(uri) = collapse_slashes(request.uri()) {
+            *request.uri_mut() = uri;
+        }
         router.clone().call(request)
     });
     let connection = http1::Builder::new()
@@ -147,5 +177,30 @@ where
     };
     if let Err(e) = result {
         debug!(%peer, error = %e, "http connection ended with an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubled_slashes_are_collapsed() {
+        let c = |s: &str| collapse_slashes(&s.parse().unwrap()).map(|u| u.to_string());
+        assert_eq!(c("//RST2.srf").as_deref(), Some("/RST2.srf"));
+        assert_eq!(
+            c("//storageservice//SchematizedStore.asmx").as_deref(),
+            Some("/storageservice/SchematizedStore.asmx")
+        );
+        assert_eq!(
+            c("///rdr/pprdr.asp?x=//y").as_deref(),
+            Some("/rdr/pprdr.asp?x=//y")
+        );
+        assert_eq!(
+            c("http://h//login2.srf").as_deref(),
+            Some("http://h/login2.srf")
+        );
+        assert_eq!(c("/RST.srf"), None);
+        assert_eq!(c("/a/b?q=//"), None);
     }
 }

@@ -13,7 +13,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use msn_auth::{Audience, Grant, Throttled};
@@ -23,6 +23,7 @@ use tracing::{debug, info, warn};
 
 use crate::listener::Peer;
 use crate::rst;
+use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
 
 /// Time allowed for receiving a request body once its head has arrived
@@ -55,6 +56,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
         .route("/healthz", get(healthz))
+        .route(
+            "/storageservice/SchematizedStore.asmx",
+            post(storage_service),
+        )
         .fallback(by_suffix)
         .with_state(state)
 }
@@ -193,7 +198,8 @@ fn failed() -> Response {
 /// Paths the router cannot express: every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
-/// the RST service. Anything else is not found.
+/// the RST service, every path ending in `/RST2.srf` (login.live.com and
+/// msnia.login.live.com) its WLM 2009 form. Anything else is not found.
 async fn by_suffix(
     State(state): State<Arc<AppState>>,
     Extension(Peer(peer)): Extension<Peer>,
@@ -202,12 +208,17 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if !uri.path().ends_with("/RST.srf") {
+    let path = uri.path();
+    let flavor = if path.ends_with("/RST.srf") {
+        rst::Flavor::Rst
+    } else if path.ends_with("/RST2.srf") {
+        rst::Flavor::Rst2
+    } else {
         // Clients of later versions ask for services msnd may not have yet:
         // the operator should see what was asked.
-        info!(%method, path = uri.path(), "unknown HTTP path");
+        info!(%method, path, "unknown HTTP path");
         return StatusCode::NOT_FOUND.into_response();
-    }
+    };
     if method != Method::POST {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -215,30 +226,34 @@ async fn by_suffix(
         )
             .into_response();
     }
-    security_tokens(&state, peer, &headers, body).await
+    security_tokens(&state, flavor, peer, &headers, body).await
 }
 
-/// RST.srf: a SOAP request with the user name and password, one
-/// compact token back per requested service ([`crate::rst`]): a
-/// single-use login ticket (`http.ticket_ttl`) for the Messenger
-/// addresses, a bearer token (`http.soap_token_ttl`) for the SOAP
-/// services' addresses. The legacy DA token, no ticket, lives as long as
-/// the bearer tokens.
+/// RST.srf and RST2.srf: a SOAP request with the user name and password,
+/// one compact token back per requested service ([`crate::rst`], with
+/// RST2.srf's envelope from [`crate::rst2`]): a single-use login ticket
+/// (`http.ticket_ttl`) for the Messenger addresses — the
+/// `messengerclear.live.com` one with the proof key `USR SSO` checks — and
+/// a bearer token (`http.soap_token_ttl`) for the SOAP services'
+/// addresses. The legacy DA token, no ticket, lives as long as the bearer
+/// tokens.
 ///
-/// Faults are sent with status 200, as soap/rst.md recommends: that is
-/// what Escargot — the one server known to work with WLM 8.x — sends, so
-/// it is the status the clients are known to handle. The live service may
-/// have used 500 (auth-services.md §3.3, uncertain); how MSIDCRL treats a
-/// 500 is not known.
+/// Faults are sent with status 200, as soap/rst.md and soap/rst2.md
+/// recommend: that is what Escargot (and, for RST2.srf, Tachyon) — the
+/// servers known to work with WLM 8.x and 2009 — send, so it is the status
+/// the clients are known to handle. The live service may have used 500
+/// (auth-services.md §3.3, uncertain); how MSIDCRL treats a 500 is not
+/// known.
 ///
 /// Under the login throttle (`msn_auth::throttle`, shared with the NS and
 /// `login2.srf`), a client over its failures gets the same
-/// `wsse:FailedAuthentication` fault as for a wrong password, without its
+/// `FailedAuthentication` fault as for a wrong password, without its
 /// password being checked, plus a `Retry-After` header (seconds): that
 /// fault is the one failure clients are known to handle, whereas no
 /// "server busy" fault of the live service is documented.
 async fn security_tokens(
     state: &AppState,
+    flavor: rst::Flavor,
     peer: SocketAddr,
     headers: &HeaderMap,
     body: Body,
@@ -247,21 +262,22 @@ async fn security_tokens(
         Ok(body) => body,
         Err(status) => return status.into_response(),
     };
+    let reply = |body: String| soap_as(flavor.content_type(), body);
     let request = match rst::parse_request(&body) {
         Ok(request) => request,
         Err(reason) => {
-            debug!(%reason, "RST request not understood");
-            return soap(rst::invalid_request().to_owned());
+            debug!(%reason, ?flavor, "token request not understood");
+            return reply(flavor.invalid_request().to_owned());
         }
     };
     let Ok(handle) = Handle::parse(&request.username) else {
-        debug!("RST request with a malformed sign-in name");
-        return soap(rst::auth_failure(OffsetDateTime::now_utc()));
+        debug!(?flavor, "token request with a malformed sign-in name");
+        return reply(flavor.auth_failure(OffsetDateTime::now_utc()));
     };
     let throttle = &state.ctx.login_throttle;
     if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
-        debug!(%handle, ip = %peer.ip(), ?throttled, "RST login throttled");
-        let mut reply = soap(rst::auth_failure(OffsetDateTime::now_utc()));
+        debug!(%handle, ip = %peer.ip(), ?throttled, ?flavor, "token login throttled");
+        let mut reply = reply(flavor.auth_failure(OffsetDateTime::now_utc()));
         reply
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()));
@@ -303,24 +319,201 @@ async fn security_tokens(
             // After the password check, which may have waited for a permit:
             // Created is when the tokens are issued.
             let now = OffsetDateTime::now_utc();
-            let reply = rst::success(&request.tokens, &account, issue, now, http.soap_token_ttl);
-            info!(%handle, tokens = request.tokens.len(), "RST login succeeded");
-            soap(reply)
+            let body = rst::success(
+                flavor,
+                &request.tokens,
+                &account,
+                issue,
+                now,
+                http.soap_token_ttl,
+            );
+            info!(%handle, tokens = request.tokens.len(), ?flavor, "token login succeeded");
+            reply(body)
         }
         Ok(Checked::Invalid) => {
-            info!(%handle, ip = %peer.ip(), "RST login failed");
+            info!(%handle, ip = %peer.ip(), ?flavor, "token login failed");
             throttle.failed(peer.ip(), handle.as_str());
-            soap(rst::auth_failure(OffsetDateTime::now_utc()))
+            reply(flavor.auth_failure(OffsetDateTime::now_utc()))
         }
         Ok(Checked::Busy) => {
-            info!(%handle, "RST login refused: too many logins waiting for a password check");
-            soap(rst::server_busy().to_owned())
+            info!(%handle, ?flavor, "token login refused: too many logins waiting for a password check");
+            reply(flavor.server_busy().to_owned())
         }
         Err(e) => {
-            warn!(%handle, error = %e, "RST login could not be checked");
+            warn!(%handle, error = %e, ?flavor, "token login could not be checked");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// The storage service (`SchematizedStore.asmx`, [`crate::storage`]):
+/// `GetProfile` and `UpdateProfile` on the account whose `storage.msn.com`
+/// bearer token is in `StorageUserHeader/TicketToken`; every other
+/// operation gets the `NotImplemented` fault. A missing, unknown or
+/// expired token, or one for another service, gets `PassportAuthFail`
+/// and changes nothing.
+///
+/// The profile is the account itself: its display name and personal
+/// message, read from and changed through the service layer, so that an
+/// `UpdateProfile` is the NS's `PRP MFN` / `UUX` (committed, mirrored in
+/// the user's sessions, announced to watchers).
+async fn storage_service(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(&headers, body).await {
+        Ok(body) => body,
+        Err(status) => return status.into_response(),
+    };
+    let request = match storage::parse_request(&body) {
+        Ok(request) => request,
+        Err(reason) => {
+            debug!(%reason, "storage request not understood");
+            return storage_fault(Fault::InvalidRequest, Schema::V2008, "");
+        }
+    };
+    let schema = request.schema.unwrap_or(Schema::V2008);
+    let action = request.action.as_str();
+    let fault = |fault: Fault| storage_fault(fault, schema, action);
+    let Some(grant) = request
+        .ticket
+        .as_deref()
+        .and_then(|ticket| state.ctx.tokens.validate(ticket, Audience::Storage))
+    else {
+        debug!(action, "storage request without a valid storage ticket");
+        return fault(Fault::AuthFailed);
+    };
+    let cid = rst::puid(grant.user_id);
+    let handle = &grant.handle;
+    match action {
+        "GetProfile" => {
+            // `Alias/Name` names the profile by CID (decimal, signed).
+            let others = request.alias_name.as_deref().is_some_and(|name| {
+                request.alias_namespace.as_deref() == Some("MyCidStuff")
+                    && name.parse::<i64>().ok() != Some(cid as i64)
+            });
+            if others {
+                info!(%handle, alias = ?request.alias_name, "GetProfile for another profile refused");
+                return fault(Fault::AccessDenied);
+            }
+            let Ok(actor) = act_for(&state, &grant).await else {
+                return fault(Fault::ServerError);
+            };
+            let (name, psm) = {
+                let st = actor.state();
+                (
+                    msn_core::text::decode(&st.account.friendly_name),
+                    st.account
+                        .personal_message
+                        .as_deref()
+                        .and_then(msn_core::personal_message::psm)
+                        .unwrap_or_default(),
+                )
+            };
+            drop(actor);
+            let profile = storage::Profile {
+                cid,
+                display_name: &name,
+                personal_status: &psm,
+            };
+            let now = OffsetDateTime::now_utc();
+            soap_as(
+                storage::CONTENT_TYPE,
+                storage::get_profile(schema, request.cache_key.as_deref(), &profile, now),
+            )
+        }
+        "UpdateProfile" => {
+            if request
+                .resource_id
+                .as_deref()
+                .is_some_and(|id| !id.eq_ignore_ascii_case(&storage::resource_id(cid)))
+            {
+                info!(%handle, resource = ?request.resource_id, "UpdateProfile of another profile refused");
+                return fault(Fault::AccessDenied);
+            }
+            if let Err(f) = update_profile(&state, &grant, &request).await {
+                return fault(f);
+            }
+            info!(%handle, "profile updated");
+            soap_as(
+                storage::CONTENT_TYPE,
+                storage::update_profile(schema, request.cache_key.as_deref()),
+            )
+        }
+        _ => {
+            info!(%handle, action, "storage operation not implemented");
+            fault(Fault::NotImplemented)
+        }
+    }
+}
+
+/// The service layer's actor for a token's account (the dialect only
+/// matters to list edits, which the storage service makes none of).
+async fn act_for(
+    state: &AppState,
+    grant: &Grant,
+) -> Result<msn_service::AccountActor, msn_service::OpError> {
+    let newest = msn_wire::Dialect::new(msn_wire::Dialect::MAX).expect("the newest dialect");
+    state
+        .ctx
+        .service
+        .act_for_account(&grant.handle, grant.user_id, newest)
+        .await
+}
+
+/// `UpdateProfile`'s display name and personal message, each only when
+/// sent and different from what is stored: the name through
+/// `set_friendly_name` (encoded as the NS stores names, checked by the
+/// same rules), the personal message as the account's `UUX` document with
+/// its `<PSM>` replaced. The name is set first; a refused personal
+/// message leaves it set.
+async fn update_profile(
+    state: &AppState,
+    grant: &Grant,
+    request: &storage::Request,
+) -> Result<(), Fault> {
+    let service = &state.ctx.service;
+    let actor = act_for(state, grant)
+        .await
+        .map_err(|_| Fault::ServerError)?;
+    let refused = |e: msn_service::OpError| match e {
+        msn_service::OpError::Storage => Fault::ServerError,
+        _ => Fault::InvalidArgument,
+    };
+    if let Some(name) = &request.display_name {
+        let unchanged = msn_core::text::decode(&actor.state().account.friendly_name) == *name;
+        if !unchanged {
+            let encoded = msn_core::text::encode(name);
+            service
+                .set_friendly_name(&actor, &encoded)
+                .await
+                .map_err(refused)?;
+        }
+    }
+    if let Some(psm) = &request.personal_status {
+        let stored = actor.state().account.personal_message.clone();
+        let current = stored
+            .as_deref()
+            .and_then(msn_core::personal_message::psm)
+            .unwrap_or_default();
+        if current != *psm {
+            let document = msn_core::personal_message::with_psm(stored.as_deref(), psm)
+                .ok_or(Fault::InvalidArgument)?;
+            service
+                .set_personal_message(&actor, bytes::Bytes::from(document))
+                .await
+                .map_err(refused)?;
+        }
+    }
+    Ok(())
+}
+
+/// A storage fault: HTTP 500 with the SOAP 1.1 fault.
+fn storage_fault(fault: Fault, schema: Schema, action: &str) -> Response {
+    let mut reply = soap_as(storage::CONTENT_TYPE, fault.render(schema, action));
+    *reply.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    reply
 }
 
 /// The request body, at most [`rst::MAX_REQUEST_BYTES`]: a larger declared
@@ -350,13 +543,11 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StatusCode>
     }
 }
 
-fn soap(body: String) -> Response {
+/// A `200 OK` SOAP reply with `content_type`.
+fn soap_as(content_type: &'static str, body: String) -> Response {
     (
         StatusCode::OK,
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/xml; charset=utf-8"),
-        )],
+        [(CONTENT_TYPE, HeaderValue::from_static(content_type))],
         body,
     )
         .into_response()

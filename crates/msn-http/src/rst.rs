@@ -25,6 +25,10 @@
 //! accepts the WS-* namespaces of both RST.srf and RST2.srf, so a client
 //! that mixes them up still gets its tokens. Replies use exactly the
 //! prefixes of soap/rst.md, because BitlBee finds nodes by qualified name.
+//!
+//! RST2.srf (WLM 2009) is the same service in SOAP 1.2 and WS-Trust 2005:
+//! [`Flavor`] chooses the format of the replies, the `rst2` module holds
+//! its envelope, references and faults.
 
 use std::fmt;
 use std::time::Duration;
@@ -351,7 +355,7 @@ pub fn random_base64(n: usize) -> String {
     BASE64.encode(random_bytes(n))
 }
 
-fn random_bytes(n: usize) -> Vec<u8> {
+pub(crate) fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     rand::rng().fill(bytes.as_mut_slice());
     bytes
@@ -401,16 +405,65 @@ pub struct Issued {
     pub proof_key: Option<Vec<u8>>,
 }
 
-/// The success reply for `tokens`, in their order. `issue` is called once
-/// per compact token (every token but the legacy DA token, which lives
-/// `legacy_ttl`) and returns its ticket, lifetime and proof key.
+/// Which token service a request came to: RST.srf (SOAP 1.1, WS-Trust
+/// 2004; MSN 7.5, WLM 8.x, BitlBee) or RST2.srf (SOAP 1.2, WS-Trust 2005;
+/// WLM 2009, msnp-sharp). The tokens and the rules for issuing them are
+/// the same; only the envelope, the namespaces and a few element names
+/// differ (the `rst2` module has the RST2.srf parts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    Rst,
+    Rst2,
+}
+
+impl Flavor {
+    /// The reply's `Content-Type`: SOAP 1.1's for RST.srf, SOAP 1.2's for
+    /// RST2.srf (soap/README.md, "HTTP").
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Flavor::Rst => "text/xml; charset=utf-8",
+            Flavor::Rst2 => "application/soap+xml; charset=utf-8",
+        }
+    }
+
+    /// The reply to a wrong user name or password (the same for an unknown
+    /// account, so as not to reveal which part was wrong).
+    pub fn auth_failure(self, now: OffsetDateTime) -> String {
+        match self {
+            Flavor::Rst => auth_failure(now),
+            Flavor::Rst2 => crate::rst2::auth_failure(now),
+        }
+    }
+
+    /// The reply to a body that is not a token request.
+    pub fn invalid_request(self) -> &'static str {
+        match self {
+            Flavor::Rst => invalid_request(),
+            Flavor::Rst2 => crate::rst2::invalid_request(),
+        }
+    }
+
+    /// The reply to a login refused unchecked because too many are waiting
+    /// for a password check.
+    pub fn server_busy(self) -> &'static str {
+        match self {
+            Flavor::Rst => server_busy(),
+            Flavor::Rst2 => crate::rst2::server_busy(),
+        }
+    }
+}
+
+/// The success reply for `tokens`, in their order, in `flavor`'s format.
+/// `issue` is called once per compact token (every token but the legacy
+/// DA token, which lives `legacy_ttl`) and returns its ticket, lifetime and
+/// proof key.
 ///
 /// `messengerclear.live.com` gets `wst:RequestedProofToken/wst:BinarySecret`
-/// (24 random bytes, [`new_proof_key`]). MSNP15's `USR SSO` proves
-/// possession of that secret; msnd speaks `USR TWN` only (MSNP8–14), but
-/// the caller can keep the key with the ticket for it
+/// (24 random bytes, [`new_proof_key`]): MSNP15+'s `USR SSO` proves
+/// possession of that secret, so the caller keeps the key with the ticket
 /// (auth-services.md §5).
 pub fn success(
+    flavor: Flavor,
     tokens: &[TokenRequest],
     account: &Account<'_>,
     mut issue: impl FnMut(&TokenRequest) -> Issued,
@@ -418,22 +471,32 @@ pub fn success(
     legacy_ttl: Duration,
 ) -> String {
     let created = utc(now);
+    // WS-Trust 2005 spells it with a lower-case `t`.
+    let lifetime_name = match flavor {
+        Flavor::Rst => "wst:LifeTime",
+        Flavor::Rst2 => "wst:Lifetime",
+    };
     let lifetime = |ttl: Duration| {
-        let expires =
-            utc(now.saturating_add(time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX)));
         format!(
-            "<wst:LifeTime><wsu:Created>{created}</wsu:Created><wsu:Expires>{expires}</wsu:Expires></wst:LifeTime>"
+            "<{lifetime_name}><wsu:Created>{created}</wsu:Created><wsu:Expires>{}</wsu:Expires></{lifetime_name}>",
+            utc(later(now, ttl))
         )
     };
 
     let mut out = String::with_capacity(2048 + 1024 * tokens.len());
-    out.push_str(concat!(
-        r#"<?xml version="1.0" encoding="utf-8"?>"#,
-        r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">"#,
-        r#"<S:Header>"#,
-        r#"<psf:pp xmlns:psf="http://schemas.microsoft.com/Passport/SoapServices/SOAPFault">"#,
-        r#"<psf:serverVersion>1</psf:serverVersion>"#,
-    ));
+    match flavor {
+        Flavor::Rst => out.push_str(concat!(
+            r#"<?xml version="1.0" encoding="utf-8"?>"#,
+            r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">"#,
+            r#"<S:Header>"#,
+            r#"<psf:pp xmlns:psf="http://schemas.microsoft.com/Passport/SoapServices/SOAPFault">"#,
+        )),
+        Flavor::Rst2 => {
+            out.push_str(&crate::rst2::envelope_and_security_header(now));
+            out.push_str("<psf:pp>");
+        }
+    }
+    out.push_str(r#"<psf:serverVersion>1</psf:serverVersion>"#);
     let handle = escape(account.handle);
     // msnd has no separate CID; the PUID's number serves as both (an
     // address book, when there is one, must use the same number).
@@ -445,6 +508,11 @@ pub fn success(
         r#"<psf:configVersion>16.000.26889.00</psf:configVersion>"#,
         r#"<psf:uiVersion>3.100.2179.0</psf:uiVersion>"#,
         r#"<psf:mobileConfigVersion>16.000.26208.0</psf:mobileConfigVersion>"#,
+    ));
+    if flavor == Flavor::Rst2 {
+        out.push_str(r#"<psf:appDataVersion>1</psf:appDataVersion>"#);
+    }
+    out.push_str(concat!(
         r#"<psf:authstate>0x48803</psf:authstate>"#,
         r#"<psf:reqstatus>0x0</psf:reqstatus>"#,
     ));
@@ -472,17 +540,21 @@ pub fn success(
         country = escape(account.country),
         language = account.language,
     ));
-    out.push_str(concat!(
-        r#"<S:Body>"#,
-        r#"<wst:RequestSecurityTokenResponseCollection"#,
-        r#" xmlns:wst="http://schemas.xmlsoap.org/ws/2004/04/trust""#,
-        r#" xmlns:wsse="http://schemas.xmlsoap.org/ws/2003/06/secext""#,
-        r#" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd""#,
-        r#" xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion""#,
-        r#" xmlns:wsp="http://schemas.xmlsoap.org/ws/2002/12/policy""#,
-        r#" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/03/addressing""#,
-        r#" xmlns:psf="http://schemas.microsoft.com/Passport/SoapServices/SOAPFault">"#,
-    ));
+    out.push_str(match flavor {
+        Flavor::Rst => concat!(
+            r#"<S:Body>"#,
+            r#"<wst:RequestSecurityTokenResponseCollection"#,
+            r#" xmlns:wst="http://schemas.xmlsoap.org/ws/2004/04/trust""#,
+            r#" xmlns:wsse="http://schemas.xmlsoap.org/ws/2003/06/secext""#,
+            r#" xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd""#,
+            r#" xmlns:saml="urn:oasis:names:tc:SAML:1.0:assertion""#,
+            r#" xmlns:wsp="http://schemas.xmlsoap.org/ws/2002/12/policy""#,
+            r#" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/03/addressing""#,
+            r#" xmlns:psf="http://schemas.microsoft.com/Passport/SoapServices/SOAPFault">"#,
+        ),
+        // The envelope declared them all.
+        Flavor::Rst2 => r#"<S:Body><wst:RequestSecurityTokenResponseCollection>"#,
+    });
 
     for (position, token) in tokens.iter().enumerate() {
         let n = token.number(position);
@@ -497,10 +569,11 @@ pub fn success(
             "</wst:TokenType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>{}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo>",
             escape(token.address.as_str())
         ));
-        if legacy {
-            out.push_str(&lifetime(legacy_ttl));
+        let proof_key = if legacy {
             // The DA token is opaque to Messenger, which never sends it
-            // anywhere: random bytes in the live service's shape.
+            // anywhere: random bytes in the live service's shape, with a
+            // proof key of its own that nothing checks.
+            out.push_str(&lifetime(legacy_ttl));
             out.push_str(&format!(
                 concat!(
                     r#"<wst:RequestedSecurityToken>"#,
@@ -510,13 +583,11 @@ pub fn success(
                     r#"<CipherData><CipherValue>{cipher}</CipherValue></CipherData>"#,
                     r#"</EncryptedData>"#,
                     r#"</wst:RequestedSecurityToken>"#,
-                    r##"<wst:RequestedTokenReference><wsse:KeyIdentifier ValueType="urn:passport"></wsse:KeyIdentifier><wsse:Reference URI="#BinaryDAToken{n}"></wsse:Reference></wst:RequestedTokenReference>"##,
-                    r#"<wst:RequestedProofToken><wst:BinarySecret>{secret}</wst:BinarySecret></wst:RequestedProofToken>"#,
                 ),
                 n = n,
                 cipher = random_base64(64),
-                secret = random_base64(24),
             ));
+            Some(random_bytes(24))
         } else {
             let Issued {
                 ticket,
@@ -525,21 +596,29 @@ pub fn success(
             } = issue(token);
             out.push_str(&lifetime(ttl));
             out.push_str(&format!(
-                concat!(
-                    r#"<wst:RequestedSecurityToken>"#,
-                    r#"<wsse:BinarySecurityToken Id="Compact{n}">{ticket}</wsse:BinarySecurityToken>"#,
-                    r#"</wst:RequestedSecurityToken>"#,
-                    r##"<wst:RequestedTokenReference><wsse:KeyIdentifier ValueType="urn:passport:compact"></wsse:KeyIdentifier><wsse:Reference URI="#Compact{n}"></wsse:Reference></wst:RequestedTokenReference>"##,
-                ),
-                n = n,
-                ticket = escape(ticket.as_str()),
+                r#"<wst:RequestedSecurityToken><wsse:BinarySecurityToken Id="Compact{n}">{}</wsse:BinarySecurityToken></wst:RequestedSecurityToken>"#,
+                escape(ticket.as_str()),
             ));
-            if let Some(key) = proof_key {
+            proof_key
+        };
+        match flavor {
+            Flavor::Rst => {
+                let (value_type, id) = if legacy {
+                    ("urn:passport", format!("BinaryDAToken{n}"))
+                } else {
+                    ("urn:passport:compact", format!("Compact{n}"))
+                };
                 out.push_str(&format!(
-                    "<wst:RequestedProofToken><wst:BinarySecret>{}</wst:BinarySecret></wst:RequestedProofToken>",
-                    BASE64.encode(key)
+                    r##"<wst:RequestedTokenReference><wsse:KeyIdentifier ValueType="{value_type}"></wsse:KeyIdentifier><wsse:Reference URI="#{id}"></wsse:Reference></wst:RequestedTokenReference>"##
                 ));
             }
+            Flavor::Rst2 => out.push_str(&crate::rst2::token_references()),
+        }
+        if let Some(key) = proof_key {
+            out.push_str(&format!(
+                "<wst:RequestedProofToken><wst:BinarySecret>{}</wst:BinarySecret></wst:RequestedProofToken>",
+                BASE64.encode(key)
+            ));
         }
         out.push_str("</wst:RequestSecurityTokenResponse>");
     }
@@ -547,14 +626,19 @@ pub fn success(
     out
 }
 
-/// The reply to a wrong user name or password (the same for an unknown
-/// account, so as not to reveal which part was wrong).
+/// `now + ttl`, saturating (a configured lifetime of centuries must not
+/// panic).
+pub(crate) fn later(now: OffsetDateTime, ttl: Duration) -> OffsetDateTime {
+    now.saturating_add(time::Duration::try_from(ttl).unwrap_or(time::Duration::MAX))
+}
+
+/// The RST.srf reply to a wrong user name or password.
 ///
 /// `S:Fault` is a direct child of `S:Envelope`, not of `S:Body`: that
 /// breaks SOAP 1.1, but it is what BitlBee's parser looks for and what
 /// Escargot sends to WLM 8.x (soap/rst.md). A fault in `S:Body` still
 /// fails the login, only without an error text.
-pub fn auth_failure(now: OffsetDateTime) -> String {
+fn auth_failure(now: OffsetDateTime) -> String {
     format!(
         concat!(
             r#"<?xml version="1.0" encoding="utf-8"?>"#,
@@ -574,9 +658,9 @@ pub fn auth_failure(now: OffsetDateTime) -> String {
     )
 }
 
-/// The reply to a body that is not an RST request: the authentication
-/// fault's shape without `psf:pp` (auth-services.md §3.3).
-pub fn invalid_request() -> &'static str {
+/// The RST.srf reply to a body that is not an RST request: the
+/// authentication fault's shape without `psf:pp` (auth-services.md §3.3).
+fn invalid_request() -> &'static str {
     concat!(
         r#"<?xml version="1.0" encoding="utf-8"?>"#,
         r#"<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">"#,
@@ -599,7 +683,7 @@ pub fn server_busy() -> &'static str {
     )
 }
 
-fn server_info(now: OffsetDateTime) -> String {
+pub(crate) fn server_info(now: OffsetDateTime) -> String {
     let day = now
         .format(format_description!("[year].[month].[day]"))
         .unwrap_or_default();
@@ -611,7 +695,7 @@ fn server_info(now: OffsetDateTime) -> String {
 
 /// `YYYY-MM-DDThh:mm:ssZ`: msnp-sharp parses lifetimes with exactly this
 /// pattern and fails on fractions of a second.
-fn utc(t: OffsetDateTime) -> String {
+pub(crate) fn utc(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
@@ -822,6 +906,7 @@ mod tests {
         let mut n = 0;
         let day = Duration::from_secs(86400);
         let body = success(
+            Flavor::Rst,
             &tokens,
             &account,
             |t| {
@@ -855,28 +940,36 @@ mod tests {
         while !matches!(reader.read_event().unwrap(), Event::Eof) {}
 
         assert!(auth_failure(now).contains("ServerTime=\"2009-06-01T09:00:01Z\""));
+        assert!(
+            Flavor::Rst2
+                .auth_failure(now)
+                .contains("ServerTime=\"2009-06-01T09:00:01Z\"")
+        );
     }
 
     #[test]
     fn huge_lifetimes_do_not_panic() {
         let now = OffsetDateTime::now_utc();
-        let body = success(
-            &[],
-            &Account {
-                handle: "a@b.c",
-                puid: 1,
-                country: "",
-                language: 0,
-            },
-            |_| Issued {
-                ticket: String::new(),
-                ttl: Duration::MAX,
-                proof_key: None,
-            },
-            now,
-            Duration::MAX,
-        );
-        assert!(body.contains("<S:Body>"));
+        for flavor in [Flavor::Rst, Flavor::Rst2] {
+            let body = success(
+                flavor,
+                &[],
+                &Account {
+                    handle: "a@b.c",
+                    puid: 1,
+                    country: "",
+                    language: 0,
+                },
+                |_| Issued {
+                    ticket: String::new(),
+                    ttl: Duration::MAX,
+                    proof_key: None,
+                },
+                now,
+                Duration::MAX,
+            );
+            assert!(body.contains("<S:Body>"));
+        }
     }
 
     #[test]
@@ -934,6 +1027,7 @@ mod tests {
         };
         let now = OffsetDateTime::from_unix_timestamp(1_243_846_801).unwrap();
         let body = success(
+            Flavor::Rst,
             &tokens,
             &account,
             |t| Issued {

@@ -8,13 +8,13 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use msn_auth::Audience;
 use msn_http::rst;
-use quick_xml::events::Event;
 use time::{Date, Month, PrimitiveDateTime, Time};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 mod common;
+use common::xml::El;
 use common::{Env, LIMIT};
 
 const ACCOUNTS: &[(&str, &str)] = &[
@@ -90,83 +90,6 @@ fn request(username: &str, password: &str, tokens: &[(&str, &str, Option<&str>)]
     }
     body.push_str("</ps:RequestMultipleSecurityTokens></Body></Envelope>");
     body
-}
-
-/// An element of a reply, by qualified name; `text` is its own text,
-/// XML-unescaped.
-#[derive(Debug, Default)]
-struct El {
-    name: String,
-    attrs: Vec<(String, String)>,
-    text: String,
-    children: Vec<El>,
-}
-
-impl El {
-    fn parse(xml: &str) -> El {
-        let mut reader = quick_xml::Reader::from_str(xml);
-        reader.config_mut().expand_empty_elements = true;
-        let mut stack = vec![El::default()];
-        loop {
-            match reader.read_event().expect("well-formed reply") {
-                Event::Start(e) => stack.push(El {
-                    name: String::from_utf8(e.name().as_ref().to_vec()).unwrap(),
-                    attrs: e
-                        .attributes()
-                        .map(|a| {
-                            let a = a.unwrap();
-                            let key = String::from_utf8(a.key.as_ref().to_vec()).unwrap();
-                            (key, a.unescape_value().unwrap().into_owned())
-                        })
-                        .collect(),
-                    ..El::default()
-                }),
-                Event::End(_) => {
-                    let done = stack.pop().unwrap();
-                    stack.last_mut().unwrap().children.push(done);
-                }
-                Event::Text(t) => {
-                    let el = stack.last_mut().unwrap();
-                    el.text.push_str(&t.unescape().unwrap());
-                }
-                Event::Eof => break,
-                _ => {}
-            }
-        }
-        let mut document = stack.pop().unwrap();
-        assert!(stack.is_empty(), "unclosed elements");
-        assert_eq!(document.children.len(), 1, "one root");
-        document.children.pop().unwrap()
-    }
-
-    fn all(&self, name: &str) -> Vec<&El> {
-        self.children.iter().filter(|c| c.name == name).collect()
-    }
-
-    fn get(&self, name: &str) -> Option<&El> {
-        let all = self.all(name);
-        assert!(all.len() <= 1, "several {name} in {}", self.name);
-        all.first().copied()
-    }
-
-    /// The only child `name`, following a `/`-separated path.
-    fn at(&self, path: &str) -> &El {
-        path.split('/').fold(self, |el, name| {
-            el.get(name)
-                .unwrap_or_else(|| panic!("no {name} in {}: {el:#?}", el.name))
-        })
-    }
-
-    fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn child_names(&self) -> Vec<&str> {
-        self.children.iter().map(|c| c.name.as_str()).collect()
-    }
 }
 
 /// One `wst:RequestSecurityTokenResponse`, checked against the element
@@ -795,7 +718,8 @@ async fn only_post_to_rst_srf_paths() {
     assert_eq!(reply.status(), 405);
     assert_eq!(reply.headers()["allow"], "POST");
     for path in [
-        "/RST2.srf",
+        "/RST2.srfx",
+        "/rst2.srf",
         "/RST.srfx",
         "/pp550/RST.srf/x",
         "/rst.srf",

@@ -37,6 +37,7 @@ pub use bus::{Bus, Invitee, LocalBus};
 pub use directory::Directory;
 pub use event::{ContactPresence, Event, KickReason, PeerNotice, PresenceNotice, Ring};
 pub use mailbox::{Drained, Mailbox, PushError};
+pub use ops::account::AccountActor;
 pub use ops::chat::{ChatIdentity, ChatRefused};
 pub use ops::lists::Added;
 pub use ops::login::NewEndpoint;
@@ -134,7 +135,10 @@ impl Actor {
     }
 }
 
-/// The service layer of one node.
+/// The service layer of one node. Clones share everything (store,
+/// directory, bus): the protocol server and the HTTP services act through
+/// clones of one service.
+#[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
     directory: Arc<Directory>,

@@ -501,3 +501,44 @@ async fn group_limit_depends_on_the_dialect() {
     assert_eq!(*loaded.contact("alice@x.com").unwrap().groups, [last]);
     assert_eq!(loaded, bob.actor.state().account);
 }
+
+/// A SOAP call acts for the account without an endpoint: its edits reach
+/// the signed-in sessions' memory and the watchers as an NS edit does,
+/// and the account is detached again afterwards.
+#[tokio::test]
+async fn an_account_actor_edits_like_a_session() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+    let alice = f.online("alice@x.com", 18, Status::Online).await;
+    let bob = f.online("bob@x.com", 12, Status::Online).await;
+    f.befriend(&alice, &bob).await;
+    let s = &f.service;
+    let record = s.store().user("alice@x.com").await.unwrap().unwrap();
+    {
+        let soap = s
+            .act_for_account(&record.handle, record.id, dialect(18))
+            .await
+            .unwrap();
+        s.set_friendly_name(&soap, "Alice%20S").await.unwrap();
+    }
+    assert_eq!(alice.actor.state().account.friendly_name, "Alice%20S");
+    let events = bob.events();
+    assert!(
+        matches!(events.as_slice(), [Event::Presence(p)] if &*p.name == "Alice%20S"),
+        "{events:?}"
+    );
+    // Still signed in: the actor's detach left the session's attachment.
+    assert!(s.directory().get("alice@x.com").is_some());
+
+    // An account with no session is loaded, changed in the store, and
+    // dropped from the directory again.
+    let carol = s.store().user("carol@x.com").await.unwrap().unwrap();
+    let soap = s
+        .act_for_account(&carol.handle, carol.id, dialect(18))
+        .await
+        .unwrap();
+    s.set_friendly_name(&soap, "C").await.unwrap();
+    drop(soap);
+    assert!(s.directory().get("carol@x.com").is_none());
+    let account = s.store().load_account(carol.id).await.unwrap();
+    assert_eq!(account.friendly_name, "C");
+}

@@ -55,7 +55,8 @@ impl App {
     /// Starts the services described by `config` on `store`.
     ///
     /// The protocol and HTTP services share one token service (the HTTP
-    /// services issue the tickets `USR TWN S` redeems), one shutdown token,
+    /// services issue the tickets `USR TWN S` redeems), one service layer
+    /// (a clone of the server's: same directory and bus), one shutdown token,
     /// one connection gate (the caps in all and per address), one login
     /// throttle (a guesser cannot switch between the NS and HTTP logins) and
     /// one password verifier (one bound on argon2 checks and their memory).
@@ -66,6 +67,7 @@ impl App {
         let ctx = HttpContext {
             config: shared.config.clone(),
             store: shared.store.clone(),
+            service: Arc::new(shared.service.clone()),
             tokens: shared.tokens.clone(),
             passwords: shared.passwords.clone(),
             shutdown: shared.shutdown.clone(),

@@ -2,6 +2,8 @@
 //! their own (no protocol server), for the black-box tests of this crate.
 #![allow(dead_code)]
 
+pub mod xml;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
