@@ -37,6 +37,7 @@ pub use bus::{Bus, Invitee, LocalBus};
 pub use directory::Directory;
 pub use event::{ContactPresence, Event, KickReason, PresenceNotice, Ring};
 pub use mailbox::{Drained, Mailbox, PushError};
+pub use ops::account::AccountActor;
 pub use ops::chat::{ChatIdentity, ChatRefused};
 pub use ops::lists::Added;
 pub use ops::login::NewEndpoint;
@@ -108,7 +109,8 @@ impl Actor {
     /// How group arguments of this actor's list edits are read.
     fn group_mode(&self) -> GroupMode {
         match self.dialect.list_model() {
-            ListModel::Guid => GroupMode::DefaultHidden,
+            // From MSNP13 the address book keeps MSNP10's GUID groups.
+            ListModel::Guid | ListModel::AddressBook => GroupMode::DefaultHidden,
             _ if self.dialect.has_groups() => GroupMode::Explicit,
             _ => GroupMode::None,
         }
@@ -125,7 +127,7 @@ impl Actor {
         let configured = settings.list_limits;
         ListLimits {
             max_groups: match self.dialect.list_model() {
-                ListModel::Guid => configured.max_groups,
+                ListModel::Guid | ListModel::AddressBook => configured.max_groups,
                 _ => MAX_NUMERIC_GROUPS,
             },
             allow_and_block: self.dialect.has_pending_list(),

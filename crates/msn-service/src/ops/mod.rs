@@ -2,6 +2,7 @@
 //! stored state commits before it returns, so a transport that renders the
 //! result after the call never confirms something unwritten.
 
+pub mod account;
 pub mod chat;
 pub mod lists;
 pub mod login;
