@@ -172,6 +172,9 @@ pub struct HttpConfig {
     pub soap_token_ttl: Duration,
     /// Password checks running at once (argon2 is CPU- and memory-heavy).
     pub max_concurrent_hashes: usize,
+    /// Largest request body of the address-book and sharing SOAP services
+    /// (`/abservice/*.asmx`); larger requests get a SOAP fault.
+    pub max_soap_request_bytes: usize,
 }
 
 /// `CHL`/`QRY` policy.
@@ -423,6 +426,7 @@ impl Default for HttpConfig {
             ticket_ttl: Duration::from_secs(120),
             soap_token_ttl: Duration::from_secs(8 * 3600),
             max_concurrent_hashes: 4,
+            max_soap_request_bytes: 256 * 1024,
         }
     }
 }

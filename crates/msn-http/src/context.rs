@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use msn_auth::{ConnectionGate, LoginThrottle, TokenService};
 use msn_config::Config;
+use msn_service::{Service, Settings};
 use msn_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -27,11 +28,16 @@ pub struct HttpContext {
     /// Failed logins per address and per account, shared with the NS's
     /// password logins so that a guesser cannot switch paths.
     pub login_throttle: Arc<LoginThrottle>,
+    /// The service layer the SOAP address book and sharing services act
+    /// through: msnd gives the protocol server's, so that an edit made
+    /// over SOAP reaches signed-in users exactly as one made on the NS.
+    pub service: Arc<Service>,
 }
 
 impl HttpContext {
     /// A context of its own: a fresh shutdown token, connection gate and
-    /// login throttle, from `config`, for the HTTP services alone.
+    /// login throttle, from `config`, and a service layer of its own over
+    /// `store` (nobody signs in to it), for the HTTP services alone.
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -40,6 +46,7 @@ impl HttpContext {
         HttpContext {
             gate: ConnectionGate::new(config.connection_gate()),
             login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),
+            service: Arc::new(Service::local(store.clone(), Settings::default())),
             config,
             store,
             tokens,

@@ -29,12 +29,19 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Response header names written with exactly this spelling (the
 /// clients look the first three up case-sensitively; `Retry-After`, sent
-/// with throttled logins, keeps its conventional spelling too).
+/// with throttled logins, keeps its conventional spelling too; libpurple
+/// matches `Content-Length` case-sensitively in SOAP replies and hangs
+/// without it, msnp13-18.md §4.4, so the usual framing names are written
+/// in their usual case as well).
 pub const CANONICAL_NAMES: &[&str] = &[
     "PassportURLs",
     "Authentication-Info",
     "WWW-Authenticate",
     "Retry-After",
+    "Content-Length",
+    "Content-Type",
+    "Connection",
+    "Date",
 ];
 
 /// Header names whose values decide where a response body ends.
@@ -514,7 +521,7 @@ mod tests {
         let out = rewrite(input, &[false]);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\nAuthentication-Info: passporturls: x\r\nx-passporturls: y\r\ncontent-length: 0\r\n\r\n"
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\nAuthentication-Info: passporturls: x\r\nx-passporturls: y\r\nContent-Length: 0\r\n\r\n"
         );
         let out = rewrite(NEXUS, &[false]);
         assert!(out.starts_with(b"HTTP/1.1 200 OK\r\nPassportURLs: DALogin="));
@@ -559,7 +566,7 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.matches("passporturls: no").count(), 2, "{text}");
         assert!(text.ends_with(
-            "PassportURLs: DALogin=http://h/login2.srf\r\ncontent-length: 0\r\ndate: x\r\n\r\n"
+            "PassportURLs: DALogin=http://h/login2.srf\r\nContent-Length: 0\r\nDate: x\r\n\r\n"
         ));
     }
 
@@ -598,7 +605,7 @@ mod tests {
         f.feed(b"urls: x\r\ncontent-length: 0\r\n\r\n", &mut out);
         assert_eq!(
             out,
-            b"HTTP/1.1 200 OK\r\npassporturls: x\r\ncontent-length: 0\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\npassporturls: x\r\nContent-Length: 0\r\n\r\n"
         );
     }
 

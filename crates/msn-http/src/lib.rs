@@ -30,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod abservice;
 pub mod cert;
 pub mod context;
 pub mod header_case;
@@ -37,6 +38,7 @@ mod listener;
 pub mod passport;
 mod routes;
 pub mod rst;
+pub mod soap_xml;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

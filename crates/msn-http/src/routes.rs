@@ -23,8 +23,8 @@ use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
 use crate::listener::Peer;
-use crate::rst;
 use crate::{HttpContext, passport};
+use crate::{abservice, rst};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -175,6 +175,16 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(service) = abservice::SoapService::for_path(uri.path()) {
+        if method != Method::POST {
+            return (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(ALLOW, HeaderValue::from_static("POST"))],
+            )
+                .into_response();
+        }
+        return abservice::handle(&state.ctx, service, &headers, body).await;
+    }
     if !uri.path().ends_with("/RST.srf") {
         // Clients of later versions ask for services msnd may not have yet:
         // the operator should see what was asked.

@@ -98,7 +98,7 @@ async fn nexus_announces_the_login_url_with_the_exact_header_name() {
         )),
         "{response}"
     );
-    assert_eq!(header(&response, "content-length"), Some("0"));
+    assert_eq!(header(&response, "Content-Length"), Some("0"));
     assert!(response.ends_with("\r\n\r\n"), "no body: {response}");
     assert_eq!(
         env.http.login_url.as_deref(),
@@ -345,7 +345,7 @@ async fn header_case_survives_keep_alive_and_pipelining() {
     assert_eq!(response.matches("HTTP/1.1 ").count(), 6, "{response}");
     // The HEAD response announces two bytes but sends none.
     let head_end = response.find("\r\n\r\n").unwrap() + 4;
-    assert!(response[..head_end].contains("\r\ncontent-length: 2\r\n"));
+    assert!(response[..head_end].contains("\r\nContent-Length: 2\r\n"));
     assert!(
         response[head_end..].starts_with("HTTP/1.1 200 OK\r\nPassportURLs: "),
         "{response}"

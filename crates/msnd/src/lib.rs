@@ -69,6 +69,7 @@ impl App {
             shutdown: shared.shutdown.clone(),
             gate: shared.gate.clone(),
             login_throttle: shared.login_throttle.clone(),
+            service: shared.service.clone(),
         };
         let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,

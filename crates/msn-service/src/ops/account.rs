@@ -18,8 +18,10 @@ use std::sync::Arc;
 
 use msn_core::account::{Change, GroupId};
 use msn_core::handle::Handle;
+use msn_core::network::NetworkId;
 use msn_wire::Dialect;
 use tracing::warn;
+use uuid::Uuid;
 
 use crate::{Actor, Directory, OpError, Service};
 
@@ -84,6 +86,31 @@ impl Service {
     ) -> Result<u64, OpError> {
         let change = a.state().account.plan_remove_from_group(handle, group)?;
         Ok(self.commit(a, &change).await?.version)
+    }
+
+    /// Puts `handle` in the address book without adding it to any list
+    /// (`ABContactAdd` with `isMessengerUser` false); returns its contact
+    /// id. The handle must be an account here.
+    pub async fn add_ab_contact(
+        &self,
+        a: &Actor,
+        handle: &Handle,
+        name: &str,
+    ) -> Result<Uuid, OpError> {
+        if !self
+            .store
+            .user_exists(handle.as_str())
+            .await
+            .map_err(crate::storage)?
+        {
+            return Err(OpError::UnknownAccount);
+        }
+        let (change, guid) =
+            a.state()
+                .account
+                .plan_add_ab_contact(handle, name, NetworkId::Passport)?;
+        self.commit(a, &change).await?;
+        Ok(guid)
     }
 
     /// Deletes an address-book contact (`ABContactDelete`): off the FL (the
