@@ -3,7 +3,10 @@
 //! Passport 1.4 nexus (`GET /rdr/pprdr.asp`) and login (`GET /login2.srf`,
 //! also `/login.srf`); for MSN Messenger 7.5 and WLM 8.0 (MSNP12–14) the
 //! WS-Trust service `POST /RST.srf` (any path ending so, e.g.
-//! `/pp550/RST.srf`). Plus `GET /healthz`.
+//! `/pp550/RST.srf`). For WLM 8.x and 2009 (MSNP13+) the address book
+//! and sharing SOAP services, `POST /abservice/abservice.asmx` and
+//! `POST /abservice/SharingService.asmx` ([`abservice`]). Plus
+//! `GET /healthz`.
 //!
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop

@@ -1,4 +1,5 @@
-//! The HTTP endpoints: the Passport 1.4 nexus and login, RST.srf, and a
+//! The HTTP endpoints: the Passport 1.4 nexus and login, RST.srf, the
+//! SOAP address book and sharing services ([`crate::abservice`]), and a
 //! health check. Handlers only build responses; connections are served by
 //! [`crate::listener`].
 
@@ -163,7 +164,9 @@ fn failed() -> Response {
         .into_response()
 }
 
-/// Paths the router cannot express: every path ending in `/RST.srf`
+/// Paths the router cannot express: the address-book and sharing SOAP
+/// services under one or two leading slashes (libpurple sends
+/// `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
 /// the RST service. Anything else is not found.
