@@ -181,6 +181,9 @@ pub struct HttpConfig {
     /// rather than queued: under a flood of guesses an unbounded queue
     /// only makes every login wait longer.
     pub max_pending_logins: usize,
+    /// Largest request body of the address-book and sharing SOAP services
+    /// (`/abservice/*.asmx`); larger requests get a SOAP fault.
+    pub max_soap_request_bytes: usize,
 }
 
 /// `CHL`/`QRY` policy.
@@ -433,6 +436,7 @@ impl Default for HttpConfig {
             soap_token_ttl: Duration::from_secs(8 * 3600),
             max_concurrent_hashes: 4,
             max_pending_logins: 256,
+            max_soap_request_bytes: 256 * 1024,
         }
     }
 }

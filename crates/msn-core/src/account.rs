@@ -632,6 +632,54 @@ impl Account {
         Ok(change)
     }
 
+    /// Plans taking an FL contact out of one group only (the address
+    /// book's `ABGroupContactDelete`). Unlike [`Account::plan_remove`] with
+    /// a group, leaving the last group never leaves the FL: the contact
+    /// falls back to group 0 ("no group" in the GUID dialects).
+    pub fn plan_remove_from_group(
+        &self,
+        handle: &str,
+        group: GroupId,
+    ) -> Result<Change, ListError> {
+        let contact = self
+            .contact(handle)
+            .filter(|c| c.on(ListKind::Forward))
+            .ok_or(ListError::NotOnList)?;
+        self.group(group).ok_or(ListError::NoSuchGroup)?;
+        if group == 0 || !contact.in_group(group) {
+            return Err(ListError::NotInGroup);
+        }
+        let mut update = ContactUpdate::new(contact.handle.clone());
+        update.remove_groups.push(group);
+        Ok(Change {
+            contacts: vec![update],
+            bump_version: true,
+            ..Change::default()
+        })
+    }
+
+    /// Plans deleting an address-book contact (`ABContactDelete`): it
+    /// leaves the FL (the other user's reverse list with it) and forgets
+    /// its contact id; its AL/BL/RL/PL bits stay, as the sharing roles are
+    /// separate. `216` if `handle` is not an address-book contact.
+    pub fn plan_delete_ab_contact(&self, handle: &str) -> Result<Change, ListError> {
+        let contact = self
+            .contact(handle)
+            .filter(|c| c.in_address_book() || c.on(ListKind::Forward))
+            .ok_or(ListError::NotOnList)?;
+        let mut change = if contact.on(ListKind::Forward) {
+            self.plan_remove(ListKind::Forward, handle, None)?
+        } else {
+            Change {
+                contacts: vec![ContactUpdate::new(contact.handle.clone())],
+                bump_version: true,
+                ..Change::default()
+            }
+        };
+        change.contacts[0].guid = Some(None);
+        Ok(change)
+    }
+
     /// Plans changing the stored name of a contact (`REA` on another handle).
     pub fn plan_rename_contact(&self, handle: &str, name: &str) -> Result<Change, ListError> {
         text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
@@ -937,6 +985,49 @@ mod tests {
         let change = plan(a).unwrap();
         let v = a.list_version + 1;
         a.apply(&change, v);
+    }
+
+    #[test]
+    fn address_book_group_removal_and_deletion() {
+        let mut a = alice();
+        let bob = h("bob@hotmail.com");
+        let limits = ListLimits::default();
+        let mode = GroupMode::DefaultHidden;
+        commit(&mut a, |a| {
+            a.plan_add(ListKind::Forward, &bob, "Bob", None, mode, limits)
+        });
+        commit(&mut a, |a| Ok(a.plan_add_group("Work", 100)?.0));
+        commit(&mut a, |a| {
+            a.plan_add(ListKind::Forward, &bob, "Bob", Some(1), mode, limits)
+        });
+        commit(&mut a, |a| {
+            a.plan_add(ListKind::Allow, &bob, "Bob", None, mode, limits)
+        });
+        assert_eq!(a.contact("bob@hotmail.com").unwrap().groups.to_vec(), [1]);
+        // Out of its only group: still on the FL, back in group 0.
+        commit(&mut a, |a| a.plan_remove_from_group("bob@hotmail.com", 1));
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert!(c.on(ListKind::Forward));
+        assert_eq!(c.groups.to_vec(), [0]);
+        assert_eq!(
+            a.plan_remove_from_group("bob@hotmail.com", 0),
+            Err(ListError::NotInGroup)
+        );
+        let guid = c.guid.unwrap();
+        // Deleted from the address book: off the FL, no contact id, the
+        // other user's RL told; AL stays.
+        let change = a.plan_delete_ab_contact("bob@hotmail.com").unwrap();
+        assert!(change.reverse.as_ref().is_some_and(|r| !r.added));
+        let v = a.list_version + 1;
+        a.apply(&change, v);
+        let c = a.contact("bob@hotmail.com").unwrap();
+        assert_eq!(c.lists, AL);
+        assert_eq!(c.guid, None);
+        assert!(a.ab_contact_by_guid(guid).is_none());
+        assert_eq!(
+            a.plan_delete_ab_contact("bob@hotmail.com"),
+            Err(ListError::NotOnList)
+        );
     }
 
     #[test]

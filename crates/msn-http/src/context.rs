@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, TokenService};
 use msn_config::Config;
-use msn_service::Service;
+use msn_service::{Service, Settings};
 use msn_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -18,9 +18,10 @@ pub struct HttpContext {
     pub config: Config,
     /// Accounts, for checking passwords.
     pub store: Arc<dyn Store>,
-    /// The service layer the SOAP services change accounts through (the
-    /// NS's own, so that an edit over SOAP reaches the user's sessions and
-    /// watchers as one over the NS does).
+    /// The service layer the SOAP services (address book, sharing,
+    /// storage) change accounts through: msnd gives the protocol server's,
+    /// so that an edit over SOAP reaches the user's sessions and watchers
+    /// as one over the NS does.
     pub service: Arc<Service>,
     /// Where the issued tickets and tokens go.
     pub tokens: Arc<dyn TokenService>,
@@ -53,7 +54,7 @@ impl HttpContext {
                 config.http.max_concurrent_hashes,
                 config.http.max_pending_logins,
             )),
-            service: Arc::new(Service::local(store.clone(), Default::default())),
+            service: Arc::new(Service::local(store.clone(), Settings::default())),
             config,
             store,
             tokens,

@@ -8,6 +8,9 @@
 //! /storageservice/SchematizedStore.asmx`, [`storage`]). Plus `GET
 //! /healthz`. Runs of `/` in request paths are collapsed before routing
 //! (libpurple posts to `//RST2.srf`).
+//! For WLM 8.x and 2009 (MSNP13+) the address book and sharing SOAP
+//! services, `POST /abservice/abservice.asmx` and `POST
+//! /abservice/SharingService.asmx` ([`abservice`]).
 //!
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop
@@ -34,6 +37,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod abservice;
 pub mod cert;
 pub mod context;
 pub mod header_case;
@@ -42,6 +46,7 @@ pub mod passport;
 mod routes;
 pub mod rst;
 mod rst2;
+pub mod soap_xml;
 pub mod storage;
 
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
-//! The HTTP endpoints: the Passport 1.4 nexus and login, RST.srf, and a
+//! The HTTP endpoints: the Passport 1.4 nexus and login, RST.srf, the
+//! SOAP address book and sharing services ([`crate::abservice`]), and a
 //! health check. Handlers only build responses; connections are served by
 //! [`crate::listener`].
 
@@ -22,9 +23,9 @@ use time::OffsetDateTime;
 use tracing::{debug, info, warn};
 
 use crate::listener::Peer;
-use crate::rst;
 use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
+use crate::{abservice, rst};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -195,7 +196,9 @@ fn failed() -> Response {
         .into_response()
 }
 
-/// Paths the router cannot express: every path ending in `/RST.srf`
+/// Paths the router cannot express: the address-book and sharing SOAP
+/// services under one or two leading slashes (libpurple sends
+/// `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
 /// the RST service, every path ending in `/RST2.srf` (login.live.com and
@@ -208,6 +211,16 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(service) = abservice::SoapService::for_path(uri.path()) {
+        if method != Method::POST {
+            return (
+                StatusCode::METHOD_NOT_ALLOWED,
+                [(ALLOW, HeaderValue::from_static("POST"))],
+            )
+                .into_response();
+        }
+        return abservice::handle(&state.ctx, service, &headers, body).await;
+    }
     let path = uri.path();
     let flavor = if path.ends_with("/RST.srf") {
         rst::Flavor::Rst
@@ -454,11 +467,10 @@ async fn act_for(
     state: &AppState,
     grant: &Grant,
 ) -> Result<msn_service::AccountActor, msn_service::OpError> {
-    let newest = msn_wire::Dialect::new(msn_wire::Dialect::MAX).expect("the newest dialect");
     state
         .ctx
         .service
-        .act_for_account(&grant.handle, grant.user_id, newest)
+        .account_actor(&grant.handle, grant.user_id)
         .await
 }
 

@@ -42,8 +42,9 @@ impl Stats {
 pub struct Shared {
     pub config: Config,
     pub store: Arc<dyn Store>,
-    /// The service layer every session acts through.
-    pub service: Service,
+    /// The service layer every session acts through (and the HTTP
+    /// services' SOAP address book, which msnd hands the same one).
+    pub service: Arc<Service>,
     pub switchboards: Switchboards,
     /// Login tickets (`USR TWN S`) and the other tokens, shared with the
     /// HTTP services that issue them.

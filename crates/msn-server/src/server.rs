@@ -83,7 +83,10 @@ impl Server {
                 sb_addr.port(),
             ),
         };
-        let service = msn_service::Service::local(store.clone(), service_settings(&config));
+        let service = Arc::new(msn_service::Service::local(
+            store.clone(),
+            service_settings(&config),
+        ));
         // From here on, accounts deleted or re-keyed elsewhere end their
         // sessions here.
         let account_cursor = service

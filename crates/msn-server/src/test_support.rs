@@ -20,8 +20,10 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
     let store = msn_store::open(&config.database_url(), &StoreOptions::default())
         .await
         .expect("store");
-    let service =
-        msn_service::Service::local(store.clone(), crate::server::service_settings(&config));
+    let service = Arc::new(msn_service::Service::local(
+        store.clone(),
+        crate::server::service_settings(&config),
+    ));
     Arc::new(Shared {
         gate: ConnectionGate::new(config.connection_gate()),
         login_throttle: Arc::new(LoginThrottle::new(config.login_throttle())),

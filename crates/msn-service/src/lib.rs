@@ -109,7 +109,8 @@ impl Actor {
     /// How group arguments of this actor's list edits are read.
     fn group_mode(&self) -> GroupMode {
         match self.dialect.list_model() {
-            ListModel::Guid => GroupMode::DefaultHidden,
+            // From MSNP13 the address book keeps MSNP10's GUID groups.
+            ListModel::Guid | ListModel::AddressBook => GroupMode::DefaultHidden,
             _ if self.dialect.has_groups() => GroupMode::Explicit,
             _ => GroupMode::None,
         }
@@ -126,7 +127,7 @@ impl Actor {
         let configured = settings.list_limits;
         ListLimits {
             max_groups: match self.dialect.list_model() {
-                ListModel::Guid => configured.max_groups,
+                ListModel::Guid | ListModel::AddressBook => configured.max_groups,
                 _ => MAX_NUMERIC_GROUPS,
             },
             allow_and_block: self.dialect.has_pending_list(),
@@ -138,7 +139,6 @@ impl Actor {
 /// The service layer of one node. Clones share everything (store,
 /// directory, bus): the protocol server and the HTTP services act through
 /// clones of one service.
-#[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
     directory: Arc<Directory>,

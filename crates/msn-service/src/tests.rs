@@ -514,10 +514,7 @@ async fn an_account_actor_edits_like_a_session() {
     let s = &f.service;
     let record = s.store().user("alice@x.com").await.unwrap().unwrap();
     {
-        let soap = s
-            .act_for_account(&record.handle, record.id, dialect(18))
-            .await
-            .unwrap();
+        let soap = s.account_actor(&record.handle, record.id).await.unwrap();
         s.set_friendly_name(&soap, "Alice%20S").await.unwrap();
     }
     assert_eq!(alice.actor.state().account.friendly_name, "Alice%20S");
@@ -532,13 +529,111 @@ async fn an_account_actor_edits_like_a_session() {
     // An account with no session is loaded, changed in the store, and
     // dropped from the directory again.
     let carol = s.store().user("carol@x.com").await.unwrap().unwrap();
-    let soap = s
-        .act_for_account(&carol.handle, carol.id, dialect(18))
-        .await
-        .unwrap();
+    let soap = s.account_actor(&carol.handle, carol.id).await.unwrap();
     s.set_friendly_name(&soap, "C").await.unwrap();
     drop(soap);
     assert!(s.directory().get("carol@x.com").is_none());
     let account = s.store().load_account(carol.id).await.unwrap();
     assert_eq!(account.friendly_name, "C");
+}
+
+#[tokio::test]
+async fn an_account_actor_edits_an_offline_users_lists_like_a_session() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let bob = f.online("bob@x.com", 7, Status::Online).await;
+    let alice_id = f
+        .service
+        .store()
+        .user("alice@x.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    {
+        let alice = f
+            .service
+            .account_actor(&h("alice@x.com"), alice_id)
+            .await
+            .unwrap();
+        let added = f
+            .service
+            .add_contact(&alice, ListKind::Forward, &h("bob@x.com"), "Bob", None)
+            .await
+            .unwrap();
+        assert!(added.contact_id.is_some() && added.reverse_added);
+        // Bob's session hears of it as of any other add.
+        let events = bob.events();
+        assert!(
+            matches!(events.as_slice(), [Event::ReverseAdded { handle, .. }] if handle.as_str() == "alice@x.com"),
+            "{events:?}"
+        );
+        // The actor is no endpoint: alice stays offline to bob.
+        assert!(alice.state().endpoints().is_empty());
+        let (_, work) = f.service.add_group(&alice, "Work").await.unwrap();
+        f.service
+            .add_to_group(&alice, &h("bob@x.com"), work.id)
+            .await
+            .unwrap();
+        // Leaving its only group keeps bob on the FL, in group 0.
+        f.service
+            .remove_from_group(&alice, "bob@x.com", work.id)
+            .await
+            .unwrap();
+        let st = alice.state();
+        let c = st.account.contact("bob@x.com").unwrap();
+        assert!(c.on(ListKind::Forward));
+        assert_eq!(c.groups.to_vec(), [0]);
+    }
+    // Dropped: detached, and nothing is left in the directory.
+    assert!(f.service.directory().get("alice@x.com").is_none());
+    // Committed: a fresh load sees it.
+    let account = f.service.store().load_account(alice_id).await.unwrap();
+    assert!(account.contact("bob@x.com").unwrap().on(ListKind::Forward));
+}
+
+#[tokio::test]
+async fn an_account_actor_shares_a_signed_in_users_state() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let alice = f.online("alice@x.com", 12, Status::Online).await;
+    let bob = f.online("bob@x.com", 7, Status::Online).await;
+    f.befriend(&alice, &bob).await;
+    let alice_id = f
+        .service
+        .store()
+        .user("alice@x.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let soap = f
+        .service
+        .account_actor(&h("alice@x.com"), alice_id)
+        .await
+        .unwrap();
+    // Blocking over the actor hides alice from bob at once, and her
+    // session's own state knows it.
+    f.service
+        .add_contact(&soap, ListKind::Block, &h("bob@x.com"), "bob", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        bob.presence(),
+        [("alice@x.com".to_owned(), Status::Offline)]
+    );
+    assert!(alice.actor.state().account.bits_of("bob@x.com") & 4 != 0);
+    // Deleting the contact from the address book: bob's RL loses alice.
+    f.service
+        .delete_ab_contact(&soap, "bob@x.com")
+        .await
+        .unwrap();
+    assert!(bob.events().iter().any(
+        |e| matches!(e, Event::ReverseRemoved { handle, .. } if handle.as_str() == "alice@x.com")
+    ));
+    let st = alice.actor.state();
+    let c = st.account.contact("bob@x.com").unwrap();
+    assert!(!c.on(ListKind::Forward) && c.guid.is_none());
+    drop(st);
+    drop(soap);
+    // Alice's session keeps the entry alive.
+    assert!(f.service.directory().get("alice@x.com").is_some());
 }

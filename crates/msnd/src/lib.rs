@@ -67,12 +67,12 @@ impl App {
         let ctx = HttpContext {
             config: shared.config.clone(),
             store: shared.store.clone(),
-            service: Arc::new(shared.service.clone()),
             tokens: shared.tokens.clone(),
             passwords: shared.passwords.clone(),
             shutdown: shared.shutdown.clone(),
             gate: shared.gate.clone(),
             login_throttle: shared.login_throttle.clone(),
+            service: shared.service.clone(),
         };
         let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,

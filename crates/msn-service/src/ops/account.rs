@@ -1,26 +1,34 @@
-//! Acting for an account without a session: the SOAP services (storage
-//! today) authenticate a call by a bearer token for the account, not by a
-//! signed-in endpoint, yet must change the account through the same
-//! operations as the NS — so that a name set over SOAP is committed,
-//! mirrored in the memory of the user's NS sessions and announced to
-//! watchers exactly like `PRP MFN`.
+//! Acting for a user from outside a Messenger session: the address-book
+//! and sharing SOAP services (and any later transport without an NS
+//! connection of its own) edit a user's lists with the same operations as
+//! the NS, through an [`AccountActor`].
+//!
+//! The actor attaches to the user's [`Directory`] entry exactly as a
+//! session does, so that while it lives it shares the *one* in-memory state
+//! of the user with their signed-in endpoints (if any): an edit made over
+//! SOAP is the same edit an NS command would make, its effects reach other
+//! users over the Bus, and a concurrent sign-in finds it already applied.
+//! It adds no endpoint, so it is never shown as present, never rung, and
+//! receives no events (events for the user still reach their real
+//! endpoints). Dropping it detaches; the last detach unloads the account
+//! as usual.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
+use msn_core::account::{Change, GroupId};
 use msn_core::handle::Handle;
+use msn_core::network::NetworkId;
 use msn_wire::Dialect;
 use tracing::warn;
+use uuid::Uuid;
 
-use crate::directory::Directory;
-use crate::{Actor, OpError, Service};
+use crate::{Actor, Directory, OpError, Service};
 
-/// An [`Actor`] for account `handle` that is no endpoint: it attaches the
-/// account in the directory (sharing the loaded state with the user's
-/// sessions, loading it when there are none) and detaches it when dropped,
-/// also when the request that holds it is abandoned. Watchers see what
-/// the account's endpoints show; with none, the user is offline and an
-/// edit reaches nobody's screen, only the store.
+/// An [`Actor`] for a user that is no endpoint (see the module docs).
+/// Its list rules are those of the address-book dialects (MSNP13+): GUID
+/// groups with group 0 as the hidden default, the configured group limit,
+/// and a handle may be on AL and BL at once (counting as blocked).
 pub struct AccountActor {
     actor: Actor,
     directory: Arc<Directory>,
@@ -41,28 +49,75 @@ impl Drop for AccountActor {
 }
 
 impl Service {
-    /// An actor for account `user_id`/`handle`, as its dialect `dialect`
-    /// reads list arguments. The endpoint id is fresh and never signed
-    /// in, so nothing is rendered for it.
-    pub async fn act_for_account(
+    /// Attaches to account `user_id`/`handle` (loading it if nobody on this
+    /// node has it loaded yet) and returns an actor for it.
+    pub async fn account_actor(
         &self,
         handle: &Handle,
         user_id: i64,
-        dialect: Dialect,
     ) -> Result<AccountActor, OpError> {
         let user = self.directory.attach(handle, user_id);
+        // Detaches again if the load fails, like a failed sign-in.
         let guard = AccountActor {
             actor: Actor {
                 user,
+                // A fresh id no endpoint has: operations that look up the
+                // actor's own endpoint find none.
                 endpoint: self.directory.next_conn_id(),
-                dialect,
+                dialect: Dialect::new(Dialect::MAX).expect("the highest dialect exists"),
             },
             directory: self.directory.clone(),
         };
         if let Err(e) = guard.actor.user.state(&*self.store).await {
-            warn!(error = %e, "could not load account");
+            warn!(error = %e, user = %handle, "could not load account");
             return Err(OpError::Storage);
         }
         Ok(guard)
+    }
+
+    /// Takes an FL contact out of one group without taking it off the FL
+    /// (`ABGroupContactDelete`; the NS's `REM FL … group` removes a contact
+    /// from its last group altogether, see `Account::plan_remove`).
+    pub async fn remove_from_group(
+        &self,
+        a: &Actor,
+        handle: &str,
+        group: GroupId,
+    ) -> Result<u64, OpError> {
+        let change = a.state().account.plan_remove_from_group(handle, group)?;
+        Ok(self.commit(a, &change).await?.version)
+    }
+
+    /// Puts `handle` in the address book without adding it to any list
+    /// (`ABContactAdd` with `isMessengerUser` false); returns its contact
+    /// id. The handle must be an account here.
+    pub async fn add_ab_contact(
+        &self,
+        a: &Actor,
+        handle: &Handle,
+        name: &str,
+    ) -> Result<Uuid, OpError> {
+        if !self
+            .store
+            .user_exists(handle.as_str())
+            .await
+            .map_err(crate::storage)?
+        {
+            return Err(OpError::UnknownAccount);
+        }
+        let (change, guid) =
+            a.state()
+                .account
+                .plan_add_ab_contact(handle, name, NetworkId::Passport)?;
+        self.commit(a, &change).await?;
+        Ok(guid)
+    }
+
+    /// Deletes an address-book contact (`ABContactDelete`): off the FL (the
+    /// other user's RL and presence follow, as for `REM FL`) and out of the
+    /// address book; AL/BL stay.
+    pub async fn delete_ab_contact(&self, a: &Actor, handle: &str) -> Result<u64, OpError> {
+        let change: Change = a.state().account.plan_delete_ab_contact(handle)?;
+        Ok(self.commit_announced(a, &change, false).await?.version)
     }
 }
