@@ -413,7 +413,7 @@ async fn msnp18_and_msnp7_add_each_other_and_see_presence() {
         }
     }
     assert!(
-        lines.contains(&"NLN NLN 1:bob@example.com Bob 0:0".to_owned()),
+        lines.contains(&"NLN NLN 1:bob@example.com Bob 0:0 0".to_owned()),
         "{lines:?}"
     );
     let add = bob.recv_line().await;
@@ -444,7 +444,7 @@ async fn msnp18_and_msnp7_add_each_other_and_see_presence() {
     bob.call("CHG {} AWY").await;
     alice
         .wait_for("NLN AWY", |f| {
-            f.line() == "NLN AWY 1:bob@example.com Bob 0:0"
+            f.line() == "NLN AWY 1:bob@example.com Bob 0:0 0"
         })
         .await;
     alice.call("CHG {} BSY 2789003324:48 0").await;

@@ -267,7 +267,7 @@ mod tests {
         };
         assert_eq!(
             text(|o| nln(o, d(18), &old)),
-            "NLN NLN 1:bob@x.com Bob 1073741824:0\r\n"
+            "NLN NLN 1:bob@x.com Bob 1073741824:0 0\r\n"
         );
         let fln = |n| text(|o| fln(o, d(n), "bob@x.com"));
         assert_eq!(fln(12), "FLN bob@x.com\r\n");

@@ -79,11 +79,16 @@ fn presence_tail(dialect: Dialect, p: &PresenceView<'_>) -> String {
     if dialect.has_capabilities() {
         s.push(' ');
         s.push_str(&capabilities_for(dialect, p.capabilities));
-        if dialect.has_msn_object()
-            && let Some(obj) = p.msn_object
-        {
-            s.push(' ');
-            s.push_str(obj);
+        // MSNP16+ always have the field, `0` for no picture: BitlBee's
+        // MSNP18 code (written against the real service) drops the
+        // connection on an `NLN` without it.
+        match p.msn_object {
+            Some(obj) if dialect.has_msn_object() => {
+                s.push(' ');
+                s.push_str(obj);
+            }
+            None if dialect.has_extended_capabilities() => s.push_str(" 0"),
+            _ => {}
         }
     }
     s
