@@ -21,8 +21,9 @@ async fn version_negotiation() {
     c.expect("VER 1 0").await;
     assert!(c.expect_eof().await.is_empty());
 
+    // Only a dialect msnd does not speak (MSNP21, WLM 2011) besides CVR0.
     let mut c = Client::connect(s.ns).await;
-    c.send("VER 1 MSNP13 CVR0").await;
+    c.send("VER 1 MSNP21 CVR0").await;
     c.expect("VER 1 CVR0").await;
     c.send("CVQ 2 0x0409 win 4.10 i386 MSMSGS 1.0.0863").await;
     let cvq = c.recv_line().await;

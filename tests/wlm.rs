@@ -361,10 +361,14 @@ async fn msnp18_keeps_both_machines_and_replaces_the_same_one() {
 }
 
 #[tokio::test]
-async fn the_default_configuration_stops_at_msnp12() {
+async fn the_default_configuration_offers_msnp18() {
     let s = TestServer::start().await;
     let mut c = Client::connect(s.ns).await;
     c.send("VER 1 MSNP18 MSNP15 MSNP12 CVR0").await;
+    c.expect("VER 1 MSNP18").await;
+    // MSN Messenger 7.5 still gets MSNP12.
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP12 MSNP11 CVR0").await;
     c.expect("VER 1 MSNP12").await;
 }
 

@@ -62,12 +62,10 @@ impl Dialect {
     pub const MIN: u8 = 2;
     /// Highest dialect this crate knows the forms of.
     pub const MAX: u8 = 18;
-    /// Highest dialect the server offers unless configured otherwise:
-    /// MSNP13–18 sign in, but their address book, `ADL` and presence
-    /// forms are not complete yet, and a client that negotiated one of them
-    /// would be stuck after signing in. Operators who want to try them set
-    /// `[notification] max_dialect = 18`.
-    pub const DEFAULT_MAX: u8 = 12;
+    /// Highest dialect the server offers unless configured otherwise. WLM
+    /// 8.5 offers only MSNP15–13 and WLM 2009 only MSNP18–16, so anything
+    /// lower would leave them unable to sign in.
+    pub const DEFAULT_MAX: u8 = Self::MAX;
 
     pub const MSNP2: Dialect = Dialect(2);
 

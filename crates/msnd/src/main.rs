@@ -40,7 +40,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[command(
     name = "msnd",
     version,
-    about = "An MSN Messenger server (MSN Messenger 1.0 to 7.5)"
+    about = "An MSN Messenger server (MSN Messenger 1.0 to Windows Live Messenger 2009)"
 )]
 struct Cli {
     #[command(subcommand)]
