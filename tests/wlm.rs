@@ -787,3 +787,22 @@ async fn uun_reaches_a_contact_or_one_of_ones_own_machines_as_ubn() {
     let ubn = bob.wait_for("UBN", |f| f.command() == "UBN").await;
     assert_eq!(ubn.line(), "UBN alice@example.com 3 5");
 }
+
+#[tokio::test]
+async fn uum_is_answered_not_dropped() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    let mut c = wlm_online(&s, 18, Some(GUID_A)).await;
+    let msg = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nDest-Agent: client\r\n\r\nare you there?";
+    // To an offline Messenger contact, and to a Yahoo! address: neither can
+    // be delivered (no offline messages, no federation), and the client is
+    // told so; the session goes on.
+    for head in [
+        "UUM {} bob@example.com 1 1",
+        "UUM {} someone@yahoo.com 32 1",
+    ] {
+        let reply = c.call_payload(head, msg).await;
+        assert_eq!(reply.command(), "217", "{head}: {}", reply.line());
+    }
+    c.barrier().await;
+}

@@ -164,6 +164,14 @@ pub enum NsCommand {
         trid: u32,
         payload: Bytes,
     },
+    /// `UUM TrID target network type len` (MSNP14+).
+    Uum {
+        trid: u32,
+        target: String,
+        network: u8,
+        kind: u16,
+        payload: Bytes,
+    },
     /// `UUN TrID target type len` (MSNP13+).
     Uun {
         trid: u32,
@@ -275,6 +283,7 @@ impl NsCommand {
             | Rml { trid, .. }
             | Fqy { trid, .. }
             | Uun { trid, .. }
+            | Uum { trid, .. }
             | Chl { trid } => Some(*trid),
             Msg | Png | Out => None,
         }
@@ -351,6 +360,7 @@ fn parser(command: &str) -> Option<Parser> {
         "RML" => rml::parse,
         "FQY" => fqy::parse,
         "UUN" => uun::parse,
+        "UUM" => uum::parse,
         _ => return None,
     })
 }

@@ -36,6 +36,7 @@ pub mod snd;
 pub mod syn;
 pub mod url;
 pub mod usr;
+pub mod uum;
 pub mod uun;
 pub mod uux;
 pub mod ver;
