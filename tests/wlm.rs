@@ -806,3 +806,86 @@ async fn uum_is_answered_not_dropped() {
     }
     c.barrier().await;
 }
+
+#[tokio::test]
+async fn two_wlm_2009_users_see_each_other_and_chat() {
+    let s = server().await;
+    s.user("carol@example.com", "pw", "Carol").await;
+    s.seed_friends(
+        ("alice@example.com", "Alice"),
+        ("carol@example.com", "Carol"),
+    )
+    .await;
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+    let (ticket, key) = rst(s.http.unwrap(), "carol@example.com", "pw").await;
+    let (mut carol, nonce) = sso_start(s.ns, 18, "carol@example.com").await;
+    carol
+        .send(&format!(
+            "USR 4 SSO S {ticket} {} {GUID_B}",
+            proof(&key, &nonce)
+        ))
+        .await;
+    carol
+        .wait_for("USR OK", |f| f.line().starts_with("USR 4 OK"))
+        .await;
+    carol.call("BLP {} AL").await;
+    let initial = r#"<ml l="1"><d n="example.com"><c n="alice" l="3" t="1"/></d></ml>"#;
+    let ok = carol.call_payload("ADL {}", initial.as_bytes()).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"));
+    // Carol goes online and sees Alice (initial presence as NLN on 18).
+    carol.send("CHG 9 NLN 2789003324:48 0").await;
+    carol
+        .wait_for("Alice online", |f| {
+            f.line() == "NLN NLN 1:alice@example.com Alice 2789003324:48 0"
+        })
+        .await;
+    alice
+        .wait_for("Carol online", |f| {
+            f.line() == "NLN NLN 1:carol@example.com Carol 2789003324:48 0"
+        })
+        .await;
+    // A personal message reaches the other in the MSNP18 form.
+    let psm = b"<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia></Data>";
+    alice.call_payload("UUX {}", psm).await;
+    let ubx = carol
+        .wait_for("UBX", |f| f.line().starts_with("UBX 1:alice@example.com "))
+        .await;
+    assert!(
+        String::from_utf8_lossy(ubx.payload().unwrap()).contains("<PSM>Coffee &amp; code</PSM>")
+    );
+
+    // Chat: Alice opens a switchboard and invites Carol; messages both ways.
+    let mut a_sb = sb_open(&s, &mut alice, &format!("alice@example.com;{GUID_A}")).await;
+    a_sb.call("CAL {} carol@example.com").await;
+    let (mut c_sb, iro) = sb_answer(&s, &mut carol, &format!("carol@example.com;{GUID_B}")).await;
+    assert_eq!(
+        iro,
+        [
+            "IRO 1 1 2 alice@example.com Alice 2789003324:48".to_owned(),
+            format!("IRO 1 2 2 alice@example.com;{GUID_A} Alice 2789003324:48"),
+        ]
+    );
+    a_sb.expect("JOI carol@example.com Carol 2789003324:48")
+        .await;
+    a_sb.expect(&format!(
+        "JOI carol@example.com;{GUID_B} Carol 2789003324:48"
+    ))
+    .await;
+    let hi = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi carol";
+    a_sb.send_payload("MSG 2 A", hi).await;
+    let m = c_sb.recv().await;
+    assert_eq!(m.payload().unwrap().as_ref(), hi);
+    a_sb.expect("ACK 2").await;
+    let back = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi alice";
+    c_sb.send_payload("MSG 2 N", back).await;
+    assert_eq!(a_sb.recv().await.payload().unwrap().as_ref(), back);
+
+    // Carol blocks Alice over the NS (ADL BL, RML AL): Alice sees her go.
+    let ok = adl_like(&mut carol, "RML", &ml("alice@example.com", 2)).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"));
+    let ok = adl(&mut carol, &ml("alice@example.com", 4)).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"));
+    alice
+        .wait_for("FLN", |f| f.line() == "FLN 1:carol@example.com 0:0")
+        .await;
+}
