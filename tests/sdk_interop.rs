@@ -486,3 +486,94 @@ async fn wrong_password_is_refused() {
     assert!(r.is_err(), "{r:?}");
     s.stop().await;
 }
+
+/// WLM 8.5 (MSNP15, raw) and msnp11-sdk (MSNP11) on one account base: each
+/// adds the other in its own way (ADL / ADC), each sees the other's
+/// presence, and they chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_msnp15_user_and_an_sdk_user_add_each_other_and_chat() {
+    let s = TestServer::start().await;
+    s.user("alice@example.com", "alicepw", "Alice").await;
+    s.user("carol@example.com", "carolpw", "Carol").await;
+    let mut alice = sign_in(&s, "alice@example.com", "alicepw").await;
+    timeout(T, alice.client.set_presence(MsnpStatus::Online))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut carol = support::wlm::online(&s, 15, "carol@example.com", "carolpw", None).await;
+
+    // Carol (WLM 8.5) adds Alice with ADL: the SDK hears it as ADC 0 RL.
+    // Alice is online and allows everyone: her presence comes with the
+    // ADL's TrID (ILN) before `ADL t OK`.
+    let doc = support::wlm::ml("alice@example.com", 3);
+    let trid = carol.trid();
+    carol
+        .send_payload(&format!("ADL {trid}"), doc.as_bytes())
+        .await;
+    let iln = carol.recv_line().await;
+    assert!(
+        iln.starts_with(&format!("ILN {trid} NLN alice@example.com 1 Alice ")),
+        "{iln}"
+    );
+    carol.expect(&format!("ADL {trid} OK")).await;
+    wait_for(
+        &mut alice.events,
+        "added-by notice",
+        |e| matches!(e, Event::AddedBy { email, .. } if email == "carol@example.com"),
+    )
+    .await;
+    // Alice adds Carol back: Carol gets ADL 0 with Alice on her reverse
+    // list, and each sees the other online in her own form.
+    for list in [MsnpList::ForwardList, MsnpList::AllowList] {
+        timeout(
+            T,
+            alice.client.add_contact("carol@example.com", "Carol", list),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+    let notice = carol
+        .wait_for("ADL 0", |f| f.line().starts_with("ADL 0 "))
+        .await;
+    assert!(
+        String::from_utf8_lossy(notice.payload().unwrap()).contains(r#"<c n="alice" t="1" l="8""#)
+    );
+    wait_for(
+        &mut alice.events,
+        "carol's presence",
+        |e| matches!(e, Event::InitialPresenceUpdate { email, .. } if email == "carol@example.com"),
+    )
+    .await;
+
+    // The SDK opens a chat; Carol answers the RNG (MSNP14+ form) and gets
+    // the message.
+    let sb = timeout(T, alice.client.create_session("carol@example.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    let rng = carol.wait_for("RNG", |f| f.command() == "RNG").await;
+    assert!(
+        rng.line().ends_with(" U messenger.hotmail.com 1"),
+        "{}",
+        rng.line()
+    );
+    let w: Vec<&str> = rng.line().split(' ').collect();
+    let mut c_sb = support::Client::connect(s.sb).await;
+    c_sb.send(&format!("ANS 1 carol@example.com {} {}", w[4], w[1]))
+        .await;
+    let iro = c_sb.recv_line().await;
+    assert!(
+        iro.starts_with("IRO 1 1 1 alice@example.com Alice "),
+        "{iro}"
+    );
+    c_sb.expect("ANS 1 OK").await;
+    timeout(T, sb.send_text_message(&text("hello carol")))
+        .await
+        .unwrap()
+        .unwrap();
+    let msg = c_sb
+        .wait_for("alice's message", |f| f.command() == "MSG")
+        .await;
+    assert!(String::from_utf8_lossy(msg.payload().unwrap()).ends_with("hello carol"));
+}

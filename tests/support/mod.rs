@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod transcript;
+pub mod wlm;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
