@@ -683,8 +683,13 @@ async fn two_wlm_2009_users_see_each_other_and_chat() {
     let ubx = carol
         .wait_for("UBX", |f| f.line().starts_with("UBX 1:alice@example.com "))
         .await;
-    assert!(
-        String::from_utf8_lossy(ubx.payload().unwrap()).contains("<PSM>Coffee &amp; code</PSM>")
+    // An MSNP16+ watcher also sees where Alice is signed in.
+    assert_eq!(
+        String::from_utf8_lossy(ubx.payload().unwrap()),
+        format!(
+            "<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia>\
+             <EndpointData id=\"{GUID_A}\"><Capabilities>2789003324:48</Capabilities></EndpointData></Data>"
+        )
     );
 
     // Chat: Alice opens a switchboard and invites Carol; messages both ways.

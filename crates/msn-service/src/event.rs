@@ -47,6 +47,9 @@ impl PresenceNotice {
 pub struct ContactPresence {
     pub notice: Arc<PresenceNotice>,
     pub personal_message: Option<Bytes>,
+    /// The contact's machines as `<EndpointData>` elements, for MSNP16+
+    /// watchers (see [`Event::PersonalMessage`]).
+    pub endpoints: Option<Bytes>,
 }
 
 /// An invitation to a switchboard session, for the invitee's endpoints.
@@ -67,7 +70,14 @@ pub enum Event {
     /// A contact's presence changed (`NLN`/`FLN`); live endpoints only.
     Presence(Arc<PresenceNotice>),
     /// A contact's personal message (`UBX`); live endpoints only.
-    PersonalMessage { handle: Handle, document: Bytes },
+    /// `endpoints`: the contact's machines as `<EndpointData>` elements,
+    /// which MSNP16+ receivers get inside the document (`None` when the
+    /// contact has no MSNP16+ machine, or `document` already lists them).
+    PersonalMessage {
+        handle: Handle,
+        document: Bytes,
+        endpoints: Option<Bytes>,
+    },
     /// `handle` added the receiver to their forward list: the receiver's
     /// reverse list gains them (`ADD 0 RL`).
     ReverseAdded {

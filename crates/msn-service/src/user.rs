@@ -147,6 +147,7 @@ impl UserState {
                 .personal_message
                 .as_deref()
                 .map(bytes::Bytes::copy_from_slice),
+            endpoints: crate::ops::endpoints::endpoint_elements(self),
         })
     }
 

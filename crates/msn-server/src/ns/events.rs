@@ -36,8 +36,14 @@ impl NsSession {
                 render::nln(out, d, &view);
             }
             NsEvent::Presence(p) => render::fln(out, d, p.handle.as_str()),
-            NsEvent::PersonalMessage { handle, document } => {
+            NsEvent::PersonalMessage {
+                handle,
+                document,
+                endpoints,
+            } => {
                 if d.has_personal_message() {
+                    let endpoints = endpoints.as_deref().filter(|_| d.has_multiple_endpoints());
+                    let document = msn_service::with_endpoints(&document, endpoints);
                     render::ubx(out, d, handle.as_str(), &document);
                 }
             }

@@ -66,7 +66,12 @@ impl NsSession {
         if d.has_personal_message()
             && let Some(doc) = &contact.personal_message
         {
-            render::ubx(&mut self.conn.out, d, notice.handle.as_str(), doc);
+            let endpoints = contact
+                .endpoints
+                .as_deref()
+                .filter(|_| d.has_multiple_endpoints());
+            let doc = msn_service::with_endpoints(doc, endpoints);
+            render::ubx(&mut self.conn.out, d, notice.handle.as_str(), &doc);
         }
     }
 

@@ -83,6 +83,7 @@ pub(crate) fn push_self_update(st: &UserState, handle: &msn_core::handle::Handle
         let _ = e.mailbox.push(Event::PersonalMessage {
             handle: handle.clone(),
             document: document.clone(),
+            endpoints: None,
         });
     }
 }
@@ -107,6 +108,9 @@ pub(crate) fn self_document(st: &UserState) -> Bytes {
         Some(pm) => doc.extend_from_slice(inner(pm, "Data")),
         None => doc.extend_from_slice(b"<PSM></PSM><CurrentMedia></CurrentMedia>"),
     }
+    if let Some(elements) = endpoint_elements(st) {
+        doc.extend_from_slice(&elements);
+    }
     let machines = || {
         st.endpoints.iter().filter_map(|e| {
             let guid = e
@@ -118,15 +122,6 @@ pub(crate) fn self_document(st: &UserState) -> Bytes {
         })
     };
     for (e, guid) in machines() {
-        let caps = e.presence.capabilities.as_deref().unwrap_or("0:0");
-        doc.extend_from_slice(
-            format!(
-                r#"<EndpointData id="{{{guid}}}"><Capabilities>{caps}</Capabilities></EndpointData>"#
-            )
-            .as_bytes(),
-        );
-    }
-    for (e, guid) in machines() {
         if let Some(private) = &e.private_document {
             doc.extend_from_slice(format!(r#"<PrivateEndpointData id="{{{guid}}}">"#).as_bytes());
             doc.extend_from_slice(inner(private, "PrivateEndpointData"));
@@ -135,4 +130,59 @@ pub(crate) fn self_document(st: &UserState) -> Bytes {
     }
     doc.extend_from_slice(b"</Data>");
     Bytes::from(doc)
+}
+
+/// The user's machines (endpoints that named one) as `<EndpointData
+/// id="{GUID}"><Capabilities>caps</Capabilities></EndpointData>` elements,
+/// or `None` when there are none: what MSNP16+ watchers are shown of where
+/// the user is signed in.
+pub(crate) fn endpoint_elements(st: &UserState) -> Option<Bytes> {
+    let mut out = Vec::new();
+    for e in &st.endpoints {
+        let Some(guid) = e.machine_guid else {
+            continue;
+        };
+        let guid = guid.hyphenated().to_string().to_ascii_uppercase();
+        let caps = e.presence.capabilities.as_deref().unwrap_or("0:0");
+        out.extend_from_slice(
+            format!(
+                r#"<EndpointData id="{{{guid}}}"><Capabilities>{caps}</Capabilities></EndpointData>"#
+            )
+            .as_bytes(),
+        );
+    }
+    (!out.is_empty()).then(|| Bytes::from(out))
+}
+
+/// `document` (a `<Data>` document) as an MSNP16+ receiver is shown it:
+/// with `endpoints` inserted before `</Data>`.
+pub fn with_endpoints(document: &[u8], endpoints: Option<&[u8]>) -> Bytes {
+    match (endpoints, document.strip_suffix(b"</Data>")) {
+        (Some(elements), Some(head)) => {
+            let mut doc = Vec::with_capacity(document.len() + elements.len());
+            doc.extend_from_slice(head);
+            doc.extend_from_slice(elements);
+            doc.extend_from_slice(b"</Data>");
+            Bytes::from(doc)
+        }
+        _ => Bytes::copy_from_slice(document),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_endpoints;
+
+    #[test]
+    fn endpoint_elements_go_inside_the_data_document() {
+        let doc = b"<Data><PSM>hi</PSM></Data>";
+        let e = b"<EndpointData id=\"{X}\"><Capabilities>1:0</Capabilities></EndpointData>";
+        assert_eq!(
+            with_endpoints(doc, Some(e)).as_ref(),
+            b"<Data><PSM>hi</PSM><EndpointData id=\"{X}\"><Capabilities>1:0</Capabilities></EndpointData></Data>"
+        );
+        assert_eq!(with_endpoints(doc, None).as_ref(), doc);
+        // Not a <Data> document: left alone.
+        assert_eq!(with_endpoints(b"<Data/>", Some(e)).as_ref(), b"<Data/>");
+    }
 }

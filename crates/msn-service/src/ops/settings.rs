@@ -110,17 +110,20 @@ impl Service {
 
     /// Sends a personal message document to the watchers who see the actor.
     pub(crate) async fn broadcast_personal_message(&self, a: &Actor, document: Bytes) {
-        let watchers: Vec<Handle> = {
+        let (watchers, endpoints): (Vec<Handle>, _) = {
             let st = a.state();
-            st.watchers()
+            let watchers = st
+                .watchers()
                 .filter(|w| st.visible_to(w.as_str()))
                 .cloned()
-                .collect()
+                .collect();
+            (watchers, super::endpoints::endpoint_elements(&st))
         };
         for watcher in watchers {
             let event = Event::PersonalMessage {
                 handle: a.handle().clone(),
                 document: document.clone(),
+                endpoints: endpoints.clone(),
             };
             let _ = self.bus.publish(&watcher, event).await;
         }
