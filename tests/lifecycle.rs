@@ -749,6 +749,30 @@ async fn probe_signs_in_and_lists_the_contacts() {
     assert!(stdout.contains("gus@hotmail.com"), "{stdout}");
     // Pending: MSN Messenger 7.5 asks Hal whether to allow Gus.
     assert!(stdout.contains("lists 16  Gus"), "{stdout}");
+    // An account with no contacts still shows its name.
+    let (ok, out) = user_cmd_with(
+        d,
+        &config,
+        &[
+            "add",
+            "ivy@hotmail.com",
+            "--password",
+            "pw 1%",
+            "--name",
+            "Ivy",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let out = probe("ivy@hotmail.com", "pw 1%").await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!(
+            "signed in at {} as ivy@hotmail.com (Ivy): 0 contacts, 0 groups",
+            server.ns
+        )),
+        "{stdout}"
+    );
     let out = probe("gus@hotmail.com", "wrong").await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -91,13 +91,25 @@ async fn run(
         contacts: Vec::with_capacity(contacts),
         groups,
     };
-    while report.contacts.len() < contacts {
+    // Everything the server sends before the answer to a ping belongs to
+    // the list download.
+    ns.send("PNG").await?;
+    loop {
         let line = ns.line().await?;
+        if line.starts_with("QNG") {
+            break;
+        }
         if let Some(lst) = line.strip_prefix("LST ") {
             report.contacts.push(parse_lst(lst)?);
         } else if let Some(name) = line.strip_prefix("PRP MFN ") {
             report.friendly_name = msn_core::text::decode(name);
         }
+    }
+    if report.contacts.len() != contacts {
+        bail!(
+            "SYN announced {contacts} contacts, the server listed {}",
+            report.contacts.len()
+        );
     }
     ns.send("OUT").await?;
     Ok(report)
