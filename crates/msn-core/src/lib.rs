@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod challenge;
+pub mod endpoint;
 pub mod handle;
 pub mod ids;
 pub mod membership_list;

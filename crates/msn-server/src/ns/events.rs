@@ -97,14 +97,8 @@ impl NsSession {
                 }
             }
             NsEvent::PeerNotice(notice) => {
-                let guid = notice
-                    .from_machine
-                    .filter(|_| d.has_multiple_endpoints())
-                    .map(|g| g.hyphenated().to_string().to_ascii_uppercase());
-                let sender = match guid {
-                    Some(g) => format!("{};{{{g}}}", notice.from),
-                    None => notice.from.to_string(),
-                };
+                let machine = notice.from_machine.filter(|_| d.has_multiple_endpoints());
+                let sender = msn_core::endpoint::endpoint_text(&notice.from, machine);
                 render::ubn(out, &sender, notice.kind, &notice.payload);
             }
             NsEvent::Kick(KickReason::OtherLogin) => {

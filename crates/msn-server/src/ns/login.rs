@@ -5,9 +5,9 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use md5::{Digest, Md5};
-use msn_auth::{Audience, sso};
+use msn_auth::{Audience, Grant, sso};
 use msn_core::handle::{Handle, MAX_HANDLE_LEN};
-use msn_core::{ids, password};
+use msn_core::{endpoint, ids, password};
 use msn_service::NewEndpoint;
 use msn_store::UserRecord;
 use msn_wire::dialect::AuthScheme;
@@ -148,15 +148,7 @@ impl NsSession {
                     debug!("unknown, expired or foreign Passport ticket");
                     return self.refuse(trid);
                 };
-                let Some(user) = self.find_user(grant.handle.as_str()).await else {
-                    return self.refuse(trid);
-                };
-                let mspauth = ticket
-                    .strip_prefix("t=")
-                    .and_then(|t| t.split('&').next())
-                    .unwrap_or_default()
-                    .to_owned();
-                self.sign_in(trid, user, &mspauth, None).await
+                self.ticket_sign_in(trid, &grant, &ticket, None).await
             }
             (UsrAuth::SsoInitial { handle }, Login::Versioned) if scheme == AuthScheme::Sso => {
                 if self.role == Role::Dispatch {
@@ -177,7 +169,7 @@ impl NsSession {
                 Login::Sso { handle, nonce },
             ) => {
                 // MSNP16+ clients name their machine; MPOP needs it.
-                let machine_guid = match machine_guid.as_deref().map(parse_machine_guid) {
+                let machine_guid = match machine_guid.as_deref().map(endpoint::parse_machine_guid) {
                     Some(Some(guid)) => Some(guid),
                     Some(None) => return self.refuse(trid),
                     None if self.dialect.has_multiple_endpoints() => return self.refuse(trid),
@@ -200,15 +192,8 @@ impl NsSession {
                     debug!("SSO ticket unknown, expired, foreign or without a valid proof");
                     return self.refuse(trid);
                 };
-                let Some(user) = self.find_user(grant.handle.as_str()).await else {
-                    return self.refuse(trid);
-                };
-                let mspauth = ticket
-                    .strip_prefix("t=")
-                    .and_then(|t| t.split('&').next())
-                    .unwrap_or_default()
-                    .to_owned();
-                self.sign_in(trid, user, &mspauth, machine_guid).await
+                self.ticket_sign_in(trid, &grant, &ticket, machine_guid)
+                    .await
             }
             // A package this dialect does not have, or steps out of order.
             _ => Flow::Close,
@@ -222,6 +207,26 @@ impl NsSession {
         self.login = Login::Referred;
         self.referred_at = Some(Instant::now());
         Flow::Continue
+    }
+
+    /// Signs in the account a redeemed Passport or SSO ticket names; the
+    /// ticket's `t=` part is the profile's `MSPAuth`.
+    async fn ticket_sign_in(
+        &mut self,
+        trid: u32,
+        grant: &Grant,
+        ticket: &str,
+        machine_guid: Option<uuid::Uuid>,
+    ) -> Flow {
+        let Some(user) = self.find_user(grant.handle.as_str()).await else {
+            return self.refuse(trid);
+        };
+        let mspauth = ticket
+            .strip_prefix("t=")
+            .and_then(|t| t.split('&').next())
+            .unwrap_or_default()
+            .to_owned();
+        self.sign_in(trid, user, &mspauth, machine_guid).await
     }
 
     /// MSNP13+: the policy document, pushed as `GCF 0` before the
@@ -390,12 +395,6 @@ const POLICIES: &str = concat!(
     r#"<config><shield><cli maj="7" min="0" minbld="0" maxbld="9999" deny=" " /></shield>"#,
     r#"<block></block></config></Policy></Policies>"#,
 );
-
-/// A machine GUID as MSNP16+ clients send it: `{…}` around a UUID.
-fn parse_machine_guid(text: &str) -> Option<uuid::Uuid> {
-    let inner = text.strip_prefix('{')?.strip_suffix('}')?;
-    uuid::Uuid::parse_str(inner).ok()
-}
 
 /// The Passport site parameters sent in `USR … TWN S` (the 2003 shape).
 /// Clients copy them verbatim into their login request; our login service

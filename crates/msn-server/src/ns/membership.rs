@@ -6,7 +6,6 @@
 
 use bytes::Bytes;
 use msn_core::account::lists::{AL, BL, FL, PL, RL};
-use msn_core::handle::Handle;
 use msn_core::membership_list::{self, MlContact, MlEntry, MlError};
 use msn_core::network::NetworkId;
 use msn_wire::ns::render;
@@ -179,21 +178,7 @@ impl NsSession {
         kind: u16,
         payload: Bytes,
     ) -> Flow {
-        let (raw, machine) = match target.split_once(';') {
-            Some((raw, guid)) => {
-                let guid = guid
-                    .strip_prefix('{')
-                    .and_then(|g| g.strip_suffix('}'))
-                    .and_then(|g| uuid::Uuid::parse_str(g).ok());
-                let Some(guid) = guid else {
-                    self.conn.out.error(201, trid);
-                    return Flow::Continue;
-                };
-                (raw, Some(guid))
-            }
-            None => (target, None),
-        };
-        let Ok(target) = Handle::parse(raw) else {
+        let Some((target, machine)) = msn_core::endpoint::parse_endpoint(target) else {
             self.conn.out.error(201, trid);
             return Flow::Continue;
         };

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use msn_auth::Slot;
+use msn_core::endpoint;
 use msn_core::handle::Handle;
 use msn_wire::ns::ParseError;
 use msn_wire::sb::{self, RosterEntry, SbCommand};
@@ -248,7 +249,7 @@ impl SbConn {
     /// `USR TrID handle cookie`: opens a new session with the `XFR` cookie.
     /// MSNP16+ name their endpoint: `email;{machine-guid}`.
     fn on_usr(&mut self, trid: u32, raw: &str, cookie: &str) -> Flow {
-        let Some((handle, machine_guid)) = parse_endpoint(raw) else {
+        let Some((handle, machine_guid)) = endpoint::parse_endpoint(raw) else {
             return self.refuse(trid);
         };
         let grant = self.shared.switchboards.redeem(cookie, &handle);
@@ -278,7 +279,7 @@ impl SbConn {
     /// the roster it gets lists users, and for MSNP16+ receivers each
     /// endpoint too.
     fn on_ans(&mut self, trid: u32, raw: &str, cookie: &str, session_id: &str) -> Flow {
-        let Some((handle, machine_guid)) = parse_endpoint(raw) else {
+        let Some((handle, machine_guid)) = endpoint::parse_endpoint(raw) else {
             return self.refuse(trid);
         };
         let Some(grant) = self.shared.switchboards.redeem(cookie, &handle) else {
@@ -537,16 +538,4 @@ fn roster_for(dialect: Dialect, members: &[Arc<Member>]) -> Vec<(String, Arc<Mem
         }
     }
     entries
-}
-
-/// `email` or (MSNP16+) `email;{machine-guid}` from `USR`/`ANS`.
-fn parse_endpoint(raw: &str) -> Option<(Handle, Option<Uuid>)> {
-    let (handle, guid) = match raw.split_once(';') {
-        Some((handle, guid)) => {
-            let inner = guid.strip_prefix('{')?.strip_suffix('}')?;
-            (handle, Some(Uuid::parse_str(inner).ok()?))
-        }
-        None => (raw, None),
-    };
-    Some((Handle::parse(handle).ok()?, guid))
 }

@@ -66,10 +66,8 @@ pub struct Member {
 impl Member {
     /// `email;{GUID}` for an endpoint of an MSNP16+ user.
     pub fn endpoint_handle(&self) -> Option<String> {
-        self.machine_guid.map(|g| {
-            let guid = g.hyphenated().to_string().to_ascii_uppercase();
-            format!("{};{{{guid}}}", self.handle)
-        })
+        self.machine_guid
+            .map(|g| msn_core::endpoint::endpoint_text(&self.handle, Some(g)))
     }
 }
 

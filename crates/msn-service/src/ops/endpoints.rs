@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use msn_core::endpoint::machine_guid_text;
 use msn_core::handle::Handle;
 use msn_core::personal_message::UuxKind;
 use uuid::Uuid;
@@ -111,19 +112,10 @@ pub(crate) fn self_document(st: &UserState) -> Bytes {
     if let Some(elements) = endpoint_elements(st) {
         doc.extend_from_slice(&elements);
     }
-    let machines = || {
-        st.endpoints.iter().filter_map(|e| {
-            let guid = e
-                .machine_guid?
-                .hyphenated()
-                .to_string()
-                .to_ascii_uppercase();
-            Some((e, guid))
-        })
-    };
-    for (e, guid) in machines() {
-        if let Some(private) = &e.private_document {
-            doc.extend_from_slice(format!(r#"<PrivateEndpointData id="{{{guid}}}">"#).as_bytes());
+    for e in &st.endpoints {
+        if let (Some(guid), Some(private)) = (e.machine_guid, &e.private_document) {
+            let guid = machine_guid_text(guid);
+            doc.extend_from_slice(format!(r#"<PrivateEndpointData id="{guid}">"#).as_bytes());
             doc.extend_from_slice(inner(private, "PrivateEndpointData"));
             doc.extend_from_slice(b"</PrivateEndpointData>");
         }
@@ -142,11 +134,11 @@ pub(crate) fn endpoint_elements(st: &UserState) -> Option<Bytes> {
         let Some(guid) = e.machine_guid else {
             continue;
         };
-        let guid = guid.hyphenated().to_string().to_ascii_uppercase();
+        let guid = machine_guid_text(guid);
         let caps = e.presence.capabilities.as_deref().unwrap_or("0:0");
         out.extend_from_slice(
             format!(
-                r#"<EndpointData id="{{{guid}}}"><Capabilities>{caps}</Capabilities></EndpointData>"#
+                r#"<EndpointData id="{guid}"><Capabilities>{caps}</Capabilities></EndpointData>"#
             )
             .as_bytes(),
         );
