@@ -18,12 +18,10 @@
 use std::fmt;
 
 use quick_xml::escape::escape;
-use quick_xml::events::Event;
-use quick_xml::name::{Namespace, ResolveResult};
-use quick_xml::reader::NsReader;
 use time::OffsetDateTime;
 
 use crate::rst::{random_base64, utc};
+use crate::soap_xml::{self, Element};
 
 const SOAP11: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
 
@@ -90,129 +88,48 @@ impl fmt::Display for InvalidRequest {
     }
 }
 
-/// Parses a storage request. Only the fields above are read; whatever
-/// else is in it (`StorageApplicationHeader`, `profileAttributes`,
-/// `FreeText`, `Flags`) is skipped.
+/// Parses a storage request (with [`crate::soap_xml`], as the address
+/// book's requests are). Only the fields above are read; whatever else is
+/// in it (`StorageApplicationHeader`, `profileAttributes`, `FreeText`,
+/// `Flags`) is skipped, and so are elements outside the SOAP and storage
+/// namespaces.
 pub fn parse_request(body: &[u8]) -> Result<Request, InvalidRequest> {
-    let mut reader = NsReader::from_reader(body);
-    reader.config_mut().expand_empty_elements = true;
-    // Local names from the root, with whether the element is in the
-    // expected namespace (SOAP's for the first three levels, a storage
-    // namespace below).
-    let mut path: Vec<(Vec<u8>, bool)> = Vec::new();
-    let mut text = String::new();
-    let mut request = Request::default();
-    let mut done = false;
-    loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|_| InvalidRequest("not well-formed XML"))?;
-        match event {
-            Event::Start(e) => {
-                if done {
-                    return Err(InvalidRequest("content after the root element"));
-                }
-                let ns = match ns {
-                    ResolveResult::Bound(Namespace(ns)) => ns,
-                    _ => &[][..],
-                };
-                let local = e.local_name().as_ref().to_vec();
-                let ours = match path.len() {
-                    0 | 1 => ns == SOAP11,
-                    _ => Schema::of(ns).is_some(),
-                };
-                if path.is_empty() && !(ours && local == b"Envelope") {
-                    return Err(InvalidRequest("root is not a SOAP 1.1 envelope"));
-                }
-                let in_body = path.len() == 2 && path[1] == (b"Body".to_vec(), true);
-                if in_body && request.action.is_empty() {
-                    request.action = String::from_utf8_lossy(&local).into_owned();
-                    request.schema = Schema::of(ns);
-                }
-                path.push((local, ours));
-                text.clear();
-            }
-            Event::End(_) => {
-                let value = std::mem::take(&mut text);
-                let names: Vec<&[u8]> = path
-                    .iter()
-                    .map(|(name, ours)| if *ours { &name[..] } else { &b""[..] })
-                    .collect();
-                let slot = match names.as_slice() {
-                    [_, b"Header", b"StorageUserHeader", b"TicketToken"] => {
-                        Some(&mut request.ticket)
-                    }
-                    [_, b"Header", b"AffinityCacheHeader", b"CacheKey"] => {
-                        Some(&mut request.cache_key)
-                    }
-                    [
-                        _,
-                        b"Body",
-                        b"GetProfile",
-                        b"profileHandle",
-                        b"Alias",
-                        b"Name",
-                    ] => Some(&mut request.alias_name),
-                    [
-                        _,
-                        b"Body",
-                        b"GetProfile",
-                        b"profileHandle",
-                        b"Alias",
-                        b"NameSpace",
-                    ] => Some(&mut request.alias_namespace),
-                    [_, b"Body", b"UpdateProfile", b"profile", b"ResourceID"] => {
-                        Some(&mut request.resource_id)
-                    }
-                    [
-                        _,
-                        b"Body",
-                        b"UpdateProfile",
-                        b"profile",
-                        b"ExpressionProfile",
-                        b"DisplayName",
-                    ] => Some(&mut request.display_name),
-                    [
-                        _,
-                        b"Body",
-                        b"UpdateProfile",
-                        b"profile",
-                        b"ExpressionProfile",
-                        b"PersonalStatus",
-                    ] => Some(&mut request.personal_status),
-                    _ => None,
-                };
-                if let Some(slot) = slot {
-                    if slot.is_some() {
-                        return Err(InvalidRequest("repeated element"));
-                    }
-                    *slot = Some(value);
-                }
-                path.pop().ok_or(InvalidRequest("unbalanced end tag"))?;
-                done = path.is_empty();
-            }
-            Event::Text(t) => {
-                let t = t
-                    .unescape()
-                    .map_err(|_| InvalidRequest("bad character reference"))?;
-                text.push_str(&t);
-            }
-            Event::CData(t) => {
-                let t = t.decode().map_err(|_| InvalidRequest("bad encoding"))?;
-                text.push_str(&t);
-            }
-            // No client sends a DTD; refusing it rules out entity tricks.
-            Event::DocType(_) => return Err(InvalidRequest("DOCTYPE")),
-            Event::Eof => break,
-            _ => {}
-        }
+    let root = soap_xml::parse(body).map_err(|e| {
+        InvalidRequest(if e == "no root element" {
+            "no complete SOAP envelope"
+        } else {
+            "not well-formed XML"
+        })
+    })?;
+    let soap = |e: &Element| e.ns.as_deref().map(str::as_bytes) == Some(SOAP11);
+    if !(soap(&root) && root.name == "Envelope") {
+        return Err(InvalidRequest("root is not a SOAP 1.1 envelope"));
     }
-    if !done {
-        return Err(InvalidRequest("no complete SOAP envelope"));
-    }
-    if request.action.is_empty() {
-        return Err(InvalidRequest("empty Body"));
-    }
+    let part = |name: &str| root.children.iter().find(|e| soap(e) && e.name == name);
+    let operation = part("Body")
+        .and_then(|body| body.children.first())
+        .ok_or(InvalidRequest("empty Body"))?;
+    let mut request = Request {
+        schema: operation
+            .ns
+            .as_deref()
+            .and_then(|ns| Schema::of(ns.as_bytes())),
+        action: operation.name.clone(),
+        ..Request::default()
+    };
+    let header = part("Header");
+    request.ticket = field(header, &["StorageUserHeader", "TicketToken"])?;
+    request.cache_key = field(header, &["AffinityCacheHeader", "CacheKey"])?;
+    let (alias, profile) = match request.action.as_str() {
+        "GetProfile" => (Some(operation), None),
+        "UpdateProfile" => (None, Some(operation)),
+        _ => (None, None),
+    };
+    request.alias_name = field(alias, &["profileHandle", "Alias", "Name"])?;
+    request.alias_namespace = field(alias, &["profileHandle", "Alias", "NameSpace"])?;
+    request.resource_id = field(profile, &["profile", "ResourceID"])?;
+    request.display_name = field(profile, &["profile", "ExpressionProfile", "DisplayName"])?;
+    request.personal_status = field(profile, &["profile", "ExpressionProfile", "PersonalStatus"])?;
     // Tickets and ids never have surrounding whitespace; a pretty-printing
     // client may add some.
     for field in [
@@ -227,6 +144,31 @@ pub fn parse_request(body: &[u8]) -> Result<Request, InvalidRequest> {
         *field = field.trim().to_owned();
     }
     Ok(request)
+}
+
+/// The text of the storage-namespace element at `path` below `from`, if
+/// there is exactly one; a repeated one is refused.
+fn field(from: Option<&Element>, path: &[&str]) -> Result<Option<String>, InvalidRequest> {
+    let ours = |e: &&Element| {
+        e.ns.as_deref()
+            .is_some_and(|ns| Schema::of(ns.as_bytes()).is_some())
+    };
+    let Some((last, parents)) = path.split_last() else {
+        return Ok(None);
+    };
+    let mut at = from;
+    for step in parents {
+        at = at.and_then(|e| e.children_named(step).find(ours));
+    }
+    let mut found = at
+        .into_iter()
+        .flat_map(|e| e.children_named(last))
+        .filter(ours);
+    let first = found.next();
+    if found.next().is_some() {
+        return Err(InvalidRequest("repeated element"));
+    }
+    Ok(first.map(|e| e.text.clone()))
 }
 
 /// The user's profile as `GetProfile` returns it.
@@ -369,6 +311,7 @@ impl Fault {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quick_xml::events::Event;
 
     const GET: &str = include_str!("../tests/data/getprofile-request.xml");
 

@@ -21,10 +21,6 @@ const EDITABLE: [ListKind; 3] = [ListKind::Forward, ListKind::Allow, ListKind::B
 impl NsSession {
     /// Parses an `<ml>` payload; a refused one is answered with its code,
     /// and invalid ones end the session as the real service did.
-    fn membership_list(&mut self, trid: u32, payload: &Bytes) -> Result<Vec<MlContact>, Flow> {
-        self.membership_document(trid, payload).map(|l| l.contacts)
-    }
-
     fn membership_document(
         &mut self,
         trid: u32,
@@ -110,7 +106,7 @@ impl NsSession {
     /// `RML TrID len` + `<ml>`: removes each contact from the lists named
     /// (`216` if it is not on one of them).
     pub(super) async fn on_rml(&mut self, trid: u32, payload: Bytes) -> Flow {
-        let contacts = match self.membership_list(trid, &payload) {
+        let contacts = match self.membership_document(trid, &payload).map(|l| l.contacts) {
             Ok(contacts) => contacts,
             Err(flow) => return flow,
         };
@@ -138,7 +134,7 @@ impl NsSession {
     /// `FQY TrID len` + `<ml>` naming one address: its network (`t="1"`
     /// for an account here), or `208` if there is no such account.
     pub(super) async fn on_fqy(&mut self, trid: u32, payload: Bytes) -> Flow {
-        let contacts = match self.membership_list(trid, &payload) {
+        let contacts = match self.membership_document(trid, &payload).map(|l| l.contacts) {
             Ok(contacts) => contacts,
             Err(flow) => return flow,
         };
