@@ -251,6 +251,12 @@ impl Dialect {
         self.0 >= 18
     }
 
+    /// The client may present its circle ticket with `USR SHA A` once
+    /// signed in (MSNP18).
+    pub fn has_circle_ticket(self) -> bool {
+        self.0 >= 18
+    }
+
     /// Capabilities are `caps:capsex` pairs (MSNP16+).
     pub fn has_extended_capabilities(self) -> bool {
         self.0 >= 16

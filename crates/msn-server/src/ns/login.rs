@@ -384,6 +384,26 @@ impl NsSession {
         }
         Flow::Continue
     }
+
+    /// `USR TrID SHA A <ticket>` (MSNP18): the client presents the circle
+    /// ticket of its address book. msnd has no circles yet and issues no
+    /// circle ticket (`ABFindContactsPaged` carries none), so there is no
+    /// ticket to compare with: a well-formed one (base64) is accepted, as a
+    /// server without circles does (msnp13-18.md §3.12); anything else gets
+    /// `911` like a bad login ticket.
+    pub(super) fn on_circle_ticket(&mut self, trid: u32, ticket: &str) -> Flow {
+        use base64::Engine as _;
+        if base64::engine::general_purpose::STANDARD
+            .decode(ticket)
+            .is_ok_and(|bytes| !bytes.is_empty())
+        {
+            let handle = self.handle();
+            render::usr_sha_ok(&mut self.conn.out, trid, handle.as_str());
+        } else {
+            self.conn.out.error(911, trid);
+        }
+        Flow::Continue
+    }
 }
 
 /// The policies MSNP13+ clients get at sign-in: a SHIELDS policy that

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use msn_auth::Slot;
 use msn_core::handle::Handle;
 use msn_service::{Actor, Event, Mailbox, OpError, UserState};
-use msn_wire::ns::{NsCommand, ParseError};
+use msn_wire::ns::{NsCommand, ParseError, UsrAuth};
 use msn_wire::{Dialect, Frame};
 use parking_lot::MutexGuard;
 use tracing::{Instrument, debug, warn};
@@ -289,6 +289,13 @@ impl NsSession {
             }
             (_, C::Out) => Flow::Close,
             (_, C::Cvr { trid, args }) => self.on_cvr("CVR", trid, &args),
+            (
+                Phase::Done,
+                C::Usr {
+                    trid,
+                    auth: UsrAuth::ShaCircleTicket { ticket },
+                },
+            ) if self.dialect.has_circle_ticket() => self.on_circle_ticket(trid, &ticket),
             (Phase::Done, C::Usr { trid, .. }) => {
                 self.conn.out.error(207, trid);
                 Flow::Continue

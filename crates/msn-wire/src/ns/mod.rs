@@ -220,6 +220,12 @@ pub enum UsrAuth {
         proof: String,
         machine_guid: Option<String>,
     },
+    /// MSNP18, after sign-in: `USR t SHA A <base64 circle ticket>`, the
+    /// client presenting the `CircleTicket` of its address book so that it
+    /// may take part in its circles.
+    ShaCircleTicket {
+        ticket: String,
+    },
 }
 
 /// What an `ADC` names: a new list entry, or an FL contact put in a group.

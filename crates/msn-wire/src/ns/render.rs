@@ -38,7 +38,7 @@ pub use super::cmd::snd::snd_ok;
 pub use super::cmd::syn::{syn_current, syn_header};
 pub use super::cmd::url::url;
 pub use super::cmd::usr::{
-    sbs, usr_ctp_ready, usr_md5_salt, usr_ok, usr_sso_nonce, usr_twn_params,
+    sbs, usr_ctp_ready, usr_md5_salt, usr_ok, usr_sha_ok, usr_sso_nonce, usr_twn_params,
 };
 pub use super::cmd::uun::{ubn, uun_ok};
 pub use super::cmd::uux::{ubx, uux_ok};

@@ -44,6 +44,7 @@ fn parse_auth(package: &str, step: &str, value: Option<&str>) -> Option<UsrAuth>
         ("TWN", "I", Some(handle)) => UsrAuth::TwnInitial { handle },
         ("TWN", "S", Some(ticket)) => UsrAuth::TwnTicket { ticket },
         ("SSO", "I", Some(handle)) => UsrAuth::SsoInitial { handle },
+        ("SHA", "A", Some(ticket)) => UsrAuth::ShaCircleTicket { ticket },
         _ => return None,
     })
 }
@@ -91,6 +92,12 @@ pub fn usr_ok(
         text.push_str(" 0");
     }
     line!(out, "{text}");
+}
+
+/// `USR TrID OK handle 0 0`: the circle ticket of `USR SHA A` is accepted
+/// (MSNP18).
+pub fn usr_sha_ok(out: &mut Out, trid: u32, handle: &str) {
+    line!(out, "USR {trid} OK {handle} 0 0");
 }
 
 /// `SBS 0 null`, sent after `USR … OK` by MSNP8+ (meaning unknown, the
