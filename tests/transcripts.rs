@@ -9,6 +9,8 @@ use support::transcript::Replay;
 use support::{Client, TestServer};
 
 const AL: u8 = 2;
+const BL: u8 = 4;
+const PL: u8 = 16;
 
 const DS: &str = "192.0.2.10:1863";
 const NS: &str = "192.0.2.20:1863";
@@ -456,4 +458,153 @@ fn var_comment_relaxes_only_what_it_names() {
         )
         .is_err()
     );
+}
+
+/// The password of every account of soap/README.md's example.
+const EXAMPLE_PASSWORD: &str = "p@ss&w0rd";
+
+/// soap/README.md's example accounts and lists, as msnp15-sso-login.txt
+/// describes them: alice has bob (group Friends) and carol on FL and AL,
+/// frank on BL, erin pending; bob, carol, erin and frank have alice on
+/// their FL; dave exists. Every name is stored as given at sign-up.
+async fn example_accounts(s: &TestServer) {
+    for (user, name) in [
+        ("alice", "Alice"),
+        ("bob", "Bob"),
+        ("carol", "Carol"),
+        ("dave", "Dave"),
+        ("erin", "Erin"),
+        ("frank", "Frank"),
+    ] {
+        s.user(&format!("{user}@example.com"), EXAMPLE_PASSWORD, name)
+            .await;
+    }
+    let a = "alice@example.com";
+    s.seed_group(a, 1, "Friends").await;
+    s.seed_fl(a, "Alice", "bob@example.com", "Bob", AL, &[1]).await;
+    s.seed_fl("bob@example.com", "Bob", a, "Alice", AL, &[]).await;
+    s.seed_fl(a, "Alice", "carol@example.com", "Carol", AL, &[])
+        .await;
+    s.seed_fl("carol@example.com", "Carol", a, "Alice", AL, &[])
+        .await;
+    s.seed_fl("erin@example.com", "Erin", a, "Alice", 0, &[]).await;
+    s.seed_entry(a, "erin@example.com", PL, "Erin", &[]).await;
+    s.seed_entry(a, "frank@example.com", BL, "Frank", &[]).await;
+    s.seed_fl("frank@example.com", "Frank", a, "Alice", 0, &[]).await;
+}
+
+/// A WLM contact of the example, signed in with SSO in dialect `n`, its
+/// initial list sent (alice on FL and AL), online with `chg` and with the
+/// personal-message document `uux`.
+async fn example_contact(s: &TestServer, n: u8, email: &str, chg: &str, uux: &str) -> Client {
+    let guid = (n >= 16).then(|| {
+        uux.split("<MachineGuid>")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .expect("a MachineGuid")
+            .to_owned()
+    });
+    let mut c = support::wlm::sso_login(s, n, email, EXAMPLE_PASSWORD, guid.as_deref()).await;
+    c.call("BLP {} AL").await;
+    let ml = r#"<ml l="1"><d n="example.com"><c n="alice" l="3" t="1"/></d></ml>"#;
+    assert_eq!(c.call_payload("ADL {}", ml.as_bytes()).await.tokens().nth(2), Some("OK"));
+    c.call(&format!("CHG {{}} {chg}")).await;
+    let reply = c.call_payload("UUX {}", uux.as_bytes()).await;
+    assert_eq!(reply.command(), "UUX", "{}", reply.line());
+    c.barrier().await;
+    c
+}
+
+/// The SOAP calls the transcripts show as comments after the profile: the
+/// membership lists and the address book, compared with the vectors.
+async fn example_list_download(http: std::net::SocketAddr, ticket: &str) {
+    use support::soap::{El, call, request, same, vector};
+    let got = call(
+        http,
+        "/abservice/SharingService.asmx",
+        "FindMembership",
+        &request("findmembership.request.xml", ticket),
+    )
+    .await;
+    let mut want = El::parse(&vector("findmembership.response.xml"));
+    want.strip("Annotations");
+    same(&want, &El::parse(&got), "");
+    let got = call(
+        http,
+        "/abservice/abservice.asmx",
+        "ABFindAll",
+        &request("abfindall.request.xml", ticket),
+    )
+    .await;
+    same(&El::parse(&vector("abfindall.response.xml")), &El::parse(&got), "");
+}
+
+/// Adding dave (ABContactAdd) and accepting erin (AddMember Allow,
+/// DeleteMember Pending) over SOAP, as the transcripts' comments show.
+async fn example_add_dave(http: std::net::SocketAddr, ticket: &str) {
+    use support::soap::{El, call, request, same, vector};
+    let got = call(
+        http,
+        "/abservice/abservice.asmx",
+        "ABContactAdd",
+        &request("abcontactadd.request.xml", ticket),
+    )
+    .await;
+    same(&El::parse(&vector("abcontactadd.response.xml")), &El::parse(&got), "");
+}
+
+async fn example_accept_erin(http: std::net::SocketAddr, ticket: &str) {
+    use support::soap::{El, call, request, same, vector};
+    for action in ["AddMember", "DeleteMember"] {
+        let name = action.to_ascii_lowercase();
+        let got = call(
+            http,
+            "/abservice/SharingService.asmx",
+            action,
+            &request(&format!("{name}.request.xml"), ticket),
+        )
+        .await;
+        same(&El::parse(&vector(&format!("{name}.response.xml"))), &El::parse(&got), "");
+    }
+}
+
+const BOB_EXAMPLE_OBJ: &str = "%3Cmsnobj%20Creator%3D%22bob%40example.com%22%20Size%3D%2216011%22%20Type%3D%223%22%20Location%3D%22TFR1E5.tmp%22%20Friendly%3D%22AAA%3D%22%20SHA1D%3D%22fdY5sMrUjhVbDUiOqLlFyqjvGyM%3D%22%20SHA1C%3D%22dny97yXDqapstvbTlQSVQT6DeGI%3D%22%2F%3E";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnp15_sso_login() {
+    let s = TestServer::start_with(|c| c.challenge.mode = ChallengeMode::Lenient).await;
+    example_accounts(&s).await;
+    let http = s.http.unwrap();
+    let bob = example_contact(
+        &s,
+        15,
+        "bob@example.com",
+        &format!("NLN 2147794988 {BOB_EXAMPLE_OBJ}"),
+        "<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia><MachineGuid>{3C7E9A1B-5D2F-4B6C-8E0A-1F3D5B7C9E24}</MachineGuid></Data>",
+    )
+    .await;
+    let _carol = example_contact(
+        &s,
+        15,
+        "carol@example.com",
+        "AWY 2147794988 0",
+        "<Data><PSM></PSM><CurrentMedia></CurrentMedia><MachineGuid>{6E2A4C8F-0B1D-4F3E-9A5C-7D9B1E3F5A06}</MachineGuid></Data>",
+    )
+    .await;
+
+    let a = "alice@example.com";
+    let (ticket, key) = support::wlm::rst(http, a, EXAMPLE_PASSWORD).await;
+    let contacts = support::soap::token(http, a, EXAMPLE_PASSWORD, "contacts.msn.com").await;
+    let mut r = replay(&s, include_str!("transcripts/msnp15-sso-login.txt"));
+    r.substitute("t=VxYcQF3FetFM+cXWcVABTIxbi94MLmhm+DSQ$$&p=", &ticket)
+        .sso_key(key)
+        .attach("bob-ns", bob);
+    r.run_until("C: BLP 5 AL").await;
+    example_list_download(http, &contacts).await;
+    r.run_until("C: ADL 11").await;
+    example_add_dave(http, &contacts).await;
+    r.run_until("C: ADL 13").await;
+    example_accept_erin(http, &contacts).await;
+    r.run_to_end().await;
+    s.stop().await;
 }

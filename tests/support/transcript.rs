@@ -147,6 +147,10 @@ pub struct Replay {
     /// Transcript salts and challenges, as seen in server lines.
     salts: Vec<String>,
     challenges: Vec<String>,
+    /// The `MBI_KEY_OLD` proof key of the tickets the scenario substitutes
+    /// (from its own RST.srf call), and the nonces the server really sent.
+    sso_key: Option<Vec<u8>>,
+    nonces: HashMap<String, String>,
     /// `CHL` lines that arrived before the transcript expects them.
     early: HashMap<String, Vec<Frame>>,
 }
@@ -205,6 +209,8 @@ impl Replay {
             md5_handle: HashMap::new(),
             salts: Vec::new(),
             challenges: Vec::new(),
+            sso_key: None,
+            nonces: HashMap::new(),
             early: HashMap::new(),
         }
     }
@@ -220,6 +226,14 @@ impl Replay {
     pub fn password(&mut self, handle: &str, password: &str) -> &mut Self {
         self.passwords
             .insert(handle.to_owned(), password.to_owned());
+        self
+    }
+
+    /// The proof key of the SSO ticket substituted for the transcript's:
+    /// `USR … SSO S <ticket> <proof>` lines get a proof over the nonce the
+    /// server really sent.
+    pub fn sso_key(&mut self, key: Vec<u8>) -> &mut Self {
+        self.sso_key = Some(key);
         self
     }
 
@@ -358,9 +372,9 @@ impl Replay {
                 }
             }
             Step::Client { line, payload } => {
-                if let Some(text) = self.var_next.take() {
-                    self.var_prev = text;
-                }
+                // A VAR comment before a request covers the reply to it
+                // (`XFR t SB` in msnp15-sso-login.txt: "VAR: address,
+                // cookie"): it stays for the next server line.
                 self.client_step(&line, payload).await;
             }
             Step::Server { line, payload } => {
@@ -396,6 +410,14 @@ impl Replay {
                 .unwrap_or_else(|| salt.clone());
             let hash = hex::encode(Md5::digest(format!("{real}{password}")));
             line = format!("{} {} MD5 S {hash}", tokens[0], tokens[1]);
+        }
+        // USR t SSO S ticket proof [guid]: prove the key over the real nonce.
+        if tokens.len() >= 6 && tokens[0] == "USR" && tokens[2] == "SSO" && tokens[3] == "S" {
+            let key = self.sso_key.as_ref().expect("Replay::sso_key for an SSO login");
+            let nonce = &self.nonces[&conn];
+            let mut real = tokens.clone();
+            real[5] = super::wlm::proof(key, nonce);
+            line = real.join(" ");
         }
         let mut payload = payload;
         // QRY t id 32: answer the challenge the server really sent (or the
@@ -474,6 +496,10 @@ impl Replay {
             self.salts.push(exp_tokens[4].to_owned());
             self.subst
                 .insert(exp_tokens[4].to_owned(), act_tokens[4].to_owned());
+        }
+        if exp_tokens[0] == "USR" && exp_tokens[2..].starts_with(&["SSO", "S", "MBI_KEY_OLD"]) {
+            self.nonces
+                .insert(current.clone(), act_tokens[5].to_owned());
         }
         if exp_tokens[0] == "CHL" {
             self.challenges.push(exp_tokens[2].to_owned());
@@ -647,6 +673,7 @@ pub fn var_allows(comment: &str, token: &str) -> bool {
         || (names("version") && numeric_dotted(2))
         || ((names("salt") || names("cookie")) && numeric_dotted(1))
         || (names("parameter string") && token.contains('='))
+        || (names("nonce") && token.len() >= 32)
 }
 
 /// Whether a comment declares variable values ("VAR: …", "(VAR)", …).

@@ -136,7 +136,7 @@ pub fn rand_iv() -> [u8; 8] {
 }
 
 /// Signs `email` in with SSO in MSNP`n` (15+); returns the client after
-/// the profile and the offline-message summary.
+/// the profile.
 pub async fn sso_login(
     s: &TestServer,
     n: u8,
@@ -162,14 +162,21 @@ pub async fn sso_login(
     let text = String::from_utf8(profile.payload().unwrap().to_vec()).unwrap();
     assert!(text.contains("ABCHMigrated: 1\r\n"), "{text}");
     assert_eq!(text.contains("MPOPEnabled: 1\r\n"), n >= 16, "{text}");
-    let mail = c.recv().await;
+    c
+}
+
+/// Reads the offline-message summary that follows the presence dump of
+/// the first `CHG`, skipping the presence lines before it.
+pub async fn expect_mail_data(c: &mut Client) {
+    let mail = c
+        .wait_for("the offline-message summary", |f| f.command() == "MSG")
+        .await;
     let text = String::from_utf8(mail.payload().unwrap().to_vec()).unwrap();
     assert!(
         text.contains("Content-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n")
             && text.contains("Mail-Data: <MD><E><I>0</I>"),
         "{text}"
     );
-    c
 }
 
 /// A signed-in MSNP`n` (15+) client that sent `BLP AL`, its initial
@@ -187,6 +194,7 @@ pub async fn online(
     assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
     let chg = c.call("CHG {} NLN 2789003324:48 0").await;
     assert_eq!(chg.tokens().nth(2), Some("NLN"));
+    expect_mail_data(&mut c).await;
     c
 }
 

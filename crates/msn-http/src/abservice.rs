@@ -1425,6 +1425,16 @@ impl Call<'_> {
             }
         };
         if self.actor.state().account.bits_of(handle.as_str()) & list.bit() == 0 {
+            // WLM answers a "has added you" prompt with AddMember Allow (or
+            // Block) and then DeleteMember Pending; the AddMember already
+            // dropped the Pending entry (addmember.md), so the second call
+            // finds nothing to do, and a fault would show the user an
+            // error for an answer that worked (transcripts/msnp15-sso-login.txt).
+            if list == ListKind::Pending
+                && self.actor.state().account.bits_of(handle.as_str()) & (lists::AL | lists::BL) != 0
+            {
+                return Ok(());
+            }
             let exists = self
                 .service
                 .store()

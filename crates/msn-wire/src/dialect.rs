@@ -251,6 +251,13 @@ impl Dialect {
         self.0 >= 18
     }
 
+    /// The profile names the Passport key version (`kv`) of the Tweener
+    /// ticket; SSO logins (MSNP15+) have no such ticket, and the live
+    /// service left the field out (transcripts/msnp15-sso-login.txt).
+    pub fn profile_has_key_version(self) -> bool {
+        self.0 < 15
+    }
+
     /// The client may present its circle ticket with `USR SHA A` once
     /// signed in (MSNP18).
     pub fn has_circle_ticket(self) -> bool {

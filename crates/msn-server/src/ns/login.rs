@@ -376,13 +376,24 @@ impl NsSession {
             client_port: peer.port(),
         };
         render::hotmail_msg(out, render::profile_payload(d, &profile).as_bytes());
-        if d.has_mail_data() {
-            render::hotmail_msg(out, render::initial_mail_data_payload().as_bytes());
-        } else if p.email_enabled && d.profile_has_passport_fields() {
+        // MSNP13+ get the offline-message summary after their first CHG
+        // instead (`write_offline_message_summary`).
+        if !d.has_mail_data() && p.email_enabled && d.profile_has_passport_fields() {
             let mail = render::initial_mail_payload(&self.shared.config.urls.inbox, &p.post_url);
             render::hotmail_msg(out, mail.as_bytes());
         }
         Flow::Continue
+    }
+
+    /// The offline-message summary (`text/x-msmsgsinitialmdatanotification`,
+    /// MSNP13+), once, after the presence dump that answers the first `CHG`:
+    /// where the clients were sent it by the revival servers they work with
+    /// (transcripts/msnp15-sso-login.txt), not after the profile.
+    pub(super) fn write_offline_message_summary(&mut self) {
+        if self.dialect.has_mail_data() {
+            let payload = render::initial_mail_data_payload();
+            render::hotmail_msg(&mut self.conn.out, payload.as_bytes());
+        }
     }
 
     /// `USR TrID SHA A <ticket>` (MSNP18): the client presents the circle

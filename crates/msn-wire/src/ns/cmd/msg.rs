@@ -49,6 +49,9 @@ pub fn profile_payload(dialect: Dialect, p: &Profile<'_>) -> String {
             ("MSPAuth", p.mspauth.to_owned()),
         ];
         for (name, value) in fields {
+            if name == "kv" && !dialect.profile_has_key_version() {
+                continue;
+            }
             push_header(&mut s, name, &value);
         }
     }
