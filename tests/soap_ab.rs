@@ -30,7 +30,6 @@ fn envelope(ticket: &str, body: &str) -> String {
     format!("{}{body}{}", &r[..start], &r[end..])
 }
 
-
 /// The CID msnd gives account `id` (the PUID's number).
 fn cid(id: i64) -> String {
     (msn_core::ids::puid(id) as i64).to_string()

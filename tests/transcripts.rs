@@ -481,16 +481,20 @@ async fn example_accounts(s: &TestServer) {
     }
     let a = "alice@example.com";
     s.seed_group(a, 1, "Friends").await;
-    s.seed_fl(a, "Alice", "bob@example.com", "Bob", AL, &[1]).await;
-    s.seed_fl("bob@example.com", "Bob", a, "Alice", AL, &[]).await;
+    s.seed_fl(a, "Alice", "bob@example.com", "Bob", AL, &[1])
+        .await;
+    s.seed_fl("bob@example.com", "Bob", a, "Alice", AL, &[])
+        .await;
     s.seed_fl(a, "Alice", "carol@example.com", "Carol", AL, &[])
         .await;
     s.seed_fl("carol@example.com", "Carol", a, "Alice", AL, &[])
         .await;
-    s.seed_fl("erin@example.com", "Erin", a, "Alice", 0, &[]).await;
+    s.seed_fl("erin@example.com", "Erin", a, "Alice", 0, &[])
+        .await;
     s.seed_entry(a, "erin@example.com", PL, "Erin", &[]).await;
     s.seed_entry(a, "frank@example.com", BL, "Frank", &[]).await;
-    s.seed_fl("frank@example.com", "Frank", a, "Alice", 0, &[]).await;
+    s.seed_fl("frank@example.com", "Frank", a, "Alice", 0, &[])
+        .await;
 }
 
 /// A WLM contact of the example, signed in with SSO in dialect `n`, its
@@ -507,7 +511,13 @@ async fn example_contact(s: &TestServer, n: u8, email: &str, chg: &str, uux: &st
     let mut c = support::wlm::sso_login(s, n, email, EXAMPLE_PASSWORD, guid.as_deref()).await;
     c.call("BLP {} AL").await;
     let ml = r#"<ml l="1"><d n="example.com"><c n="alice" l="3" t="1"/></d></ml>"#;
-    assert_eq!(c.call_payload("ADL {}", ml.as_bytes()).await.tokens().nth(2), Some("OK"));
+    assert_eq!(
+        c.call_payload("ADL {}", ml.as_bytes())
+            .await
+            .tokens()
+            .nth(2),
+        Some("OK")
+    );
     c.call(&format!("CHG {{}} {chg}")).await;
     let reply = c.call_payload("UUX {}", uux.as_bytes()).await;
     assert_eq!(reply.command(), "UUX", "{}", reply.line());
@@ -536,7 +546,11 @@ async fn example_list_download(http: std::net::SocketAddr, ticket: &str) {
         &request("abfindall.request.xml", ticket),
     )
     .await;
-    same(&El::parse(&vector("abfindall.response.xml")), &El::parse(&got), "");
+    same(
+        &El::parse(&vector("abfindall.response.xml")),
+        &El::parse(&got),
+        "",
+    );
 }
 
 /// Adding dave (ABContactAdd) and accepting erin (AddMember Allow,
@@ -550,7 +564,11 @@ async fn example_add_dave(http: std::net::SocketAddr, ticket: &str) {
         &request("abcontactadd.request.xml", ticket),
     )
     .await;
-    same(&El::parse(&vector("abcontactadd.response.xml")), &El::parse(&got), "");
+    same(
+        &El::parse(&vector("abcontactadd.response.xml")),
+        &El::parse(&got),
+        "",
+    );
 }
 
 async fn example_accept_erin(http: std::net::SocketAddr, ticket: &str) {
@@ -564,7 +582,11 @@ async fn example_accept_erin(http: std::net::SocketAddr, ticket: &str) {
             &request(&format!("{name}.request.xml"), ticket),
         )
         .await;
-        same(&El::parse(&vector(&format!("{name}.response.xml"))), &El::parse(&got), "");
+        same(
+            &El::parse(&vector(&format!("{name}.response.xml"))),
+            &El::parse(&got),
+            "",
+        );
     }
 }
 
@@ -605,6 +627,64 @@ async fn msnp15_sso_login() {
     example_add_dave(http, &contacts).await;
     r.run_until("C: ADL 13").await;
     example_accept_erin(http, &contacts).await;
+    r.run_to_end().await;
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnp18_login() {
+    let s = TestServer::start_with(|c| c.challenge.mode = ChallengeMode::Lenient).await;
+    example_accounts(&s).await;
+    let http = s.http.unwrap();
+    let bob_guid = "{0A1B2C3D-0000-4000-8000-000000000001}";
+    let bob = example_contact(
+        &s,
+        18,
+        "bob@example.com",
+        &format!("NLN 2789003324:48 {BOB_EXAMPLE_OBJ}"),
+        &format!("<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia><MachineGuid>{bob_guid}</MachineGuid><DDP></DDP><SignatureSound></SignatureSound><Scene></Scene><ColorScheme>-3</ColorScheme></Data>"),
+    )
+    .await;
+    let carol = example_contact(
+        &s,
+        15,
+        "carol@example.com",
+        "AWY 2147794988 0",
+        "<Data><PSM></PSM><CurrentMedia></CurrentMedia><MachineGuid>{6E2A4C8F-0B1D-4F3E-9A5C-7D9B1E3F5A06}</MachineGuid></Data>",
+    )
+    .await;
+
+    let a = "alice@example.com";
+    let (ticket, key) = support::wlm::rst2(http, a, EXAMPLE_PASSWORD).await;
+    let contacts = support::soap::token(http, a, EXAMPLE_PASSWORD, "contacts.msn.com").await;
+    let mut r = replay(&s, include_str!("transcripts/msnp18-login.txt"));
+    r.substitute("t=PH7Mp/oOjqnDQt2DFeeReEZxNDV/toQPQZXg$$&p=", &ticket)
+        .sso_key(key)
+        .attach("bob-ns", bob)
+        .attach("carol-ns", carol);
+    // The profile "as in msnp15-sso-login.txt", whose VAR comment it shares.
+    r.run_until("S: MSG Hotmail Hotmail 448").await;
+    r.var_next("VAR: LoginTime, MemberIdHigh/Low, Flags, MSPAuth, ClientIP, ClientPort");
+    r.run_until("C: USR 5 SHA A").await;
+    example_list_download(http, &contacts).await;
+    r.run_until("C: ADL 14").await;
+    example_add_dave(http, &contacts).await;
+    // "Same form as MSNP14/15", whose VAR comment it shares.
+    r.run_until("S: XFR 18 SB").await;
+    r.var_next("VAR: address, cookie");
+    // bob invites alice from a switchboard session of his own.
+    r.run_until("S: RNG").await;
+    let bob = r.client("bob-ns");
+    let xfr = bob.call("XFR {} SB").await;
+    let (sb, cookie) = (xfr.tokens().nth(3).unwrap(), xfr.tokens().nth(5).unwrap());
+    let mut bob_sb = Client::connect(sb.parse().unwrap()).await;
+    bob_sb
+        .call(&format!("USR {{}} bob@example.com;{bob_guid} {cookie}"))
+        .await;
+    bob_sb.call("CAL {} alice@example.com").await;
+    // carol signs out.
+    r.run_until("S: FLN 1:carol@example.com").await;
+    r.detach("carol-ns").send("OUT").await;
     r.run_to_end().await;
     s.stop().await;
 }

@@ -553,7 +553,8 @@ async fn msnp18_machines_see_each_other_in_the_self_ubx() {
         assert_eq!(
             doc,
             format!(
-                "<Data><PSM></PSM><CurrentMedia></CurrentMedia>{}{}\
+                "<Data><PSM></PSM><CurrentMedia></CurrentMedia><DDP></DDP>\
+                 <SignatureSound></SignatureSound><Scene></Scene><ColorScheme></ColorScheme>{}{}\
                  <PrivateEndpointData id=\"{GUID_A}\"><EpName>HOME-PC</EpName><Idle>false</Idle>\
                  <ClientType>1</ClientType><State>NLN</State></PrivateEndpointData></Data>",
                 caps(GUID_A),
@@ -681,13 +682,19 @@ async fn two_wlm_2009_users_see_each_other_and_chat() {
     let psm = b"<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia></Data>";
     alice.call_payload("UUX {}", psm).await;
     let ubx = carol
-        .wait_for("UBX", |f| f.line().starts_with("UBX 1:alice@example.com "))
+        .wait_for("UBX with the message", |f| {
+            f.line().starts_with("UBX 1:alice@example.com ")
+                && f.payload()
+                    .is_some_and(|p| p.starts_with(b"<Data><PSM>Coffee"))
+        })
         .await;
-    // An MSNP16+ watcher also sees where Alice is signed in.
+    // An MSNP18 watcher sees the MSNP18 elements and where Alice is
+    // signed in.
     assert_eq!(
         String::from_utf8_lossy(ubx.payload().unwrap()),
         format!(
-            "<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia>\
+            "<Data><PSM>Coffee &amp; code</PSM><CurrentMedia></CurrentMedia><DDP></DDP>\
+             <SignatureSound></SignatureSound><Scene></Scene><ColorScheme></ColorScheme>\
              <EndpointData id=\"{GUID_A}\"><Capabilities>2789003324:48</Capabilities></EndpointData></Data>"
         )
     );

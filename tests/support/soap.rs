@@ -85,7 +85,13 @@ pub async fn call(http: SocketAddr, path: &str, action: &str, body: &str) -> Str
 }
 
 /// Calls `action` and expects the fault `code` (HTTP 500).
-pub async fn fault(http: SocketAddr, path: &str, action: Option<&str>, body: &str, code: &str) -> El {
+pub async fn fault(
+    http: SocketAddr,
+    path: &str,
+    action: Option<&str>,
+    body: &str,
+    code: &str,
+) -> El {
     let r = post(http, path, action, body).await;
     assert_eq!(r.status, 500, "{}", r.body);
     let el = El::parse(&r.body);

@@ -249,6 +249,22 @@ impl Replay {
         self
     }
 
+    /// Lets go of a connection the scenario closes itself (a user signing
+    /// out between segments).
+    pub fn detach(&mut self, conn: &str) -> Client {
+        self.conns
+            .remove(conn)
+            .unwrap_or_else(|| panic!("no connection {conn}"))
+    }
+
+    /// Covers the next server line as a VAR comment with `text` would, for
+    /// a line the transcript describes by reference to another file ("as in
+    /// msnp15-sso-login.txt") instead of repeating the comment.
+    pub fn var_next(&mut self, text: &str) -> &mut Self {
+        self.var_next = Some(text.to_owned());
+        self
+    }
+
     /// Takes a connection back (e.g. to act on it between segments).
     pub fn client(&mut self, conn: &str) -> &mut Client {
         self.conns
@@ -325,6 +341,10 @@ impl Replay {
     async fn step(&mut self) {
         let step = self.steps[self.pos].clone();
         self.pos += 1;
+        // MSND_REPLAY_TRACE=1 shows where a replay stops.
+        if std::env::var_os("MSND_REPLAY_TRACE").is_some() {
+            eprintln!("[{}] {step:?}", self.current);
+        }
         match step {
             Step::Switch { conn, description } => {
                 self.current = conn.clone();
@@ -413,7 +433,10 @@ impl Replay {
         }
         // USR t SSO S ticket proof [guid]: prove the key over the real nonce.
         if tokens.len() >= 6 && tokens[0] == "USR" && tokens[2] == "SSO" && tokens[3] == "S" {
-            let key = self.sso_key.as_ref().expect("Replay::sso_key for an SSO login");
+            let key = self
+                .sso_key
+                .as_ref()
+                .expect("Replay::sso_key for an SSO login");
             let nonce = &self.nonces[&conn];
             let mut real = tokens.clone();
             real[5] = super::wlm::proof(key, nonce);
@@ -543,7 +566,12 @@ impl Replay {
             let variable = self.var_tokens.contains(*e)
                 || (exp_tokens[0] == "CHL" && i == 2)
                 || inherently_variable(e)
-                || var.is_some_and(|c| i >= 2 && !KEYWORDS.contains(e) && var_allows(c, e))
+                || var.is_some_and(|c| {
+                    // Token 1 is a TrID, except RNG's session id.
+                    (i >= 2 || (i == 1 && exp_tokens[0] == "RNG"))
+                        && !KEYWORDS.contains(e)
+                        && var_allows(c, e)
+                })
                 || (Some(i) == payload_len_pos && var.is_some());
             if !variable {
                 return Err(format!("token {i} ({e:?}) differs: {a:?}"));
@@ -674,6 +702,7 @@ pub fn var_allows(comment: &str, token: &str) -> bool {
         || ((names("salt") || names("cookie")) && numeric_dotted(1))
         || (names("parameter string") && token.contains('='))
         || (names("nonce") && token.len() >= 32)
+        || (names("session id") && token.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// Whether a comment declares variable values ("VAR: …", "(VAR)", …).

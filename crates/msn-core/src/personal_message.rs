@@ -114,6 +114,69 @@ pub fn normalize_any(document: &[u8]) -> Option<(UuxKind, Vec<u8>)> {
     }
 }
 
+/// A stored `<Data>` document as one receiver is shown it: the `elements`
+/// (name, written empty when absent) in that order, each copied byte for
+/// byte from `document`, then `extra` (endpoint elements) before `</Data>`.
+/// Elements the receiver's version does not know are left out, so each
+/// version sees the document its own clients would have sent. A document
+/// that does not parse gives just the always-written elements.
+pub fn project(document: &[u8], elements: &[(&str, bool)], extra: Option<&[u8]>) -> Vec<u8> {
+    let found = top_level_elements(document);
+    let mut out = Vec::with_capacity(document.len() + extra.map_or(0, <[u8]>::len) + 64);
+    out.extend_from_slice(b"<Data>");
+    for (name, always) in elements {
+        match found.iter().find(|(n, _)| n.as_slice() == name.as_bytes()) {
+            Some((_, raw)) => out.extend_from_slice(raw),
+            None if *always => {
+                out.extend_from_slice(format!("<{name}></{name}>").as_bytes());
+            }
+            None => {}
+        }
+    }
+    if let Some(extra) = extra {
+        out.extend_from_slice(extra);
+    }
+    out.extend_from_slice(b"</Data>");
+    out
+}
+
+/// The children of the root element, each as (name, its raw bytes).
+fn top_level_elements(document: &[u8]) -> Vec<(Vec<u8>, &[u8])> {
+    let mut reader = Reader::from_reader(document);
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0usize;
+    let mut name = Vec::new();
+    loop {
+        let before = reader.buffer_position() as usize;
+        let Ok(event) = reader.read_event() else {
+            return found;
+        };
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if depth == 2 {
+                    start = before;
+                    name = e.name().as_ref().to_vec();
+                }
+            }
+            Event::Empty(e) if depth == 1 => {
+                let end = reader.buffer_position() as usize;
+                found.push((e.name().as_ref().to_vec(), &document[before..end]));
+            }
+            Event::End(_) => {
+                if depth == 2 {
+                    let end = reader.buffer_position() as usize;
+                    found.push((std::mem::take(&mut name), &document[start..end]));
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Eof => return found,
+            _ => {}
+        }
+    }
+}
+
 /// The text of the document's `<PSM>` (the personal message shown under
 /// the name), unescaped; `None` when the document has none or is not
 /// well-formed.
@@ -200,7 +263,42 @@ pub fn with_psm(document: Option<&[u8]>, text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{normalize, psm, with_psm};
+    use super::{normalize, project, psm, with_psm};
+
+    #[test]
+    fn projects_each_version_its_elements() {
+        let wlm85 = b"<Data><PSM>a &amp; b</PSM><CurrentMedia></CurrentMedia><MachineGuid>{1}</MachineGuid></Data>";
+        let msnp18: &[(&str, bool)] = &[
+            ("PSM", true),
+            ("CurrentMedia", true),
+            ("MachineGuid", false),
+            ("DDP", true),
+            ("ColorScheme", true),
+        ];
+        let got = project(wlm85, msnp18, Some(b"<EndpointData/>"));
+        assert_eq!(
+            got,
+            b"<Data><PSM>a &amp; b</PSM><CurrentMedia></CurrentMedia><MachineGuid>{1}</MachineGuid><DDP></DDP><ColorScheme></ColorScheme><EndpointData/></Data>"
+        );
+        // An older receiver loses what it does not know; order is the
+        // receiver's, contents are the sender's bytes.
+        let wlm2009 = b"<Data><ColorScheme>-3</ColorScheme><PSM/><CurrentMedia>x</CurrentMedia><Scene>s</Scene></Data>";
+        let base: &[(&str, bool)] = &[
+            ("PSM", true),
+            ("CurrentMedia", true),
+            ("MachineGuid", false),
+        ];
+        assert_eq!(
+            project(wlm2009, base, None),
+            b"<Data><PSM/><CurrentMedia>x</CurrentMedia></Data>"
+        );
+        // Nested elements of the same name are not top-level ones.
+        let nested = b"<Data><X><PSM>no</PSM></X></Data>";
+        assert_eq!(
+            project(nested, base, None),
+            b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>"
+        );
+    }
 
     #[test]
     fn reads_and_replaces_the_psm() {

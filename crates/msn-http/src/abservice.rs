@@ -1431,7 +1431,8 @@ impl Call<'_> {
             // finds nothing to do, and a fault would show the user an
             // error for an answer that worked (transcripts/msnp15-sso-login.txt).
             if list == ListKind::Pending
-                && self.actor.state().account.bits_of(handle.as_str()) & (lists::AL | lists::BL) != 0
+                && self.actor.state().account.bits_of(handle.as_str()) & (lists::AL | lists::BL)
+                    != 0
             {
                 return Ok(());
             }

@@ -69,14 +69,24 @@ pub struct Ring {
 pub enum Event {
     /// A contact's presence changed (`NLN`/`FLN`); live endpoints only.
     Presence(Arc<PresenceNotice>),
-    /// A contact's personal message (`UBX`); live endpoints only.
-    /// `endpoints`: the contact's machines as `<EndpointData>` elements,
-    /// which MSNP16+ receivers get inside the document (`None` when the
-    /// contact has no MSNP16+ machine, or `document` already lists them).
+    /// A contact's personal message (`UBX`); live endpoints only. Each
+    /// receiver is shown `document` as its version knows it
+    /// (`msn_core::personal_message::project`).
     PersonalMessage {
         handle: Handle,
+        /// The contact's `<Data>` document as stored.
         document: Bytes,
+        /// Elements MSNP16+ receivers get inside the document: the
+        /// contact's machines (`<EndpointData>`), and for the user's own
+        /// machines their `<PrivateEndpointData>` too.
         endpoints: Option<Bytes>,
+        /// The document this one replaces (after a `UUX`): a receiver
+        /// whose view of both is the same is sent nothing.
+        previous: Option<Bytes>,
+        /// Sent because the contact's presence changed, not its document:
+        /// only MSNP16+ receivers want it then (transcripts/
+        /// msnp18-login.txt); older ones got the document once already.
+        after_presence: bool,
     },
     /// `handle` added the receiver to their forward list: the receiver's
     /// reverse list gains them (`ADD 0 RL`).

@@ -39,7 +39,6 @@ pub use event::{ContactPresence, Event, KickReason, PeerNotice, PresenceNotice, 
 pub use mailbox::{Drained, Mailbox, PushError};
 pub use ops::account::AccountActor;
 pub use ops::chat::{ChatIdentity, ChatRefused};
-pub use ops::endpoints::with_endpoints;
 pub use ops::lists::Added;
 pub use ops::login::NewEndpoint;
 pub use ops::presence::PresenceSet;

@@ -324,6 +324,41 @@ impl Dialect {
         self.0 >= 9
     }
 
+    /// The elements of a contact's `<Data>` document this dialect is shown
+    /// in `UBX`, in order, each with whether it is written (empty) when the
+    /// contact did not send it (msnp13-18.md §3.10; transcripts/
+    /// msnp18-login.txt): MSNP11–15 get the personal message, the current
+    /// media and the machine GUID if sent; MSNP16+ add the dynamic display
+    /// picture and signature sound, MSNP18 the scene and colour scheme.
+    pub fn personal_message_elements(self) -> &'static [(&'static str, bool)] {
+        const BASE: &[(&str, bool)] = &[
+            ("PSM", true),
+            ("CurrentMedia", true),
+            ("MachineGuid", false),
+        ];
+        const MSNP16: &[(&str, bool)] = &[
+            ("PSM", true),
+            ("CurrentMedia", true),
+            ("MachineGuid", false),
+            ("DDP", true),
+            ("SignatureSound", true),
+        ];
+        const MSNP18: &[(&str, bool)] = &[
+            ("PSM", true),
+            ("CurrentMedia", true),
+            ("MachineGuid", false),
+            ("DDP", true),
+            ("SignatureSound", true),
+            ("Scene", true),
+            ("ColorScheme", true),
+        ];
+        match self.0 {
+            18.. => MSNP18,
+            16..=17 => MSNP16,
+            _ => BASE,
+        }
+    }
+
     /// Personal messages (`UUX`/`UBX`) and `GCF` (MSNP11+).
     pub fn has_personal_message(self) -> bool {
         self.0 >= 11

@@ -4,6 +4,7 @@ use msn_core::account::lists;
 use msn_core::handle::Handle;
 use msn_core::membership_list::{self, MlEntry};
 use msn_core::network::NetworkId;
+use msn_core::personal_message;
 use msn_wire::ns::render;
 
 use super::{Flow, NsSession};
@@ -40,11 +41,21 @@ impl NsSession {
                 handle,
                 document,
                 endpoints,
+                previous,
+                after_presence,
             } => {
-                if d.has_personal_message() {
-                    let endpoints = endpoints.as_deref().filter(|_| d.has_multiple_endpoints());
-                    let document = msn_service::with_endpoints(&document, endpoints);
-                    render::ubx(out, d, handle.as_str(), &document);
+                let wanted =
+                    d.has_personal_message() && (!after_presence || d.has_multiple_endpoints());
+                if wanted {
+                    let extra = endpoints.as_deref().filter(|_| d.has_multiple_endpoints());
+                    let shown = |doc: &[u8]| {
+                        personal_message::project(doc, d.personal_message_elements(), extra)
+                    };
+                    let document = shown(&document);
+                    // After a UUX, only a receiver whose view changed.
+                    if previous.is_none_or(|p| shown(&p) != document) {
+                        render::ubx(out, d, handle.as_str(), &document);
+                    }
                 }
             }
             NsEvent::ReverseAdded {

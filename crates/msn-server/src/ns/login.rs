@@ -376,6 +376,12 @@ impl NsSession {
             client_port: peer.port(),
         };
         render::hotmail_msg(out, render::profile_payload(d, &profile).as_bytes());
+        // MSNP16+: an empty self UBX, as the servers WLM 2009 works with
+        // sent (transcripts/msnp18-login.txt); the full one follows the
+        // first CHG.
+        if d.has_multiple_endpoints() {
+            render::ubx(out, d, record.handle.as_str(), b"");
+        }
         // MSNP13+ get the offline-message summary after their first CHG
         // instead (`write_offline_message_summary`).
         if !d.has_mail_data() && p.email_enabled && d.profile_has_passport_fields() {

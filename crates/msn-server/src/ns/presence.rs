@@ -64,14 +64,22 @@ impl NsSession {
             msn_object: notice.msn_object.as_deref(),
         };
         render::iln(&mut self.conn.out, trid, d, &view);
+        // MSNP16+ get a document after every presence line, an empty one
+        // for a contact who never sent one (transcripts/msnp18-login.txt).
+        let empty = b"<Data></Data>".as_slice();
+        let document = match &contact.personal_message {
+            Some(doc) => Some(doc.as_ref()),
+            None => d.has_multiple_endpoints().then_some(empty),
+        };
         if d.has_personal_message()
-            && let Some(doc) = &contact.personal_message
+            && let Some(doc) = document
         {
             let endpoints = contact
                 .endpoints
                 .as_deref()
                 .filter(|_| d.has_multiple_endpoints());
-            let doc = msn_service::with_endpoints(doc, endpoints);
+            let doc =
+                msn_core::personal_message::project(doc, d.personal_message_elements(), endpoints);
             render::ubx(&mut self.conn.out, d, notice.handle.as_str(), &doc);
         }
     }

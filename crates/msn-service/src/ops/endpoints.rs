@@ -23,12 +23,18 @@ impl Service {
     /// `<EndpointData>` repeats the capabilities `CHG` gave; it is
     /// accepted and the capabilities from `CHG` are what is listed.
     pub fn set_endpoint_document(&self, a: &Actor, kind: UuxKind, document: Bytes) {
-        let mut st = a.state();
-        if kind == UuxKind::PrivateEndpointData
-            && let Some(endpoint) = st.endpoints.iter_mut().find(|e| e.id == a.endpoint)
-        {
-            endpoint.private_document = Some(document);
+        // `<EndpointData>` changes nothing listed: no UBX (msnp18-login.txt).
+        if kind != UuxKind::PrivateEndpointData {
+            return;
         }
+        let mut st = a.state();
+        let Some(endpoint) = st.endpoints.iter_mut().find(|e| e.id == a.endpoint) else {
+            return;
+        };
+        if endpoint.private_document.as_ref() == Some(&document) {
+            return;
+        }
+        endpoint.private_document = Some(document);
         push_self_update(&st, a.handle());
     }
 }
@@ -75,7 +81,7 @@ impl Service {
 /// Sends every MSNP16+ endpoint of the user the self `UBX` (a
 /// [`Event::PersonalMessage`] about the user itself).
 pub(crate) fn push_self_update(st: &UserState, handle: &msn_core::handle::Handle) {
-    let document = self_document(st);
+    let (document, endpoints) = self_document(st);
     for e in st
         .endpoints
         .iter()
@@ -84,7 +90,9 @@ pub(crate) fn push_self_update(st: &UserState, handle: &msn_core::handle::Handle
         let _ = e.mailbox.push(Event::PersonalMessage {
             handle: handle.clone(),
             document: document.clone(),
-            endpoints: None,
+            endpoints: endpoints.clone(),
+            previous: None,
+            after_presence: false,
         });
     }
 }
@@ -100,28 +108,29 @@ fn inner<'a>(document: &'a [u8], root: &str) -> &'a [u8] {
         .unwrap_or_default()
 }
 
-/// The user's own view of itself: the personal message document, then an
-/// `EndpointData` per machine and a `PrivateEndpointData` per machine that
-/// sent one.
-pub(crate) fn self_document(st: &UserState) -> Bytes {
-    let mut doc = b"<Data>".to_vec();
-    match st.account.personal_message.as_deref() {
-        Some(pm) => doc.extend_from_slice(inner(pm, "Data")),
-        None => doc.extend_from_slice(b"<PSM></PSM><CurrentMedia></CurrentMedia>"),
-    }
-    if let Some(elements) = endpoint_elements(st) {
-        doc.extend_from_slice(&elements);
-    }
+/// The user's own view of itself: the personal message document, and as
+/// the elements that go inside it an `EndpointData` per machine and a
+/// `PrivateEndpointData` per machine that sent one.
+pub(crate) fn self_document(st: &UserState) -> (Bytes, Option<Bytes>) {
+    let document = st.account.personal_message.as_deref().map_or_else(
+        || Bytes::from_static(super::presence::EMPTY_DOCUMENT),
+        Bytes::copy_from_slice,
+    );
+    let mut elements = endpoint_elements(st)
+        .map(|e| e.to_vec())
+        .unwrap_or_default();
     for e in &st.endpoints {
         if let (Some(guid), Some(private)) = (e.machine_guid, &e.private_document) {
             let guid = machine_guid_text(guid);
-            doc.extend_from_slice(format!(r#"<PrivateEndpointData id="{guid}">"#).as_bytes());
-            doc.extend_from_slice(inner(private, "PrivateEndpointData"));
-            doc.extend_from_slice(b"</PrivateEndpointData>");
+            elements.extend_from_slice(format!(r#"<PrivateEndpointData id="{guid}">"#).as_bytes());
+            elements.extend_from_slice(inner(private, "PrivateEndpointData"));
+            elements.extend_from_slice(b"</PrivateEndpointData>");
         }
     }
-    doc.extend_from_slice(b"</Data>");
-    Bytes::from(doc)
+    (
+        document,
+        (!elements.is_empty()).then(|| Bytes::from(elements)),
+    )
 }
 
 /// The user's machines (endpoints that named one) as `<EndpointData
@@ -144,37 +153,4 @@ pub(crate) fn endpoint_elements(st: &UserState) -> Option<Bytes> {
         );
     }
     (!out.is_empty()).then(|| Bytes::from(out))
-}
-
-/// `document` (a `<Data>` document) as an MSNP16+ receiver is shown it:
-/// with `endpoints` inserted before `</Data>`.
-pub fn with_endpoints(document: &[u8], endpoints: Option<&[u8]>) -> Bytes {
-    match (endpoints, document.strip_suffix(b"</Data>")) {
-        (Some(elements), Some(head)) => {
-            let mut doc = Vec::with_capacity(document.len() + elements.len());
-            doc.extend_from_slice(head);
-            doc.extend_from_slice(elements);
-            doc.extend_from_slice(b"</Data>");
-            Bytes::from(doc)
-        }
-        _ => Bytes::copy_from_slice(document),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_endpoints;
-
-    #[test]
-    fn endpoint_elements_go_inside_the_data_document() {
-        let doc = b"<Data><PSM>hi</PSM></Data>";
-        let e = b"<EndpointData id=\"{X}\"><Capabilities>1:0</Capabilities></EndpointData>";
-        assert_eq!(
-            with_endpoints(doc, Some(e)).as_ref(),
-            b"<Data><PSM>hi</PSM><EndpointData id=\"{X}\"><Capabilities>1:0</Capabilities></EndpointData></Data>"
-        );
-        assert_eq!(with_endpoints(doc, None).as_ref(), doc);
-        // Not a <Data> document: left alone.
-        assert_eq!(with_endpoints(b"<Data/>", Some(e)).as_ref(), b"<Data/>");
-    }
 }

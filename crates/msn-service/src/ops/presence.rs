@@ -7,9 +7,12 @@ use bytes::Bytes;
 use msn_core::handle::Handle;
 use msn_wire::vocab::{ListKind, Status};
 
-use crate::event::ContactPresence;
+use crate::event::{ContactPresence, Event};
 use crate::fanout::{self, Visibility};
 use crate::{Actor, Service};
+
+/// The document of a user who never sent one.
+pub(crate) const EMPTY_DOCUMENT: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
 
 /// The outcome of a presence change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,15 +59,33 @@ impl Service {
                 .account
                 .personal_message
                 .as_deref()
-                .filter(|_| first)
                 .map(Bytes::copy_from_slice);
             (first, before, Visibility::of(&st), notice, changed, stored)
         };
         if changed {
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;
+            // The user's own MSNP16+ machines see the merged presence like
+            // watchers do: NLN, then the self UBX (msnp13-18.md §3.13).
+            if notice.status.is_visible() {
+                let st = a.state();
+                for e in st
+                    .endpoints
+                    .iter()
+                    .filter(|e| e.presence.live && e.dialect.has_multiple_endpoints())
+                {
+                    let _ = e.mailbox.push(Event::Presence(notice.clone()));
+                }
+                super::endpoints::push_self_update(&st, a.handle());
+            }
         }
-        if let Some(doc) = stored {
-            self.broadcast_personal_message(a, doc).await;
+        // The document follows the presence line: for every watcher at the
+        // first change if the user has one, and for MSNP16+ watchers after
+        // every NLN, an empty one if need be (transcripts/msnp18-login.txt).
+        let sent_once = first && stored.is_some();
+        if notice.status.is_visible() && (changed || sent_once) {
+            let document = stored.unwrap_or_else(|| Bytes::from_static(EMPTY_DOCUMENT));
+            self.broadcast_personal_message(a, document, None, !sent_once)
+                .await;
         }
         PresenceSet { first }
     }

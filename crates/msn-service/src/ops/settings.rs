@@ -101,15 +101,29 @@ impl Service {
             settings: vec![SettingUpdate::PersonalMessage(Some(document.to_vec()))],
             ..Change::default()
         };
+        let previous = a
+            .state()
+            .account
+            .personal_message
+            .as_deref()
+            .map(Bytes::copy_from_slice);
         self.commit(a, &change).await?;
-        self.broadcast_personal_message(a, document).await;
+        self.broadcast_personal_message(a, document, previous, false)
+            .await;
         // The user's own MSNP16+ machines see it in their self `UBX`.
         super::endpoints::push_self_update(&a.state(), a.handle());
         Ok(())
     }
 
-    /// Sends a personal message document to the watchers who see the actor.
-    pub(crate) async fn broadcast_personal_message(&self, a: &Actor, document: Bytes) {
+    /// Sends a personal message document to the watchers who see the actor
+    /// (see [`Event::PersonalMessage`] for `previous` and `after_presence`).
+    pub(crate) async fn broadcast_personal_message(
+        &self,
+        a: &Actor,
+        document: Bytes,
+        previous: Option<Bytes>,
+        after_presence: bool,
+    ) {
         let (watchers, endpoints): (Vec<Handle>, _) = {
             let st = a.state();
             let watchers = st
@@ -124,6 +138,8 @@ impl Service {
                 handle: a.handle().clone(),
                 document: document.clone(),
                 endpoints: endpoints.clone(),
+                previous: previous.clone(),
+                after_presence,
             };
             let _ = self.bus.publish(&watcher, event).await;
         }
