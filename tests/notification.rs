@@ -298,13 +298,14 @@ async fn changes_survive_a_restart_and_syn_sends_nothing_when_current() {
             "PRP 1 7 MBE N",
             "LSG 1 7 1 2 0 Other%20Contacts 0",
             "LSG 1 7 2 2 1 Friends 0",
-            "LST 1 FL 7 1 1 bob@hotmail.com Bobby 1",
+            // Lists show bob's own name, not the one given at ADD.
+            "LST 1 FL 7 1 1 bob@hotmail.com Bob 1",
             "BPR 7 bob@hotmail.com PHH",
             "BPR 7 bob@hotmail.com PHW",
             "BPR 7 bob@hotmail.com PHM",
             "BPR 7 bob@hotmail.com MOB N",
             "LST 1 AL 7 0 0",
-            "LST 1 BL 7 1 1 bob@hotmail.com Bobby",
+            "LST 1 BL 7 1 1 bob@hotmail.com Bob",
             "LST 1 RL 7 0 0",
         ]
     );

@@ -185,8 +185,9 @@ async fn a_notification_client_that_never_reads_is_disconnected() {
         .send(&format!("USR 4 MD5 S {hash}\r\nCHG 5 NLN"))
         .await;
     alice.wait_for("CHG", |f| f.line() == "CHG 5 NLN").await;
-    // bob changes his name over and over; each change is an NLN for alice.
-    let long = "B".repeat(300);
+    // bob changes his name over and over; each change is an NLN for alice
+    // (names of up to 129 characters, each encoded as three bytes here).
+    let long = "%C3%A9".repeat(120);
     for i in 0..2000 {
         let r = bob
             .call(&format!("REA {{}} bob@hotmail.com {long}{i}"))

@@ -52,7 +52,8 @@ pub struct Contact {
     /// The contact's network (Passport unless stored otherwise).
     pub network: NetworkId,
     pub lists: u8,
-    /// Stored friendly name (encoded as received): what the user gave in
+    /// Friendly name (text, decoded): for an account, the name it has now
+    /// (the store reads it from the account); otherwise what the user gave in
     /// `ADD`/`REA`, or for reverse-only entries the adder's name at the time.
     /// A boxed `str`: every online user's lists stay in memory.
     pub name: Box<str>,
@@ -255,7 +256,7 @@ impl Default for ListLimits {
 pub struct Account {
     pub user_id: i64,
     pub handle: Handle,
-    /// Own friendly name, encoded.
+    /// Own friendly name (text, decoded; encoded per client on output).
     pub friendly_name: String,
     pub privacy: Privacy,
     pub add_alert: AddAlert,
@@ -429,6 +430,19 @@ impl Account {
             .map(|i| &self.contacts[i])
     }
 
+    /// Keeps an entry's name the contact's current one (learned from its
+    /// presence): what lists show, as the store reads them at the next
+    /// load. Memory only; nothing is committed.
+    pub fn note_current_name(&mut self, handle: &str, name: &str) {
+        if let Ok(i) = self
+            .contacts
+            .binary_search_by(|c| c.handle.as_str().cmp(handle))
+            && *self.contacts[i].name != *name
+        {
+            self.contacts[i].name = name.into();
+        }
+    }
+
     /// The FL entry with contact id `guid`: what MSNP10–MSNP12 name with a
     /// contact id (`REM FL`, `ADC … C=`, `SBP`), which only ever meant
     /// contacts on the FL.
@@ -480,7 +494,7 @@ impl Account {
             list,
             ListKind::Forward | ListKind::Allow | ListKind::Block
         ));
-        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        text::validate_name(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
         let existing = self.contact(handle.as_str());
         let bits = existing.map_or(0, |c| c.lists);
         let group = group.unwrap_or(0);
@@ -559,7 +573,7 @@ impl Account {
         name: &str,
         network: NetworkId,
     ) -> Result<(Change, Uuid), ListError> {
-        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        text::validate_name(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
         let existing = self.contact(handle.as_str());
         if existing.is_some_and(Contact::in_address_book) {
             return Err(ListError::AlreadyThere);
@@ -682,7 +696,7 @@ impl Account {
 
     /// Plans changing the stored name of a contact (`REA` on another handle).
     pub fn plan_rename_contact(&self, handle: &str, name: &str) -> Result<Change, ListError> {
-        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        text::validate_name(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
         let contact = self
             .contact(handle)
             .filter(|c| c.lists & (FL | AL | BL | RL) != 0)
@@ -698,7 +712,7 @@ impl Account {
 
     /// Plans changing the own friendly name (`REA` on oneself, `PRP MFN`).
     pub fn plan_friendly_name(&self, name: &str) -> Result<Change, ListError> {
-        text::validate_encoded(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
+        text::validate_name(name, MAX_FRIENDLY_NAME).map_err(|_| ListError::InvalidName)?;
         Ok(Change {
             settings: vec![SettingUpdate::FriendlyName(name.to_owned())],
             bump_version: true,
@@ -1104,7 +1118,7 @@ mod tests {
             a.plan_add(
                 ListKind::Forward,
                 &bob,
-                "%FF",
+                "a\u{202E}b",
                 None,
                 GroupMode::Explicit,
                 limits

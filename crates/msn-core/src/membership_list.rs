@@ -190,8 +190,10 @@ pub fn render(entries: &[MlEntry<'_>]) -> String {
             if let Some(l) = c.lists {
                 let _ = write!(out, r#" l="{l}""#);
             }
+            // The friendly name URL-encoded, as in the NS commands.
             if let Some(name) = c.name {
-                let _ = write!(out, r#" f="{}""#, escape(name));
+                let encoded = msn_wire::name::encode(name);
+                let _ = write!(out, r#" f="{}""#, escape(encoded.as_ref()));
             }
             out.push_str("/>");
         }
@@ -287,7 +289,7 @@ mod tests {
                 handle: &erin,
                 network: NetworkId::Passport,
                 lists: Some(8),
-                name: Some("Erin%20E"),
+                name: Some("Erin E"),
             },
             MlEntry {
                 handle: &bob,

@@ -1,12 +1,16 @@
-//! Text parameters: friendly names, group names and property values travel
-//! URL-encoded. The server validates them and then stores and echoes the
-//! encoded form exactly as the client sent it (protocol README, "URL-encoding").
+//! Text parameters. Friendly names are kept as text: decoded once when a
+//! client sends one ([`decode_param`]), checked ([`validate_name`], a limit
+//! in characters), and encoded again for each client on the way out
+//! (`msn_wire::name::encode`) — SOAP's `displayName` and the web need the
+//! text itself. Group names and property values are still stored and
+//! echoed in the encoded form the client sent ([`validate_encoded`]).
 
 use percent_encoding::percent_decode_str;
 use thiserror::Error;
 
-/// Longest friendly name accepted, in encoded bytes.
-pub const MAX_FRIENDLY_NAME: usize = 387;
+/// Longest friendly name accepted, in characters (WLM's limit; 387
+/// encoded bytes, the old byte limit, is 129 three-byte characters).
+pub const MAX_FRIENDLY_NAME: usize = 129;
 /// Longest group name accepted, in encoded bytes (YW ADG/LSG).
 pub const MAX_GROUP_NAME: usize = 61;
 /// Longest phone-property value, in encoded bytes (YW PRP).
@@ -38,6 +42,26 @@ pub fn validate_encoded(encoded: &str, max: usize) -> Result<(), TextError> {
     Ok(())
 }
 
+/// Checks a friendly name (text, not encoded): 1 to `max` characters,
+/// [`is_displayable`]. Such names are refused, not cleaned (`209`).
+pub fn validate_name(name: &str, max: usize) -> Result<(), TextError> {
+    if name.chars().count() > max {
+        return Err(TextError::TooLong);
+    }
+    if name.is_empty() || !is_displayable(name) {
+        return Err(TextError::Invalid);
+    }
+    Ok(())
+}
+
+/// Decodes a URL-encoded parameter strictly: the bytes must be UTF-8.
+pub fn decode_param(encoded: &str) -> Result<String, TextError> {
+    percent_decode_str(encoded)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| TextError::Invalid)
+}
+
 /// Characters that reorder or break the text around them: the bidi
 /// embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and
 /// the line and paragraph separators (U+2028, U+2029). In a name or a
@@ -58,12 +82,9 @@ pub fn decode(encoded: &str) -> String {
     percent_decode_str(encoded).decode_utf8_lossy().into_owned()
 }
 
-/// Encodes text for a parameter: every byte that is not printable ASCII,
-/// plus `%` and space, becomes `%XX`.
+/// Encodes text for a parameter (see `msn_wire::name::encode`).
 pub fn encode(text: &str) -> String {
-    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-    const PARAM: &AsciiSet = &CONTROLS.add(b' ').add(b'%');
-    utf8_percent_encode(text, PARAM).to_string()
+    msn_wire::name::encode(text).into_owned()
 }
 
 #[cfg(test)]
@@ -82,6 +103,20 @@ mod tests {
             Err(TextError::TooLong)
         );
         assert!(validate_encoded(&"a".repeat(61), MAX_GROUP_NAME).is_ok());
+    }
+
+    #[test]
+    fn names_are_limited_in_characters() {
+        assert!(validate_name("Alice Smith", MAX_FRIENDLY_NAME).is_ok());
+        assert!(validate_name(&"☺".repeat(129), MAX_FRIENDLY_NAME).is_ok());
+        assert_eq!(
+            validate_name(&"a".repeat(130), MAX_FRIENDLY_NAME),
+            Err(TextError::TooLong)
+        );
+        assert_eq!(validate_name("", 10), Err(TextError::Invalid));
+        assert_eq!(validate_name("a\nb", 10), Err(TextError::Invalid));
+        assert_eq!(decode_param("Gr%C3%BC%C3%9Fe").as_deref(), Ok("Grüße"));
+        assert_eq!(decode_param("%FF"), Err(TextError::Invalid));
     }
 
     #[test]

@@ -581,7 +581,7 @@ impl Call<'_> {
                 handle: c.handle.clone(),
                 network: c.network,
                 lists: c.lists,
-                name: text::decode(&c.name),
+                name: c.name.to_string(),
                 guid: c.guid,
                 groups: c
                     .group_ids()
@@ -629,7 +629,7 @@ impl Call<'_> {
             (
                 a.user_id,
                 a.handle.clone(),
-                text::decode(&a.friendly_name),
+                a.friendly_name.clone(),
                 a.privacy,
                 a.add_alert,
                 groups,
@@ -938,7 +938,7 @@ impl Call<'_> {
                 if has("DisplayName") {
                     let name = info.and_then(|i| i.text_at(&["displayName"])).unwrap_or("");
                     self.service
-                        .set_friendly_name(self.actor, &text::encode(name))
+                        .set_friendly_name(self.actor, name)
                         .await
                         .map_err(|e| Fault::from_op(e, name))?;
                 }
@@ -977,7 +977,7 @@ impl Call<'_> {
             if has("DisplayName") {
                 let name = info.and_then(|i| i.text_at(&["displayName"])).unwrap_or("");
                 self.service
-                    .rename_contact(self.actor, handle.as_str(), &text::encode(name))
+                    .rename_contact(self.actor, handle.as_str(), name)
                     .await
                     .map_err(|e| Fault::from_op(e, handle.as_str()))?;
             }

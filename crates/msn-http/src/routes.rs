@@ -416,7 +416,7 @@ async fn storage_service(
             let (name, psm) = {
                 let st = actor.state();
                 (
-                    msn_core::text::decode(&st.account.friendly_name),
+                    st.account.friendly_name.clone(),
                     st.account
                         .personal_message
                         .as_deref()
@@ -494,11 +494,10 @@ async fn update_profile(
         _ => Fault::InvalidArgument,
     };
     if let Some(name) = &request.display_name {
-        let unchanged = msn_core::text::decode(&actor.state().account.friendly_name) == *name;
+        let unchanged = actor.state().account.friendly_name == *name;
         if !unchanged {
-            let encoded = msn_core::text::encode(name);
             service
-                .set_friendly_name(&actor, &encoded)
+                .set_friendly_name(&actor, name)
                 .await
                 .map_err(refused)?;
         }

@@ -166,6 +166,11 @@ impl UserState {
             Event::Property { version, .. } => {
                 self.account.list_version = self.account.list_version.max(*version);
             }
+            // A contact renamed itself: lists and the address book show
+            // the name it has now.
+            Event::Presence(p) if p.status.is_visible() => {
+                self.account.note_current_name(p.handle.as_str(), &p.name);
+            }
             _ => {}
         }
         if let Event::PeerNotice(notice) = &event {

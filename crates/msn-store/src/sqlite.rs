@@ -100,6 +100,7 @@ impl SqliteStore {
             .run(&write)
             .await
             .db()?;
+        decode_stored_names(&write).await?;
         // Small page caches: the operating system caches the file anyway, and
         // SQLite's default 2 MB per connection showed up as server memory.
         let read = SqlitePoolOptions::new()
@@ -229,6 +230,59 @@ impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
     fn db(self) -> Result<T> {
         self.map_err(StoreError::backend)
     }
+}
+
+/// Migration 0005 (decoded names), its second half: friendly names stored URL-encoded (as
+/// clients sent them, before names were kept as text) decoded once. Bytes
+/// that were not UTF-8 become U+FFFD rather than failing the upgrade.
+async fn decode_stored_names(write: &SqlitePool) -> Result<()> {
+    let pending: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'pending_name_decoding'",
+    )
+    .fetch_optional(write)
+    .await
+    .db()?;
+    if pending.is_none() {
+        return Ok(());
+    }
+    let mut tx = write.begin().await.db()?;
+    let users: Vec<(i64, String)> = sqlx::query_as("SELECT id, friendly_name FROM users")
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+    for (id, name) in users {
+        let text = msn_core::text::decode(&name);
+        if text != name {
+            sqlx::query("UPDATE users SET friendly_name = ? WHERE id = ?")
+                .bind(text)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        }
+    }
+    let entries: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT user_id, handle, name FROM contacts")
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
+    for (user_id, handle, name) in entries {
+        let text = msn_core::text::decode(&name);
+        if text != name {
+            sqlx::query("UPDATE contacts SET name = ? WHERE user_id = ? AND handle = ?")
+                .bind(text)
+                .bind(user_id)
+                .bind(handle)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        }
+    }
+    sqlx::query("DROP TABLE pending_name_decoding")
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    tx.commit().await.db()
 }
 
 impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
@@ -629,14 +683,18 @@ impl Store for SqliteStore {
         // One statement, so one snapshot (a single SELECT reads one
         // committed state) and one round trip to the database thread: the
         // groups and the contacts (each with its group ids) come along as
-        // JSON arrays. Sign-in time is mostly this load.
+        // JSON arrays. Sign-in time is mostly this load. An entry for an
+        // account carries that account's name now, not the one stored
+        // with the entry when it was added.
         let row = sqlx::query(
             "SELECT u.handle, u.friendly_name, u.privacy, u.add_alert, u.list_version, \
              u.phone_home, u.phone_work, u.phone_mobile, u.mobile_messages, u.mobile_device, \
              u.personal_message, \
              (SELECT json_group_array(json_array(g.id, g.guid, g.name)) \
                 FROM contact_groups g WHERE g.user_id = u.id) AS groups_json, \
-             (SELECT json_group_array(json_array(c.handle, c.network, c.lists, c.name, c.guid, \
+             (SELECT json_group_array(json_array(c.handle, c.network, c.lists, \
+                  COALESCE((SELECT n.friendly_name FROM users n WHERE n.handle = c.handle), c.name), \
+                  c.guid, \
                   json((SELECT json_group_array(m.group_id) FROM contact_group_members m \
                     WHERE m.user_id = c.user_id AND m.handle = c.handle)))) \
                 FROM contacts c WHERE c.user_id = u.id) AS contacts_json \

@@ -85,7 +85,8 @@ async fn commits_survive_reopen() {
         .plan_add(
             ListKind::Forward,
             &h("bob@hotmail.com"),
-            "Bob",
+            // As the service stores it: the contact's own name.
+            "bob",
             Some(group.id),
             GroupMode::Explicit,
             ListLimits::default(),

@@ -1,5 +1,6 @@
 //! Upgrading a database made before the identity model (0003): group
-//! masks become membership rows, every entry is a Passport contact.
+//! masks become membership rows, every entry is a Passport contact; and
+//! from before 0005: friendly names stored URL-encoded become text.
 
 use std::path::Path;
 
@@ -32,7 +33,7 @@ async fn old_schema(db: &Path, scratch: &Path) {
         .unwrap();
     for sql in [
         "INSERT INTO users (id, handle, friendly_name, password_hash, list_version, created_at) \
-         VALUES (1, 'alice@hotmail.com', 'alice', 'h', 7, 0)",
+         VALUES (1, 'alice@hotmail.com', 'Alice%20Smith', 'h', 7, 0)",
         "INSERT INTO users (id, handle, friendly_name, password_hash, created_at) \
          VALUES (2, 'bob@hotmail.com', 'bob', 'h', 0)",
         "INSERT INTO contact_groups VALUES (1, 0, '11111111-1111-1111-1111-111111111111', 'Other')",
@@ -43,7 +44,7 @@ async fn old_schema(db: &Path, scratch: &Path) {
         "INSERT INTO contacts VALUES (1, 'bob@hotmail.com', 3, 'Bob', \
          'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa', 536870920)",
         // In group 0.
-        "INSERT INTO contacts VALUES (1, 'carol@hotmail.com', 1, 'Carol', \
+        "INSERT INTO contacts VALUES (1, 'carol@hotmail.com', 1, 'Carol%20%E2%98%BA', \
          'cccccccc-cccc-cccc-cccc-cccccccccccc', 1)",
         // A mask naming only a deleted group: group 0.
         "INSERT INTO contacts VALUES (1, 'dave@hotmail.com', 1, 'Dave', \
@@ -80,5 +81,22 @@ async fn group_masks_become_memberships() {
     let bob = store.load_account(2).await.unwrap();
     let entry = bob.contact("alice@hotmail.com").unwrap();
     assert_eq!((entry.lists, entry.groups.len()), (24, 0));
+
+    // Names as text: the account's, an entry without an account (carol),
+    // and an entry for an account, which reads as that account's name.
+    assert_eq!(alice.friendly_name, "Alice Smith");
+    assert_eq!(
+        &*alice.contact("carol@hotmail.com").unwrap().name,
+        "Carol ☺"
+    );
+    assert_eq!(&*entry.name, "Alice Smith");
+    assert_eq!(&*alice.contact("bob@hotmail.com").unwrap().name, "bob");
+    store.close().await;
+    // Decoded once: opening again leaves text alone.
+    let store = SqliteStore::open(&SqliteOptions::new(&db)).await.unwrap();
+    assert_eq!(
+        store.load_account(1).await.unwrap().friendly_name,
+        "Alice Smith"
+    );
     store.close().await;
 }

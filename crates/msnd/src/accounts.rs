@@ -27,8 +27,8 @@ pub async fn create(
     if spec.password.is_empty() {
         bail!("the password must not be empty");
     }
-    let friendly = text::encode(spec.name.unwrap_or(handle.as_str()));
-    text::validate_encoded(&friendly, text::MAX_FRIENDLY_NAME)
+    let friendly = spec.name.unwrap_or(handle.as_str()).to_owned();
+    text::validate_name(&friendly, text::MAX_FRIENDLY_NAME)
         .map_err(|e| anyhow::anyhow!("friendly name: {e}"))?;
     let password = spec.password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password, cost))

@@ -360,7 +360,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                     u.handle,
                     u.contacts,
                     if u.legacy_md5 { "yes" } else { "no" },
-                    msn_core::text::decode(&u.friendly_name)
+                    u.friendly_name
                 );
             }
         }

@@ -60,6 +60,18 @@ impl NsSession {
         Flow::Continue
     }
 
+    /// A friendly-name parameter as text (names are kept decoded); one that
+    /// is not URL-encoded UTF-8 gets `209` here.
+    pub(super) fn decoded_name(&mut self, trid: u32, encoded: &str) -> Option<String> {
+        match msn_core::text::decode_param(encoded) {
+            Ok(name) => Some(name),
+            Err(_) => {
+                self.conn.out.error(ListError::InvalidName.code(), trid);
+                None
+            }
+        }
+    }
+
     /// `ADD TrID list handle name [group]` (MSNP2–MSNP9).
     pub(super) async fn on_add(
         &mut self,
@@ -75,6 +87,11 @@ impl NsSession {
         let Some(handle) = self.list_handle(trid, raw_handle) else {
             return Flow::Continue;
         };
+        let raw_name = name;
+        let Some(name) = self.decoded_name(trid, raw_name) else {
+            return Flow::Continue;
+        };
+        let name = name.as_str();
         let group_id = match group {
             Some(g) if list == ListKind::Forward && self.dialect.has_groups() => {
                 match numeric_group(g) {
@@ -100,7 +117,7 @@ impl NsSession {
             list,
             added.version,
             h,
-            name,
+            raw_name,
             group,
         );
         if added.reverse_added {
@@ -145,7 +162,11 @@ impl NsSession {
                 let Some(handle) = self.list_handle(trid, &raw) else {
                     return Flow::Continue;
                 };
-                let stored_name = name.clone().unwrap_or_else(|| handle.to_string());
+                // The reply echoes F= as sent (the handle if there was none).
+                let raw_name = name.unwrap_or_else(|| raw.clone());
+                let Some(stored_name) = self.decoded_name(trid, &raw_name) else {
+                    return Flow::Continue;
+                };
                 let service = &self.shared.service;
                 let added = match service
                     .add_contact(self.actor(), list, &handle, &stored_name, None)
@@ -156,7 +177,7 @@ impl NsSession {
                 };
                 if list == ListKind::Forward {
                     let guid = added.contact_id.map(|g| g.to_string()).unwrap_or_default();
-                    render::adc_forward(&mut self.conn.out, trid, &raw, &stored_name, &guid);
+                    render::adc_forward(&mut self.conn.out, trid, &raw, &raw_name, &guid);
                     if added.reverse_added {
                         self.initial_presence_of(trid, &handle).await;
                     }
@@ -242,6 +263,11 @@ impl NsSession {
             self.conn.out.error(800, trid);
             return Flow::Continue;
         }
+        let raw_name = name;
+        let Some(name) = self.decoded_name(trid, raw_name) else {
+            return Flow::Continue;
+        };
+        let name = name.as_str();
         let service = &self.shared.service;
         let done = if own {
             service.set_friendly_name(self.actor(), name).await
@@ -250,7 +276,7 @@ impl NsSession {
             service.rename_contact(self.actor(), &contact, name).await
         };
         match done {
-            Ok(version) => render::rea(&mut self.conn.out, trid, version, raw_handle, name),
+            Ok(version) => render::rea(&mut self.conn.out, trid, version, raw_handle, raw_name),
             Err(e) => return self.fail(trid, e),
         }
         Flow::Continue
@@ -345,7 +371,7 @@ impl NsSession {
     /// `PRP TrID property [value]` (MSNP5+): phones, mobile flags, and from
     /// MSNP10 the own friendly name (`MFN`).
     pub(super) async fn on_prp(&mut self, trid: u32, code: &str, value: Option<&str>) -> Flow {
-        if code.len() > 3 || value.is_some_and(|v| v.len() > msn_core::text::MAX_FRIENDLY_NAME) {
+        if code.len() > 3 {
             return Flow::Close;
         }
         if code == "MFN" && self.dialect.has_adc() {
@@ -356,13 +382,18 @@ impl NsSession {
                 self.conn.out.error(800, trid);
                 return Flow::Continue;
             }
+            let raw_name = name;
+            let Some(name) = self.decoded_name(trid, raw_name) else {
+                return Flow::Continue;
+            };
+            let name = name.as_str();
             match self
                 .shared
                 .service
                 .set_friendly_name(self.actor(), name)
                 .await
             {
-                Ok(_) => render::prp_friendly_name(&mut self.conn.out, trid, name),
+                Ok(_) => render::prp_friendly_name(&mut self.conn.out, trid, raw_name),
                 Err(e) => return self.fail(trid, e),
             }
             return Flow::Continue;

@@ -296,7 +296,7 @@ fn download_by_contact(
     render::syn_gtc(out, trid, d, version, account.add_alert);
     render::syn_blp(out, trid, d, version, account.privacy);
     if guid_model {
-        render::syn_prp(out, trid, d, version, "MFN", Some(&account.friendly_name));
+        render::syn_friendly_name(out, trid, d, version, &account.friendly_name);
     }
     for p in OWN_PROPERTIES {
         if account.properties.is_set(p) {

@@ -47,15 +47,15 @@ impl Service {
         name: &str,
         group: Option<GroupId>,
     ) -> Result<Added, OpError> {
-        if !self
-            .store
-            .user_exists(handle.as_str())
-            .await
-            .map_err(storage)?
-        {
+        let Some(record) = self.store.user(handle.as_str()).await.map_err(storage)? else {
             return Err(OpError::UnknownAccount);
-        }
-        let change = self.plan_list_add(a, list, handle, name, group)?;
+        };
+        // The name the client gave must be valid, but the entry carries the
+        // contact's own name: that is what every list shows (and what the
+        // store reads back).
+        msn_core::text::validate_name(name, msn_core::text::MAX_FRIENDLY_NAME)
+            .map_err(|_| ListError::InvalidName)?;
+        let change = self.plan_list_add(a, list, handle, &record.friendly_name, group)?;
         let done = self.commit_announced(a, &change, false).await?;
         let contact_id = (list == ListKind::Forward)
             .then(|| {

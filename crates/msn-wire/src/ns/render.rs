@@ -25,7 +25,7 @@ pub use super::cmd::msg::{
 pub use super::cmd::not::not;
 pub use super::cmd::out::out_reason;
 pub use super::cmd::png::qng;
-pub use super::cmd::prp::{prp, prp_friendly_name, syn_prp};
+pub use super::cmd::prp::{prp, prp_friendly_name, syn_friendly_name, syn_prp};
 pub use super::cmd::rea::rea;
 pub use super::cmd::reg::reg;
 pub use super::cmd::rem::{rem, reverse_removed};

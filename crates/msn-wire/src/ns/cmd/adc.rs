@@ -34,6 +34,8 @@ fn parse_target(first: &str, second: Option<&str>) -> Option<AdcTarget> {
 }
 
 /// Reply to `ADC TrID FL N=… F=…`: the new contact with its id.
+/// `name`: the client's `F=` parameter, echoed as sent (see
+/// `prp_friendly_name`).
 pub fn adc_forward(out: &mut Out, trid: u32, handle: &str, name: &str, contact_id: &str) {
     line!(out, "ADC {trid} FL N={handle} F={name} C={contact_id}");
 }

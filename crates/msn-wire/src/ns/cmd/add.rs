@@ -31,6 +31,7 @@ pub fn add(
     name: &str,
     group: Option<u32>,
 ) {
+    // `name`: the client's parameter, echoed as sent (see `prp_friendly_name`).
     match group {
         Some(g) => line!(out, "ADD {trid} {list} {version} {handle} {name} {g}"),
         None => line!(out, "ADD {trid} {list} {version} {handle} {name}"),
@@ -39,6 +40,7 @@ pub fn add(
 
 /// Someone added the user to their forward list.
 pub fn reverse_added(out: &mut Out, dialect: Dialect, version: u64, handle: &str, name: &str) {
+    let name = crate::name::encode(name);
     if dialect.has_adc() {
         line!(out, "ADC 0 RL N={handle} F={name}");
     } else {

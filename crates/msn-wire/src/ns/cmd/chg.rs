@@ -75,7 +75,7 @@ pub fn capabilities_for(dialect: Dialect, capabilities: Option<&str>) -> String 
 
 fn presence_tail(dialect: Dialect, p: &PresenceView<'_>) -> String {
     let handle = presence_handle(dialect, p.handle, 1);
-    let mut s = format!("{} {handle} {}", p.status, p.name);
+    let mut s = format!("{} {handle} {}", p.status, crate::name::encode(p.name));
     if dialect.has_capabilities() {
         s.push(' ');
         s.push_str(&capabilities_for(dialect, p.capabilities));

@@ -31,6 +31,7 @@ pub fn lst_entry(
     name: &str,
     groups: Option<&str>,
 ) {
+    let name = crate::name::encode(name);
     match groups {
         Some(g) => line!(
             out,
@@ -59,6 +60,7 @@ pub fn lst_contact(
     bits: u8,
     groups: Option<&str>,
 ) {
+    let name = crate::name::encode(name);
     let mut s = match dialect.list_model() {
         ListModel::Guid => {
             let mut s = format!("LST N={handle} F={name}");

@@ -36,7 +36,12 @@ pub fn prp(
 }
 
 /// Reply to `PRP TrID MFN name` (MSNP10+).
-pub fn prp_friendly_name(out: &mut Out, trid: u32, name: &str) {
+///
+/// `encoded`: the parameter as the client sent it. A reply echoes the
+/// client's own encoding (clients differ in how much they encode); what
+/// others are sent is the name re-encoded (`crate::name`).
+pub fn prp_friendly_name(out: &mut Out, trid: u32, encoded: &str) {
+    let name = encoded;
     line!(out, "PRP {trid} MFN {name}");
 }
 
@@ -55,4 +60,16 @@ pub fn syn_prp(
         ListModel::PerList => line!(out, "PRP {trid} {version} {property}{value}"),
         _ => line!(out, "PRP {property}{value}"),
     }
+}
+
+/// The friendly name in a list download (`PRP MFN`, MSNP8+), encoded.
+pub fn syn_friendly_name(out: &mut Out, trid: u32, dialect: Dialect, version: u64, name: &str) {
+    syn_prp(
+        out,
+        trid,
+        dialect,
+        version,
+        "MFN",
+        Some(&crate::name::encode(name)),
+    );
 }

@@ -17,6 +17,7 @@ pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<NsComman
 }
 
 /// Reply to `REA`: `REA TrID version handle name`.
+/// `name`: the client's parameter, echoed as sent (see `prp_friendly_name`).
 pub fn rea(out: &mut Out, trid: u32, version: u64, handle: &str, name: &str) {
     line!(out, "REA {trid} {version} {handle} {name}");
 }

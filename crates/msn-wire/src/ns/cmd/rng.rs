@@ -14,6 +14,7 @@ pub fn rng(
     inviter: &str,
     inviter_name: &str,
 ) {
+    let inviter_name = crate::name::encode(inviter_name);
     line!(
         out,
         "RNG {session_id} {sb_addr} CKI {cookie} {inviter} {inviter_name}{}",

@@ -83,7 +83,7 @@ pub fn usr_ok(
     let mut text = format!("USR {trid} OK {handle}");
     if dialect.usr_ok_has_name() {
         text.push(' ');
-        text.push_str(name);
+        text.push_str(&crate::name::encode(name));
     }
     if dialect.usr_ok_has_verified() {
         text.push_str(if verified { " 1" } else { " 0" });

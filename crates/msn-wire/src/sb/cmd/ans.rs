@@ -29,16 +29,17 @@ pub fn iro(
     count: usize,
     p: RosterEntry<'_>,
 ) {
+    let name = crate::name::encode(p.name);
     if dialect.sb_roster_has_capabilities() {
         line!(
             out,
             "IRO {trid} {index} {count} {} {} {}",
             p.handle,
-            p.name,
+            name,
             crate::ns::render::capabilities_for(dialect, p.capabilities)
         );
     } else {
-        line!(out, "IRO {trid} {index} {count} {} {}", p.handle, p.name);
+        line!(out, "IRO {trid} {index} {count} {} {name}", p.handle);
     }
 }
 

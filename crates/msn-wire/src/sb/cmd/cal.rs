@@ -24,15 +24,16 @@ pub fn cal_ringing(out: &mut Out, trid: u32, session: &str) {
 
 /// `JOI handle name[ caps]` for a receiver of `dialect`.
 pub fn joi(out: &mut Out, dialect: Dialect, p: RosterEntry<'_>) {
+    let name = crate::name::encode(p.name);
     if dialect.sb_roster_has_capabilities() {
         line!(
             out,
             "JOI {} {} {}",
             p.handle,
-            p.name,
+            name,
             crate::ns::render::capabilities_for(dialect, p.capabilities)
         );
     } else {
-        line!(out, "JOI {} {}", p.handle, p.name);
+        line!(out, "JOI {} {name}", p.handle);
     }
 }

@@ -24,6 +24,7 @@ pub(crate) fn parse(trid: u32, args: &[&str], frame: &Frame) -> Option<SbCommand
 /// form is the same in every dialect).
 pub fn relayed_msg(sender: &str, name: &str, payload: &[u8]) -> Bytes {
     use bytes::BufMut;
+    let name = crate::name::encode(name);
     let head = format!("MSG {sender} {name} {}\r\n", payload.len());
     let mut encoded = bytes::BytesMut::with_capacity(head.len() + payload.len());
     encoded.put_slice(head.as_bytes());

@@ -18,5 +18,6 @@ pub(crate) fn parse(trid: u32, args: &[&str], _frame: &Frame) -> Option<SbComman
 
 /// `USR TrID OK handle name`.
 pub fn usr_ok(out: &mut Out, trid: u32, handle: &str, name: &str) {
+    let name = crate::name::encode(name);
     line!(out, "USR {trid} OK {handle} {name}");
 }
