@@ -310,8 +310,13 @@ async fn security_tokens(
             let issue = |token: &rst::TokenRequest| {
                 let audience = rst::audience(&token.address).unwrap_or(Audience::Other);
                 let proof_key = rst::new_proof_key(&token.address);
-                let (grant, ttl) = match audience {
-                    Audience::Messenger => {
+                let (grant, ttl) = match (audience, rst::also_audience(&token.address)) {
+                    (Audience::Messenger, Some(web)) => (
+                        Grant::messenger(handle.clone(), user_id)
+                            .also_bearer(web, http.soap_token_ttl),
+                        http.ticket_ttl,
+                    ),
+                    (Audience::Messenger, None) => {
                         (Grant::messenger(handle.clone(), user_id), http.ticket_ttl)
                     }
                     _ => (
@@ -323,9 +328,11 @@ async fn security_tokens(
                     Some(key) => grant.with_proof_key(key.clone()),
                     None => grant,
                 };
+                // The lifetime the client is told: its longest use.
+                let advertised = grant.also.map_or(ttl, |(_, also)| also.max(ttl));
                 rst::Issued {
                     ticket: ctx.tokens.issue(grant, ttl),
-                    ttl,
+                    ttl: advertised,
                     proof_key,
                 }
             };

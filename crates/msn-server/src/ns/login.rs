@@ -352,6 +352,15 @@ impl NsSession {
         Stats::bump(&self.shared.stats.logins);
         info!(user = %record.handle, dialect = %self.dialect, "signed in");
 
+        // Read before anything is written, so that the summary follows the
+        // profile directly. An offline message stored from here on is
+        // announced live as well (the endpoint is registered already), so
+        // it may be listed twice, but never missed.
+        let waiting = if self.dialect.has_mail_data() {
+            Some(service.offline_messages(record.id).await)
+        } else {
+            None
+        };
         let d = self.dialect;
         let peer = self.conn.peer();
         let out = &mut self.conn.out;
@@ -376,8 +385,23 @@ impl NsSession {
             client_port: peer.port(),
         };
         render::hotmail_msg(out, render::profile_payload(d, &profile).as_bytes());
-        if d.has_mail_data() {
-            render::hotmail_msg(out, render::initial_mail_data_payload().as_bytes());
+        if let Some(waiting) = waiting {
+            let threshold = self.shared.config.oim.too_large_threshold;
+            let payload = match waiting {
+                Ok(oims) if oims.len() <= threshold => {
+                    let ids: Vec<String> = oims.iter().map(|m| format!("{:X}", m.id)).collect();
+                    let entries: Vec<_> = oims
+                        .iter()
+                        .zip(&ids)
+                        .map(|(m, id)| super::events::oim_entry(m, id))
+                        .collect();
+                    render::initial_mail_data_payload(render::MailData::List(&entries))
+                }
+                // Too many, or the store failed: the client asks the RSI
+                // service for the list itself.
+                _ => render::initial_mail_data_payload(render::MailData::TooLarge),
+            };
+            render::hotmail_msg(out, payload.as_bytes());
         } else if p.email_enabled && d.profile_has_passport_fields() {
             let mail = render::initial_mail_payload(&self.shared.config.urls.inbox, &p.post_url);
             render::hotmail_msg(out, mail.as_bytes());
