@@ -10,7 +10,9 @@
 //! (libpurple posts to `//RST2.srf`).
 //! For WLM 8.x and 2009 (MSNP13+) the address book and sharing SOAP
 //! services, `POST /abservice/abservice.asmx` and `POST
-//! /abservice/SharingService.asmx` ([`abservice`]).
+//! /abservice/SharingService.asmx` ([`abservice`]), and offline messages:
+//! sending (`POST /OimWS/oim.asmx`, [`oim`]) and fetching (`POST
+//! /rsi/rsi.asmx`, [`rsi`]).
 //!
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop
@@ -42,10 +44,12 @@ pub mod cert;
 pub mod context;
 pub mod header_case;
 mod listener;
+pub mod oim;
 pub mod passport;
 mod routes;
 pub mod rst;
 mod rst2;
+pub mod rsi;
 pub mod soap_xml;
 pub mod storage;
 
@@ -166,6 +170,7 @@ pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
     let state = Arc::new(AppState {
         nexus,
         decoy_hash,
+        oim_locks: oim::LockKeys::default(),
         ctx: ctx.clone(),
     });
 

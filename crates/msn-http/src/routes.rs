@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::listener::Peer;
 use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
-use crate::{abservice, rst};
+use crate::{abservice, oim, rsi, rst};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     /// A hash of a random password, checked for unknown accounts so that a
     /// failed login takes as long whether or not the account exists.
     pub decoy_hash: String,
+    /// The lock-key challenges of the OIM store service's senders.
+    pub oim_locks: oim::LockKeys,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -197,8 +199,9 @@ fn failed() -> Response {
 }
 
 /// Paths the router cannot express: the address-book and sharing SOAP
-/// services under one or two leading slashes (libpurple sends
-/// `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
+/// services, the OIM store (`/OimWS/oim.asmx`) and retrieval
+/// (`/rsi/rsi.asmx`) services under one or two leading slashes (libpurple
+/// sends `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
 /// the RST service, every path ending in `/RST2.srf` (login.live.com and
@@ -211,15 +214,24 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let soap_path = abservice::SoapService::for_path(uri.path()).is_some()
+        || oim::is_store_path(uri.path())
+        || rsi::is_rsi_path(uri.path());
+    if soap_path && method != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("POST"))],
+        )
+            .into_response();
+    }
     if let Some(service) = abservice::SoapService::for_path(uri.path()) {
-        if method != Method::POST {
-            return (
-                StatusCode::METHOD_NOT_ALLOWED,
-                [(ALLOW, HeaderValue::from_static("POST"))],
-            )
-                .into_response();
-        }
         return abservice::handle(&state.ctx, service, &headers, body).await;
+    }
+    if oim::is_store_path(uri.path()) {
+        return oim::handle(&state.ctx, &state.oim_locks, peer.ip(), &headers, body).await;
+    }
+    if rsi::is_rsi_path(uri.path()) {
+        return rsi::handle(&state.ctx, &headers, body).await;
     }
     let path = uri.path();
     let flavor = if path.ends_with("/RST.srf") {

@@ -1399,6 +1399,7 @@ fn oim_to(recipient_id: i64, sender: &str, text: &str, seq: u32) -> NewOim {
         sender_name: format!("Ålice ☃ {seq}"),
         run_id: Uuid::from_u128(0x1234),
         sequence_num: seq,
+        origin: format!("192.0.2.{seq}"),
         received_at: 1_700_000_000 + i64::from(seq),
         text: text.to_owned(),
     }
@@ -1431,6 +1432,7 @@ pub async fn oims_keep_arrival_order_and_text(store: &dyn Store) {
         assert_eq!(l.sender_name, s.sender_name);
         assert_eq!(l.run_id, s.run_id);
         assert_eq!(l.sequence_num, s.sequence_num);
+        assert_eq!(l.origin, s.origin);
         assert_eq!(l.received_at, s.received_at);
         assert_eq!(l.size, s.text.len());
         assert_eq!(l.text, "");

@@ -148,6 +148,8 @@ pub struct NewOim {
     /// The sending client's run id and the message's number in that run.
     pub run_id: Uuid,
     pub sequence_num: u32,
+    /// The sending client's address (`X-OIM-originatingSource`).
+    pub origin: String,
     /// Unix seconds (UTC).
     pub received_at: i64,
     /// The message text.
@@ -163,6 +165,7 @@ pub struct StoredOim {
     pub sender_name: String,
     pub run_id: Uuid,
     pub sequence_num: u32,
+    pub origin: String,
     pub received_at: i64,
     /// Size of the text in bytes.
     pub size: usize,

@@ -265,6 +265,7 @@ fn oim_from_row(row: &SqliteRow) -> Result<StoredOim> {
         run_id: parse_uuid(row.try_get("run_id").db()?)?,
         sequence_num: u32::try_from(row.try_get::<i64, _>("sequence_num").db()?)
             .map_err(|_| corrupt("bad OIM sequence number"))?,
+        origin: row.try_get("origin").db()?,
         received_at: row.try_get("received_at").db()?,
         size: row.try_get::<i64, _>("size").db()? as usize,
         text: row.try_get("body").db()?,
@@ -928,7 +929,7 @@ impl Store for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO oims (id, recipient_id, sender, sender_name, run_id, sequence_num, \
-             received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             origin, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(oim_id(oim.id))
         .bind(oim.recipient_id)
@@ -936,6 +937,7 @@ impl Store for SqliteStore {
         .bind(&oim.sender_name)
         .bind(oim_id(oim.run_id))
         .bind(i64::from(oim.sequence_num))
+        .bind(&oim.origin)
         .bind(oim.received_at)
         .bind(&oim.text)
         .execute(&mut *tx)
@@ -949,7 +951,7 @@ impl Store for SqliteStore {
 
     async fn oims(&self, recipient_id: i64) -> Result<Vec<StoredOim>> {
         let rows = sqlx::query(
-            "SELECT id, sender, sender_name, run_id, sequence_num, received_at, \
+            "SELECT id, sender, sender_name, run_id, sequence_num, origin, received_at, \
              length(CAST(body AS BLOB)) AS size, '' AS body \
              FROM oims WHERE recipient_id = ? ORDER BY seq",
         )
@@ -962,7 +964,7 @@ impl Store for SqliteStore {
 
     async fn oim(&self, recipient_id: i64, id: Uuid) -> Result<Option<StoredOim>> {
         let row = sqlx::query(
-            "SELECT id, sender, sender_name, run_id, sequence_num, received_at, \
+            "SELECT id, sender, sender_name, run_id, sequence_num, origin, received_at, \
              length(CAST(body AS BLOB)) AS size, body \
              FROM oims WHERE recipient_id = ? AND id = ?",
         )

@@ -48,6 +48,8 @@ pub struct OfflineMessage {
     /// The sending client's run id and the message's number in the run.
     pub run_id: Uuid,
     pub sequence_num: u32,
+    /// The sending client's address.
+    pub origin: String,
 }
 
 /// Why an offline message was not stored.
@@ -107,6 +109,7 @@ impl Service {
             sender_name: message.sender_name,
             run_id: message.run_id,
             sequence_num: message.sequence_num,
+            origin: message.origin,
             received_at: unix_now(),
             text: message.text,
         };
@@ -116,6 +119,7 @@ impl Service {
             sender_name: oim.sender_name.clone(),
             run_id: oim.run_id,
             sequence_num: oim.sequence_num,
+            origin: oim.origin.clone(),
             received_at: oim.received_at,
             size: oim.text.len(),
             text: String::new(),

@@ -12,6 +12,8 @@ CREATE TABLE oims (
     -- The sending client's run id (a GUID) and sequence number.
     run_id       TEXT    NOT NULL,
     sequence_num INTEGER NOT NULL,
+    -- The sending client's address as the server saw it.
+    origin       TEXT    NOT NULL,
     -- Unix seconds (UTC) when the message was stored.
     received_at  INTEGER NOT NULL,
     -- The message text, UTF-8.
