@@ -36,7 +36,11 @@ async fn server_with(tweak: impl FnOnce(&mut msn_server::Config)) -> TestServer 
         tweak(c);
     })
     .await;
-    for (email, name) in [(ALICE, "Alice"), (BOB, "Bob"), ("carol@example.com", "Carol")] {
+    for (email, name) in [
+        (ALICE, "Alice"),
+        (BOB, "Bob"),
+        ("carol@example.com", "Carol"),
+    ] {
         s.user(email, PW, name).await;
     }
     s.seed_friends((ALICE, "Alice"), (BOB, "Bob")).await;
@@ -101,7 +105,10 @@ async fn post(http: SocketAddr, path: &str, action: &str, body: &str) -> Reply {
         .parse()
         .unwrap();
     assert_eq!(length, body.len());
-    assert!(head.contains("\r\nContent-Type: text/xml; charset=utf-8"), "{head}");
+    assert!(
+        head.contains("\r\nContent-Type: text/xml; charset=utf-8"),
+        "{head}"
+    );
     Reply {
         status,
         body: body.to_owned(),
@@ -117,7 +124,15 @@ fn attr(value: &str) -> String {
 
 /// A `Store2` request as libpurple writes it (LF line ends, base64 in
 /// lines of 76).
-fn store2_body(from: &str, to: &str, ticket: &str, lockkey: &str, text: &str, seq: u32) -> String {
+fn store2_body(
+    from: &str,
+    to: &str,
+    ticket: &str,
+    appid: &str,
+    lockkey: &str,
+    text: &str,
+    seq: u32,
+) -> String {
     let b64 = BASE64.encode(text.as_bytes());
     let wrapped: Vec<&str> = b64
         .as_bytes()
@@ -144,7 +159,7 @@ fn store2_body(from: &str, to: &str, ticket: &str, lockkey: &str, text: &str, se
         name = name,
         to = attr(to),
         ticket = attr(ticket),
-        pid = PID,
+        pid = attr(appid),
         lockkey = lockkey,
         seq = seq,
         content = content.replace('&', "&amp;").replace('<', "&lt;"),
@@ -158,6 +173,9 @@ struct Sender {
     tokens: Tokens,
     lockkey: String,
     seq: u32,
+    /// `Ticket@appid` with its product key, and the SOAPAction.
+    product: (&'static str, &'static str),
+    action: &'static str,
 }
 
 impl Sender {
@@ -167,6 +185,8 @@ impl Sender {
             tokens: wlm::tokens(s.http.unwrap(), email, PW).await,
             lockkey: String::new(),
             seq: 1,
+            product: (PID, PKEY),
+            action: STORE2,
         }
     }
 
@@ -175,11 +195,12 @@ impl Sender {
             self.email,
             to,
             &self.tokens.secure,
+            self.product.0,
             &self.lockkey,
             text,
             self.seq,
         );
-        post(http, "//OimWS/oim.asmx", STORE2, &body).await
+        post(http, "//OimWS/oim.asmx", self.action, &body).await
     }
 
     /// Sends as libpurple does: answers a lock-key challenge once and
@@ -188,7 +209,8 @@ impl Sender {
         let mut reply = self.attempt(http, to, text).await;
         if reply.status == 500 && reply.fault_code() == "q0:AuthenticationFailed" {
             let challenge = challenge_of(&reply);
-            self.lockkey = msn_core::challenge::product_key_answer(&challenge, PID, PKEY);
+            let (pid, pkey) = self.product;
+            self.lockkey = msn_core::challenge::product_key_answer(&challenge, pid, pkey);
             reply = self.attempt(http, to, text).await;
         }
         if reply.status == 200 {
@@ -204,7 +226,12 @@ impl Sender {
 }
 
 fn challenge_of(reply: &Reply) -> String {
-    assert_eq!(reply.fault_code(), "q0:AuthenticationFailed", "{}", reply.body);
+    assert_eq!(
+        reply.fault_code(),
+        "q0:AuthenticationFailed",
+        "{}",
+        reply.body
+    );
     let xml = reply.xml();
     let challenge = xml
         .text_at(&["Body", "Fault", "detail", "LockKeyChallenge"])
@@ -357,12 +384,12 @@ async fn send_with_the_lock_key_then_fetch_and_delete() {
     let wrong = alice.attempt(http, BOB, HELLO).await;
     assert_eq!(challenge_of(&wrong), challenge);
     // A key computed for another product id is wrong too.
-    alice.lockkey = msn_core::challenge::product_key_answer(
-        &challenge,
-        "PROD0120PW!CCV9@",
-        "C1BX{V4W}Q3*10SM",
+    alice.lockkey =
+        msn_core::challenge::product_key_answer(&challenge, "PROD0120PW!CCV9@", "C1BX{V4W}Q3*10SM");
+    assert_eq!(
+        challenge_of(&alice.attempt(http, BOB, HELLO).await),
+        challenge
     );
-    assert_eq!(challenge_of(&alice.attempt(http, BOB, HELLO).await), challenge);
     // The computed key: stored.
     alice.lockkey = msn_core::challenge::product_key_answer(&challenge, PID, PKEY);
     let stored = alice.attempt(http, BOB, HELLO).await;
@@ -383,7 +410,9 @@ async fn send_with_the_lock_key_then_fetch_and_delete() {
 
     // GetMessage: the RFC 822 text of msnp13-18.md §7.2.
     let text = message_text(&get_message(http, &bob_tokens.web, &waiting[0].id).await);
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers, blank line, body");
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .expect("headers, blank line, body");
     let headers: Vec<(&str, &str)> = head
         .split("\r\n")
         .map(|l| l.split_once(": ").unwrap_or((l, "")))
@@ -418,7 +447,10 @@ async fn send_with_the_lock_key_then_fetch_and_delete() {
     assert_eq!(header("Content-Type"), "text/plain; charset=UTF-8");
     assert_eq!(header("Content-Transfer-Encoding"), "base64");
     assert_eq!(header("X-OIM-Message-Type"), "OfflineMessage");
-    assert_eq!(header("X-OIM-Run-Id"), "{3A3BE82F-C4FC-4D8E-A1A4-D2A2C8F6A1B1}");
+    assert_eq!(
+        header("X-OIM-Run-Id"),
+        "{3A3BE82F-C4FC-4D8E-A1A4-D2A2C8F6A1B1}"
+    );
     assert_eq!(header("X-OIM-Sequence-Num"), "1");
     assert_eq!(header("X-OIM-originatingSource"), "127.0.0.1");
     assert_eq!(header("Return-Path"), "ndr@oim.messenger.msn.com");
@@ -426,7 +458,10 @@ async fn send_with_the_lock_key_then_fetch_and_delete() {
     // `5 Sep 2007 21:42:12 -0700`, the form libpurple reads.
     let date: Vec<&str> = header("Date").split(' ').collect();
     assert_eq!(date.len(), 5, "{date:?}");
-    assert!(date[0].parse::<u8>().is_ok() && date[4] == "+0000", "{date:?}");
+    assert!(
+        date[0].parse::<u8>().is_ok() && date[4] == "+0000",
+        "{date:?}"
+    );
     let decoded = BASE64.decode(body.replace("\r\n", "")).unwrap();
     assert_eq!(String::from_utf8(decoded).unwrap(), HELLO);
 
@@ -477,8 +512,13 @@ async fn a_signed_in_recipient_gets_the_live_notice() {
     bob.barrier().await;
     let mut alice = Sender::new(&s, ALICE).await;
     alice.send_ok(http, BOB, HELLO).await;
-    let notice = bob.wait_for("the OIM notice", |f| f.command() == "MSG").await;
-    assert_eq!(notice.line().split(' ').take(3).collect::<Vec<_>>(), ["MSG", "Hotmail", "Hotmail"]);
+    let notice = bob
+        .wait_for("the OIM notice", |f| f.command() == "MSG")
+        .await;
+    assert_eq!(
+        notice.line().split(' ').take(3).collect::<Vec<_>>(),
+        ["MSG", "Hotmail", "Hotmail"]
+    );
     let payload = std::str::from_utf8(notice.payload().unwrap()).unwrap();
     assert!(
         payload.starts_with(
@@ -511,7 +551,8 @@ async fn refused_messages_store_nothing() {
         assert_eq!(r.fault_code(), "q0:SystemUnavailable", "{to}");
     }
     // Carol blocks Alice: refused as if Carol did not exist.
-    s.seed_entry("carol@example.com", ALICE, 4, "Alice", &[]).await;
+    s.seed_entry("carol@example.com", ALICE, 4, "Alice", &[])
+        .await;
     let r = alice.send(http, "carol@example.com", HELLO).await;
     assert_eq!(r.fault_code(), "q0:SystemUnavailable");
     // Over the size limit (bytes of UTF-8, not characters).
@@ -536,7 +577,11 @@ async fn refused_messages_store_nothing() {
         assert_eq!(r.fault_code(), "q0:BadContextToken");
     }
     let carol_tokens = wlm::tokens(http, "carol@example.com", PW).await;
-    for ticket in ["t=forged$$&p=forged$$", &alice.tokens.secure, &carol_tokens.secure] {
+    for ticket in [
+        "t=forged$$&p=forged$$",
+        &alice.tokens.secure,
+        &carol_tokens.secure,
+    ] {
         let r = rsi(http, "GetMetadata", ticket, "").await;
         assert_eq!(r.fault_code(), "q0:BadContextToken");
     }
@@ -557,7 +602,10 @@ async fn refused_messages_store_nothing() {
         http,
         "DeleteMessages",
         &carol_tokens.web,
-        &format!("<messageIds><messageId>{}</messageId></messageIds>", waiting[0].id),
+        &format!(
+            "<messageIds><messageId>{}</messageId></messageIds>",
+            waiting[0].id
+        ),
     )
     .await;
     assert_eq!(r.status, 200);
@@ -676,4 +724,55 @@ async fn older_clients_see_nothing_and_lose_nothing() {
     // WLM finds both.
     let (_bob, _, mail) = bob_signs_in(&s, 15).await;
     assert_eq!(mail_data(&mail).unwrap().len(), 2);
+}
+
+/// WLM 8.0 (MSNP13): the older `Store` action with its own product id,
+/// and the `messenger.msn.com` token both signs it in (`USR TWN S`, once)
+/// and fetches its messages afterwards.
+#[tokio::test]
+async fn wlm_8_0_stores_with_store_and_fetches_with_its_login_token() {
+    let s = server().await;
+    let http = s.http.unwrap();
+    let mut alice = Sender::new(&s, ALICE).await;
+    alice.product = ("PROD01065C%ZFN6F", "O4BG@C7BWLYQX?5G");
+    alice.action = "http://messenger.msn.com/ws/2004/09/oim/Store";
+    alice.send_ok(http, BOB, HELLO).await;
+
+    let bob = wlm::tokens(http, BOB, PW).await;
+    let mut c = Client::connect(s.ns).await;
+    c.send("VER 1 MSNP13 CVR0").await;
+    c.expect("VER 1 MSNP13").await;
+    c.send(&format!("USR 2 TWN I {BOB}")).await;
+    assert_eq!(c.recv().await.command(), "GCF");
+    assert!(c.recv_line().await.starts_with("USR 2 TWN S lc=1033,"));
+    c.send(&format!("USR 3 TWN S {}", bob.web)).await;
+    c.expect(&format!("USR 3 OK {BOB} 1 0")).await;
+    let summary = c
+        .wait_for("the summary", |f| {
+            f.payload()
+                .is_some_and(|p| p.windows(10).any(|w| w == b"Mail-Data:"))
+        })
+        .await;
+    let waiting = mail_data(std::str::from_utf8(summary.payload().unwrap()).unwrap()).unwrap();
+    assert_eq!(waiting.len(), 1);
+    // The login used the token up as a ticket, not as RSI's bearer token.
+    let text = message_text(&get_message(http, &bob.web, &waiting[0].id).await);
+    assert!(text.ends_with(&BASE64.encode(HELLO)), "{text}");
+    let mut again = Client::connect(s.ns).await;
+    again.send("VER 1 MSNP13 CVR0").await;
+    again.expect("VER 1 MSNP13").await;
+    again.send(&format!("USR 2 TWN I {BOB}")).await;
+    again.recv().await;
+    again.recv().await;
+    again.send(&format!("USR 3 TWN S {}", bob.web)).await;
+    again.expect("911 3").await;
+    // Other actions and methods are refused.
+    let r = post(
+        http,
+        "/OimWS/oim.asmx",
+        "http://messenger.msn.com/ws/2004/09/oim/Peek",
+        "",
+    )
+    .await;
+    assert_eq!(r.fault_code(), "q0:UnknownAction");
 }

@@ -239,7 +239,11 @@ pub async fn tokens(http: SocketAddr, email: &str, password: &str) -> Tokens {
         let id = format!(r#"Id="Compact{n}">"#);
         between(&id, &id, "</wsse:BinarySecurityToken>")
     };
-    let secret = between(r#"Id="Compact1""#, "<wst:BinarySecret>", "</wst:BinarySecret>");
+    let secret = between(
+        r#"Id="Compact1""#,
+        "<wst:BinarySecret>",
+        "</wst:BinarySecret>",
+    );
     Tokens {
         clear: compact(1),
         key: base64::engine::general_purpose::STANDARD

@@ -181,7 +181,8 @@ struct Entry {
 impl Entry {
     /// When the token is of no use any more.
     fn end(&self) -> Instant {
-        self.also_expires.map_or(self.expires, |a| a.max(self.expires))
+        self.also_expires
+            .map_or(self.expires, |a| a.max(self.expires))
     }
 }
 
@@ -303,9 +304,8 @@ impl TokenService for MemoryTokens {
     fn validate(&self, token: &str, audience: Audience) -> Option<Grant> {
         let now = (self.clock)();
         let entry = self.map.get(token)?;
-        let main = entry.expires > now
-            && !entry.grant.single_use
-            && entry.grant.audience == audience;
+        let main =
+            entry.expires > now && !entry.grant.single_use && entry.grant.audience == audience;
         let also = entry.grant.also.is_some_and(|(a, _)| a == audience)
             && entry.also_expires.is_some_and(|end| end > now);
         (main || also).then(|| entry.grant.clone())

@@ -687,7 +687,9 @@ impl Config {
             );
         }
         if self.oim.max_message_bytes == 0 || self.oim.max_waiting_per_recipient == 0 {
-            return Err("oim.max_message_bytes and oim.max_waiting_per_recipient must not be 0".into());
+            return Err(
+                "oim.max_message_bytes and oim.max_waiting_per_recipient must not be 0".into(),
+            );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err("log.format must be \"text\" or \"json\"".into());

@@ -47,9 +47,9 @@ mod listener;
 pub mod oim;
 pub mod passport;
 mod routes;
+pub mod rsi;
 pub mod rst;
 mod rst2;
-pub mod rsi;
 pub mod soap_xml;
 pub mod storage;
 

@@ -162,7 +162,10 @@ impl LockKeys {
             };
             if accepted {
                 if challenge::key_for(ChallengeKind::ProductKey, appid).is_none() {
-                    info!(appid, "OIM lock key of an unknown product id accepted unchecked");
+                    info!(
+                        appid,
+                        "OIM lock key of an unknown product id accepted unchecked"
+                    );
                 }
                 return LockKey::Accepted;
             }
@@ -350,7 +353,10 @@ pub async fn handle(
     if message_type.is_some_and(|t| !t.eq_ignore_ascii_case("text")) {
         return invalid_content("Only text messages are stored");
     }
-    let content = match body.and_then(|b| b.child("Content")).map(|c| parse_content(&c.text)) {
+    let content = match body
+        .and_then(|b| b.child("Content"))
+        .map(|c| parse_content(&c.text))
+    {
         Some(Ok(content)) => content,
         Some(Err(why)) => {
             debug!(user = %grant.handle, why, "OIM content not understood");
@@ -434,7 +440,10 @@ mod tests {
         );
         let key = challenge::product_key_answer(&chl, pid, "ILTXC!4IXB5FB*PX");
         assert_eq!(locks.check("t1", pid, &key, life), LockKey::Accepted);
-        assert_eq!(locks.check("t1", pid, &key.to_uppercase(), life), LockKey::Accepted);
+        assert_eq!(
+            locks.check("t1", pid, &key.to_uppercase(), life),
+            LockKey::Accepted
+        );
         // Another session must answer its own challenge first.
         assert!(matches!(
             locks.check("t2", pid, &key, life),
@@ -449,7 +458,12 @@ mod tests {
             LockKey::Challenge(_)
         ));
         assert_eq!(
-            locks.check("t3", "PRODXXXXXXXXXXXX", "0123456789abcdef0123456789ABCDEF", life),
+            locks.check(
+                "t3",
+                "PRODXXXXXXXXXXXX",
+                "0123456789abcdef0123456789ABCDEF",
+                life
+            ),
             LockKey::Accepted
         );
     }

@@ -46,7 +46,12 @@ fn client_fault(why: &str) -> Response {
 }
 
 fn server_fault() -> Response {
-    fault(RSI_NS, "SystemUnavailable", "The request could not be completed", "")
+    fault(
+        RSI_NS,
+        "SystemUnavailable",
+        "The request could not be completed",
+        "",
+    )
 }
 
 /// Serves one POST to the RSI service.
@@ -72,7 +77,8 @@ pub async fn handle(ctx: &HttpContext, headers: &HeaderMap, body: Body) -> Respo
     if !request.name.eq_ignore_ascii_case(&action) {
         return client_fault("SOAPAction and body disagree");
     }
-    let Some(grant) = ticket(&envelope).and_then(|t| ctx.tokens.validate(&t, Audience::MessengerWeb))
+    let Some(grant) =
+        ticket(&envelope).and_then(|t| ctx.tokens.validate(&t, Audience::MessengerWeb))
     else {
         debug!(%action, "RSI request without a valid messenger.msn.com ticket");
         return crate::oim::bad_ticket(RSI_NS);
@@ -272,7 +278,11 @@ mod tests {
         assert!(lines.contains(&"X-OIM-Run-Id: {3A3BE82F-C4FC-4D8E-A1A4-D2A2C8F6A1B1}"));
         assert!(lines.contains(&"X-OIM-Sequence-Num: 2"));
         assert!(lines.contains(&"Date: 15 Nov 2005 22:24:27 +0000"));
-        assert!(lines.contains(&"Message-ID: <08CBD8BE-9972-433C-A9DA-84A0A725ABFA@oim.messenger.msn.com>"));
+        assert!(
+            lines.contains(
+                &"Message-ID: <08CBD8BE-9972-433C-A9DA-84A0A725ABFA@oim.messenger.msn.com>"
+            )
+        );
         // 1132093467 s after 1970 = 0x01C5EA2B_... in FILETIME (low:high).
         let ft = (1_132_093_467u64 + 11_644_473_600) * 10_000_000;
         assert!(lines.contains(
@@ -283,7 +293,10 @@ mod tests {
             )
             .as_str()
         ));
-        assert_eq!(lines.last(), Some(&"Return-Path: ndr@oim.messenger.msn.com"));
+        assert_eq!(
+            lines.last(),
+            Some(&"Return-Path: ndr@oim.messenger.msn.com")
+        );
         let body_lines: Vec<&str> = body.split("\r\n").collect();
         assert_eq!(body_lines.len(), 2);
         assert_eq!(body_lines[0].len(), 76);

@@ -1551,7 +1551,9 @@ pub async fn oims_go_with_the_recipients_account(store: &dyn Store) {
     assert!(store.oims(bob).await.unwrap().is_empty());
     assert_eq!(store.oims(alice).await.unwrap().len(), 1);
     assert!(matches!(
-        store.add_oim(oim_to(bob, "alice@example.com", "late", 2), 10).await,
+        store
+            .add_oim(oim_to(bob, "alice@example.com", "late", 2), 10)
+            .await,
         Err(StoreError::NoSuchUser(_))
     ));
     // A new account under the same name does not inherit them.
