@@ -183,7 +183,9 @@ async fn delete_messages(ctx: &HttpContext, grant: &Grant, request: &Element) ->
 }
 
 /// The stored message as the RSI service returns it (msnp13-18.md §7.2):
-/// RFC 822 headers, CRLF line ends, the sender's name RFC 2047-encoded,
+/// RFC 822 headers, CRLF line ends (written raw inside the XML, so a
+/// client's XML parser turns them into LF: libpurple splits this text on
+/// `\n` and `\n\n`), the sender's name RFC 2047-encoded,
 /// the text base64 (UTF-8) in lines of 76. `Date` has no weekday:
 /// libpurple reads it as `5 Sep 2007 21:42:12 -0700` and falls back to
 /// "now" on anything else.
