@@ -619,11 +619,14 @@ async fn refused_messages_store_nothing() {
 
 #[tokio::test]
 async fn an_expired_ticket_is_refused() {
-    let s = server_with(|c| c.http.soap_token_ttl = Duration::from_secs(1)).await;
+    let ttl = Duration::from_secs(3);
+    let s = server_with(|c| c.http.soap_token_ttl = ttl).await;
     let http = s.http.unwrap();
+    let issued = tokio::time::Instant::now();
     let mut alice = Sender::new(&s, ALICE).await;
     alice.send_ok(http, BOB, "before").await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Past the tokens' lifetime, counted from before they were issued.
+    tokio::time::sleep_until(issued + ttl + Duration::from_millis(500)).await;
     let r = alice.send(http, BOB, "after").await;
     assert_eq!(r.fault_code(), "q0:BadContextToken");
     let r = rsi(http, "GetMetadata", &alice.tokens.web, "").await;

@@ -33,7 +33,8 @@
 //! same HTTPS port.
 //!
 //! Modules: [`context`] (what the services need), [`passport`], [`rst`]
-//! (with `rst2`) and [`storage`] (wire formats), [`header_case`]
+//! (with `rst2`), [`storage`], [`abservice`], [`oim`] and [`rsi`] (wire
+//! formats and services), [`header_case`]
 //! (exact header name spelling), `listener` (accepting, TLS, serving
 //! connections), `routes` (the endpoints), [`cert`] (certificates).
 

@@ -123,9 +123,10 @@ pub struct LockKeys {
     issued: Mutex<HashMap<String, (String, Instant)>>,
 }
 
-/// Challenges kept before old ones are swept; past twice this, all are
-/// forgotten (clients simply go through the challenge again).
-const SWEEP_AT: usize = 10_000;
+/// Challenges kept before expired ones are swept; if that frees nothing,
+/// all are forgotten (their clients simply answer a new challenge). About
+/// 100 bytes each.
+const SWEEP_AT: usize = 100_000;
 
 impl Default for LockKeys {
     fn default() -> Self {
@@ -150,30 +151,32 @@ impl LockKeys {
         if let Some((challenge, at)) = issued.get(ticket)
             && now.duration_since(*at) < lifetime
         {
-            let well_formed = lockkey.len() == 32 && lockkey.bytes().all(|b| b.is_ascii_hexdigit());
-            let accepted = match challenge::key_for(ChallengeKind::ProductKey, appid) {
-                Some(_) => challenge::verify(
+            let accepted = if challenge::key_for(ChallengeKind::ProductKey, appid).is_some() {
+                challenge::verify(
                     ChallengeKind::ProductKey,
                     appid,
                     challenge,
                     lockkey.as_bytes(),
-                ),
-                None => well_formed,
-            };
-            if accepted {
-                if challenge::key_for(ChallengeKind::ProductKey, appid).is_none() {
-                    info!(
+                )
+            } else {
+                let well_formed =
+                    lockkey.len() == 32 && lockkey.bytes().all(|b| b.is_ascii_hexdigit());
+                if well_formed {
+                    debug!(
                         appid,
                         "OIM lock key of an unknown product id accepted unchecked"
                     );
                 }
+                well_formed
+            };
+            if accepted {
                 return LockKey::Accepted;
             }
             return LockKey::Challenge(challenge.clone());
         }
         if issued.len() >= SWEEP_AT {
             issued.retain(|_, (_, at)| now.duration_since(*at) < lifetime);
-            if issued.len() >= 2 * SWEEP_AT {
+            if issued.len() >= SWEEP_AT {
                 issued.clear();
             }
         }
@@ -259,7 +262,11 @@ async fn sender_name(ctx: &HttpContext, grant: &Grant, from: &Element) -> String
     if let Some(name) = from
         .attr("friendlyName")
         .and_then(decode_rfc2047)
-        .filter(|n| !n.trim().is_empty() && msn_core::text::is_displayable(n))
+        .filter(|n| {
+            !n.trim().is_empty()
+                && n.len() <= msn_core::text::MAX_FRIENDLY_NAME
+                && msn_core::text::is_displayable(n)
+        })
     {
         return name;
     }
