@@ -250,10 +250,11 @@ fn assert_stored(reply: &Reply) {
         "{}",
         reply.body
     );
-    assert!(
-        xml.at(&["Header", "SequenceAcknowledgment", "AcknowledgmentRange"])
-            .is_some()
-    );
+    let ack = xml
+        .at(&["Header", "SequenceAcknowledgment", "AcknowledgmentRange"])
+        .expect("an acknowledgment");
+    assert_eq!(ack.attr("Upper"), ack.attr("Lower"));
+    assert!(ack.attr("Upper").unwrap().parse::<u32>().unwrap() >= 1);
 }
 
 /// An RSI call with the `messenger.msn.com` token split into t and p.

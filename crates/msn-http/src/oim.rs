@@ -371,7 +371,13 @@ pub async fn handle(
         }
         None => return invalid_content("No content"),
     };
-    let sequence = content.sequence_num.to_string();
+    // Acknowledged as numbered in the reliable-messaging header, which
+    // clients keep equal to the MIME part's sequence number.
+    let sequence = header
+        .and_then(|h| h.text_at(&["Sequence", "MessageNumber"]))
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or(content.sequence_num)
+        .to_string();
     let message = OfflineMessage {
         sender_name: sender_name(ctx, &grant, from).await,
         text: content.text,
