@@ -145,11 +145,24 @@ pub async fn sso_login(
     guid: Option<&str>,
 ) -> Client {
     let (ticket, key) = rst(s.http.unwrap(), email, password).await;
+    sso_signed_in(s, n, email, &ticket, &key, guid).await
+}
+
+/// [`sso_login`] with a `messengerclear.live.com` ticket and key already
+/// fetched.
+pub async fn sso_signed_in(
+    s: &TestServer,
+    n: u8,
+    email: &str,
+    ticket: &str,
+    key: &[u8],
+    guid: Option<&str>,
+) -> Client {
     let (mut c, nonce) = sso_start(s.ns, n, email).await;
     let guid = guid.map(|g| format!(" {g}")).unwrap_or_default();
     c.send(&format!(
         "USR 4 SSO S {ticket} {}{guid}",
-        proof(&key, &nonce)
+        proof(key, &nonce)
     ))
     .await;
     c.expect(&format!("USR 4 OK {email} 1 0")).await;
@@ -165,18 +178,109 @@ pub async fn sso_login(
     c
 }
 
+/// [`sso_signed_in`], then online (`CHG NLN`); returns the client and the
+/// offline-message summary that follows the first `CHG`.
+pub async fn sso_login_with(
+    s: &TestServer,
+    n: u8,
+    email: &str,
+    ticket: &str,
+    key: &[u8],
+    guid: Option<&str>,
+) -> (Client, String) {
+    let mut c = sso_signed_in(s, n, email, ticket, key, guid).await;
+    let caps = if n >= 16 {
+        "2789003324:48"
+    } else {
+        "2147794988"
+    };
+    let chg = c.call(&format!("CHG {{}} NLN {caps} 0")).await;
+    assert_eq!(chg.command(), "CHG", "{}", chg.line());
+    let text = expect_mail_data(&mut c).await;
+    (c, text)
+}
+
 /// Reads the offline-message summary that follows the presence dump of
-/// the first `CHG`, skipping the presence lines before it.
-pub async fn expect_mail_data(c: &mut Client) {
+/// the first `CHG`, skipping the presence lines before it; returns its
+/// payload.
+pub async fn expect_mail_data(c: &mut Client) -> String {
     let mail = c
         .wait_for("the offline-message summary", |f| f.command() == "MSG")
         .await;
     let text = String::from_utf8(mail.payload().unwrap().to_vec()).unwrap();
     assert!(
-        text.contains("Content-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n")
-            && text.contains("Mail-Data: <MD><E><I>0</I>"),
+        text.starts_with(
+            "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n\r\nMail-Data: "
+        ) && text.ends_with("\r\n"),
         "{text}"
     );
+    text
+}
+
+/// The tokens a WLM session asks RST.srf for: the login ticket and its
+/// proof key, the `messenger.msn.com` token (offline-message retrieval)
+/// and the `messengersecure.live.com` one (sending offline messages).
+pub struct Tokens {
+    pub clear: String,
+    pub key: Vec<u8>,
+    pub web: String,
+    pub secure: String,
+}
+
+/// [`Tokens`] from a real `POST /RST.srf` (XML-unescaped).
+pub async fn tokens(http: SocketAddr, email: &str, password: &str) -> Tokens {
+    let request = |id: usize, address: &str, policy: &str| {
+        format!(
+            r#"<wst:RequestSecurityToken Id="RST{id}"><wst:RequestType>http://schemas.xmlsoap.org/ws/2004/04/security/trust/Issue</wst:RequestType><wsp:AppliesTo><wsa:EndpointReference><wsa:Address>{address}</wsa:Address></wsa:EndpointReference></wsp:AppliesTo><wsse:PolicyReference URI="{policy}"></wsse:PolicyReference></wst:RequestSecurityToken>"#
+        )
+    };
+    let body = format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsse="http://schemas.xmlsoap.org/ws/2003/06/secext" xmlns:wsp="http://schemas.xmlsoap.org/ws/2002/12/policy" xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/03/addressing" xmlns:wst="http://schemas.xmlsoap.org/ws/2004/04/trust">"#,
+            r#"<Header><wsse:Security><wsse:UsernameToken Id="user"><wsse:Username>{}</wsse:Username><wsse:Password>{}</wsse:Password></wsse:UsernameToken></wsse:Security></Header>"#,
+            r#"<Body><ps:RequestMultipleSecurityTokens xmlns:ps="http://schemas.microsoft.com/Passport/SoapServices/PPCRL" Id="RSTS">{}{}{}{}"#,
+            r#"</ps:RequestMultipleSecurityTokens></Body></Envelope>"#,
+        ),
+        email,
+        password.replace('&', "&amp;"),
+        request(0, "http://Passport.NET/tb", "MBI"),
+        request(1, "messengerclear.live.com", "MBI_KEY_OLD"),
+        request(2, "messenger.msn.com", "?id=507"),
+        request(3, "messengersecure.live.com", "MBI_SSL"),
+    );
+    let mut stream = TcpStream::connect(http).await.unwrap();
+    let request = format!(
+        "POST /RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    let between = |from: &str, open: &str, close: &str| {
+        let rest = &reply[reply.find(from).expect(from)..];
+        let start = rest.find(open).expect(open) + open.len();
+        let len = rest[start..].find(close).expect(close);
+        rest[start..start + len].replace("&amp;", "&")
+    };
+    let compact = |n: u8| {
+        let id = format!(r#"Id="Compact{n}">"#);
+        between(&id, &id, "</wsse:BinarySecurityToken>")
+    };
+    let secret = between(
+        r#"Id="Compact1""#,
+        "<wst:BinarySecret>",
+        "</wst:BinarySecret>",
+    );
+    Tokens {
+        clear: compact(1),
+        key: base64::engine::general_purpose::STANDARD
+            .decode(secret)
+            .unwrap(),
+        web: compact(2),
+        secure: compact(3),
+    }
 }
 
 /// A signed-in MSNP`n` (15+) client that sent `BLP AL`, its initial

@@ -53,8 +53,14 @@ pub enum Audience {
     Storage,
     /// MSN Spaces (`spaces.live.com`).
     Spaces,
-    /// Offline messages (`messengersecure.live.com`).
+    /// Sending offline messages, the OIM store service
+    /// (`messengersecure.live.com`).
     MessengerSecure,
+    /// The `messenger.msn.com` token as the web services take it after
+    /// sign-in: fetching offline messages (RSI). The same token is the
+    /// login ticket of WLM 8.0's `USR TWN S` ([`Audience::Messenger`]);
+    /// see [`Grant::also_bearer`].
+    MessengerWeb,
     /// Any other address a client asks RST.srf for.
     Other,
 }
@@ -71,6 +77,10 @@ pub struct Grant {
     /// The secret sent with the token (RST.srf's `BinarySecret`), for a
     /// login that must prove possession of it.
     pub proof_key: Option<Vec<u8>>,
+    /// A second use of the same token: a bearer token for this audience,
+    /// valid for this long from issue whether or not the token was
+    /// redeemed ([`Grant::also_bearer`]).
+    pub also: Option<(Audience, Duration)>,
 }
 
 impl Grant {
@@ -82,6 +92,7 @@ impl Grant {
             audience: Audience::Messenger,
             single_use: true,
             proof_key: None,
+            also: None,
         }
     }
 
@@ -93,7 +104,18 @@ impl Grant {
             audience,
             single_use: false,
             proof_key: None,
+            also: None,
         }
+    }
+
+    /// Makes the token also a bearer token for `audience`, valid for `ttl`
+    /// from issue, independently of its main use: the Messenger clients
+    /// present their `messenger.msn.com` token both to sign in (once, for
+    /// the short ticket lifetime) and to the offline-message service (for
+    /// the whole session).
+    pub fn also_bearer(mut self, audience: Audience, ttl: Duration) -> Grant {
+        self.also = Some((audience, ttl));
+        self
     }
 
     pub fn with_proof_key(mut self, key: Vec<u8>) -> Grant {
@@ -129,7 +151,8 @@ pub trait TokenService: Send + Sync {
 
     /// Checks a multi-use (bearer) token for `audience` without consuming
     /// it. Single-use tokens are never valid here: they can only be
-    /// redeemed.
+    /// redeemed — except for the second audience a grant names with
+    /// [`Grant::also_bearer`], which stays valid for its own lifetime.
     fn validate(&self, token: &str, audience: Audience) -> Option<Grant>;
 
     /// Forgets expired tokens.
@@ -146,7 +169,21 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 
 struct Entry {
     grant: Grant,
+    /// End of the main use (redeem, or validate as a bearer).
     expires: Instant,
+    /// End of the second, bearer use ([`Grant::also`]).
+    also_expires: Option<Instant>,
+    /// A single-use token with a second use was redeemed: kept for that
+    /// use only.
+    redeemed: bool,
+}
+
+impl Entry {
+    /// When the token is of no use any more.
+    fn end(&self) -> Instant {
+        self.also_expires
+            .map_or(self.expires, |a| a.max(self.expires))
+    }
 }
 
 /// Tokens in memory: random, kept until used (single use) or expired.
@@ -198,7 +235,7 @@ impl MemoryTokens {
         }
         *last = now;
         drop(last);
-        self.map.retain(|_, e| e.expires > now);
+        self.map.retain(|_, e| e.end() > now);
     }
 }
 
@@ -206,13 +243,21 @@ impl TokenService for MemoryTokens {
     fn issue(&self, grant: Grant, ttl: Duration) -> String {
         let now = (self.clock)();
         self.sweep_if_due(now);
-        let expires = now
-            .checked_add(ttl)
-            .unwrap_or(now + Duration::from_secs(1 << 40));
+        let after = |ttl: Duration| {
+            now.checked_add(ttl)
+                .unwrap_or(now + Duration::from_secs(1 << 40))
+        };
+        let expires = after(ttl);
+        let also_expires = grant.also.map(|(_, ttl)| after(ttl));
         loop {
             let token = msn_core::ids::passport_ticket();
             if let MapEntry::Vacant(slot) = self.map.entry(token.clone()) {
-                slot.insert(Entry { grant, expires });
+                slot.insert(Entry {
+                    grant,
+                    expires,
+                    also_expires,
+                    redeemed: false,
+                });
                 return token;
             }
         }
@@ -228,6 +273,7 @@ impl TokenService for MemoryTokens {
         let now = (self.clock)();
         let matches = |e: &Entry| {
             e.expires > now
+                && !e.redeemed
                 && e.grant.audience == audience
                 && e.grant.handle == *handle
                 && check(&e.grant)
@@ -240,23 +286,34 @@ impl TokenService for MemoryTokens {
             return Some(entry.grant.clone());
         }
         drop(entry);
-        // Checked again under the removal, so that one of two concurrent
-        // redemptions wins.
+        // Checked again under the write lock, so that one of two
+        // concurrent redemptions wins. A token with a second use stays
+        // for it, marked as redeemed.
+        if let Some(mut entry) = self.map.get_mut(token)
+            && entry.grant.also.is_some()
+            && matches(&entry)
+        {
+            entry.redeemed = true;
+            return Some(entry.grant.clone());
+        }
         self.map
-            .remove_if(token, |_, e| matches(e))
+            .remove_if(token, |_, e| e.grant.also.is_none() && matches(e))
             .map(|(_, e)| e.grant)
     }
 
     fn validate(&self, token: &str, audience: Audience) -> Option<Grant> {
         let now = (self.clock)();
         let entry = self.map.get(token)?;
-        (entry.expires > now && !entry.grant.single_use && entry.grant.audience == audience)
-            .then(|| entry.grant.clone())
+        let main =
+            entry.expires > now && !entry.grant.single_use && entry.grant.audience == audience;
+        let also = entry.grant.also.is_some_and(|(a, _)| a == audience)
+            && entry.also_expires.is_some_and(|end| end > now);
+        (main || also).then(|| entry.grant.clone())
     }
 
     fn sweep(&self) {
         let now = (self.clock)();
-        self.map.retain(|_, e| e.expires > now);
+        self.map.retain(|_, e| e.end() > now);
     }
 }
 
@@ -368,6 +425,38 @@ mod tests {
         // A huge lifetime does not overflow.
         let t = tokens.issue(Grant::messenger(alice.clone(), 1), Duration::MAX);
         assert!(tokens.redeem(&t, Audience::Messenger, &alice).is_some());
+    }
+
+    #[test]
+    fn a_second_bearer_use_outlives_the_single_use() {
+        let (tokens, now) = manual();
+        let alice = handle("alice@example.com");
+        let t = tokens.issue(
+            Grant::messenger(alice.clone(), 1).also_bearer(Audience::MessengerWeb, 10 * MINUTE),
+            MINUTE,
+        );
+        // A bearer for its second audience before and after the login.
+        assert!(tokens.validate(&t, Audience::MessengerWeb).is_some());
+        assert_eq!(tokens.validate(&t, Audience::Messenger), None);
+        assert_eq!(tokens.validate(&t, Audience::MessengerSecure), None);
+        assert!(tokens.redeem(&t, Audience::Messenger, &alice).is_some());
+        assert_eq!(tokens.redeem(&t, Audience::Messenger, &alice), None);
+        assert_eq!(tokens.redeem(&t, Audience::MessengerWeb, &alice), None);
+        assert!(tokens.validate(&t, Audience::MessengerWeb).is_some());
+        // Past the ticket lifetime: no login, still the bearer use.
+        let unused = tokens.issue(
+            Grant::messenger(alice.clone(), 1).also_bearer(Audience::MessengerWeb, 10 * MINUTE),
+            MINUTE,
+        );
+        *now.lock().unwrap() += 2 * MINUTE;
+        assert_eq!(tokens.redeem(&unused, Audience::Messenger, &alice), None);
+        assert!(tokens.validate(&unused, Audience::MessengerWeb).is_some());
+        tokens.sweep();
+        assert_eq!(tokens.len(), 2);
+        *now.lock().unwrap() += 9 * MINUTE;
+        assert_eq!(tokens.validate(&t, Audience::MessengerWeb), None);
+        tokens.sweep();
+        assert!(tokens.is_empty());
     }
 
     #[test]

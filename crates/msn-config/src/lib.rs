@@ -47,6 +47,7 @@ pub struct Config {
     pub switchboard: SwitchboardConfig,
     pub http: HttpConfig,
     pub challenge: ChallengeConfig,
+    pub oim: OimConfig,
     pub limits: LimitsConfig,
     pub login_throttle: LoginThrottleConfig,
     pub client_versions: ClientVersionsConfig,
@@ -350,6 +351,22 @@ pub struct DatabaseConfig {
     pub synchronous: String,
 }
 
+/// Offline messages (OIM, MSNP13+): what is kept for a user who is
+/// offline, and how the sign-in notice lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OimConfig {
+    /// Largest message text accepted, in bytes of UTF-8 (after the
+    /// client's base64 is decoded); a larger one gets a SOAP fault.
+    pub max_message_bytes: usize,
+    /// Messages kept waiting for one recipient; further ones are refused
+    /// until the recipient deletes some.
+    pub max_waiting_per_recipient: usize,
+    /// With more messages waiting than this, the sign-in notice says
+    /// `too-large` and the client asks for the list itself (`GetMetadata`).
+    pub too_large_threshold: usize,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordsConfig {
@@ -541,6 +558,16 @@ impl Default for DatabaseConfig {
     }
 }
 
+impl Default for OimConfig {
+    fn default() -> Self {
+        OimConfig {
+            max_message_bytes: 4096,
+            max_waiting_per_recipient: 1000,
+            too_large_threshold: 25,
+        }
+    }
+}
+
 impl Default for PasswordsConfig {
     fn default() -> Self {
         let cost = msn_core::password::HashCost::default();
@@ -657,6 +684,11 @@ impl Config {
                 "login_throttle: window, cooldown and max_tracked must not be 0 \
                  (set max_failures_per_address and max_failures_per_account to 0 to turn it off)"
                     .into(),
+            );
+        }
+        if self.oim.max_message_bytes == 0 || self.oim.max_waiting_per_recipient == 0 {
+            return Err(
+                "oim.max_message_bytes and oim.max_waiting_per_recipient must not be 0".into(),
             );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

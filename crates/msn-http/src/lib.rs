@@ -10,7 +10,9 @@
 //! (libpurple posts to `//RST2.srf`).
 //! For WLM 8.x and 2009 (MSNP13+) the address book and sharing SOAP
 //! services, `POST /abservice/abservice.asmx` and `POST
-//! /abservice/SharingService.asmx` ([`abservice`]).
+//! /abservice/SharingService.asmx` ([`abservice`]), and offline messages:
+//! sending (`POST /OimWS/oim.asmx`, [`oim`]) and fetching (`POST
+//! /rsi/rsi.asmx`, [`rsi`]).
 //!
 //! [`start`] runs on an [`HttpContext`]: accounts come from its store,
 //! tickets and tokens go into its token service, and both listeners stop
@@ -31,7 +33,8 @@
 //! same HTTPS port.
 //!
 //! Modules: [`context`] (what the services need), [`passport`], [`rst`]
-//! (with `rst2`) and [`storage`] (wire formats), [`header_case`]
+//! (with `rst2`), [`storage`], [`abservice`], [`oim`] and [`rsi`] (wire
+//! formats and services), [`header_case`]
 //! (exact header name spelling), `listener` (accepting, TLS, serving
 //! connections), `routes` (the endpoints), [`cert`] (certificates).
 
@@ -42,8 +45,10 @@ pub mod cert;
 pub mod context;
 pub mod header_case;
 mod listener;
+pub mod oim;
 pub mod passport;
 mod routes;
+pub mod rsi;
 pub mod rst;
 mod rst2;
 pub mod soap_xml;
@@ -166,6 +171,7 @@ pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
     let state = Arc::new(AppState {
         nexus,
         decoy_hash,
+        oim_locks: oim::LockKeys::default(),
         ctx: ctx.clone(),
     });
 

@@ -25,7 +25,7 @@ use tracing::{debug, info, warn};
 use crate::listener::Peer;
 use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
-use crate::{abservice, rst};
+use crate::{abservice, oim, rsi, rst};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     /// A hash of a random password, checked for unknown accounts so that a
     /// failed login takes as long whether or not the account exists.
     pub decoy_hash: String,
+    /// The lock-key challenges of the OIM store service's senders.
+    pub oim_locks: oim::LockKeys,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
@@ -197,8 +199,9 @@ fn failed() -> Response {
 }
 
 /// Paths the router cannot express: the address-book and sharing SOAP
-/// services under one or two leading slashes (libpurple sends
-/// `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
+/// services, the OIM store (`/OimWS/oim.asmx`) and retrieval
+/// (`/rsi/rsi.asmx`) services under one or two leading slashes (libpurple
+/// sends `//abservice/abservice.asmx`, msnp13-18.md §4.4); every path ending in `/RST.srf`
 /// (`/RST.srf` on login.live.com, `/pp550/RST.srf` and `/pp900/RST.srf` on
 /// msnia.login.live.com, whatever else a client build has compiled in) is
 /// the RST service, every path ending in `/RST2.srf` (login.live.com and
@@ -211,15 +214,24 @@ async fn by_suffix(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let soap_path = abservice::SoapService::for_path(uri.path()).is_some()
+        || oim::is_store_path(uri.path())
+        || rsi::is_rsi_path(uri.path());
+    if soap_path && method != Method::POST {
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(ALLOW, HeaderValue::from_static("POST"))],
+        )
+            .into_response();
+    }
     if let Some(service) = abservice::SoapService::for_path(uri.path()) {
-        if method != Method::POST {
-            return (
-                StatusCode::METHOD_NOT_ALLOWED,
-                [(ALLOW, HeaderValue::from_static("POST"))],
-            )
-                .into_response();
-        }
         return abservice::handle(&state.ctx, service, &headers, body).await;
+    }
+    if oim::is_store_path(uri.path()) {
+        return oim::handle(&state.ctx, &state.oim_locks, peer.ip(), &headers, body).await;
+    }
+    if rsi::is_rsi_path(uri.path()) {
+        return rsi::handle(&state.ctx, &headers, body).await;
     }
     let path = uri.path();
     let flavor = if path.ends_with("/RST.srf") {
@@ -310,8 +322,13 @@ async fn security_tokens(
             let issue = |token: &rst::TokenRequest| {
                 let audience = rst::audience(&token.address).unwrap_or(Audience::Other);
                 let proof_key = rst::new_proof_key(&token.address);
-                let (grant, ttl) = match audience {
-                    Audience::Messenger => {
+                let (grant, ttl) = match (audience, rst::also_audience(&token.address)) {
+                    (Audience::Messenger, Some(web)) => (
+                        Grant::messenger(handle.clone(), user_id)
+                            .also_bearer(web, http.soap_token_ttl),
+                        http.ticket_ttl,
+                    ),
+                    (Audience::Messenger, None) => {
                         (Grant::messenger(handle.clone(), user_id), http.ticket_ttl)
                     }
                     _ => (
@@ -323,9 +340,11 @@ async fn security_tokens(
                     Some(key) => grant.with_proof_key(key.clone()),
                     None => grant,
                 };
+                // The lifetime the client is told: its longest use.
+                let advertised = grant.also.map_or(ttl, |(_, also)| also.max(ttl));
                 rst::Issued {
                     ticket: ctx.tokens.issue(grant, ttl),
-                    ttl,
+                    ttl: advertised,
                     proof_key,
                 }
             };

@@ -386,6 +386,24 @@ pub fn audience(address: &str) -> Option<Audience> {
     })
 }
 
+/// The second, bearer use of a token for `address`, besides its main one
+/// ([`audience`]): the `messenger.msn.com` ticket signs WLM 8.0 in
+/// (`USR TWN S`, once) and is what every WLM presents to the
+/// offline-message retrieval service (RSI) for the rest of the session
+/// (auth-services.md §3.2, msnp13-18.md §7.2). Such a token is advertised
+/// with the bearer lifetime, since that is how long the client may use it.
+pub fn also_audience(address: &str) -> Option<Audience> {
+    let host = address
+        .trim()
+        .split_once("://")
+        .map_or(address.trim(), |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    host.eq_ignore_ascii_case("messenger.msn.com")
+        .then_some(Audience::MessengerWeb)
+}
+
 /// The proof key (`wst:BinarySecret`) a token for `address` carries: 24
 /// random bytes for `messengerclear.live.com`, none elsewhere.
 pub fn new_proof_key(address: &str) -> Option<Vec<u8>> {

@@ -24,6 +24,9 @@ pub struct Element {
     pub name: String,
     /// The text directly inside it, unescaped (not trimmed).
     pub text: String,
+    /// Attributes by local name (namespace declarations left out),
+    /// values unescaped, in document order.
+    pub attrs: Vec<(String, String)>,
     pub children: Vec<Element>,
 }
 
@@ -34,6 +37,15 @@ impl Element {
         self.children
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The value of the attribute with local name `name` (ASCII
+    /// case-insensitive).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every child with local name `name`.
@@ -104,9 +116,26 @@ pub fn parse(bytes: &[u8]) -> Result<Element, String> {
                 let name = std::str::from_utf8(start.local_name().into_inner())
                     .map_err(|_| "element name is not UTF-8")?
                     .to_owned();
+                let mut attrs = Vec::new();
+                for attr in start.attributes() {
+                    let attr = attr.map_err(|e| format!("bad attribute: {e}"))?;
+                    let key = attr.key;
+                    if key.as_namespace_binding().is_some() {
+                        continue;
+                    }
+                    let local = std::str::from_utf8(key.local_name().into_inner())
+                        .map_err(|_| "attribute name is not UTF-8")?
+                        .to_owned();
+                    let value = attr
+                        .unescape_value()
+                        .map_err(|e| format!("bad attribute value: {e}"))?
+                        .into_owned();
+                    attrs.push((local, value));
+                }
                 let element = Element {
                     ns,
                     name,
+                    attrs,
                     ..Element::default()
                 };
                 if empty {
@@ -242,6 +271,13 @@ mod tests {
         );
         assert_eq!(root.text_at(&["Body", "B", "View"]), Some("Full"));
         assert!(root.at(&["Body", "B", "e"]).is_some());
+        let doc = br#"<a xmlns:x="urn:x" x:memberName="b@c.d" lockkey="" passport="t=1&amp;p=2"/>"#;
+        let root = parse(doc).unwrap();
+        assert_eq!(root.attr("MemberName"), Some("b@c.d"));
+        assert_eq!(root.attr("lockkey"), Some(""));
+        assert_eq!(root.attr("passport"), Some("t=1&p=2"));
+        assert_eq!(root.attr("x"), None);
+        assert_eq!(root.attrs.len(), 3);
     }
 
     #[test]

@@ -304,7 +304,10 @@ async fn documented_request_gets_a_ticket_for_every_address() {
         // Login tickets live `ticket_ttl`; the SOAP services' bearer
         // tokens, and the DA token, `soap_token_ttl`.
         let ttl = match rst::audience(&token.address) {
-            Some(Audience::Messenger) => http.ticket_ttl,
+            // messenger.msn.com's is also RSI's bearer token.
+            Some(Audience::Messenger) if rst::also_audience(&token.address).is_none() => {
+                http.ticket_ttl
+            }
             _ => http.soap_token_ttl,
         };
         let ttl = time::Duration::try_from(ttl).unwrap();

@@ -184,7 +184,7 @@ async fn get_and_update_profile_in_both_namespaces() {
         NS_W10
     );
     let account = env.ctx.store.load_account(alice).await.unwrap();
-    assert_eq!(msn_core::text::decode(&account.friendly_name), "A & <B> c");
+    assert_eq!(account.friendly_name, "A & <B> c");
     assert_eq!(
         msn_core::personal_message::psm(account.personal_message.as_deref().unwrap()).as_deref(),
         Some("")

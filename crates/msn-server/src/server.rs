@@ -285,5 +285,9 @@ pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
             ..ListLimits::default()
         },
         max_sb_sessions_per_user: config.switchboard.max_sessions_per_user,
+        oim: msn_service::OimLimits {
+            max_message_bytes: config.oim.max_message_bytes,
+            max_waiting: config.oim.max_waiting_per_recipient,
+        },
     }
 }

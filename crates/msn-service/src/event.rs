@@ -115,6 +115,12 @@ pub enum Event {
     /// MPOP request to one of the user's own machines to sign out.
     /// `to_machine` names one endpoint; `None` means all of them.
     PeerNotice(Arc<PeerNotice>),
+    /// An offline message for the receiver was stored
+    /// (`text/x-msmsgsoimnotification`, MSNP13+ endpoints).
+    OfflineMessage(Arc<msn_store::StoredOim>),
+    /// `count` of the receiver's offline messages were deleted
+    /// (`text/x-msmsgsactivemailnotification`, MSNP13+ endpoints).
+    OfflineMessagesDeleted { count: usize },
     /// The session must end (`OUT …`).
     Kick(KickReason),
 }

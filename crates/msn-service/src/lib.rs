@@ -41,6 +41,7 @@ pub use ops::account::AccountActor;
 pub use ops::chat::{ChatIdentity, ChatRefused};
 pub use ops::lists::Added;
 pub use ops::login::NewEndpoint;
+pub use ops::oim::{OfflineMessage, OimLimits, OimRefused};
 pub use ops::presence::PresenceSet;
 pub use user::{Endpoint, OnlineUser, Presence, UserState};
 
@@ -53,6 +54,8 @@ pub struct Settings {
     /// Switchboard sessions one user may hold; a user at the limit cannot
     /// be invited.
     pub max_sb_sessions_per_user: usize,
+    /// Offline-message limits.
+    pub oim: OimLimits,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
         Settings {
             list_limits: ListLimits::default(),
             max_sb_sessions_per_user: 50,
+            oim: OimLimits::default(),
         }
     }
 }

@@ -637,3 +637,161 @@ async fn an_account_actor_shares_a_signed_in_users_state() {
     // Alice's session keeps the entry alive.
     assert!(f.service.directory().get("alice@x.com").is_some());
 }
+
+fn oim(text: &str) -> crate::OfflineMessage {
+    crate::OfflineMessage {
+        sender_name: "Alice".into(),
+        text: text.into(),
+        run_id: uuid::Uuid::new_v4(),
+        sequence_num: 1,
+        origin: "192.0.2.1".into(),
+    }
+}
+
+#[tokio::test]
+async fn offline_messages_follow_privacy_and_reach_only_msnp13_endpoints() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+    let (alice, bob, carol) = (h("alice@x.com"), h("bob@x.com"), h("carol@x.com"));
+
+    // Offline recipient: stored, nobody told.
+    let first = f
+        .service
+        .send_offline_message(&alice, &bob, oim("one"))
+        .await
+        .unwrap();
+    // Unknown recipient.
+    assert_eq!(
+        f.service
+            .send_offline_message(&alice, &h("nobody@x.com"), oim("x"))
+            .await
+            .err(),
+        Some(crate::OimRefused::Undeliverable)
+    );
+    // Carol blocks Alice (offline, her account loaded only for the check).
+    let c = f.sign_in("carol@x.com", 15).await;
+    f.service
+        .add_contact(&c.actor, ListKind::Block, &alice, "alice", None)
+        .await
+        .unwrap();
+    drop(c);
+    assert_eq!(
+        f.service
+            .send_offline_message(&alice, &carol, oim("x"))
+            .await
+            .err(),
+        Some(crate::OimRefused::Undeliverable)
+    );
+    // Bob admits only his allow list: Alice is not on it.
+    let b = f.sign_in("bob@x.com", 15).await;
+    f.service
+        .set_privacy(&b.actor, Privacy::BlockAll)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.service
+            .send_offline_message(&alice, &bob, oim("x"))
+            .await
+            .err(),
+        Some(crate::OimRefused::Undeliverable)
+    );
+    f.service
+        .add_contact(&b.actor, ListKind::Allow, &alice, "alice", None)
+        .await
+        .unwrap();
+    b.events();
+    // Too large.
+    let big = "é".repeat(crate::OimLimits::default().max_message_bytes / 2 + 1);
+    assert_eq!(
+        f.service
+            .send_offline_message(&alice, &bob, oim(&big))
+            .await
+            .err(),
+        Some(crate::OimRefused::TooLarge)
+    );
+    let second = f
+        .service
+        .send_offline_message(&alice, &bob, oim("two"))
+        .await
+        .unwrap();
+    let announced: Vec<_> = b
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::OfflineMessage(m) => Some(m.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(announced, [second.id]);
+
+    let bob_id = f
+        .service
+        .store()
+        .user("bob@x.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let waiting = f.service.offline_messages(bob_id).await.unwrap();
+    assert_eq!(
+        waiting.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [first.id, second.id]
+    );
+    assert_eq!(
+        f.service
+            .offline_message(bob_id, first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .text,
+        "one"
+    );
+    // Another user's id deletes nothing and tells nobody.
+    let carol_id = f
+        .service
+        .store()
+        .user("carol@x.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(
+        f.service
+            .delete_offline_messages(&carol, carol_id, &[first.id])
+            .await,
+        Ok(0)
+    );
+    assert_eq!(
+        f.service
+            .delete_offline_messages(&bob, bob_id, &[first.id, second.id])
+            .await,
+        Ok(2)
+    );
+    let deleted: Vec<_> = b
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::OfflineMessagesDeleted { count } => Some(count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deleted, [2]);
+}
+
+#[tokio::test]
+async fn msnp12_endpoints_are_not_told_of_offline_messages() {
+    let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+    let bob12 = f.online("bob@x.com", 12, Status::Hidden).await;
+    bob12.events();
+    let s = &f.service;
+    s.send_offline_message(&h("alice@x.com"), &h("bob@x.com"), oim("kept"))
+        .await
+        .unwrap();
+    assert!(
+        bob12
+            .events()
+            .iter()
+            .all(|e| !matches!(e, Event::OfflineMessage(_))),
+    );
+    let bob_id = s.store().user("bob@x.com").await.unwrap().unwrap().id;
+    assert_eq!(s.offline_messages(bob_id).await.unwrap().len(), 1);
+}

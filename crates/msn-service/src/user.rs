@@ -181,6 +181,10 @@ impl UserState {
         let wanted: fn(&Endpoint) -> bool = match event {
             Event::Ring(_) => Endpoint::can_chat,
             Event::Presence(_) | Event::PersonalMessage { .. } => |e| e.presence.live,
+            // Only MSNP13+ clients know offline messages.
+            Event::OfflineMessage(_) | Event::OfflineMessagesDeleted { .. } => {
+                |e| e.dialect.has_mail_data()
+            }
             _ => |_| true,
         };
         let mut result = Err(PushError::Closed);

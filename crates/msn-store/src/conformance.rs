@@ -36,7 +36,7 @@ use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
-use crate::{Committed, NewUser, Store, StoreError};
+use crate::{Committed, NewOim, NewUser, OimAdded, Store, StoreError};
 
 /// Calls `$case!(name);` for every case of the suite, so that a backend's
 /// test file gets one test per case and new cases without editing it.
@@ -63,6 +63,10 @@ macro_rules! conformance_cases {
         $case!(last_group_falls_back_to_group_zero);
         $case!(network_ids_round_trip);
         $case!(entries_read_as_the_current_name);
+        $case!(oims_keep_arrival_order_and_text);
+        $case!(oims_per_recipient_limit_is_atomic);
+        $case!(oim_deletion_touches_only_the_recipients_own);
+        $case!(oims_go_with_the_recipients_account);
     };
 }
 
@@ -1428,4 +1432,174 @@ pub async fn network_ids_round_trip(store: &dyn Store) {
         alice.account.contact("plain@example.com").unwrap().network,
         NetworkId::Email
     );
+}
+
+fn oim_to(recipient_id: i64, sender: &str, text: &str, seq: u32) -> NewOim {
+    NewOim {
+        id: Uuid::new_v4(),
+        recipient_id,
+        sender: h(sender),
+        sender_name: format!("Ålice ☃ {seq}"),
+        run_id: Uuid::from_u128(0x1234),
+        sequence_num: seq,
+        origin: format!("192.0.2.{seq}"),
+        received_at: 1_700_000_000 + i64::from(seq),
+        text: text.to_owned(),
+    }
+}
+
+/// Offline messages come back in the order they were stored (not by id
+/// or time), the list without text, one message with it.
+pub async fn oims_keep_arrival_order_and_text(store: &dyn Store) {
+    let bob = new_user(store, "bob@example.com", None).await;
+    let carol = new_user(store, "carol@example.com", None).await;
+    assert!(store.oims(bob).await.unwrap().is_empty());
+    let mut sent = Vec::new();
+    for (i, text) in ["zwei", "eins ünïcödé", "drei"].into_iter().enumerate() {
+        let mut oim = oim_to(bob, "alice@example.com", text, i as u32 + 1);
+        // Same second for all: the order must not come from the time.
+        oim.received_at = 1_700_000_000;
+        sent.push(oim.clone());
+        assert_eq!(
+            store.add_oim(oim, 10).await.unwrap(),
+            OimAdded::Stored { waiting: i + 1 }
+        );
+    }
+    let listed = store.oims(bob).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|o| o.id).collect::<Vec<_>>(),
+        sent.iter().map(|o| o.id).collect::<Vec<_>>()
+    );
+    for (l, s) in listed.iter().zip(&sent) {
+        assert_eq!(l.sender, s.sender);
+        assert_eq!(l.sender_name, s.sender_name);
+        assert_eq!(l.run_id, s.run_id);
+        assert_eq!(l.sequence_num, s.sequence_num);
+        assert_eq!(l.origin, s.origin);
+        assert_eq!(l.received_at, s.received_at);
+        assert_eq!(l.size, s.text.len());
+        assert_eq!(l.text, "");
+    }
+    let one = store.oim(bob, sent[1].id).await.unwrap().expect("stored");
+    assert_eq!(one.text, "eins ünïcödé");
+    assert_eq!(one.size, "eins ünïcödé".len());
+    // Another user cannot read it by id.
+    assert_eq!(store.oim(carol, sent[1].id).await.unwrap(), None);
+    assert_eq!(store.oim(bob, Uuid::new_v4()).await.unwrap(), None);
+    assert!(store.oims(carol).await.unwrap().is_empty());
+}
+
+/// At the limit nothing more is stored for that recipient, whoever sends;
+/// other recipients are not affected; concurrent sends never pass it.
+pub async fn oims_per_recipient_limit_is_atomic(store: &dyn Store) {
+    let bob = new_user(store, "bob@example.com", None).await;
+    let carol = new_user(store, "carol@example.com", None).await;
+    let sends = (0..8).map(|i| store.add_oim(oim_to(bob, "alice@example.com", "hi", i), 3));
+    let results = futures_join_all(sends).await;
+    let stored = results
+        .iter()
+        .filter(|r| matches!(r, Ok(OimAdded::Stored { .. })))
+        .count();
+    let full = results
+        .iter()
+        .filter(|r| matches!(r, Ok(OimAdded::RecipientFull)))
+        .count();
+    assert_eq!((stored, full), (3, 5), "{results:?}");
+    assert_eq!(store.oims(bob).await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .add_oim(oim_to(carol, "alice@example.com", "hi", 1), 3)
+            .await
+            .unwrap(),
+        OimAdded::Stored { waiting: 1 }
+    );
+    // Deleting one makes room for one.
+    let first = store.oims(bob).await.unwrap()[0].id;
+    assert_eq!(store.delete_oims(bob, &[first]).await.unwrap(), 1);
+    assert!(matches!(
+        store
+            .add_oim(oim_to(bob, "dave@example.com", "again", 9), 3)
+            .await
+            .unwrap(),
+        OimAdded::Stored { waiting: 3 }
+    ));
+}
+
+/// Polls all `futures` together until each is ready (the suite has no
+/// `futures` dependency), so that the store sees concurrent calls.
+async fn futures_join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (f, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if result.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *result = Some(v),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().map(|r| r.expect("ready")).collect()
+}
+
+/// `delete_oims` deletes only the recipient's own messages, ignores ids
+/// it does not know, and says how many went.
+pub async fn oim_deletion_touches_only_the_recipients_own(store: &dyn Store) {
+    let bob = new_user(store, "bob@example.com", None).await;
+    let carol = new_user(store, "carol@example.com", None).await;
+    let a = oim_to(bob, "alice@example.com", "one", 1);
+    let b = oim_to(bob, "alice@example.com", "two", 2);
+    let c = oim_to(carol, "alice@example.com", "three", 3);
+    for oim in [&a, &b, &c] {
+        store.add_oim(oim.clone(), 10).await.unwrap();
+    }
+    assert_eq!(store.delete_oims(carol, &[a.id, b.id]).await.unwrap(), 0);
+    assert_eq!(store.oims(bob).await.unwrap().len(), 2);
+    assert_eq!(store.delete_oims(bob, &[]).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .delete_oims(bob, &[a.id, c.id, Uuid::new_v4()])
+            .await
+            .unwrap(),
+        1
+    );
+    let left = store.oims(bob).await.unwrap();
+    assert_eq!(left.iter().map(|o| o.id).collect::<Vec<_>>(), [b.id]);
+    assert_eq!(store.delete_oims(bob, &[a.id]).await.unwrap(), 0);
+    assert_eq!(store.oims(carol).await.unwrap().len(), 1);
+}
+
+/// A deleted account's waiting messages go with it; nothing is stored
+/// for an account that does not exist.
+pub async fn oims_go_with_the_recipients_account(store: &dyn Store) {
+    let bob = new_user(store, "bob@example.com", None).await;
+    let alice = new_user(store, "alice@example.com", None).await;
+    let oim = oim_to(bob, "alice@example.com", "bye", 1);
+    store.add_oim(oim.clone(), 10).await.unwrap();
+    // A message *from* a deleted account stays for its recipient.
+    store
+        .add_oim(oim_to(alice, "bob@example.com", "kept", 1), 10)
+        .await
+        .unwrap();
+    assert!(store.delete_user("bob@example.com").await.unwrap());
+    assert_eq!(store.oim(bob, oim.id).await.unwrap(), None);
+    assert!(store.oims(bob).await.unwrap().is_empty());
+    assert_eq!(store.oims(alice).await.unwrap().len(), 1);
+    assert!(matches!(
+        store
+            .add_oim(oim_to(bob, "alice@example.com", "late", 2), 10)
+            .await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    // A new account under the same name does not inherit them.
+    let bob_again = new_user(store, "bob@example.com", None).await;
+    assert!(store.oims(bob_again).await.unwrap().is_empty());
 }

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use msn_core::account::{Account, Change, Properties};
 use msn_core::handle::Handle;
 use thiserror::Error;
+use uuid::Uuid;
 
 pub use open::{DatabaseUrl, StoreOptions, backup, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -135,6 +136,52 @@ pub struct Committed {
     pub reverse_version: Option<u64>,
 }
 
+/// An offline message to store ([`Store::add_oim`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOim {
+    /// The id clients will name it by.
+    pub id: Uuid,
+    pub recipient_id: i64,
+    pub sender: Handle,
+    /// The sender's display name, decoded text.
+    pub sender_name: String,
+    /// The sending client's run id and the message's number in that run.
+    pub run_id: Uuid,
+    pub sequence_num: u32,
+    /// The sending client's address (`X-OIM-originatingSource`).
+    pub origin: String,
+    /// Unix seconds (UTC).
+    pub received_at: i64,
+    /// The message text.
+    pub text: String,
+}
+
+/// A stored offline message, as [`Store::oims`] lists it and
+/// [`Store::oim`] returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredOim {
+    pub id: Uuid,
+    pub sender: Handle,
+    pub sender_name: String,
+    pub run_id: Uuid,
+    pub sequence_num: u32,
+    pub origin: String,
+    pub received_at: i64,
+    /// Size of the text in bytes.
+    pub size: usize,
+    /// The text: only from [`Store::oim`]; [`Store::oims`] leaves it empty.
+    pub text: String,
+}
+
+/// Result of [`Store::add_oim`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OimAdded {
+    /// Committed; the recipient now has this many waiting.
+    Stored { waiting: usize },
+    /// The recipient already has the maximum waiting; nothing was stored.
+    RecipientFull,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates an account (group 0 included).
@@ -174,6 +221,19 @@ pub trait Store: Send + Sync + 'static {
     /// credential changes, whichever process made them), and the position
     /// to ask from next time. `None` asks for the current position only.
     async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)>;
+    /// Stores an offline message for `oim.recipient_id` after the ones
+    /// already waiting, unless `max_waiting` are waiting already (checked
+    /// in the same transaction). Returns after the commit.
+    /// [`StoreError::NoSuchUser`] if the recipient does not exist.
+    async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded>;
+    /// The offline messages waiting for `recipient_id`, in arrival order,
+    /// without their text.
+    async fn oims(&self, recipient_id: i64) -> Result<Vec<StoredOim>>;
+    /// One of `recipient_id`'s offline messages, with its text.
+    async fn oim(&self, recipient_id: i64, id: Uuid) -> Result<Option<StoredOim>>;
+    /// Deletes those of `ids` that are `recipient_id`'s (others are left
+    /// alone); returns how many were deleted.
+    async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 }

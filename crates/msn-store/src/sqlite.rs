@@ -24,8 +24,8 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::{
-    AccountChange, AccountChangeKind, Committed, NewUser, Result, Store, StoreError, UserRecord,
-    UserSummary,
+    AccountChange, AccountChangeKind, Committed, NewOim, NewUser, OimAdded, Result, Store,
+    StoreError, StoredOim, UserRecord, UserSummary,
 };
 
 /// How hard SQLite works to make a commit durable.
@@ -301,6 +301,29 @@ fn parse_handle(s: &str) -> Result<Handle> {
 
 fn parse_uuid(s: &str) -> Result<Uuid> {
     Uuid::from_str(s).map_err(|_| corrupt(format!("bad guid {s:?}")))
+}
+
+/// How message ids and run ids are stored: upper-case GUIDs, as clients
+/// write them.
+fn oim_id(id: Uuid) -> String {
+    id.hyphenated()
+        .encode_upper(&mut Uuid::encode_buffer())
+        .to_owned()
+}
+
+fn oim_from_row(row: &SqliteRow) -> Result<StoredOim> {
+    Ok(StoredOim {
+        id: parse_uuid(row.try_get("id").db()?)?,
+        sender: parse_handle(row.try_get("sender").db()?)?,
+        sender_name: row.try_get("sender_name").db()?,
+        run_id: parse_uuid(row.try_get("run_id").db()?)?,
+        sequence_num: u32::try_from(row.try_get::<i64, _>("sequence_num").db()?)
+            .map_err(|_| corrupt("bad OIM sequence number"))?,
+        origin: row.try_get("origin").db()?,
+        received_at: row.try_get("received_at").db()?,
+        size: row.try_get::<i64, _>("size").db()? as usize,
+        text: row.try_get("body").db()?,
+    })
 }
 
 /// The statement that stores one property.
@@ -941,6 +964,92 @@ impl Store for SqliteStore {
             });
         }
         Ok((cursor, changes))
+    }
+
+    async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded> {
+        let mut tx = self.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = ?")
+            .bind(oim.recipient_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .db()?;
+        if exists.is_none() {
+            return Err(StoreError::NoSuchUser(format!("#{}", oim.recipient_id)));
+        }
+        let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oims WHERE recipient_id = ?")
+            .bind(oim.recipient_id)
+            .fetch_one(&mut *tx)
+            .await
+            .db()?;
+        let waiting = usize::try_from(waiting).unwrap_or(usize::MAX);
+        if waiting >= max_waiting {
+            return Ok(OimAdded::RecipientFull);
+        }
+        sqlx::query(
+            "INSERT INTO oims (id, recipient_id, sender, sender_name, run_id, sequence_num, \
+             origin, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(oim_id(oim.id))
+        .bind(oim.recipient_id)
+        .bind(oim.sender.as_str())
+        .bind(&oim.sender_name)
+        .bind(oim_id(oim.run_id))
+        .bind(i64::from(oim.sequence_num))
+        .bind(&oim.origin)
+        .bind(oim.received_at)
+        .bind(&oim.text)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(OimAdded::Stored {
+            waiting: waiting + 1,
+        })
+    }
+
+    async fn oims(&self, recipient_id: i64) -> Result<Vec<StoredOim>> {
+        let rows = sqlx::query(
+            "SELECT id, sender, sender_name, run_id, sequence_num, origin, received_at, \
+             length(CAST(body AS BLOB)) AS size, '' AS body \
+             FROM oims WHERE recipient_id = ? ORDER BY seq",
+        )
+        .bind(recipient_id)
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        rows.iter().map(oim_from_row).collect()
+    }
+
+    async fn oim(&self, recipient_id: i64, id: Uuid) -> Result<Option<StoredOim>> {
+        let row = sqlx::query(
+            "SELECT id, sender, sender_name, run_id, sequence_num, origin, received_at, \
+             length(CAST(body AS BLOB)) AS size, body \
+             FROM oims WHERE recipient_id = ? AND id = ?",
+        )
+        .bind(recipient_id)
+        .bind(oim_id(id))
+        .fetch_optional(&self.read)
+        .await
+        .db()?;
+        row.as_ref().map(oim_from_row).transpose()
+    }
+
+    async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let list = json!(ids.iter().map(|id| oim_id(*id)).collect::<Vec<_>>()).to_string();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM oims WHERE recipient_id = ? AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(recipient_id)
+        .bind(list)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        tx.commit().await.db()?;
+        Ok(done.rows_affected() as usize)
     }
 
     /// Readers close first, so that the writer is the last connection: it

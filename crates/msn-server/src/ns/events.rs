@@ -5,6 +5,8 @@ use msn_core::handle::Handle;
 use msn_core::membership_list::{self, MlEntry};
 use msn_core::network::NetworkId;
 use msn_core::personal_message;
+use msn_store::StoredOim;
+use msn_wire::mail_data::OimEntry;
 use msn_wire::ns::render;
 
 use super::{Flow, NsSession};
@@ -19,6 +21,18 @@ fn reverse_notice(handle: &Handle, name: Option<&str>) -> String {
         lists: Some(lists::RL),
         name,
     }])
+}
+
+/// A stored offline message as the `Mail-Data` document lists it; `id`
+/// is its id as text (upper-case GUID, as clients write them).
+pub(super) fn oim_entry<'a>(oim: &'a StoredOim, id: &'a str) -> OimEntry<'a> {
+    OimEntry {
+        sender: oim.sender.as_str(),
+        sender_name: &oim.sender_name,
+        id,
+        received_at: oim.received_at,
+        size: oim.size,
+    }
 }
 
 impl NsSession {
@@ -111,6 +125,18 @@ impl NsSession {
                 let machine = notice.from_machine.filter(|_| d.has_multiple_endpoints());
                 let sender = msn_core::endpoint::endpoint_text(&notice.from, machine);
                 render::ubn(out, &sender, notice.kind, &notice.payload);
+            }
+            NsEvent::OfflineMessage(oim) => {
+                if d.has_mail_data() {
+                    let id = format!("{:X}", oim.id);
+                    let payload = render::oim_notification_payload(&oim_entry(&oim, &id));
+                    render::hotmail_msg(out, payload.as_bytes());
+                }
+            }
+            NsEvent::OfflineMessagesDeleted { count } => {
+                if d.has_mail_data() {
+                    render::hotmail_msg(out, render::oims_deleted_payload(count).as_bytes());
+                }
             }
             NsEvent::Kick(KickReason::OtherLogin) => {
                 self.kick("OTH");

@@ -395,11 +395,32 @@ impl NsSession {
     /// MSNP13+), once, after the presence dump that answers the first `CHG`:
     /// where the clients were sent it by the revival servers they work with
     /// (transcripts/msnp15-sso-login.txt), not after the profile.
-    pub(super) fn write_offline_message_summary(&mut self) {
-        if self.dialect.has_mail_data() {
-            let payload = render::initial_mail_data_payload();
-            render::hotmail_msg(&mut self.conn.out, payload.as_bytes());
+    ///
+    /// An offline message stored while this runs is announced live as well
+    /// (the endpoint is registered already), so it may be listed twice
+    /// (clients ignore a repeated id), but never missed.
+    pub(super) async fn write_offline_message_summary(&mut self) {
+        if !self.dialect.has_mail_data() {
+            return;
         }
+        let user_id = self.state().account.user_id;
+        let waiting = self.shared.service.offline_messages(user_id).await;
+        let threshold = self.shared.config.oim.too_large_threshold;
+        let payload = match waiting {
+            Ok(oims) if oims.len() <= threshold => {
+                let ids: Vec<String> = oims.iter().map(|m| format!("{:X}", m.id)).collect();
+                let entries: Vec<_> = oims
+                    .iter()
+                    .zip(&ids)
+                    .map(|(m, id)| super::events::oim_entry(m, id))
+                    .collect();
+                render::initial_mail_data_payload(render::MailData::List(&entries))
+            }
+            // Too many, or the store failed: the client asks the RSI
+            // service for the list itself.
+            _ => render::initial_mail_data_payload(render::MailData::TooLarge),
+        };
+        render::hotmail_msg(&mut self.conn.out, payload.as_bytes());
     }
 
     /// `USR TrID SHA A <ticket>` (MSNP18): the client presents the circle

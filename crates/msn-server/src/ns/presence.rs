@@ -43,7 +43,7 @@ impl NsSession {
             for p in &seen {
                 self.write_contact_presence(trid, p);
             }
-            self.write_offline_message_summary();
+            self.write_offline_message_summary().await;
             if self.shared.config.challenge.mode != ChallengeMode::Off {
                 self.send_challenge();
             }

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod endpoints;
 pub mod lists;
 pub mod login;
+pub mod oim;
 pub mod presence;
 pub mod settings;
 

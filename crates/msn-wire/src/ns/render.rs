@@ -20,7 +20,8 @@ pub use super::cmd::inf::inf;
 pub use super::cmd::lsg::{GroupView, lsg};
 pub use super::cmd::lst::{lst_contact, lst_empty, lst_entry};
 pub use super::cmd::msg::{
-    Profile, hotmail_msg, initial_mail_data_payload, initial_mail_payload, profile_payload,
+    MailData, Profile, hotmail_msg, initial_mail_data_payload, initial_mail_payload,
+    oim_notification_payload, oims_deleted_payload, profile_payload,
 };
 pub use super::cmd::not::not;
 pub use super::cmd::out::out_reason;
@@ -279,6 +280,6 @@ mod tests {
     #[test]
     fn mail_data_notice_is_195_bytes() {
         // The length the reference transcript gives for this payload.
-        assert_eq!(initial_mail_data_payload().len(), 195);
+        assert_eq!(initial_mail_data_payload(MailData::List(&[])).len(), 195);
     }
 }

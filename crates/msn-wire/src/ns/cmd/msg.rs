@@ -2,6 +2,7 @@
 //! (A client `MSG` on the NS has no TrID and is parsed in [`super`].)
 
 use crate::dialect::Dialect;
+use crate::mail_data::{self, OimEntry};
 use crate::out::Out;
 
 /// Values of the initial `text/x-msmsgsprofile` message.
@@ -90,17 +91,52 @@ pub fn hotmail_msg(out: &mut Out, payload: &[u8]) {
     out.payload(format_args!("MSG Hotmail Hotmail"), payload);
 }
 
-/// The initial e-mail notification payload (MSNP8+ with e-mail on).
-/// The offline-message summary MSNP13+ clients get after sign-in
-/// (`text/x-msmsgsinitialmdatanotification`): `Mail-Data` with the number
-/// of messages waiting (`<I>`/`<IU>` inbox, `<O>`/`<OU>` other folders) and
-/// the quota (`<QTM>`, `<QNM>`). msnd keeps no e-mail and no offline
-/// messages yet, so every count is 0.
-pub fn initial_mail_data_payload() -> &'static str {
-    "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialmdatanotification; charset=UTF-8\r\n\r\n\
-     Mail-Data: <MD><E><I>0</I><IU>0</IU><O>0</O><OU>0</OU></E><Q><QTM>409600</QTM><QNM>204800</QNM></Q></MD>\r\n"
+/// What the sign-in summary says about waiting offline messages.
+#[derive(Clone, Copy, Debug)]
+pub enum MailData<'a> {
+    /// Every waiting message, in arrival order.
+    List(&'a [OimEntry<'a>]),
+    /// Too many to list: the client asks the RSI service (`GetMetadata`).
+    TooLarge,
 }
 
+/// The offline-message summary MSNP13+ clients get after sign-in
+/// (`text/x-msmsgsinitialmdatanotification`): `Mail-Data` with the
+/// waiting messages ([`mail_data::document`]) or `too-large`.
+pub fn initial_mail_data_payload(data: MailData<'_>) -> String {
+    mail_data_payload("text/x-msmsgsinitialmdatanotification", data)
+}
+
+/// The notice of a new offline message while signed in
+/// (`text/x-msmsgsoimnotification`), listing that message.
+pub fn oim_notification_payload(oim: &OimEntry<'_>) -> String {
+    mail_data_payload(
+        "text/x-msmsgsoimnotification",
+        MailData::List(std::slice::from_ref(oim)),
+    )
+}
+
+fn mail_data_payload(content_type: &str, data: MailData<'_>) -> String {
+    let md = match data {
+        MailData::List(oims) => mail_data::document(oims),
+        MailData::TooLarge => "too-large".to_owned(),
+    };
+    format!(
+        "MIME-Version: 1.0\r\nContent-Type: {content_type}; charset=UTF-8\r\n\r\nMail-Data: {md}\r\n"
+    )
+}
+
+/// The notice that `count` offline messages were deleted
+/// (`text/x-msmsgsactivemailnotification`: moved from the OIM folder to
+/// the trash).
+pub fn oims_deleted_payload(count: usize) -> String {
+    format!(
+        "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsactivemailnotification; charset=UTF-8\r\n\r\n\
+         Src-Folder: .!!OIM\r\nDest-Folder: .!!trAsH\r\nMessage-Delta: {count}\r\n"
+    )
+}
+
+/// The initial e-mail notification payload (MSNP8+ with e-mail on).
 pub fn initial_mail_payload(inbox_url: &str, post_url: &str) -> String {
     format!(
         "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsinitialemailnotification; charset=UTF-8\r\n\r\n\
