@@ -734,3 +734,59 @@ async fn two_wlm_2009_users_see_each_other_and_chat() {
         .wait_for("FLN", |f| f.line() == "FLN 1:carol@example.com 0:0")
         .await;
 }
+
+/// MPOP seen by a watcher: a second machine signing in refreshes the list
+/// of machines in alice's document; one of two signing out takes its
+/// machine out of it and leaves alice online (no FLN); the last one out
+/// is an FLN.
+#[tokio::test]
+async fn a_watcher_follows_alices_machines_coming_and_going() {
+    let s = server().await;
+    s.user("carol@example.com", "pw", "Carol").await;
+    s.seed_friends(
+        ("alice@example.com", "Alice"),
+        ("carol@example.com", "Carol"),
+    )
+    .await;
+    let guid_c = "{11111111-2222-4333-8444-555555555555}";
+    let mut carol = wlm::online(&s, 18, "carol@example.com", "pw", Some(guid_c)).await;
+    let endpoint = |g: &str| {
+        format!(
+            r#"<EndpointData id="{g}"><Capabilities>2789003324:48</Capabilities></EndpointData>"#
+        )
+    };
+    let ubx_with = |carol_line: &msn_wire::Frame, want: &str| {
+        carol_line.line().starts_with("UBX 1:alice@example.com ")
+            && carol_line
+                .payload()
+                .is_some_and(|p| String::from_utf8_lossy(p).ends_with(&format!("{want}</Data>")))
+    };
+    let mut home = wlm_online(&s, 18, Some(GUID_A)).await;
+    let a = endpoint(GUID_A);
+    carol
+        .wait_for("alice's UBX with her home machine", |f| ubx_with(f, &a))
+        .await;
+    let mut work = wlm_online(&s, 18, Some(GUID_B)).await;
+    let both = format!("{}{}", endpoint(GUID_A), endpoint(GUID_B));
+    carol
+        .wait_for("alice's UBX with both machines", |f| ubx_with(f, &both))
+        .await;
+    // The work machine signs out: alice stays online for carol.
+    work.send("OUT").await;
+    work.expect_eof().await;
+    let line = carol
+        .wait_for("alice's UBX without the work machine", |f| {
+            f.command() == "FLN" || ubx_with(f, &a)
+        })
+        .await;
+    assert_eq!(line.command(), "UBX", "{}", line.line());
+    carol.barrier().await;
+    // The last machine out: FLN.
+    home.send("OUT").await;
+    home.expect_eof().await;
+    carol
+        .wait_for("alice offline", |f| {
+            f.line() == "FLN 1:alice@example.com 0:0"
+        })
+        .await;
+}

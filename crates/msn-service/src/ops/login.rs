@@ -99,10 +99,26 @@ impl Service {
                 // The machines left see one place fewer.
                 super::endpoints::push_self_update(&st, a.handle());
             }
-            Some((before, Visibility::of(&st), st.notice()))
+            let machine_left = gone.dialect.has_multiple_endpoints() && !st.endpoints.is_empty();
+            let document = st.account.personal_message.as_deref().map_or_else(
+                || Bytes::from_static(super::presence::EMPTY_DOCUMENT),
+                Bytes::copy_from_slice,
+            );
+            Some((
+                before,
+                Visibility::of(&st),
+                st.notice(),
+                machine_left.then_some(document),
+            ))
         });
-        if let Some((before, after, notice)) = gone {
+        if let Some((before, after, notice, machine_left)) = gone {
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;
+            // Still online elsewhere: MSNP16+ watchers get the document
+            // without the machine that left (msnp13-18.md §3.13).
+            if let Some(document) = machine_left.filter(|_| notice.status.is_visible()) {
+                self.broadcast_personal_message(&a, document, None, true)
+                    .await;
+            }
             info!(user = %a.handle(), "signed out");
         }
         self.directory.detach(&a.user);
