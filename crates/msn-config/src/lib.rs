@@ -205,7 +205,8 @@ pub struct GatewayConfig {
     /// `limits.exempt_networks` are not capped.
     pub max_sessions_per_address: usize,
     /// Largest request body (the client's commands); a larger request gets
-    /// `413` and its session is closed.
+    /// `413` and its session is closed. Also the most input that may wait
+    /// for a busy session: a client further ahead is disconnected.
     pub max_request_bytes: usize,
     /// Server output held for a client between two of its requests (the
     /// gateway's "socket buffer"); beyond it output waits in the session's

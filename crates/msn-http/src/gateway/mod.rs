@@ -251,7 +251,7 @@ impl Gateway {
         };
         tunnel.touch();
         let s = &self.settings;
-        let got = io.exchange(body, s.reply_wait, s.max_queued_bytes).await;
+        let got = io.exchange(body, s.reply_wait, s.max_request_bytes, s.max_queued_bytes).await;
         tunnel.touch();
         drop(io);
         if !got.closed

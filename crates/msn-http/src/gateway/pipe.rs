@@ -21,7 +21,9 @@ use tokio::io::{
     AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf,
     WriteHalf,
 };
+use bytes::{Buf, BytesMut};
 use tokio::sync::watch;
+use tracing::debug;
 
 /// A new pipe whose each direction holds at most `capacity` bytes not yet
 /// read.
@@ -34,6 +36,7 @@ pub(crate) fn pipe(capacity: usize) -> (ClientEnd, SessionStream) {
             reader,
             writer,
             written: 0,
+            pending: BytesMut::new(),
             idle: idle_rx,
         },
         SessionStream {
@@ -104,6 +107,8 @@ pub(crate) struct ClientEnd {
     writer: WriteHalf<DuplexStream>,
     /// Bytes handed to the session so far.
     written: u64,
+    /// Bytes of the client's requests the session has not taken yet.
+    pending: BytesMut,
     idle: watch::Receiver<u64>,
 }
 
@@ -123,56 +128,71 @@ impl ClientEnd {
     /// Hands `body` to the session and collects its output, at most
     /// `max_output` bytes (the rest stays queued for the next request).
     ///
-    /// With a body, it waits until the session has handled all of it (see
-    /// the module documentation), has ended, or `wait` has passed, reading
-    /// the output meanwhile so that a session writing a lot never waits
-    /// for the gateway. Without one (a poll), it answers with what is
-    /// already there. A session that has not taken the whole body within
-    /// `wait` is not reading its input: it counts as ended, and the
-    /// caller closes it.
-    pub async fn exchange(&mut self, body: &[u8], wait: Duration, max_output: usize) -> Exchange {
+    /// With input to deliver, it waits until the session has handled all
+    /// of it (see the module documentation), has ended, the answer is
+    /// full, or `wait` has passed, reading the output meanwhile so that a
+    /// session writing a lot never waits for the gateway. Input the
+    /// session has not taken by then waits for the next request, as bytes
+    /// in a socket buffer do; more than `max_input` of it waiting means
+    /// the client sends faster than the session handles, and the answer
+    /// closes the session. Without input (a poll), it answers at once with
+    /// what is already there.
+    pub async fn exchange(
+        &mut self,
+        body: &[u8],
+        wait: Duration,
+        max_input: usize,
+        max_output: usize,
+    ) -> Exchange {
         let mut out = Exchange::default();
+        if self.pending.len() + body.len() > max_input {
+            debug!("gateway client sends faster than its session reads");
+            out.closed = true;
+            return out;
+        }
+        self.pending.extend_from_slice(body);
         let mut chunk = vec![0u8; READ_CHUNK.min(max_output.max(1))];
-        let mut sent = 0;
-        let target = self.written + body.len() as u64;
+        let delivering = !self.pending.is_empty();
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline);
-        while !body.is_empty() {
+        let ClientEnd {
+            reader,
+            writer,
+            written,
+            pending,
+            idle,
+        } = self;
+        while delivering {
             let room = max_output.saturating_sub(out.output.len()).min(chunk.len());
-            if room == 0 && sent == body.len() {
+            if room == 0 {
                 // The answer is full: the rest goes out with the next one.
                 break;
             }
+            let target = *written + pending.len() as u64;
             tokio::select! {
-                read = self.reader.read(&mut chunk[..room]), if room > 0 => match read {
+                read = reader.read(&mut chunk[..room]) => match read {
                     Ok(n) if n > 0 => out.output.extend_from_slice(&chunk[..n]),
                     _ => {
                         out.closed = true;
+                        pending.clear();
                         return out;
                     }
                 },
-                wrote = self.writer.write(&body[sent..]), if sent < body.len() => match wrote {
+                wrote = writer.write(pending), if !pending.is_empty() => match wrote {
                     Ok(n) if n > 0 => {
-                        sent += n;
-                        self.written += n as u64;
+                        pending.advance(n);
+                        *written += n as u64;
                     }
                     _ => {
-                        // The session is gone; what it wrote is still to be read.
+                        // The session is gone; what it wrote is still to
+                        // be read.
+                        pending.clear();
                         break;
                     }
                 },
-                idle = self.idle.wait_for(|&read| read >= target), if sent == body.len() => {
-                    // `Err`: the session is gone; read what it left.
-                    let _ = idle;
-                    break;
-                }
-                () = &mut deadline => {
-                    if sent < body.len() {
-                        out.closed = true;
-                        return out;
-                    }
-                    break;
-                }
+                // `Err`: the session is gone; read what it left.
+                _ = idle.wait_for(|&read| read >= target), if pending.is_empty() => break,
+                () = &mut deadline => break,
             }
         }
         self.drain(&mut out, &mut chunk, max_output).await;
@@ -246,17 +266,17 @@ mod tests {
     async fn an_answer_carries_the_replies_to_its_commands() {
         let (mut client, session) = pipe(1024);
         tokio::spawn(echo(session));
-        let got = client.exchange(b"a\nb\n", LONG, 4096).await;
+        let got = client.exchange(b"a\nb\n", LONG, 4096, 4096).await;
         assert_eq!(got.output, b"echo a\necho b\n");
         assert!(!got.closed);
         // Half a line: nothing to answer, and the answer does not wait.
-        let got = client.exchange(b"c", LONG, 4096).await;
+        let got = client.exchange(b"c", LONG, 4096, 4096).await;
         assert_eq!(got.output, b"");
-        let got = client.exchange(b"\n", LONG, 4096).await;
+        let got = client.exchange(b"\n", LONG, 4096, 4096).await;
         assert_eq!(got.output, b"echo c\n");
-        let got = client.exchange(b"", LONG, 4096).await;
+        let got = client.exchange(b"", LONG, 4096, 4096).await;
         assert_eq!(got.output, b"");
-        let got = client.exchange(b"quit\n", LONG, 4096).await;
+        let got = client.exchange(b"quit\n", LONG, 4096, 4096).await;
         assert_eq!(got.output, b"bye\n");
         assert!(got.closed);
     }
@@ -267,15 +287,36 @@ mod tests {
         tokio::spawn(echo(session));
         // More than the pipe holds: written while the output is read.
         let body = b"0123456789\n".repeat(8);
-        let got = client.exchange(&body, LONG, 40).await;
+        let got = client.exchange(&body, LONG, 4096, 40).await;
         assert_eq!(got.output.len(), 40);
+        assert!(!got.closed);
         let mut all = got.output;
         while all.len() < 16 * 8 {
-            let got = client.exchange(b"", LONG, 40).await;
+            // Polls take the rest of the output, and deliver the rest of
+            // the input the session had no room for.
+            let got = client.exchange(b"", LONG, 4096, 40).await;
             assert!(!got.closed);
             all.extend(got.output);
             tokio::task::yield_now().await;
         }
         assert_eq!(all, b"echo 0123456789\n".repeat(8));
+    }
+
+    #[tokio::test]
+    async fn a_client_far_ahead_of_its_session_is_cut_off() {
+        let (mut client, session) = pipe(16);
+        // A session that never reads.
+        let _session = session;
+        let mut send = async || {
+            client
+                .exchange(b"0123456789", Duration::from_millis(10), 16, 64)
+                .await
+                .closed
+        };
+        // 10 bytes into the pipe; 6 more and 4 waiting; 14 waiting.
+        assert!(!send().await && !send().await && !send().await);
+        // 24 would be waiting.
+        let closed = send().await;
+        assert!(closed, "more than max_input waiting");
     }
 }
