@@ -221,6 +221,11 @@ impl GatewayClient {
         let answer = conn
             .post(&target, "gateway.messenger.hotmail.com", first)
             .await;
+        Self::from_answer(conn, answer, &format!("gateway {server}"))
+    }
+
+    /// The session an `Action=open` request made, from its answer.
+    pub fn from_answer(conn: HttpConn, answer: Answer, label: &str) -> GatewayClient {
         assert_eq!(answer.status_line, "HTTP/1.1 200 OK", "{answer:?}");
         let mut c = GatewayClient {
             conn,
@@ -237,7 +242,7 @@ impl GatewayClient {
                 },
             ),
             next_trid: 1,
-            label: format!("gateway {server}"),
+            label: label.to_owned(),
         };
         c.take(answer);
         c
