@@ -302,6 +302,68 @@ pub(crate) fn gateway_host(advertise: Option<&str>, host: &str, scheme: &str, po
 mod tests {
     use super::*;
 
+    /// Keeps the sessions' streams and never reads them: requests stay in
+    /// flight until the streams are dropped.
+    #[derive(Default)]
+    struct Stalled(std::sync::Mutex<Vec<SessionStream>>);
+
+    impl SessionOpener for Stalled {
+        fn open(&self, _: &Target, stream: SessionStream, _: SocketAddr) -> Result<(), OpenError> {
+            self.0.lock().unwrap().push(stream);
+            Ok(())
+        }
+    }
+
+    fn session_id(answer: &Response) -> String {
+        let value = answer.headers()[&X_MSN_MESSENGER].to_str().unwrap();
+        let (id, _) = value
+            .strip_prefix("SessionID=")
+            .and_then(|v| v.split_once(';'))
+            .unwrap();
+        id.to_owned()
+    }
+
+    #[tokio::test]
+    async fn one_request_in_flight_per_session() {
+        let settings = GatewayConfig {
+            reply_wait: Duration::from_secs(3600),
+            ..GatewayConfig::default()
+        };
+        let opener = Arc::new(Stalled::default());
+        let gateway = Arc::new(Gateway::new(
+            settings,
+            Exempt::default(),
+            opener.clone(),
+            "gw.example".into(),
+        ));
+        let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
+        let post = |gateway: Arc<Gateway>, query: String, body: &'static str| async move {
+            gateway
+                .handle(peer, &Method::POST, Some(&query), &HeaderMap::new(), Body::from(body))
+                .await
+        };
+        let open = post(gateway.clone(), "Action=open&Server=SB&IP=x".into(), "").await;
+        assert_eq!(open.status(), StatusCode::OK);
+        let id = session_id(&open);
+
+        // A request the session does not get to answer stays in flight …
+        let first = tokio::spawn(post(gateway.clone(), format!("SessionID={id}"), "USR 1 a b\r\n"));
+        while gateway.sessions.get(&id).unwrap().io.try_lock().is_ok() {
+            tokio::task::yield_now().await;
+        }
+        // … and a second one for the session meanwhile is refused.
+        let second = post(gateway.clone(), format!("Action=poll&SessionID={id}"), "").await;
+        assert_eq!(second.status(), StatusCode::CONFLICT);
+
+        // The session ends: the first is answered, closing the session.
+        opener.0.lock().unwrap().clear();
+        let first = first.await.unwrap();
+        assert_eq!(first.status(), StatusCode::OK);
+        let value = first.headers()[&X_MSN_MESSENGER].to_str().unwrap();
+        assert_eq!(value, format!("SessionID={id}; GW-IP=gw.example; Session=close"));
+        assert!(gateway.sessions.get(&id).is_none());
+    }
+
     #[test]
     fn queries() {
         let ns = |ip: &str| {
