@@ -128,7 +128,10 @@ async fn msnp12_signs_in_through_the_gateway_via_the_dispatch_server() {
     assert_eq!(c.expect_close().await, Vec::<String>::new());
     assert!(c.closed, "OUT ends the session with Session=close");
     // The session is gone: its last id is refused.
-    let stale = format!("http://{gw_ip}/gateway/gateway.dll?Action=poll&SessionID={}", c.id);
+    let stale = format!(
+        "http://{gw_ip}/gateway/gateway.dll?Action=poll&SessionID={}",
+        c.id
+    );
     let answer = c.conn.post(&stale, &gw_ip, b"").await;
     assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request");
     s.stop().await;
@@ -157,7 +160,11 @@ async fn a_gateway_user_and_a_tcp_user_see_each_other_and_chat() {
     let nln = alice
         .wait_for("NLN from Bob", |f| f.command() == "NLN")
         .await;
-    assert!(nln.line().starts_with("NLN AWY bob@hotmail.com Bob"), "{}", nln.line());
+    assert!(
+        nln.line().starts_with("NLN AWY bob@hotmail.com Bob"),
+        "{}",
+        nln.line()
+    );
     alice.send("CHG 21 BSY 0").await;
     bob.expect("NLN BSY alice@hotmail.com Alice").await;
 
@@ -204,7 +211,8 @@ async fn a_gateway_user_and_a_tcp_user_see_each_other_and_chat() {
     );
     assert_eq!(got.payload().unwrap().as_ref(), hello);
 
-    let reply = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello over TCP";
+    let reply =
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello over TCP";
     bob_sb.send_payload("MSG 2 N", reply).await;
     let msg = sb.recv().await;
     assert_eq!(
@@ -228,8 +236,7 @@ async fn a_gateway_user_and_a_tcp_user_see_each_other_and_chat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_ids_rotate_and_only_the_latest_is_honoured() {
     let s = TestServer::start().await;
-    let mut c =
-        GatewayClient::open(http(&s), "NS", NS_HOST, b"VER 1 MSNP12 CVR0\r\n").await;
+    let mut c = GatewayClient::open(http(&s), "NS", NS_HOST, b"VER 1 MSNP12 CVR0\r\n").await;
     let first = c.id.clone();
     c.expect("VER 1 MSNP12").await;
     c.poll().await;
@@ -281,15 +288,16 @@ async fn garbage_closes_its_session_and_nothing_else() {
     alice.send("CHG 10 NLN 0").await;
     bob.expect("NLN NLN alice@hotmail.com Alice").await;
 
-    let answer = alice.send_raw(b"\x00\x01\xffGARBAGE that is no command\r\n").await;
+    let answer = alice
+        .send_raw(b"\x00\x01\xffGARBAGE that is no command\r\n")
+        .await;
     assert_eq!(answer.status_line, "HTTP/1.1 200 OK");
     alice.expect_close().await;
     assert!(alice.closed, "a protocol error closes the session");
     bob.expect("FLN alice@hotmail.com").await;
 
     // Another gateway session is not disturbed by it.
-    let mut other =
-        GatewayClient::open(http(&s), "NS", NS_HOST, b"VER 1 MSNP12 CVR0\r\n").await;
+    let mut other = GatewayClient::open(http(&s), "NS", NS_HOST, b"VER 1 MSNP12 CVR0\r\n").await;
     other.expect("VER 1 MSNP12").await;
     s.stop().await;
 }
@@ -334,8 +342,10 @@ async fn bad_requests_get_http_errors() {
     }
     // Only POST.
     let mut conn = HttpConn::connect(http).await;
-    conn.send_raw(b"GET /gateway/gateway.dll?Action=poll&SessionID=1.2 HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await;
+    conn.send_raw(
+        b"GET /gateway/gateway.dll?Action=poll&SessionID=1.2 HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
     let answer = conn.answer().await.unwrap();
     assert_eq!(answer.status_line, "HTTP/1.1 405 Method Not Allowed");
     assert_eq!(answer.header("Allow"), Some("POST"));
@@ -376,10 +386,7 @@ async fn each_address_has_a_cap_on_gateway_sessions() {
     let first = open(a).await;
     assert_eq!(first.status_line, "HTTP/1.1 200 OK");
     assert_eq!(open(a).await.status_line, "HTTP/1.1 200 OK");
-    assert_eq!(
-        open(a).await.status_line,
-        "HTTP/1.1 429 Too Many Requests"
-    );
+    assert_eq!(open(a).await.status_line, "HTTP/1.1 429 Too Many Requests");
     // Another address is not affected.
     assert_eq!(open([127, 0, 0, 3]).await.status_line, "HTTP/1.1 200 OK");
 
@@ -412,7 +419,10 @@ async fn a_session_without_requests_expires_and_its_user_goes_offline() {
     // Alice's client stops polling (its proxy went away).
     bob.expect("FLN alice@hotmail.com").await;
     let gw = alice.gw_ip.clone();
-    let target = format!("http://{gw}/gateway/gateway.dll?Action=poll&SessionID={}", alice.id);
+    let target = format!(
+        "http://{gw}/gateway/gateway.dll?Action=poll&SessionID={}",
+        alice.id
+    );
     let mut conn = HttpConn::connect(http(&s)).await;
     let answer = conn.post(&target, &gw, b"").await;
     assert_eq!(answer.status_line, "HTTP/1.1 400 Bad Request");
@@ -438,7 +448,10 @@ async fn shutdown_ends_gateway_sessions() {
     assert_eq!(shared.service.directory().online_count(), 0);
     assert_eq!(shared.gate.stats().open, 0);
     assert_eq!(bob.expect_eof().await, ["OUT SSD"]);
-    assert!(alice.conn.closed().await, "the gateway's connection is closed");
+    assert!(
+        alice.conn.closed().await,
+        "the gateway's connection is closed"
+    );
     assert!(
         TcpStream::connect(http).await.is_err(),
         "the gateway no longer listens"

@@ -262,7 +262,9 @@ impl GatewayClient {
         let id = answer.messenger_item("SessionID").expect("SessionID");
         let (a, b) = id.split_once('.').expect("session id <digits>.<digits>");
         assert!(
-            !a.is_empty() && !b.is_empty() && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit()),
+            !a.is_empty()
+                && !b.is_empty()
+                && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit()),
             "session id {id}"
         );
         self.gw_ip = answer.messenger_item("GW-IP").expect("GW-IP");

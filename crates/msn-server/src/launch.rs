@@ -63,16 +63,12 @@ impl SessionLauncher {
         if shared.shutdown.is_cancelled() {
             return Err(LaunchError::ShuttingDown);
         }
-        let slot = shared
-            .gate
-            .admit(peer.ip())
-            .map_err(LaunchError::Refused)?;
+        let slot = shared.gate.admit(peer.ip()).map_err(LaunchError::Refused)?;
         let shared = shared.clone();
         match entry {
             Entry::Notification { requested } => {
                 let role = role_for(&shared.addrs, shared.config.dispatch.enabled, requested);
-                self.tracker
-                    .spawn(ns::serve(shared, io, peer, slot, role));
+                self.tracker.spawn(ns::serve(shared, io, peer, slot, role));
             }
             Entry::Switchboard => {
                 self.tracker.spawn(sb::serve(shared, io, peer, slot));

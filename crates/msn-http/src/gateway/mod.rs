@@ -82,8 +82,12 @@ pub enum OpenError {
 pub trait SessionOpener: Send + Sync {
     /// Runs a session of `target` over `stream` for the client at `peer`,
     /// exactly as for a TCP connection from there.
-    fn open(&self, target: &Target, stream: SessionStream, peer: SocketAddr)
-    -> Result<(), OpenError>;
+    fn open(
+        &self,
+        target: &Target,
+        stream: SessionStream,
+        peer: SocketAddr,
+    ) -> Result<(), OpenError>;
 }
 
 /// What a request asks for.
@@ -91,7 +95,9 @@ pub trait SessionOpener: Send + Sync {
 enum Request {
     Open(Target),
     /// More commands, or a poll (same thing with an empty body).
-    Resume { id: String },
+    Resume {
+        id: String,
+    },
 }
 
 /// Parses the query of a gateway request; `Err` says what is wrong.
@@ -120,11 +126,9 @@ fn parse_query(query: &str) -> Result<Request, &'static str> {
             };
             Ok(Request::Open(target))
         }
-        None => {
-            Ok(Request::Resume {
-                id: id.ok_or("no SessionID")?,
-            })
-        }
+        None => Ok(Request::Resume {
+            id: id.ok_or("no SessionID")?,
+        }),
         Some(a) if a.eq_ignore_ascii_case("poll") => Ok(Request::Resume {
             id: id.ok_or("poll without SessionID")?,
         }),
@@ -251,7 +255,9 @@ impl Gateway {
         };
         tunnel.touch();
         let s = &self.settings;
-        let got = io.exchange(body, s.reply_wait, s.max_request_bytes, s.max_queued_bytes).await;
+        let got = io
+            .exchange(body, s.reply_wait, s.max_request_bytes, s.max_queued_bytes)
+            .await;
         tunnel.touch();
         drop(io);
         if !got.closed
@@ -275,7 +281,10 @@ impl Gateway {
         };
         (
             StatusCode::OK,
-            [(X_MSN_MESSENGER.clone(), value), (CONTENT_TYPE, CONTENT_TYPE_MSN)],
+            [
+                (X_MSN_MESSENGER.clone(), value),
+                (CONTENT_TYPE, CONTENT_TYPE_MSN),
+            ],
             output,
         )
             .into_response()
@@ -339,7 +348,13 @@ mod tests {
         let peer: SocketAddr = "192.0.2.1:5000".parse().unwrap();
         let post = |gateway: Arc<Gateway>, query: String, body: &'static str| async move {
             gateway
-                .handle(peer, &Method::POST, Some(&query), &HeaderMap::new(), Body::from(body))
+                .handle(
+                    peer,
+                    &Method::POST,
+                    Some(&query),
+                    &HeaderMap::new(),
+                    Body::from(body),
+                )
                 .await
         };
         let open = post(gateway.clone(), "Action=open&Server=SB&IP=x".into(), "").await;
@@ -347,7 +362,11 @@ mod tests {
         let id = session_id(&open);
 
         // A request the session does not get to answer stays in flight …
-        let first = tokio::spawn(post(gateway.clone(), format!("SessionID={id}"), "USR 1 a b\r\n"));
+        let first = tokio::spawn(post(
+            gateway.clone(),
+            format!("SessionID={id}"),
+            "USR 1 a b\r\n",
+        ));
         while gateway.sessions.get(&id).unwrap().io.try_lock().is_ok() {
             tokio::task::yield_now().await;
         }
@@ -360,7 +379,10 @@ mod tests {
         let first = first.await.unwrap();
         assert_eq!(first.status(), StatusCode::OK);
         let value = first.headers()[&X_MSN_MESSENGER].to_str().unwrap();
-        assert_eq!(value, format!("SessionID={id}; GW-IP=gw.example; Session=close"));
+        assert_eq!(
+            value,
+            format!("SessionID={id}; GW-IP=gw.example; Session=close")
+        );
         assert!(gateway.sessions.get(&id).is_none());
     }
 
@@ -375,7 +397,10 @@ mod tests {
             parse_query("Action=open&Server=NS&IP=messenger.hotmail.com"),
             ns("messenger.hotmail.com")
         );
-        assert_eq!(parse_query("Action=open&Server=NS&IP=10.0.0.1%3A1864"), ns("10.0.0.1:1864"));
+        assert_eq!(
+            parse_query("Action=open&Server=NS&IP=10.0.0.1%3A1864"),
+            ns("10.0.0.1:1864")
+        );
         assert_eq!(
             parse_query("Action=open&Server=SB&IP=10.0.0.1"),
             Ok(Request::Open(Target::Switchboard))
@@ -393,9 +418,18 @@ mod tests {
     #[test]
     fn gateway_hosts() {
         assert_eq!(gateway_host(None, "msn.example", "http", 80), "msn.example");
-        assert_eq!(gateway_host(None, "msn.example", "http", 8080), "msn.example:8080");
+        assert_eq!(
+            gateway_host(None, "msn.example", "http", 8080),
+            "msn.example:8080"
+        );
         assert_eq!(gateway_host(None, "::1", "http", 8080), "[::1]:8080");
-        assert_eq!(gateway_host(Some("gw.example:80"), "x", "http", 8080), "gw.example");
-        assert_eq!(gateway_host(Some("gw.example:443"), "x", "https", 1), "gw.example");
+        assert_eq!(
+            gateway_host(Some("gw.example:80"), "x", "http", 8080),
+            "gw.example"
+        );
+        assert_eq!(
+            gateway_host(Some("gw.example:443"), "x", "https", 1),
+            "gw.example"
+        );
     }
 }

@@ -17,11 +17,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{
-    AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf,
-    WriteHalf,
-};
 use bytes::{Buf, BytesMut};
+use tokio::io::{
+    AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf, ReadHalf, WriteHalf,
+};
 use tokio::sync::watch;
 use tracing::debug;
 
@@ -152,7 +151,26 @@ impl ClientEnd {
         }
         self.pending.extend_from_slice(body);
         let mut chunk = vec![0u8; READ_CHUNK.min(max_output.max(1))];
-        let delivering = !self.pending.is_empty();
+        if !self.pending.is_empty() {
+            self.deliver(&mut out, &mut chunk, wait, max_output).await;
+            if out.closed {
+                return out;
+            }
+        }
+        self.drain(&mut out, &mut chunk, max_output).await;
+        out
+    }
+
+    /// Writes the pending input while reading the output, until the
+    /// session has handled all of it or ended, the answer is full, or
+    /// `wait` has passed.
+    async fn deliver(
+        &mut self,
+        out: &mut Exchange,
+        chunk: &mut [u8],
+        wait: Duration,
+        max_output: usize,
+    ) {
         let deadline = tokio::time::sleep(wait);
         tokio::pin!(deadline);
         let ClientEnd {
@@ -162,11 +180,11 @@ impl ClientEnd {
             pending,
             idle,
         } = self;
-        while delivering {
+        loop {
             let room = max_output.saturating_sub(out.output.len()).min(chunk.len());
             if room == 0 {
                 // The answer is full: the rest goes out with the next one.
-                break;
+                return;
             }
             let target = *written + pending.len() as u64;
             tokio::select! {
@@ -175,7 +193,7 @@ impl ClientEnd {
                     _ => {
                         out.closed = true;
                         pending.clear();
-                        return out;
+                        return;
                     }
                 },
                 wrote = writer.write(pending), if !pending.is_empty() => match wrote {
@@ -187,16 +205,14 @@ impl ClientEnd {
                         // The session is gone; what it wrote is still to
                         // be read.
                         pending.clear();
-                        break;
+                        return;
                     }
                 },
                 // `Err`: the session is gone; read what it left.
-                _ = idle.wait_for(|&read| read >= target), if pending.is_empty() => break,
-                () = &mut deadline => break,
+                _ = idle.wait_for(|&read| read >= target), if pending.is_empty() => return,
+                () = &mut deadline => return,
             }
         }
-        self.drain(&mut out, &mut chunk, max_output).await;
-        out
     }
 
     /// Reads what is already in the pipe, without waiting for more.

@@ -162,7 +162,9 @@ fn new_id() -> String {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Plain data: a panic elsewhere cannot leave it inconsistent.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -181,10 +183,18 @@ mod tests {
     #[test]
     fn ids_are_digits_dot_digits_and_rotate() {
         let sessions = Sessions::new(0, Exempt::default());
-        let id = sessions.insert(ip("192.0.2.1"), tunnel(ip("192.0.2.1"))).unwrap();
+        let id = sessions
+            .insert(ip("192.0.2.1"), tunnel(ip("192.0.2.1")))
+            .unwrap();
         let (a, b) = id.split_once('.').expect("a dot");
-        assert!(!a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()), "{id}");
-        assert!(!b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()), "{id}");
+        assert!(
+            !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()),
+            "{id}"
+        );
+        assert!(
+            !b.is_empty() && b.bytes().all(|c| c.is_ascii_digit()),
+            "{id}"
+        );
         let next = sessions.rotate(&id).expect("rotated");
         assert_ne!(next, id);
         assert!(sessions.get(&id).is_none(), "the old id is gone");
@@ -204,7 +214,9 @@ mod tests {
         // Another address, and an IPv6 /64 as one address.
         let b = ip("2001:db8::1");
         sessions.insert(b, tunnel(b)).unwrap();
-        sessions.insert(ip("2001:db8::2"), tunnel(ip("2001:db8::2"))).unwrap();
+        sessions
+            .insert(ip("2001:db8::2"), tunnel(ip("2001:db8::2")))
+            .unwrap();
         assert!(sessions.insert(b, tunnel(b)).is_err());
         // Exempt networks are not capped.
         let proxy = ip("10.1.2.3");
