@@ -457,3 +457,48 @@ async fn shutdown_ends_gateway_sessions() {
         "the gateway no longer listens"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wlm_2009_signs_in_with_sso_through_the_gateway() {
+    let s = TestServer::start().await;
+    s.user(ALICE, "alicepass", "Alice").await;
+    let (ticket, key) = support::wlm::rst2(http(&s), ALICE, "alicepass").await;
+    let mut c = GatewayClient::open(
+        http(&s),
+        "NS",
+        NS_HOST,
+        b"VER 1 MSNP18 MSNP17 CVR0\r\n",
+    )
+    .await;
+    c.label = "alice/gateway wlm".into();
+    c.expect("VER 1 MSNP18").await;
+    c.send(&format!(
+        "CVR 2 0x0409 winnt 6.1 i386 MSNMSGR 14.0.8089.0726 msmsgs {ALICE}"
+    ))
+    .await;
+    assert_eq!(c.recv().await.command(), "CVR");
+    c.send(&format!("USR 3 SSO I {ALICE}")).await;
+    assert_eq!(c.recv().await.command(), "GCF");
+    let usr = c.recv().await;
+    let nonce = usr
+        .line()
+        .strip_prefix("USR 3 SSO S MBI_KEY_OLD ")
+        .unwrap_or_else(|| panic!("{}", usr.line()))
+        .to_owned();
+    let guid = "{F52973B6-C926-4BAD-9BA8-7C1E840E4AB0}";
+    c.send(&format!(
+        "USR 4 SSO S {ticket} {} {guid}",
+        support::wlm::proof(&key, &nonce)
+    ))
+    .await;
+    c.expect(&format!("USR 4 OK {ALICE} 1 0")).await;
+    c.expect("SBS 0 null").await;
+    c.next_trid = 5;
+    c.call("BLP {} AL").await;
+    c.call("CHG {} NLN 2789003324:48 0").await;
+    c.barrier().await;
+    c.send("OUT").await;
+    c.expect_close().await;
+    assert!(c.closed);
+    s.stop().await;
+}
