@@ -463,13 +463,7 @@ async fn wlm_2009_signs_in_with_sso_through_the_gateway() {
     let s = TestServer::start().await;
     s.user(ALICE, "alicepass", "Alice").await;
     let (ticket, key) = support::wlm::rst2(http(&s), ALICE, "alicepass").await;
-    let mut c = GatewayClient::open(
-        http(&s),
-        "NS",
-        NS_HOST,
-        b"VER 1 MSNP18 MSNP17 CVR0\r\n",
-    )
-    .await;
+    let mut c = GatewayClient::open(http(&s), "NS", NS_HOST, b"VER 1 MSNP18 MSNP17 CVR0\r\n").await;
     c.label = "alice/gateway wlm".into();
     c.expect("VER 1 MSNP18").await;
     c.send(&format!(

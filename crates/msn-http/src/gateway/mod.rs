@@ -11,10 +11,10 @@
 //!   (`Content-Length`, never chunked), `Content-Type:
 //!   application/x-msn-messenger` and `X-MSN-Messenger: SessionID=<next
 //!   id>; GW-IP=<host>`, plus `; Session=close` once the session has
-//!   ended. The id changes with every answer ([`table`]).
+//!   ended. The id changes with every answer (`table`).
 //!
 //! The bytes inside are the TCP protocol: each gateway session is one end
-//! of an in-memory pipe ([`pipe`]) whose other end runs the server's own
+//! of an in-memory pipe (`pipe`) whose other end runs the server's own
 //! DS/NS or switchboard session, started through the [`SessionOpener`] of
 //! the [`crate::HttpContext`] (msnd gives msn-server's), for the client's
 //! real address. Garbage in a body is therefore a protocol error on that
