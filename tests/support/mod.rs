@@ -2,6 +2,7 @@
 //! a raw protocol client, seeding helpers and the transcript replayer.
 #![allow(dead_code)]
 
+pub mod gateway;
 pub mod soap;
 pub mod transcript;
 pub mod wlm;

@@ -46,6 +46,7 @@ pub struct Config {
     pub notification: NotificationConfig,
     pub switchboard: SwitchboardConfig,
     pub http: HttpConfig,
+    pub gateway: GatewayConfig,
     pub challenge: ChallengeConfig,
     pub oim: OimConfig,
     pub limits: LimitsConfig,
@@ -185,6 +186,39 @@ pub struct HttpConfig {
     /// Largest request body of the address-book and sharing SOAP services
     /// (`/abservice/*.asmx`); larger requests get a SOAP fault.
     pub max_soap_request_bytes: usize,
+}
+
+/// The HTTP gateway (`/gateway/gateway.dll` on the HTTP listeners): NS
+/// and SB sessions tunnelled through HTTP requests, for MSN Messenger
+/// 5.0 – WLM 2009 behind proxies that block port 1863.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Serve the gateway (it needs the HTTP service: `http.enabled` or
+    /// an HTTPS port).
+    pub enabled: bool,
+    /// A gateway session that gets no request for this long is closed (its
+    /// user signs out, as on a TCP disconnect). Clients poll every ~2 s.
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    /// Gateway sessions one client address (an IPv6 /64) may hold at once,
+    /// NS and SB together; 0 = no cap. Addresses in
+    /// `limits.exempt_networks` are not capped.
+    pub max_sessions_per_address: usize,
+    /// Largest request body (the client's commands); a larger request gets
+    /// `413` and its session is closed. Also the most input that may wait
+    /// for a busy session: a client further ahead is disconnected.
+    pub max_request_bytes: usize,
+    /// Server output held for a client between two of its requests (the
+    /// gateway's "socket buffer"); beyond it output waits in the session's
+    /// own buffer, and a client that stops polling is disconnected once
+    /// `limits.max_outbound_bytes` are waiting, as a TCP client that stops
+    /// reading.
+    pub max_queued_bytes: usize,
+    /// Longest an answer waits for the session to handle the request's
+    /// commands; output produced later goes out with the next request.
+    #[serde(with = "duration")]
+    pub reply_wait: Duration,
 }
 
 /// `CHL`/`QRY` policy.
@@ -458,6 +492,19 @@ impl Default for HttpConfig {
     }
 }
 
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            enabled: true,
+            idle_timeout: Duration::from_secs(60),
+            max_sessions_per_address: 256,
+            max_request_bytes: 64 * 1024,
+            max_queued_bytes: 64 * 1024,
+            reply_wait: Duration::from_secs(5),
+        }
+    }
+}
+
 impl Default for ChallengeConfig {
     fn default() -> Self {
         ChallengeConfig {
@@ -689,6 +736,17 @@ impl Config {
         if self.oim.max_message_bytes == 0 || self.oim.max_waiting_per_recipient == 0 {
             return Err(
                 "oim.max_message_bytes and oim.max_waiting_per_recipient must not be 0".into(),
+            );
+        }
+        let g = &self.gateway;
+        if g.idle_timeout.is_zero() || g.reply_wait.is_zero() {
+            return Err("gateway.idle_timeout and gateway.reply_wait must not be 0".into());
+        }
+        if g.max_request_bytes == 0 || g.max_queued_bytes < 1024 {
+            return Err(
+                "gateway.max_request_bytes must not be 0 and gateway.max_queued_bytes \
+                 must be at least 1024"
+                    .into(),
             );
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

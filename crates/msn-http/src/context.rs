@@ -9,6 +9,8 @@ use msn_auth::{ConnectionGate, LoginThrottle, PasswordVerifier, TokenService};
 use msn_config::Config;
 use msn_service::{Service, Settings};
 use msn_store::Store;
+
+use crate::gateway::SessionOpener;
 use tokio_util::sync::CancellationToken;
 
 pub struct HttpContext {
@@ -36,12 +38,16 @@ pub struct HttpContext {
     /// Failed logins per address and per account, shared with the NS's
     /// password logins so that a guesser cannot switch paths.
     pub login_throttle: Arc<LoginThrottle>,
+    /// Starts the protocol sessions the HTTP gateway carries (msnd gives
+    /// the protocol server's); `None`: no gateway.
+    pub sessions: Option<Arc<dyn SessionOpener>>,
 }
 
 impl HttpContext {
     /// A context of its own: a fresh shutdown token, connection gate,
     /// login throttle, password verifier and single-node service layer
-    /// over `store`, from `config`, for the HTTP services alone.
+    /// over `store`, from `config`, for the HTTP services alone (no
+    /// protocol server, so no gateway).
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
@@ -59,6 +65,7 @@ impl HttpContext {
             store,
             tokens,
             shutdown: CancellationToken::new(),
+            sessions: None,
         }
     }
 }

@@ -48,6 +48,7 @@ pub const CANONICAL_NAMES: &[&str] = &[
     "Location",
     "Allow",
     "Date",
+    "X-MSN-Messenger",
 ];
 
 /// Header names whose values decide where a response body ends.

@@ -32,6 +32,11 @@
 //! `msnia.login.live.com`), also compiled in: point those names at the
 //! same HTTPS port.
 //!
+//! The HTTP gateway, `POST /gateway/gateway.dll` ([`gateway`]), carries NS
+//! and switchboard sessions for clients that cannot reach port 1863; the
+//! sessions themselves are started through the context's
+//! [`gateway::SessionOpener`].
+//!
 //! Modules: [`context`] (what the services need), [`passport`], [`rst`]
 //! (with `rst2`), [`storage`], [`abservice`], [`oim`] and [`rsi`] (wire
 //! formats and services), [`header_case`]
@@ -43,6 +48,7 @@
 pub mod abservice;
 pub mod cert;
 pub mod context;
+pub mod gateway;
 pub mod header_case;
 mod listener;
 pub mod oim;
@@ -168,10 +174,30 @@ pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
         .try_into()
         .context("http.login_url is not a valid header value")?;
     let decoy_hash = decoy_hash(&ctx).await?;
+    let gateway = match (&ctx.sessions, scheme, http_addr.or(https_addr)) {
+        (Some(opener), Some(scheme), Some(addr)) if config.gateway.enabled => {
+            let host = gateway::gateway_host(
+                config.http.advertise.as_deref(),
+                &public_host(config),
+                scheme,
+                addr.port(),
+            );
+            let gateway = Arc::new(gateway::Gateway::new(
+                config.gateway.clone(),
+                msn_auth::Exempt::new(config.limits.exempt_networks.clone()),
+                opener.clone(),
+                host,
+            ));
+            tokio::spawn(gateway.clone().expire_idle(ctx.shutdown.clone()));
+            Some(gateway)
+        }
+        _ => None,
+    };
     let state = Arc::new(AppState {
         nexus,
         decoy_hash,
         oim_locks: oim::LockKeys::default(),
+        gateway,
         ctx: ctx.clone(),
     });
 

@@ -32,9 +32,13 @@ pub fn success_value(ticket: &str) -> String {
 /// `http.advertise`) over `scheme`: the port is left out when it is the
 /// scheme's default.
 pub fn login_url_at(scheme: &str, host_port: &str) -> String {
+    format!("{scheme}://{}/login2.srf", authority(scheme, host_port))
+}
+
+/// `host_port` without the port when it is `scheme`'s default.
+pub fn authority<'a>(scheme: &str, host_port: &'a str) -> &'a str {
     let default_port = if scheme == "https" { ":443" } else { ":80" };
-    let authority = host_port.strip_suffix(default_port).unwrap_or(host_port);
-    format!("{scheme}://{authority}/login2.srf")
+    host_port.strip_suffix(default_port).unwrap_or(host_port)
 }
 
 /// The login URL announced by the nexus: the configured one, else the

@@ -14,7 +14,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Extension, Router};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use msn_auth::{Audience, Grant, Throttled};
@@ -22,6 +22,7 @@ use msn_core::handle::Handle;
 use time::OffsetDateTime;
 use tracing::{debug, info, warn};
 
+use crate::gateway::Gateway;
 use crate::listener::Peer;
 use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
@@ -51,10 +52,18 @@ pub(crate) struct AppState {
     pub decoy_hash: String,
     /// The lock-key challenges of the OIM store service's senders.
     pub oim_locks: oim::LockKeys,
+    /// The HTTP gateway, when `gateway.enabled` and the context can start
+    /// sessions.
+    pub gateway: Option<Arc<Gateway>>,
 }
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let router = Router::new();
+    let router = match state.gateway {
+        Some(_) => router.route("/gateway/gateway.dll", any(gateway)),
+        None => router,
+    };
+    router
         .route("/rdr/pprdr.asp", get(nexus))
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
@@ -65,6 +74,28 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .fallback(by_suffix)
         .with_state(state)
+}
+
+/// The HTTP gateway ([`crate::gateway`]), also under an absolute-form
+/// request target (`POST http://gateway.messenger.hotmail.com/gateway/
+/// gateway.dll?… HTTP/1.1`, as clients write it for proxies): routing
+/// looks at the path alone.
+async fn gateway(
+    State(state): State<Arc<AppState>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match &state.gateway {
+        Some(gateway) => {
+            gateway
+                .handle(peer, &method, uri.query(), &headers, body)
+                .await
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// Passport discovery: where to log in.
@@ -550,23 +581,35 @@ fn storage_fault(fault: Fault, schema: Schema, action: &str) -> Response {
 /// length is refused before reading, a longer chunked body as soon as it
 /// passes the limit.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, StatusCode> {
+    read_body_limited(headers, body, rst::MAX_REQUEST_BYTES).await
+}
+
+/// The request body, at most `limit` bytes: a larger declared length is
+/// refused before reading (`413`), a longer chunked body as soon as it
+/// passes the limit; a body that takes longer than
+/// [`BODY_READ_TIMEOUT`] gets `408`.
+pub(crate) async fn read_body_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, StatusCode> {
     let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > rst::MAX_REQUEST_BYTES as u64) {
-        debug!(?declared, "RST request body too large");
+    if declared.is_some_and(|len| len > limit as u64) {
+        debug!(?declared, limit, "request body too large");
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let collect = Limited::new(body, rst::MAX_REQUEST_BYTES).collect();
+    let collect = Limited::new(body, limit).collect();
     match tokio::time::timeout(BODY_READ_TIMEOUT, collect).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) if e.is::<LengthLimitError>() => {
-            debug!("RST request body too large");
+            debug!(limit, "request body too large");
             Err(StatusCode::PAYLOAD_TOO_LARGE)
         }
         Ok(Err(e)) => {
-            debug!(error = %e, "RST request body unreadable");
+            debug!(error = %e, "request body unreadable");
             Err(StatusCode::BAD_REQUEST)
         }
         Err(_) => Err(StatusCode::REQUEST_TIMEOUT),

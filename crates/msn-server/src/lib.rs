@@ -6,13 +6,15 @@
 //! same store, token service (whose Messenger tickets `USR TWN S`
 //! redeems), shutdown token, connection gate and login throttle
 //! (`msn-auth`). The configuration is `msn-config`'s, re-exported as
-//! [`config`].
+//! [`config`]. [`SessionLauncher`] runs the same sessions over streams
+//! handed in from outside (the HTTP gateway).
 
 #![forbid(unsafe_code)]
 
 pub mod conn;
 pub mod context;
 mod driver;
+mod launch;
 pub mod ns;
 pub mod sb;
 mod server;
@@ -21,6 +23,7 @@ mod test_support;
 pub mod trace;
 
 pub use context::Shared;
+pub use launch::{Entry, LaunchError, SessionLauncher};
 pub use msn_config as config;
 pub use msn_config::{Config, bind, public_host};
 pub use server::{RunningServer, Server};

@@ -18,6 +18,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::conn::tune_tcp;
 use crate::context::{PublicAddrs, Shared, Stats};
+use crate::launch::SessionLauncher;
 use crate::ns::{self, Role};
 use crate::sb;
 use crate::sb::registry::Switchboards;
@@ -147,6 +148,15 @@ impl Server {
 impl RunningServer {
     pub fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Starts sessions over streams the server did not accept itself (the
+    /// HTTP gateway's); [`RunningServer::shutdown`] waits for them too.
+    pub fn launcher(&self) -> SessionLauncher {
+        SessionLauncher {
+            shared: self.shared.clone(),
+            tracker: self.tracker.clone(),
+        }
     }
 
     /// Completes when a shutdown was requested.

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use msn_auth::{MemoryTokens, TokenService};
 use msn_config::Config;
+use msn_http::gateway::{OpenError, SessionOpener, SessionStream, Target};
 use msn_http::{HttpContext, RunningHttp};
-use msn_server::{RunningServer, Server};
+use msn_server::{Entry, LaunchError, RunningServer, Server, SessionLauncher};
 use msn_store::{Store, StoreOptions, Synchronous};
 
 /// Opens the configured database, creating the data directory if needed.
@@ -60,6 +61,8 @@ impl App {
     /// one connection gate (the caps in all and per address), one login
     /// throttle (a guesser cannot switch between the NS and HTTP logins) and
     /// one password verifier (one bound on argon2 checks and their memory).
+    /// The HTTP gateway's sessions are the protocol server's own, started
+    /// through its [`SessionLauncher`].
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
@@ -73,6 +76,7 @@ impl App {
             gate: shared.gate.clone(),
             login_throttle: shared.login_throttle.clone(),
             service: shared.service.clone(),
+            sessions: Some(Arc::new(GatewaySessions(server.launcher()))),
         };
         let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,
@@ -93,5 +97,27 @@ impl App {
         self.server.shared().shutdown.cancel();
         self.http.wait().await;
         self.server.shutdown().await;
+    }
+}
+
+/// The HTTP gateway's sessions: msn-server's DS/NS and switchboard
+/// sessions over the gateway's pipes.
+struct GatewaySessions(SessionLauncher);
+
+impl SessionOpener for GatewaySessions {
+    fn open(
+        &self,
+        target: &Target,
+        stream: SessionStream,
+        peer: std::net::SocketAddr,
+    ) -> Result<(), OpenError> {
+        let entry = match target {
+            Target::Notification { requested } => Entry::Notification { requested },
+            Target::Switchboard => Entry::Switchboard,
+        };
+        self.0.launch(entry, stream, peer).map_err(|e| match e {
+            LaunchError::ShuttingDown => OpenError::ShuttingDown,
+            LaunchError::Refused(_) => OpenError::Refused,
+        })
     }
 }
