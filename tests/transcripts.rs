@@ -553,6 +553,28 @@ async fn example_list_download(http: std::net::SocketAddr, ticket: &str) {
     );
 }
 
+/// ABFindContactsPaged (WLM 2009), compared with the vector; returns the
+/// circle ticket as `USR SHA A` presents it (base64 of the document).
+async fn example_circle_ticket(http: std::net::SocketAddr, ticket: &str) -> String {
+    use base64::Engine as _;
+    use support::soap::{El, call, request};
+    let got = El::parse(
+        &call(
+            http,
+            "/abservice/abservice.asmx",
+            "ABFindContactsPaged",
+            &request("abfindcontactspaged.request.xml", ticket),
+        )
+        .await,
+    );
+    // (Its shape is compared with the vector in tests/soap_ab.rs, with the
+    // Favorites group that vector has.)
+    let signed = got.text_at(
+        "soap:Body/ABFindContactsPagedResponse/ABFindContactsPagedResult/CircleResult/CircleTicket",
+    );
+    base64::engine::general_purpose::STANDARD.encode(signed)
+}
+
 /// Adding dave (ABContactAdd) and accepting erin (AddMember Allow,
 /// DeleteMember Pending) over SOAP, as the transcripts' comments show.
 async fn example_add_dave(http: std::net::SocketAddr, ticket: &str) {
@@ -667,6 +689,13 @@ async fn msnp18_login() {
     r.var_next("VAR: LoginTime, MemberIdHigh/Low, Flags, MSPAuth, ClientIP, ClientPort");
     r.run_until("C: USR 5 SHA A").await;
     example_list_download(http, &contacts).await;
+    // WLM 2009's own list download, whose circle ticket it presents next.
+    let ticket = example_circle_ticket(http, &contacts).await;
+    let transcript_ticket = include_str!("transcripts/msnp18-login.txt")
+        .lines()
+        .find_map(|l| l.strip_prefix("C: USR 5 SHA A "))
+        .unwrap();
+    r.substitute(transcript_ticket, &ticket);
     r.run_until("C: ADL 14").await;
     example_add_dave(http, &contacts).await;
     // "Same form as MSNP14/15", whose VAR comment it shares.

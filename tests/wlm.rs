@@ -790,3 +790,58 @@ async fn a_watcher_follows_alices_machines_coming_and_going() {
         })
         .await;
 }
+
+/// `USR SHA A` takes the circle ticket this server issued to this account
+/// in ABFindContactsPaged, and nothing else.
+#[tokio::test]
+async fn usr_sha_a_takes_only_the_accounts_own_circle_ticket() {
+    use base64::Engine as _;
+    use support::soap::{El, call, request, token};
+    let s = server().await;
+    s.user("carol@example.com", "pw", "Carol").await;
+    let http = s.http.unwrap();
+    let circle_ticket = |email: &'static str, password: &'static str| async move {
+        let contacts = token(http, email, password, "contacts.msn.com").await;
+        let find = El::parse(
+            &call(
+                http,
+                "/abservice/abservice.asmx",
+                "ABFindContactsPaged",
+                &request("abfindcontactspaged.request.xml", &contacts),
+            )
+            .await,
+        );
+        let signed = find
+            .text_at("soap:Body/ABFindContactsPagedResponse/ABFindContactsPagedResult/CircleResult/CircleTicket")
+            .to_owned();
+        base64::engine::general_purpose::STANDARD.encode(signed)
+    };
+    let mine = circle_ticket("alice@example.com", "p@ss&w0rd").await;
+    let carols = circle_ticket("carol@example.com", "pw").await;
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+    assert_eq!(
+        alice
+            .call(&format!("USR {{}} SHA A {carols}"))
+            .await
+            .command(),
+        "911"
+    );
+    assert_eq!(
+        alice.call("USR {} SHA A bm90IGEgdGlja2V0").await.command(),
+        "911"
+    );
+    let ok = alice.call(&format!("USR {{}} SHA A {mine}")).await;
+    assert!(
+        ok.line().ends_with(" OK alice@example.com 0 0"),
+        "{}",
+        ok.line()
+    );
+    // Older dialects have no circles: a USR after sign-in is 207.
+    let mut old = wlm::online(&s, 15, "carol@example.com", "pw", None).await;
+    assert_eq!(
+        old.call(&format!("USR {{}} SHA A {carols}"))
+            .await
+            .command(),
+        "207"
+    );
+}

@@ -230,6 +230,7 @@ pub const VAR: &[&str] = &[
     "CID",
     "OwnerCID",
     "CreatorCID",
+    "CircleTicket",
 ];
 
 /// `got` has the shape and values of `want`, apart from [`VAR`] values.

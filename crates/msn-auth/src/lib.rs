@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod address;
+pub mod circle_ticket;
 pub mod gate;
 pub mod passwords;
 pub mod sso;
@@ -157,6 +158,14 @@ pub trait TokenService: Send + Sync {
 
     /// Forgets expired tokens.
     fn sweep(&self);
+
+    /// This service's signature over `data` (circle tickets): made and
+    /// checked only here, with a key of its own.
+    fn sign(&self, data: &[u8]) -> Vec<u8>;
+
+    /// Whether `signature` is [`TokenService::sign`]'s over `data`
+    /// (compared in constant time).
+    fn verify_signature(&self, data: &[u8], signature: &[u8]) -> bool;
 }
 
 /// Where [`MemoryTokens`] gets the time (tests inject their own).
@@ -189,6 +198,9 @@ impl Entry {
 /// Tokens in memory: random, kept until used (single use) or expired.
 pub struct MemoryTokens {
     map: DashMap<String, Entry>,
+    /// The signing key: random per process, like the tokens themselves
+    /// (a restart makes clients sign in again and fetch new tickets).
+    key: [u8; 32],
     clock: Clock,
     /// When expired tokens were last forgotten.
     last_sweep: Mutex<Instant>,
@@ -208,6 +220,7 @@ impl MemoryTokens {
     pub fn with_clock(clock: Clock) -> MemoryTokens {
         MemoryTokens {
             map: DashMap::new(),
+            key: rand::random(),
             last_sweep: Mutex::new(clock()),
             clock,
         }
@@ -240,6 +253,20 @@ impl MemoryTokens {
 }
 
 impl TokenService for MemoryTokens {
+    fn sign(&self, data: &[u8]) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&self.key).expect("any key length");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn verify_signature(&self, data: &[u8], signature: &[u8]) -> bool {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&self.key).expect("any key length");
+        mac.update(data);
+        mac.verify_slice(signature).is_ok()
+    }
+
     fn issue(&self, grant: Grant, ttl: Duration) -> String {
         let now = (self.clock)();
         self.sweep_if_due(now);

@@ -37,7 +37,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
-use msn_auth::Audience;
+use msn_auth::{Audience, TokenService};
 use msn_core::account::{Contact, ListError, lists};
 use msn_core::handle::Handle;
 use msn_core::ids::puid;
@@ -314,6 +314,7 @@ pub async fn handle(
         .to_owned();
     let call = Call {
         service: &ctx.service,
+        tokens: &*ctx.tokens,
         actor: &actor,
         request,
         now: OffsetDateTime::now_utc(),
@@ -462,6 +463,8 @@ impl Reply {
 /// One authenticated call being served.
 struct Call<'a> {
     service: &'a Service,
+    /// Signs the circle ticket (`CircleResult`).
+    tokens: &'a dyn TokenService,
     actor: &'a AccountActor,
     request: &'a Element,
     now: OffsetDateTime,
@@ -750,10 +753,13 @@ impl Call<'_> {
             .close("Contact");
         out.close(w("contacts", "Contacts"));
         if paged {
-            // msnd has no circles; the (required) element stays empty of
-            // circles. No CircleTicket: msnd does not serve `USR SHA A`,
-            // so a signed ticket would vouch for nothing.
-            out.open("CircleResult").close("CircleResult");
+            // msnd has no circles yet: none listed, but the ticket WLM 2009
+            // presents with `USR SHA A` (always sent, as the vector has it).
+            let stamp = now.trim_end_matches('Z');
+            let ticket = msn_auth::circle_ticket::issue(self.tokens, cid(user_id), stamp);
+            out.open("CircleResult")
+                .leaf("CircleTicket", &ticket)
+                .close("CircleResult");
         }
         out.open(w("ab", "Ab"))
             .leaf("abId", ZERO_GUID)

@@ -424,20 +424,16 @@ impl NsSession {
     }
 
     /// `USR TrID SHA A <ticket>` (MSNP18): the client presents the circle
-    /// ticket of its address book. msnd has no circles yet and issues no
-    /// circle ticket (`ABFindContactsPaged` carries none), so there is no
-    /// ticket to compare with: a well-formed one (base64) is accepted, as a
-    /// server without circles does (msnp13-18.md §3.12); anything else gets
-    /// `911` like a bad login ticket.
+    /// ticket its `ABFindContactsPaged` carried. One this server issued for
+    /// this account is `OK`; anything else `911` (msnp13-18.md §3.12).
     pub(super) fn on_circle_ticket(&mut self, trid: u32, ticket: &str) -> Flow {
-        use base64::Engine as _;
-        if base64::engine::general_purpose::STANDARD
-            .decode(ticket)
-            .is_ok_and(|bytes| !bytes.is_empty())
-        {
+        let user_id = self.state().account.user_id;
+        let cid = ids::puid(user_id) as i64;
+        if msn_auth::circle_ticket::verify(&*self.shared.tokens, ticket, cid) {
             let handle = self.handle();
             render::usr_sha_ok(&mut self.conn.out, trid, handle.as_str());
         } else {
+            debug!("circle ticket not issued here or for another account");
             self.conn.out.error(911, trid);
         }
         Flow::Continue
