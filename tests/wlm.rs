@@ -627,18 +627,35 @@ async fn uum_is_answered_not_dropped() {
     let s = server().await;
     s.user("bob@example.com", "pw", "Bob").await;
     let mut c = wlm_online(&s, 18, Some(GUID_A)).await;
-    let msg = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nDest-Agent: client\r\n\r\nare you there?";
-    // To an offline Messenger contact, and to a Yahoo! address: neither can
-    // be delivered (no offline messages, no federation), and the client is
-    // told so; the session goes on.
+    let msg = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nDest-Agent: client\r\n\r\nare you there? \xE2\x98\x95";
+    // An instant message to an offline Messenger contact (BitlBee 3.2's
+    // way) is kept as an offline message: no error comes back.
+    let trid = c.trid();
+    c.send_payload(&format!("UUM {trid} bob@example.com 1 1"), msg)
+        .await;
+    c.send("PNG").await;
+    let next = c
+        .wait_for("QNG or an error", |f| {
+            f.command() == "QNG" || f.command().bytes().all(|b| b.is_ascii_digit())
+        })
+        .await;
+    assert_eq!(next.command(), "QNG", "{}", next.line());
+    // What cannot be delivered is refused, and the session goes on: a
+    // Yahoo! address (no federation), typing (nothing to keep), an
+    // address with no account.
     for head in [
-        "UUM {} bob@example.com 1 1",
         "UUM {} someone@yahoo.com 32 1",
+        "UUM {} bob@example.com 1 2",
+        "UUM {} nobody@example.com 1 1",
     ] {
         let reply = c.call_payload(head, msg).await;
         assert_eq!(reply.command(), "217", "{head}: {}", reply.line());
     }
     c.barrier().await;
+    // bob's WLM finds the message at sign-in.
+    let (ticket, key) = rst(s.http.unwrap(), "bob@example.com", "pw").await;
+    let (_bob, mail) = wlm::sso_login_with(&s, 15, "bob@example.com", &ticket, &key, None).await;
+    assert!(mail.contains("<E>alice@example.com</E>"), "{mail}");
 }
 
 #[tokio::test]

@@ -1,11 +1,11 @@
 //! The smaller NS commands: `PNG`, `XFR SB`, `URL`, `FND`, `SND`, `SDC`,
-//! `IMS`, `GCF`.
+//! `IMS`, `GCF`, `UUM`.
 
 use bytes::Bytes;
 use msn_core::handle::Handle;
-use msn_service::ChatRefused;
+use msn_service::{ChatRefused, OfflineMessage, OimRefused};
 use msn_wire::ns::render;
-use tracing::info;
+use tracing::{debug, info};
 
 use super::{Flow, NsSession};
 use crate::sb::registry::GrantKind;
@@ -137,6 +137,65 @@ impl NsSession {
             b""
         };
         render::gcf(&mut self.conn.out, trid, name, body);
+        Flow::Continue
+    }
+
+    /// `UUM TrID email network type len` (MSNP14+): a message sent through
+    /// the NS. An instant message (type 1) to a Windows Live contact is
+    /// what BitlBee 3.2 sends to a contact shown offline: it is kept as an
+    /// offline message, under the same rules as one sent to the OIM store
+    /// service (the recipient must admit the sender), and the recipient's
+    /// WLM finds it at sign-in. A stored message gets no reply (none is
+    /// known); anything msnd cannot deliver — other networks, typing and
+    /// nudges, a refusal — is `217`, so the client does not believe it was
+    /// delivered.
+    pub(super) async fn on_uum(
+        &mut self,
+        trid: u32,
+        target: &str,
+        network: u8,
+        kind: u16,
+        payload: Bytes,
+    ) -> Flow {
+        let recipient = match Handle::parse(target) {
+            Ok(h) if network == 1 && kind == 1 => h,
+            _ => {
+                debug!(%target, network, kind, "UUM not deliverable");
+                self.conn.out.error(217, trid);
+                return Flow::Continue;
+            }
+        };
+        // The MIME message: headers, a blank line, the text.
+        let text = payload
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|at| &payload[at + 4..])
+            .and_then(|body| std::str::from_utf8(body).ok());
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            self.conn.out.error(217, trid);
+            return Flow::Continue;
+        };
+        let message = OfflineMessage {
+            sender_name: self.state().account.friendly_name.clone(),
+            text: text.to_owned(),
+            run_id: uuid::Uuid::new_v4(),
+            sequence_num: 1,
+            origin: self.conn.peer().ip().to_string(),
+        };
+        let sender = self.handle();
+        match self
+            .shared
+            .service
+            .send_offline_message(&sender, &recipient, message)
+            .await
+        {
+            Ok(_) => {}
+            Err(OimRefused::Storage) => self.conn.out.error(500, trid),
+            Err(refused) => {
+                debug!(%recipient, ?refused, "UUM refused");
+                self.conn.out.error(217, trid);
+            }
+        }
         Flow::Continue
     }
 }

@@ -412,20 +412,13 @@ impl NsSession {
                 kind,
                 payload,
             } if !d.has_ns_lists() => self.on_uun(trid, &target, kind, payload).await,
-            // msnd bridges no other network and keeps no offline messages
-            // yet: the message cannot be delivered, and the client is told
-            // so (`217`) rather than left believing it was.
             C::Uum {
                 trid,
                 target,
                 network,
                 kind,
-                ..
-            } if d.has_fqy() => {
-                debug!(%target, network, kind, "UUM not deliverable");
-                self.conn.out.error(217, trid);
-                Flow::Continue
-            }
+                payload,
+            } if d.has_fqy() => self.on_uum(trid, &target, network, kind, payload).await,
             C::Gcf { trid, name } if d.has_personal_message() && !d.pushes_policies() => {
                 self.on_gcf(trid, &name)
             }

@@ -14,8 +14,20 @@ use crate::{Actor, OpError, Service};
 
 impl Service {
     /// Changes the actor's own friendly name; watchers see it at once.
+    /// The name the user already has changes nothing and is not announced
+    /// again: WLM clients set it both with `PRP MFN` and over SOAP.
     pub async fn set_friendly_name(&self, a: &Actor, name: &str) -> Result<u64, OpError> {
-        let change = a.state().account.plan_friendly_name(name)?;
+        let (change, unchanged) = {
+            let st = a.state();
+            let change = st.account.plan_friendly_name(name)?;
+            (
+                change,
+                (st.account.friendly_name == name).then_some(st.account.list_version),
+            )
+        };
+        if let Some(version) = unchanged {
+            return Ok(version);
+        }
         Ok(self.commit_announced(a, &change, true).await?.version)
     }
 
