@@ -862,3 +862,171 @@ async fn usr_sha_a_takes_only_the_accounts_own_circle_ticket() {
         "207"
     );
 }
+
+/// MSNP7 and MSNP18 across a block, an unblock and a sign-out: what one
+/// does, the other sees in its own form, and both lists survive.
+#[tokio::test]
+async fn msnp7_blocks_and_unblocks_an_msnp18_user_and_lists_survive_sign_out() {
+    use support::soap::{El, call, request, token};
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    s.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut bob = s.online(7, "bob@example.com", "pw", "NLN").await;
+    alice
+        .wait_for("bob online", |f| {
+            f.line() == "NLN NLN 1:bob@example.com Bob 0:0 0"
+        })
+        .await;
+    // Bob blocks Alice: to her he goes offline.
+    bob.call("REM {} AL alice@example.com").await;
+    bob.call("ADD {} BL alice@example.com Alice").await;
+    alice
+        .wait_for("bob offline", |f| f.line() == "FLN 1:bob@example.com 0:0")
+        .await;
+    // And back.
+    bob.call("REM {} BL alice@example.com").await;
+    bob.call("ADD {} AL alice@example.com Alice").await;
+    alice
+        .wait_for("bob back", |f| {
+            f.line() == "NLN NLN 1:bob@example.com Bob 0:0 0"
+        })
+        .await;
+    // Both sign out and in: alice's address book and membership still have
+    // bob (FL, Allow, Reverse); bob's MSNP7 lists still have alice.
+    drop(alice);
+    drop(bob);
+    let http = s.http.unwrap();
+    let ticket = token(http, "alice@example.com", "p@ss&w0rd", "contacts.msn.com").await;
+    let book = El::parse(
+        &call(
+            http,
+            "/abservice/abservice.asmx",
+            "ABFindAll",
+            &request("abfindall.request.xml", &ticket),
+        )
+        .await,
+    );
+    let contacts = book.at("soap:Body/ABFindAllResponse/ABFindAllResult/contacts");
+    assert!(
+        contacts.all("Contact").iter().any(|c| c
+            .at("contactInfo")
+            .children
+            .iter()
+            .any(|e| e.text == "bob@example.com")),
+        "bob is in alice's book"
+    );
+    let members = call(
+        http,
+        "/abservice/SharingService.asmx",
+        "FindMembership",
+        &request("findmembership.request.xml", &ticket),
+    )
+    .await;
+    for role in ["Allow", "Reverse"] {
+        let at = members
+            .find(&format!("<MemberRole>{role}</MemberRole>"))
+            .unwrap();
+        let next = members[at..].find("</Membership>").unwrap() + at;
+        assert!(
+            members[at..next].contains("bob@example.com"),
+            "{role}: {members}"
+        );
+    }
+    let mut bob = Client::login(s.ns, 7, "bob@example.com", "pw").await;
+    bob.call("SYN {} 0").await;
+    for list in ["FL", "AL", "RL"] {
+        bob.wait_for(list, |f| {
+            f.line().starts_with("LST ")
+                && f.tokens().nth(2) == Some(list)
+                && f.line().contains(" alice@example.com ")
+        })
+        .await;
+    }
+}
+
+/// One switchboard session with an MSNP18, an MSNP12 and an MSNP2 user:
+/// each sees the others in its own dialect's forms, and messages reach
+/// everyone byte for byte.
+#[tokio::test]
+async fn msnp18_msnp12_and_msnp2_users_share_one_chat() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    s.user("carl@example.com", "pw", "Carl").await;
+    for (a, b) in [
+        (("alice@example.com", "Alice"), ("bob@example.com", "Bob")),
+        (("alice@example.com", "Alice"), ("carl@example.com", "Carl")),
+    ] {
+        s.seed_friends(a, b).await;
+    }
+    let mut alice = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut bob = s.online_twn(12, "bob@example.com", "NLN 1342488620").await;
+    let mut carl = s.online(2, "carl@example.com", "pw", "NLN").await;
+    bob.barrier().await;
+    carl.barrier().await;
+
+    let mut a_sb = sb_open(&s, &mut alice, &format!("alice@example.com;{GUID_A}")).await;
+    a_sb.call("CAL {} bob@example.com").await;
+    let (mut b_sb, b_iro) = sb_answer(&s, &mut bob, "bob@example.com").await;
+    // MSNP12: plain handles, the base capabilities.
+    assert_eq!(
+        b_iro,
+        ["IRO 1 1 1 alice@example.com Alice 2789003324"],
+        "{b_iro:?}"
+    );
+    a_sb.wait_for("bob joins", |f| {
+        f.line() == "JOI bob@example.com Bob 1342488620:0"
+    })
+    .await;
+    a_sb.call("CAL {} carl@example.com").await;
+    let (mut c_sb, c_iro) = sb_answer(&s, &mut carl, "carl@example.com").await;
+    // MSNP2: no capabilities, no endpoints.
+    assert_eq!(
+        c_iro,
+        [
+            "IRO 1 1 2 alice@example.com Alice",
+            "IRO 1 2 2 bob@example.com Bob"
+        ],
+        "{c_iro:?}"
+    );
+    b_sb.wait_for("carl joins (MSNP12 form)", |f| {
+        f.line() == "JOI carl@example.com Carl 0"
+    })
+    .await;
+    a_sb.wait_for("carl joins (MSNP18 form)", |f| {
+        f.line() == "JOI carl@example.com Carl 0:0"
+    })
+    .await;
+
+    // Messages both ways, the same bytes for every receiver.
+    let text =
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhi all \u{2615}";
+    a_sb.send_payload("MSG 5 N", text.as_bytes()).await;
+    for sb in [&mut b_sb, &mut c_sb] {
+        let got = sb
+            .wait_for("alice's message", |f| f.command() == "MSG")
+            .await;
+        assert_eq!(
+            got.line(),
+            format!("MSG alice@example.com Alice {}", text.len())
+        );
+        assert_eq!(got.payload().unwrap().as_ref(), text.as_bytes());
+    }
+    c_sb.send_payload("MSG 2 N", text.as_bytes()).await;
+    for sb in [&mut a_sb, &mut b_sb] {
+        let got = sb
+            .wait_for("carl's message", |f| f.command() == "MSG")
+            .await;
+        assert_eq!(
+            got.line(),
+            format!("MSG carl@example.com Carl {}", text.len())
+        );
+    }
+    // carl leaves: the others see BYE in their forms.
+    c_sb.send("OUT").await;
+    for sb in [&mut a_sb, &mut b_sb] {
+        sb.wait_for("carl leaves", |f| f.line() == "BYE carl@example.com")
+            .await;
+    }
+}
