@@ -434,10 +434,13 @@ impl NsSession {
             return Flow::Continue;
         };
         if property == "MFN"
-            && let Some(name) = value
+            && let Some(raw_name) = value
         {
+            let Some(name) = self.decoded_name(trid, raw_name) else {
+                return Flow::Continue;
+            };
             let service = &self.shared.service;
-            if let Err(e) = service.rename_contact(self.actor(), &handle, name).await {
+            if let Err(e) = service.rename_contact(self.actor(), &handle, &name).await {
                 return self.fail(trid, e);
             }
         }
