@@ -528,6 +528,47 @@ async fn wlm_2009_calling_itself_gets_its_own_endpoint() {
     sb.expect("911 1").await;
 }
 
+/// WLM 2009's `CAL` to itself rings the user's other machines (not the
+/// calling one); the other machine that answers joins the session, and
+/// a contact in it sees both machines.
+#[tokio::test]
+async fn calling_itself_pulls_in_the_other_machine() {
+    let s = server().await;
+    s.user("bob@example.com", "pw", "Bob").await;
+    s.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut home = wlm_online(&s, 18, Some(GUID_A)).await;
+    let mut work = wlm_online(&s, 18, Some(GUID_B)).await;
+    let bob_guid = "{22222222-3333-4444-8555-666666666666}";
+    let mut bob = wlm::online(&s, 18, "bob@example.com", "pw", Some(bob_guid)).await;
+    let mut sb = sb_open(&s, &mut home, &format!("alice@example.com;{GUID_A}")).await;
+    sb.call("CAL {} bob@example.com").await;
+    let (mut b_sb, _) = sb_answer(&s, &mut bob, &format!("bob@example.com;{bob_guid}")).await;
+    let cal = sb.call("CAL {} alice@example.com").await;
+    assert_eq!(cal.tokens().nth(2), Some("RINGING"));
+    // The work machine is rung by alice herself and joins.
+    let (_w_sb, iro) = sb_answer(&s, &mut work, &format!("alice@example.com;{GUID_B}")).await;
+    assert!(
+        iro.iter()
+            .any(|l| l.contains(&format!("alice@example.com;{GUID_A} "))),
+        "{iro:?}"
+    );
+    sb.wait_for("the work machine joins", |f| {
+        f.line() == format!("JOI alice@example.com;{GUID_B} Alice 2789003324:48")
+    })
+    .await;
+    b_sb.wait_for("bob sees the work machine", |f| {
+        f.line() == format!("JOI alice@example.com;{GUID_B} Alice 2789003324:48")
+    })
+    .await;
+    // The calling machine was not rung.
+    home.send("PNG").await;
+    let next = home
+        .wait_for("QNG or RNG", |f| matches!(f.command(), "QNG" | "RNG"))
+        .await;
+    assert_eq!(next.command(), "QNG", "{}", next.line());
+}
+
 #[tokio::test]
 async fn msnp18_machines_see_each_other_in_the_self_ubx() {
     let s = server().await;

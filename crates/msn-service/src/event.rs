@@ -60,6 +60,9 @@ pub struct Ring {
     pub cookie: String,
     pub inviter: Handle,
     pub inviter_name: Arc<str>,
+    /// A machine of the invitee that is not rung: the one calling its own
+    /// other machines into a session (WLM 2009's `CAL` to itself).
+    pub except_machine: Option<uuid::Uuid>,
 }
 
 /// An event addressed to a user; the user's home applies what concerns

@@ -407,6 +407,7 @@ async fn invitations_follow_availability_and_privacy() {
         cookie: "c".into(),
         inviter: a.clone(),
         inviter_name: "alice".into(),
+        except_machine: None,
     };
     assert!(s.ring(&b, ring.clone()).await);
     assert!(matches!(bob.events().as_slice(), [Event::Ring(_)]));

@@ -187,8 +187,16 @@ impl UserState {
             }
             _ => |_| true,
         };
+        let skipped = match &event {
+            Event::Ring(ring) => ring.except_machine,
+            _ => None,
+        };
         let mut result = Err(PushError::Closed);
-        for e in self.endpoints.iter().filter(|e| wanted(e)) {
+        for e in self
+            .endpoints
+            .iter()
+            .filter(|e| wanted(e) && (skipped.is_none() || e.machine_guid != skipped))
+        {
             match e.mailbox.push(event.clone()) {
                 Ok(()) => result = Ok(()),
                 Err(err) if result.is_err() => result = Err(err),

@@ -356,7 +356,7 @@ impl SbConn {
         let joined = self.joined.as_ref().expect("joined");
         let (session, inviter) = (joined.session.clone(), joined.member.clone());
         if invitee == inviter.handle && joined.dialect.has_multiple_endpoints() {
-            return self.on_cal_self(trid);
+            return self.on_cal_self(trid).await;
         }
         {
             let st = session.state.lock();
@@ -406,6 +406,7 @@ impl SbConn {
             cookie,
             inviter: inviter.handle.clone(),
             inviter_name: inviter.name.clone(),
+            except_machine: None,
         };
         if !self.shared.service.ring(&invitee, ring).await {
             self.conn.out.error(217, trid);
@@ -422,14 +423,36 @@ impl SbConn {
 
     /// WLM 2009 calls its own address right after opening a session, to
     /// pull in its other machines, and waits for a `JOI` before its first
-    /// message window works. Answered as the revival servers the clients
-    /// work with answer it: `CAL TrID RINGING sid` and a `JOI` of the
-    /// caller's own endpoint. (Its other machines are not rung: each of
-    /// them is rung with every invitation it gets itself.)
-    fn on_cal_self(&mut self, trid: u32) -> Flow {
+    /// message window works. Its other machines (if any) are rung, as for
+    /// any invitation, all but the calling one; the caller gets `CAL TrID
+    /// RINGING sid` and a `JOI` of its own endpoint, as the revival
+    /// servers the clients work with answer it, whether or not another
+    /// machine answers.
+    async fn on_cal_self(&mut self, trid: u32) -> Flow {
         let joined = self.joined.as_ref().expect("joined");
         let (dialect, member) = (joined.dialect, joined.member.clone());
-        let sid = joined.session.id.to_string();
+        let session = joined.session.clone();
+        let sid = session.id.to_string();
+        let ttl = self.shared.config.switchboard.ring_ttl;
+        let cookie = self.shared.switchboards.grant(
+            member.handle.clone(),
+            member.name.clone(),
+            dialect,
+            member.capabilities.clone(),
+            GrantKind::Join {
+                session_id: session.id,
+            },
+            ttl,
+        );
+        let ring = Ring {
+            session_id: sid.clone(),
+            sb_addr: self.shared.addrs.sb.clone(),
+            cookie,
+            inviter: member.handle.clone(),
+            inviter_name: member.name.clone(),
+            except_machine: member.machine_guid,
+        };
+        self.shared.service.ring(&member.handle, ring).await;
         sb::cal_ringing(&mut self.conn.out, trid, &sid);
         if let Some(shown) = member.endpoint_handle() {
             sb::joi(&mut self.conn.out, dialect, roster_entry(&member, &shown));
