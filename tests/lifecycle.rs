@@ -265,6 +265,24 @@ async fn user_commands_work_while_the_server_runs() {
     .await;
     assert!(ok);
     c.expect("OUT OTH").await;
+    // Disabling the account ends the session and refuses every login, on
+    // the NS and over HTTP, until it is enabled again.
+    let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w2").await;
+    let (ok, out) = user_cmd(d, &["disable", "carol@hotmail.com"]).await;
+    assert!(ok && out.trim() == "disabled carol@hotmail.com", "{out}");
+    c.expect("OUT OTH").await;
+    let mut c = Client::connect(server.ns).await;
+    c.send("VER 1 MSNP7").await;
+    c.recv().await;
+    c.send("USR 2 MD5 I carol@hotmail.com").await;
+    let salt = c.recv_line().await.rsplit(' ').next().unwrap().to_owned();
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{salt}n3w2")));
+    c.send(&format!("USR 3 MD5 S {hash}")).await;
+    c.expect("911 3").await;
+    let (ok, out) = user_cmd(d, &["enable", "carol@hotmail.com"]).await;
+    assert!(ok && out.trim() == "enabled carol@hotmail.com", "{out}");
+    let (ok, _) = user_cmd(d, &["disable", "nobody@hotmail.com"]).await;
+    assert!(!ok, "no such account");
     // So does deleting the account.
     let mut c = Client::login(server.ns, 7, "carol@hotmail.com", "n3w2").await;
     c.send("CHG 5 NLN").await;
@@ -411,6 +429,8 @@ async fn help_describes_every_argument() {
         &["user", "add"][..],
         &["user", "passwd"],
         &["user", "del"],
+        &["user", "disable"],
+        &["user", "enable"],
         &["user", "list"],
         &["serve"],
         &["probe"],

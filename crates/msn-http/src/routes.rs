@@ -198,7 +198,8 @@ async fn authenticate(
         .map_or_else(|| state.decoy_hash.clone(), |r| r.password_hash.clone());
     let matches = admission.verify(candidates, hash).await;
     Ok(match record {
-        Some(r) if matches => Checked::Valid(r.id),
+        // A disabled account is refused like a wrong password.
+        Some(r) if matches && !r.disabled => Checked::Valid(r.id),
         _ => Checked::Invalid,
     })
 }

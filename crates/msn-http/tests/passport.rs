@@ -237,6 +237,38 @@ async fn bad_credentials_get_401_and_no_ticket() {
     env.stop().await;
 }
 
+/// A disabled account is refused with its right password, and gets in
+/// again once enabled.
+#[tokio::test]
+async fn a_disabled_account_is_refused() {
+    let env = Env::start(ACCOUNTS, |_, _| {}).await;
+    let right = login_header("alice%40hotmail.com", "p%40ss%2Cword");
+    let ok = get(env.http_addr(), "/login2.srf", &right).await;
+    assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+    assert!(
+        env.ctx
+            .store
+            .set_disabled("alice@hotmail.com", true)
+            .await
+            .unwrap()
+    );
+    let refused = get(env.http_addr(), "/login2.srf", &right).await;
+    assert!(
+        refused.starts_with("HTTP/1.1 401 Unauthorized\r\n"),
+        "{refused}"
+    );
+    assert!(
+        env.ctx
+            .store
+            .set_disabled("alice@hotmail.com", false)
+            .await
+            .unwrap()
+    );
+    let ok = get(env.http_addr(), "/login2.srf", &right).await;
+    assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+    env.stop().await;
+}
+
 /// Throttling on: no exempt networks (the tests run on loopback), a cooldown
 /// far longer than any test.
 fn throttled(config: &mut Config, per_address: u32, per_account: u32) {

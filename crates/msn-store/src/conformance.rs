@@ -63,6 +63,7 @@ macro_rules! conformance_cases {
         $case!(last_group_falls_back_to_group_zero);
         $case!(network_ids_round_trip);
         $case!(entries_read_as_the_current_name);
+        $case!(disabling_an_account_is_logged_and_undone_by_enabling);
         $case!(oims_keep_arrival_order_and_text);
         $case!(oims_per_recipient_limit_is_atomic);
         $case!(oim_deletion_touches_only_the_recipients_own);
@@ -197,6 +198,47 @@ pub async fn entries_read_as_the_current_name(store: &dyn Store) {
     assert_eq!(
         &*account.contact("bob@hotmail.com").unwrap().name,
         "Bobby ☺"
+    );
+}
+
+/// A disabled account reads as disabled until enabled again; disabling is
+/// in the change log (so that a running server ends the sessions),
+/// enabling is not.
+pub async fn disabling_an_account_is_logged_and_undone_by_enabling(store: &dyn Store) {
+    use crate::{AccountChange, AccountChangeKind};
+    new_user(store, "alice@hotmail.com", None).await;
+    let (cursor, _) = store.account_changes(None).await.unwrap();
+    let disabled = || async {
+        store
+            .user("alice@hotmail.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    };
+    assert!(!disabled().await);
+    assert!(store.set_disabled("alice@hotmail.com", true).await.unwrap());
+    assert!(disabled().await);
+    assert!(
+        store
+            .set_disabled("alice@hotmail.com", false)
+            .await
+            .unwrap()
+    );
+    assert!(!disabled().await);
+    assert!(
+        !store
+            .set_disabled("nobody@hotmail.com", true)
+            .await
+            .unwrap()
+    );
+    let (_, changes) = store.account_changes(Some(cursor)).await.unwrap();
+    assert_eq!(
+        changes,
+        [AccountChange {
+            handle: h("alice@hotmail.com"),
+            kind: AccountChangeKind::Disabled,
+        }]
     );
 }
 

@@ -89,6 +89,8 @@ pub struct UserRecord {
     pub password_hash: String,
     pub legacy_password: Option<String>,
     pub verified: bool,
+    /// Disabled by an operator: no login succeeds.
+    pub disabled: bool,
 }
 
 impl std::fmt::Debug for UserRecord {
@@ -118,6 +120,8 @@ pub enum AccountChangeKind {
     Deleted,
     /// The password (or the MD5 opt-in) changed.
     Credentials,
+    /// An operator disabled the account.
+    Disabled,
 }
 
 /// One entry of the account change log ([`Store::account_changes`]).
@@ -196,6 +200,10 @@ pub trait Store: Send + Sync + 'static {
         password_hash: String,
         legacy_password: Option<String>,
     ) -> Result<bool>;
+    /// Disables (no login succeeds; the running server ends the account's
+    /// sessions, through the change log) or enables an account; false if
+    /// no account.
+    async fn set_disabled(&self, handle: &str, disabled: bool) -> Result<bool>;
     /// Deletes an account, its lists, and its place on other users' reverse
     /// lists; false if no account.
     async fn delete_user(&self, handle: &str) -> Result<bool>;

@@ -365,6 +365,7 @@ fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
         password_hash: row.try_get("password_hash").db()?,
         legacy_password: row.try_get("legacy_password").db()?,
         verified: row.try_get::<i64, _>("verified").db()? != 0,
+        disabled: row.try_get::<i64, _>("disabled").db()? != 0,
     })
 }
 
@@ -602,8 +603,8 @@ impl Store for SqliteStore {
 
     async fn user(&self, handle: &str) -> Result<Option<UserRecord>> {
         let row = sqlx::query(
-            "SELECT id, handle, friendly_name, password_hash, legacy_password, verified \
-             FROM users WHERE handle = ?",
+            "SELECT id, handle, friendly_name, password_hash, legacy_password, verified, \
+             disabled FROM users WHERE handle = ?",
         )
         .bind(handle)
         .fetch_optional(&self.read)
@@ -662,6 +663,24 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         log_account_change(&mut tx, handle, "credentials").await?;
+        tx.commit().await.db()?;
+        Ok(true)
+    }
+
+    async fn set_disabled(&self, handle: &str, disabled: bool) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled = ? WHERE handle = ?")
+            .bind(i64::from(disabled))
+            .bind(handle)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        if disabled {
+            log_account_change(&mut tx, handle, "disabled").await?;
+        }
         tx.commit().await.db()?;
         Ok(true)
     }
@@ -956,6 +975,7 @@ impl Store for SqliteStore {
             cursor = row.get::<i64, _>("seq") as u64;
             let kind = match row.get::<&str, _>("kind") {
                 "deleted" => AccountChangeKind::Deleted,
+                "disabled" => AccountChangeKind::Disabled,
                 _ => AccountChangeKind::Credentials,
             };
             changes.push(AccountChange {

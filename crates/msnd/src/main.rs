@@ -191,6 +191,21 @@ enum UserCommand {
         #[command(flatten)]
         location: Location,
     },
+    /// Disable an account: it cannot sign in, and a running server ends
+    /// its sessions within seconds. Lists and messages are kept.
+    Disable {
+        /// E-mail address of the account.
+        email: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// E-mail address of the account.
+        email: String,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Delete an account and its lists.
     Del {
         /// E-mail address of the account.
@@ -394,6 +409,8 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 email.to_ascii_lowercase()
             );
         }
+        UserCommand::Disable { email, location } => set_disabled(&email, &location, true).await?,
+        UserCommand::Enable { email, location } => set_disabled(&email, &location, false).await?,
         UserCommand::Del { email, location } => {
             let config = load_config(&location)?;
             let store = open_store(&config).await?;
@@ -404,6 +421,19 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             println!("deleted {handle}");
         }
     }
+    Ok(())
+}
+
+/// `msnd user disable|enable`: through the store, like `del`, so that it
+/// works while the server runs (the server follows the change log).
+async fn set_disabled(email: &str, location: &Location, disable: bool) -> anyhow::Result<()> {
+    let config = load_config(location)?;
+    let store = open_store(&config).await?;
+    let handle = email.to_ascii_lowercase();
+    let found = store.set_disabled(&handle, disable).await?;
+    store.close().await;
+    anyhow::ensure!(found, "no account named {handle}");
+    println!("{} {handle}", if disable { "disabled" } else { "enabled" });
     Ok(())
 }
 

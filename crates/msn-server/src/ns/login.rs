@@ -314,7 +314,8 @@ impl NsSession {
     async fn find_user(&mut self, raw_handle: &str) -> Option<UserRecord> {
         let handle = Handle::parse(raw_handle).ok()?;
         match self.shared.store.user(handle.as_str()).await {
-            Ok(user) => user,
+            // A disabled account is refused like an unknown one.
+            Ok(user) => user.filter(|u| !u.disabled),
             Err(e) => {
                 warn!(error = %e, "account lookup failed");
                 None
