@@ -255,7 +255,6 @@ impl NsSession {
     }
 
     async fn handle_frame(&mut self, frame: Frame) -> Flow {
-        let mark = self.conn.out.len();
         trace::incoming(&frame);
         let flow = match NsCommand::parse(&frame) {
             Ok(cmd) => self.dispatch(cmd).await,
@@ -268,7 +267,6 @@ impl NsSession {
                 Flow::Close
             }
         };
-        trace::outgoing(&self.conn.out, mark);
         flow
     }
 

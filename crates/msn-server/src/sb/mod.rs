@@ -103,20 +103,13 @@ impl Service for SbConn {
     fn on_frame(&mut self, frame: Frame) -> impl Future<Output = Flow> + Send {
         // Messages are handled without awaiting (and without a boxed
         // future per message); only `CAL` asks the service layer.
-        let mark = self.conn.out.len();
         trace::incoming(&frame);
         match SbCommand::parse(&frame) {
             Ok(SbCommand::Cal { trid, handle }) if self.joined.is_some() => {
-                Either::Right(Box::pin(async move {
-                    let flow = self.on_cal(trid, &handle).await;
-                    trace::outgoing(&self.conn.out, mark);
-                    flow
-                }))
+                Either::Right(Box::pin(async move { self.on_cal(trid, &handle).await }))
             }
             parsed => {
-                let flow = self.handle_parsed(parsed);
-                trace::outgoing(&self.conn.out, mark);
-                Either::Left(std::future::ready(flow))
+                Either::Left(std::future::ready(self.handle_parsed(parsed)))
             }
         }
     }
