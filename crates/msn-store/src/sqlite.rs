@@ -282,13 +282,23 @@ async fn decode_stored_names(write: &SqlitePool) -> Result<()> {
         .execute(&mut *tx)
         .await
         .db()?;
-    tx.commit().await.db()
+    commit(tx).await
 }
 
 impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
     fn db(self) -> Result<T> {
         self.map_err(StoreError::backend)
     }
+}
+
+/// Commits `tx`, recording how long it took in the
+/// `msnd_store_commit_seconds` histogram (the write path's latency: WAL
+/// append and, with `synchronous = full`, the fsync).
+async fn commit(tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let result = tx.commit().await.db();
+    metrics::histogram!("msnd_store_commit_seconds").record(started.elapsed().as_secs_f64());
+    result
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
@@ -596,7 +606,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(id)
     }
 
@@ -662,7 +672,7 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         log_account_change(&mut tx, handle, "credentials").await?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -698,7 +708,7 @@ impl Store for SqliteStore {
             .await
             .db()?;
         log_account_change(&mut tx, handle, "deleted").await?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -876,7 +886,7 @@ impl Store for SqliteStore {
             Some(r) => write_reverse(&mut tx, user_id, &r.target, &r.owner_name, r.added).await?,
             None => None,
         };
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(Committed {
             version: version as u64,
             reverse_version,
@@ -898,7 +908,7 @@ impl Store for SqliteStore {
                 out.push((h.clone(), v as u64));
             }
         }
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(out)
     }
 
@@ -1001,7 +1011,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(OimAdded::Stored {
             waiting: waiting + 1,
         })
@@ -1048,7 +1058,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(done.rows_affected() as usize)
     }
 
