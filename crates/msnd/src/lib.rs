@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod healthcheck;
 pub mod probe;
 mod recorder;
 
