@@ -190,7 +190,9 @@ impl Conn {
                 0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 n => {
                     self.out.buffer().advance(n);
-                    self.traced = self.traced.saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
+                    self.traced = self
+                        .traced
+                        .saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
                     self.unflushed = true;
                 }
             }

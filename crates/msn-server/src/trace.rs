@@ -123,12 +123,16 @@ mod tests {
 
     #[test]
     fn payloads_are_summarised() {
-        let body = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nsecret words";
+        let body =
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nsecret words";
         let frame = Frame::new("MSG bob@x.com Bob 73", Some(Bytes::from(body)));
         let text = describe(&frame);
         assert_eq!(
             text,
-            format!("MSG bob@x.com Bob 73 (+{} payload bytes, text/plain)", body.len())
+            format!(
+                "MSG bob@x.com Bob 73 (+{} payload bytes, text/plain)",
+                body.len()
+            )
         );
         let profile = "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\nMSPAuth: 7abc\r\nkv: 9\r\nsid: 507\r\n\r\n";
         let frame = Frame::new("MSG Hotmail Hotmail 120", Some(Bytes::from(profile)));

@@ -11,8 +11,7 @@ use tokio_util::sync::CancellationToken;
 /// Store commit latency buckets (seconds): from a WAL append without fsync
 /// (tens of µs) to a stalled disk.
 const COMMIT_BUCKETS: &[f64] = &[
-    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
-    2.5,
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
 /// How often histograms are drained into their buckets between scrapes

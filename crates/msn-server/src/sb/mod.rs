@@ -111,9 +111,7 @@ impl Service for SbConn {
             Ok(SbCommand::Cal { trid, handle }) if self.joined.is_some() => {
                 Either::Right(Box::pin(async move { self.on_cal(trid, &handle).await }))
             }
-            parsed => {
-                Either::Left(std::future::ready(self.handle_parsed(parsed)))
-            }
+            parsed => Either::Left(std::future::ready(self.handle_parsed(parsed))),
         }
     }
 
