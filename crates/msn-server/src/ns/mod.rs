@@ -263,7 +263,7 @@ impl NsSession {
     async fn handle_frame(&mut self, frame: Frame) -> Flow {
         trace::incoming(&frame);
         crate::metrics::command("ns");
-        let flow = match NsCommand::parse(&frame) {
+        match NsCommand::parse(&frame) {
             Ok(cmd) => self.dispatch(cmd).await,
             Err(ParseError::Unknown { command }) => {
                 debug!(%command, "unknown command");
@@ -273,8 +273,7 @@ impl NsSession {
                 debug!(%command, "malformed command");
                 Flow::Close
             }
-        };
-        flow
+        }
     }
 
     async fn dispatch(&mut self, cmd: NsCommand) -> Flow {
