@@ -352,3 +352,37 @@ async fn the_trace_shows_what_other_users_push() {
     assert!(!log.contains("the secret plans"), "message text is logged");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn slow_readers_are_counted_when_cut_off() {
+    captured_log();
+    let s = TestServer::start_with(|c| {
+        c.limits.max_outbound_bytes = 8192;
+        c.limits.socket_send_buffer_bytes = 4096;
+        c.limits.commands_per_sec = 10_000;
+        c.limits.command_burst = 10_000;
+        c.limits.renames_per_minute = 100_000;
+    })
+    .await;
+    let series = r#"msnd_disconnects_total{service="ns",reason="client does not read"}"#;
+    let before = value(&scrape(&s).await, series);
+    friends(&s, "carol", "dave").await;
+    let mut dave = s.online_twn(9, "dave@hotmail.com", "NLN").await;
+    // carol watches dave through a tiny window and never reads.
+    let ticket = s.ticket("carol@hotmail.com").await;
+    let mut carol = Client::login_twn(s.ns, 9, "carol@hotmail.com", &ticket).await;
+    carol.call("CHG {} NLN").await;
+    let long = "%C3%A9".repeat(120);
+    let mut renames = 0;
+    while value(&scrape(&s).await, series) <= before {
+        for _ in 0..50 {
+            renames += 1;
+            let r = dave
+                .call(&format!("REA {{}} dave@hotmail.com {long}{renames}"))
+                .await;
+            assert_eq!(r.command(), "REA", "dave is not slowed down");
+        }
+        assert!(renames < 20_000, "carol was never cut off");
+    }
+    s.stop().await;
+}
