@@ -289,6 +289,11 @@ impl Client {
         Client::over(stream, addr.to_string())
     }
 
+    /// This client's end of the connection (the server logs it as `peer`).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stream.local_addr().expect("local address")
+    }
+
     /// The next frame, `Ok(None)` at end of stream, `Err(())` after `limit`.
     pub async fn next_or_eof(&mut self, limit: Duration) -> Result<Option<Frame>, ()> {
         let deadline = tokio::time::Instant::now() + limit;

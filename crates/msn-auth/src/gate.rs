@@ -64,6 +64,15 @@ impl Refusal {
         }
     }
 
+    /// Its name as a metric label.
+    fn label(self) -> &'static str {
+        match self {
+            Refusal::Full => "full",
+            Refusal::AddressFull => "address_full",
+            Refusal::AddressUnauthenticated => "address_unauthenticated",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Refusal::Full => "the server is at its connection limit",
@@ -133,6 +142,8 @@ impl ConnectionGate {
         let result = self.try_admit(ip);
         if let Err(refusal) = result {
             self.refused[refusal.index()].fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("msnd_connections_refused_total", "reason" => refusal.label())
+                .increment(1);
             self.log_refusal(refusal, ip);
         }
         result

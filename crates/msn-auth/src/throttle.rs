@@ -268,6 +268,11 @@ impl LoginThrottle {
             None => Ok(()),
             Some(throttled) => {
                 self.refused.fetch_add(1, Ordering::Relaxed);
+                let scope = match throttled.scope {
+                    Scope::Address => "address",
+                    Scope::Account => "account",
+                };
+                metrics::counter!("msnd_logins_throttled_total", "scope" => scope).increment(1);
                 Err(throttled)
             }
         }

@@ -186,6 +186,14 @@ pub struct HttpConfig {
     /// Largest request body of the address-book and sharing SOAP services
     /// (`/abservice/*.asmx`); larger requests get a SOAP fault.
     pub max_soap_request_bytes: usize,
+    /// Serve `/metrics` (Prometheus text format) on the HTTP listeners.
+    pub metrics: bool,
+    /// Client addresses that may read `/metrics`; others get `404`, as if
+    /// there were none (the HTTP listener usually faces the internet, and
+    /// the counters tell an attacker how the server is doing). Default:
+    /// loopback only.
+    #[serde(with = "networks")]
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// The HTTP gateway (`/gateway/gateway.dll` on the HTTP listeners): NS
@@ -488,6 +496,11 @@ impl Default for HttpConfig {
             max_concurrent_hashes: 4,
             max_pending_logins: 256,
             max_soap_request_bytes: 256 * 1024,
+            metrics: true,
+            metrics_allow: vec![
+                ipnet::IpNet::new_assert(IpAddr::from([127, 0, 0, 1]), 32),
+                ipnet::IpNet::new_assert(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+            ],
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct HttpContext {
     /// Starts the protocol sessions the HTTP gateway carries (msnd gives
     /// the protocol server's); `None`: no gateway.
     pub sessions: Option<Arc<dyn SessionOpener>>,
+    /// The Prometheus recorder's handle `/metrics` renders (msnd installs
+    /// the recorder); `None`: no `/metrics`.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl HttpContext {
@@ -66,6 +69,7 @@ impl HttpContext {
             tokens,
             shutdown: CancellationToken::new(),
             sessions: None,
+            metrics: None,
         }
     }
 }

@@ -51,6 +51,7 @@ pub mod context;
 pub mod gateway;
 pub mod header_case;
 mod listener;
+mod observability;
 pub mod oim;
 pub mod passport;
 mod routes;

@@ -26,7 +26,7 @@ use crate::gateway::Gateway;
 use crate::listener::Peer;
 use crate::storage::{self, Fault, Schema};
 use crate::{HttpContext, passport};
-use crate::{abservice, oim, rsi, rst};
+use crate::{abservice, observability, oim, rsi, rst};
 
 /// Time allowed for receiving a request body once its head has arrived
 /// (hyper's header timeout does not cover bodies).
@@ -67,12 +67,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/rdr/pprdr.asp", get(nexus))
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(observability::healthz))
+        .route("/readyz", get(observability::readyz))
+        .route("/metrics", get(observability::metrics))
         .route(
             "/storageservice/SchematizedStore.asmx",
             post(storage_service),
         )
         .fallback(by_suffix)
+        .layer(axum::middleware::from_fn(observability::record_request))
         .with_state(state)
 }
 
@@ -123,16 +126,19 @@ async fn login(
         .and_then(|v| passport::parse_authorization(v.as_bytes()))
     else {
         debug!("passport login without usable credentials");
+        observability::login("login2", false);
         return failed();
     };
     let Ok(handle) = Handle::parse(&credentials.sign_in) else {
         debug!("passport login with a malformed sign-in name");
+        observability::login("login2", false);
         return failed();
     };
     let throttle = &state.ctx.login_throttle;
     if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
         // At debug: the lockout was logged at info when it began.
         debug!(%handle, ip = %peer.ip(), ?throttled, "passport login throttled");
+        observability::login("login2", false);
         return too_many_failures(throttled);
     }
     match authenticate(&state, &handle, credentials.password_candidates()).await {
@@ -144,6 +150,7 @@ async fn login(
                 .tokens
                 .issue(Grant::messenger(handle.clone(), user_id), ttl);
             info!(%handle, "passport login succeeded");
+            observability::login("login2", true);
             match HeaderValue::try_from(passport::success_value(&ticket)) {
                 Ok(value) => {
                     (StatusCode::OK, [(AUTHENTICATION_INFO.clone(), value)]).into_response()
@@ -153,6 +160,7 @@ async fn login(
         }
         Ok(Checked::Invalid) => {
             info!(%handle, ip = %peer.ip(), "passport login failed");
+            observability::login("login2", false);
             throttle.failed(peer.ip(), handle.as_str());
             failed()
         }
@@ -329,11 +337,13 @@ async fn security_tokens(
     };
     let Ok(handle) = Handle::parse(&request.username) else {
         debug!(?flavor, "token request with a malformed sign-in name");
+        observability::login(flavor.metric_label(), false);
         return reply(flavor.auth_failure(OffsetDateTime::now_utc()));
     };
     let throttle = &state.ctx.login_throttle;
     if let Err(throttled) = throttle.check(peer.ip(), handle.as_str()) {
         debug!(%handle, ip = %peer.ip(), ?throttled, ?flavor, "token login throttled");
+        observability::login(flavor.metric_label(), false);
         let mut reply = reply(flavor.auth_failure(OffsetDateTime::now_utc()));
         reply
             .headers_mut()
@@ -343,6 +353,7 @@ async fn security_tokens(
     match authenticate(state, &handle, vec![request.password().to_owned()]).await {
         Ok(Checked::Valid(user_id)) => {
             throttle.succeeded(peer.ip(), handle.as_str());
+            observability::login(flavor.metric_label(), true);
             let ctx = &state.ctx;
             let http = &ctx.config.http;
             let account = rst::Account {
@@ -396,6 +407,7 @@ async fn security_tokens(
         }
         Ok(Checked::Invalid) => {
             info!(%handle, ip = %peer.ip(), ?flavor, "token login failed");
+            observability::login(flavor.metric_label(), false);
             throttle.failed(peer.ip(), handle.as_str());
             reply(flavor.auth_failure(OffsetDateTime::now_utc()))
         }
@@ -625,8 +637,4 @@ fn soap_as(content_type: &'static str, body: String) -> Response {
         body,
     )
         .into_response()
-}
-
-async fn healthz() -> &'static str {
-    "ok"
 }

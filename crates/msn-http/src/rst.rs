@@ -435,6 +435,14 @@ pub enum Flavor {
 }
 
 impl Flavor {
+    /// The login method's name in the metrics.
+    pub(crate) fn metric_label(self) -> &'static str {
+        match self {
+            Flavor::Rst => "rst",
+            Flavor::Rst2 => "rst2",
+        }
+    }
+
     /// The reply's `Content-Type`: SOAP 1.1's for RST.srf, SOAP 1.2's for
     /// RST2.srf (soap/README.md, "HTTP").
     pub fn content_type(self) -> &'static str {

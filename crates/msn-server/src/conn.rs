@@ -15,6 +15,8 @@ use msn_wire::{Decoder, Direction, Frame, Limits, Out, WireError};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::trace;
+
 /// Bytes read per system call at most (unless a large frame already has
 /// its room reserved).
 const READ_CHUNK: usize = 4096;
@@ -49,6 +51,10 @@ pub struct Conn {
     eof: bool,
     /// Bytes were handed to the transport since its last flush.
     unflushed: bool,
+    /// How many bytes at the front of `out` are already in the protocol
+    /// trace (u32: output is bounded by `max_outbound`, and a u32 fits in
+    /// the padding after the flags).
+    traced: u32,
 }
 
 impl Conn {
@@ -61,6 +67,7 @@ impl Conn {
             max_outbound,
             eof: false,
             unflushed: false,
+            traced: 0,
         }
     }
 
@@ -93,6 +100,19 @@ impl Conn {
     /// (it must read its own replies before sending more commands).
     pub fn backlogged(&self) -> bool {
         self.out.len() > self.max_outbound / 2
+    }
+
+    /// Logs (protocol trace, `debug`) every line queued since the last
+    /// call. The driver calls it after each command and each event, so the
+    /// trace keeps the order of events; writing calls it too, so that no
+    /// line leaves untraced, whoever queued it.
+    pub fn trace_output(&mut self) {
+        let len = self.out.len();
+        let traced = self.traced as usize;
+        if traced < len {
+            trace::outgoing(&self.out, traced);
+        }
+        self.traced = u32::try_from(len).unwrap_or(u32::MAX);
     }
 
     pub fn has_output(&self) -> bool {
@@ -164,11 +184,15 @@ impl Conn {
         io: &mut T,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>> {
+        self.trace_output();
         while !self.out.is_empty() {
             match ready!(Pin::new(&mut *io).poll_write(cx, self.out.bytes()))? {
                 0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 n => {
                     self.out.buffer().advance(n);
+                    self.traced = self
+                        .traced
+                        .saturating_sub(u32::try_from(n).unwrap_or(u32::MAX));
                     self.unflushed = true;
                 }
             }
@@ -199,6 +223,8 @@ impl Conn {
     /// for the last lines before closing, like `OUT OTH` or `911`).
     pub async fn flush_all<T: Transport>(&mut self, io: &mut T, limit: Duration) {
         let deadline = Instant::now() + limit;
+        self.trace_output();
+        self.traced = 0;
         let _ = tokio::time::timeout_at(deadline.into(), async {
             let buf = self.out.take();
             let _ = io.write_all(&buf).await;

@@ -22,7 +22,8 @@ pub struct PublicAddrs {
     pub sb: String,
 }
 
-/// Counters since the start, logged at shutdown (and for metrics later).
+/// Counters since the start, logged at shutdown (the metrics, recorded
+/// at the same places by `crate::metrics`, are what `/metrics` shows).
 /// Refused connections are counted by the [`ConnectionGate`] and throttled
 /// logins by the [`LoginThrottle`], which the HTTP services share
 /// (`ConnectionGate::stats`, `LoginThrottle::stats`).

@@ -91,7 +91,9 @@ pub(crate) async fn drive<S: Service, T: Transport>(
             // A client that never stops sending must not starve the
             // connections its frames wake up.
             tokio::task::consume_budget().await;
-            if service.on_frame(frame).await == Flow::Close {
+            let flow = service.on_frame(frame).await;
+            service.conn().trace_output();
+            if flow == Flow::Close {
                 return "closed by protocol";
             }
             if service.conn().overloaded() {
@@ -121,7 +123,9 @@ pub(crate) async fn drive<S: Service, T: Transport>(
                     Drained::Closed => return "replaced",
                 }
                 for event in events.drain(..) {
-                    if service.on_event(event) == Flow::Close {
+                    let flow = service.on_event(event);
+                    service.conn().trace_output();
+                    if flow == Flow::Close {
                         return "closed by the server";
                     }
                 }

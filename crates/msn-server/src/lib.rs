@@ -15,6 +15,7 @@ pub mod conn;
 pub mod context;
 mod driver;
 mod launch;
+mod metrics;
 pub mod ns;
 pub mod sb;
 mod server;

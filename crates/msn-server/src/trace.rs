@@ -1,5 +1,12 @@
 //! The protocol trace (`debug` level): every line in and out, with secrets
 //! (password hashes, tickets, cookies) replaced and payloads summarised.
+//!
+//! Incoming frames are logged as they are handled ([`incoming`]); every
+//! outgoing line, replies and pushed events alike (NLN, RNG, JOI, relayed
+//! MSG, OUT OTH…), is logged once where all output passes
+//! ([`crate::conn::Conn::trace_output`]). Payloads (message text, profile
+//! cookies, ADL/UUX documents) are never logged: only their length and, for
+//! `MSG`, their `Content-Type`.
 
 use bytes::BytesMut;
 use msn_wire::{Decoder, Direction, Frame, Limits, Out};
@@ -29,20 +36,54 @@ pub fn redact(line: &str) -> String {
         // NS, MSNP15+: USR t SSO S ticket proof [{machine-guid}]; the nonce
         // of `USR t SSO S MBI_KEY_OLD nonce` is no secret.
         ["USR", _, "SSO", "S", ticket, _, ..] if *ticket != "MBI_KEY_OLD" => hide(&[4, 5]),
+        // NS, MSNP18: USR t SHA A circle-ticket
+        ["USR", _, "SHA", _, _, ..] => hide(&[4]),
         // SB: USR t handle cookie / ANS t handle cookie session
         ["USR", _, _, _] => hide(&[3]),
         ["ANS", _, _, _, _] => hide(&[3]),
-        ["XFR", _, "SB", _, "CKI", _] => hide(&[5]),
+        // MSNP13+ adds `U messenger.msn.com 1` after the cookie.
+        ["XFR", _, "SB", _, "CKI", _, ..] => hide(&[5]),
         ["RNG", _, _, "CKI", _, ..] => hide(&[4]),
         _ => tokens.join(" "),
     }
 }
 
 fn describe(frame: &Frame) -> String {
+    let line = redact(frame.line());
     match frame.payload() {
-        Some(p) => format!("{} (+{} payload bytes)", redact(frame.line()), p.len()),
-        None => redact(frame.line()),
+        Some(p) => match content_type(frame.command(), p) {
+            Some(ct) => format!("{line} (+{} payload bytes, {ct})", p.len()),
+            None => format!("{line} (+{} payload bytes)", p.len()),
+        },
+        None => line,
     }
+}
+
+/// The media type of a `MSG` payload (`text/plain`,
+/// `text/x-msmsgscontrol`…), without parameters; printable ASCII only, so
+/// that a payload cannot forge log lines.
+fn content_type(command: &str, payload: &[u8]) -> Option<String> {
+    if command != "MSG" {
+        return None;
+    }
+    let head_end = payload
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(payload.len());
+    let head = String::from_utf8_lossy(&payload[..head_end]);
+    let value = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-type")
+            .then_some(value)
+    })?;
+    let media = value.split(';').next().unwrap_or("").trim();
+    let safe: String = media
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(80)
+        .collect();
+    (!safe.is_empty()).then_some(safe)
 }
 
 /// Logs a command received from a client.
@@ -76,7 +117,31 @@ fn out_bytes(out: &Out) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{describe, redact};
+    use bytes::Bytes;
+    use msn_wire::Frame;
+
+    #[test]
+    fn payloads_are_summarised() {
+        let body =
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nsecret words";
+        let frame = Frame::new("MSG bob@x.com Bob 73", Some(Bytes::from(body)));
+        let text = describe(&frame);
+        assert_eq!(
+            text,
+            format!(
+                "MSG bob@x.com Bob 73 (+{} payload bytes, text/plain)",
+                body.len()
+            )
+        );
+        let profile = "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\nMSPAuth: 7abc\r\nkv: 9\r\nsid: 507\r\n\r\n";
+        let frame = Frame::new("MSG Hotmail Hotmail 120", Some(Bytes::from(profile)));
+        let text = describe(&frame);
+        assert!(text.ends_with("text/x-msmsgsprofile)"), "{text}");
+        assert!(!text.contains("7abc") && !text.contains("507"), "{text}");
+        let frame = Frame::new("UUX 5 12", Some(Bytes::from("<Data></Data>")));
+        assert_eq!(describe(&frame), "UUX 5 12 (+13 payload bytes)");
+    }
 
     #[test]
     fn secrets_are_hidden() {
@@ -111,6 +176,15 @@ mod tests {
             "USR 4 SSO S <redacted> <redacted>"
         );
         assert_eq!(redact("CHG 9 NLN"), "CHG 9 NLN");
+        assert_eq!(
+            redact("XFR 10 SB 1.2.3.4:1865 CKI 17.42 U messenger.msn.com 1"),
+            "XFR 10 SB 1.2.3.4:1865 CKI <redacted> U messenger.msn.com 1"
+        );
+        assert_eq!(
+            redact("USR 9 SHA A PFNpZ25lZFRpY2tldD4="),
+            "USR 9 SHA A <redacted>"
+        );
+        assert_eq!(redact("USR 3 CTP S hunter2"), "USR 3 CTP S <redacted>");
         assert_eq!(redact("USR 7 MD5 S\t e938940c"), "USR 7 MD5 S <redacted>");
     }
 }

@@ -64,6 +64,9 @@ impl<E> Mailbox<E> {
         if s.queue.len() >= self.capacity {
             s.overflowed = true;
             drop(s);
+            // The owner is disconnected as a slow reader when it looks next
+            // (`msnd_disconnects_total{reason="event queue overflow"}`).
+            metrics::counter!("msnd_mailbox_drops_total").increment(1);
             self.notify.notify_one();
             return Err(PushError::Full);
         }

@@ -282,13 +282,23 @@ async fn decode_stored_names(write: &SqlitePool) -> Result<()> {
         .execute(&mut *tx)
         .await
         .db()?;
-    tx.commit().await.db()
+    commit(tx).await
 }
 
 impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
     fn db(self) -> Result<T> {
         self.map_err(StoreError::backend)
     }
+}
+
+/// Commits `tx`, recording how long it took in the
+/// `msnd_store_commit_seconds` histogram (the write path's latency: WAL
+/// append and, with `synchronous = full`, the fsync).
+async fn commit(tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let result = tx.commit().await.db();
+    metrics::histogram!("msnd_store_commit_seconds").record(started.elapsed().as_secs_f64());
+    result
 }
 
 fn corrupt(what: impl Into<String>) -> StoreError {
@@ -597,7 +607,7 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(id)
     }
 
@@ -663,7 +673,7 @@ impl Store for SqliteStore {
             return Ok(false);
         }
         log_account_change(&mut tx, handle, "credentials").await?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -681,7 +691,7 @@ impl Store for SqliteStore {
         if disabled {
             log_account_change(&mut tx, handle, "disabled").await?;
         }
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -717,7 +727,7 @@ impl Store for SqliteStore {
             .await
             .db()?;
         log_account_change(&mut tx, handle, "deleted").await?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(true)
     }
 
@@ -895,7 +905,7 @@ impl Store for SqliteStore {
             Some(r) => write_reverse(&mut tx, user_id, &r.target, &r.owner_name, r.added).await?,
             None => None,
         };
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(Committed {
             version: version as u64,
             reverse_version,
@@ -917,7 +927,7 @@ impl Store for SqliteStore {
                 out.push((h.clone(), v as u64));
             }
         }
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(out)
     }
 
@@ -1021,7 +1031,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(OimAdded::Stored {
             waiting: waiting + 1,
         })
@@ -1068,7 +1078,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .db()?;
-        tx.commit().await.db()?;
+        commit(tx).await?;
         Ok(done.rows_affected() as usize)
     }
 

@@ -6,7 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod healthcheck;
 pub mod probe;
+mod recorder;
+
+pub use recorder::metrics_handle;
 
 use std::sync::Arc;
 
@@ -64,6 +68,9 @@ impl App {
     /// The HTTP gateway's sessions are the protocol server's own, started
     /// through its [`SessionLauncher`].
     pub async fn start(config: Config, store: Arc<dyn Store>) -> anyhow::Result<App> {
+        // Before anything records: a metric handle taken before the
+        // recorder exists records nowhere.
+        let metrics = metrics_handle();
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
         let shared = server.shared();
@@ -77,7 +84,9 @@ impl App {
             login_throttle: shared.login_throttle.clone(),
             service: shared.service.clone(),
             sessions: Some(Arc::new(GatewaySessions(server.launcher()))),
+            metrics: Some(metrics.clone()),
         };
+        recorder::spawn_upkeep(metrics, shared.shutdown.clone());
         let http = match msn_http::start(Arc::new(ctx)).await {
             Ok(http) => http,
             Err(e) => {

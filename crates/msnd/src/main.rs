@@ -64,6 +64,21 @@ enum Command {
     /// Passport ticket), print the account's contact list and sign out: a
     /// smoke test.
     Probe(ProbeArgs),
+    /// Ask the running server whether it is ready (GET /readyz on its
+    /// HTTP listener, found from the configuration like `serve` does):
+    /// exit status 0 if so, 1 with a short message otherwise. For container
+    /// health probes.
+    Healthcheck {
+        /// HTTP listener address (default: the configured bind address, or
+        /// 127.0.0.1 when it binds every address, and the HTTP port).
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
+        /// Give up after this long.
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Write a consistent copy of the database (works while the server
     /// runs; the copy includes changes not yet checkpointed from the WAL).
     Backup {
@@ -488,6 +503,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::User(command) => user(command).await,
         Command::Probe(args) => probe(args).await,
+        Command::Healthcheck {
+            http,
+            timeout,
+            location,
+        } => {
+            let addr = match http {
+                Some(addr) => addr,
+                None => msnd::healthcheck::http_address(&load_config(&location)?)?,
+            };
+            msnd::healthcheck::check(addr, timeout).await?;
+            println!("ready");
+            Ok(())
+        }
         Command::Backup { dest, location } => {
             let config = load_config(&location)?;
             msn_store::backup(&config.database_url(), &dest)

@@ -261,6 +261,7 @@ impl NsSession {
             // Not at info: a client hammering during its cooldown would
             // flood the log; the lockout itself was logged when it began.
             debug!(handle = %account, %ip, ?throttled, "login throttled");
+            crate::metrics::login_failed(self.login_method());
             self.conn.out.error(911, trid);
             return Flow::Close;
         }
@@ -295,6 +296,17 @@ impl NsSession {
         }
     }
 
+    /// The login method in progress, as the metrics name it.
+    fn login_method(&self) -> &'static str {
+        match &self.login {
+            Login::Md5 { .. } => "md5",
+            Login::Ctp { .. } => "ctp",
+            Login::Twn { .. } => "twn",
+            Login::Sso { .. } => "sso",
+            _ => "other",
+        }
+    }
+
     /// `911` and close: wrong password, unknown account, bad ticket.
     /// Logged with the claimed handle and the client's address (never
     /// the password), so an operator sees guessing.
@@ -307,6 +319,7 @@ impl NsSession {
             _ => "",
         };
         info!(handle, peer = %self.conn.peer().ip(), "login refused");
+        crate::metrics::login_failed(self.login_method());
         self.conn.out.error(911, trid);
         Flow::Close
     }
@@ -347,6 +360,7 @@ impl NsSession {
             }
         };
         let name = actor.state().account.friendly_name.clone();
+        crate::metrics::signed_in(self.login_method(), self.dialect);
         self.actor = Some(actor);
         self.login = Login::Done;
         self.slot.authenticated();

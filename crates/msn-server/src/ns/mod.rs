@@ -136,6 +136,11 @@ pub async fn serve<T: Transport>(
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
     async move {
         Stats::bump(&shared.stats.connections);
+        let service_label = match role {
+            Role::Dispatch => "ds",
+            Role::Notification => "ns",
+        };
+        crate::metrics::connection_opened(service_label);
         let limits = shared.ns_limits();
         let max_out = shared.config.limits.max_outbound_bytes;
         let cfg = &shared.config.limits;
@@ -161,6 +166,7 @@ pub async fn serve<T: Transport>(
         let (mailbox, shutdown) = (session.mailbox.clone(), shared.shutdown.clone());
         let reason = driver::drive(&mut session, &mut io, mailbox, shutdown).await;
         debug!(reason, "closing");
+        crate::metrics::connection_closed(service_label, reason);
         // Boxed: signing out is a large future, and an idle task should not
         // carry its space.
         let conn = Box::pin(session.finish()).await;
@@ -255,9 +261,9 @@ impl NsSession {
     }
 
     async fn handle_frame(&mut self, frame: Frame) -> Flow {
-        let mark = self.conn.out.len();
         trace::incoming(&frame);
-        let flow = match NsCommand::parse(&frame) {
+        crate::metrics::command("ns");
+        match NsCommand::parse(&frame) {
             Ok(cmd) => self.dispatch(cmd).await,
             Err(ParseError::Unknown { command }) => {
                 debug!(%command, "unknown command");
@@ -267,9 +273,7 @@ impl NsSession {
                 debug!(%command, "malformed command");
                 Flow::Close
             }
-        };
-        trace::outgoing(&self.conn.out, mark);
-        flow
+        }
     }
 
     async fn dispatch(&mut self, cmd: NsCommand) -> Flow {
@@ -462,6 +466,7 @@ impl NsSession {
     /// connection for its last lines to be written before it closes.
     async fn finish(mut self) -> Conn {
         if let Some(actor) = self.actor.take() {
+            crate::metrics::signed_out(self.dialect);
             self.shared.service.sign_out(actor).await;
         }
         self.mailbox.close();

@@ -60,6 +60,7 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = "SB");
     async move {
         Stats::bump(&shared.stats.connections);
+        crate::metrics::connection_opened("sb");
         let l = &shared.config.limits;
         let mut sb = SbConn {
             conn: Conn::new(peer, shared.sb_limits(), l.max_outbound_bytes),
@@ -77,6 +78,7 @@ pub async fn serve<T: Transport>(shared: Arc<Shared>, mut io: T, peer: SocketAdd
         let (mailbox, shutdown) = (sb.mailbox.clone(), shared.shutdown.clone());
         let reason = driver::drive(&mut sb, &mut io, mailbox, shutdown).await;
         debug!(reason, "closing");
+        crate::metrics::connection_closed("sb", reason);
         sb.finish().close(&mut io).await;
     }
     .instrument(span)
@@ -103,21 +105,13 @@ impl Service for SbConn {
     fn on_frame(&mut self, frame: Frame) -> impl Future<Output = Flow> + Send {
         // Messages are handled without awaiting (and without a boxed
         // future per message); only `CAL` asks the service layer.
-        let mark = self.conn.out.len();
         trace::incoming(&frame);
+        crate::metrics::command("sb");
         match SbCommand::parse(&frame) {
             Ok(SbCommand::Cal { trid, handle }) if self.joined.is_some() => {
-                Either::Right(Box::pin(async move {
-                    let flow = self.on_cal(trid, &handle).await;
-                    trace::outgoing(&self.conn.out, mark);
-                    flow
-                }))
+                Either::Right(Box::pin(async move { self.on_cal(trid, &handle).await }))
             }
-            parsed => {
-                let flow = self.handle_parsed(parsed);
-                trace::outgoing(&self.conn.out, mark);
-                Either::Left(std::future::ready(flow))
-            }
+            parsed => Either::Left(std::future::ready(self.handle_parsed(parsed))),
         }
     }
 
@@ -474,6 +468,7 @@ impl SbConn {
             .switchboards
             .relay(&joined.session, self.conn_id, encoded);
         Stats::bump(&self.shared.stats.messages_relayed);
+        crate::metrics::message_relayed();
         let alone_fails = self.shared.config.switchboard.nak_when_alone;
         let delivered = delivery.failed == 0 && (delivery.recipients > 0 || !alone_fails);
         if delivered {

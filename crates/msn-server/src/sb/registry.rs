@@ -250,6 +250,7 @@ impl SessionDirectory for MemorySessions {
                     }),
                 });
                 v.insert(session.clone());
+                crate::metrics::sb_sessions(1.0);
                 return session;
             }
         }
@@ -260,7 +261,9 @@ impl SessionDirectory for MemorySessions {
     }
 
     fn remove(&self, id: u32) {
-        self.sessions.remove(&id);
+        if self.sessions.remove(&id).is_some() {
+            crate::metrics::sb_sessions(-1.0);
+        }
     }
 
     fn sweep(&self, now: Instant) {
