@@ -798,3 +798,51 @@ async fn probe_signs_in_and_lists_the_contacts() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("password was refused"), "{stderr}");
 }
+
+/// With `shutdown_warning`, SIGTERM first shows every signed-in client the
+/// "going down for maintenance in N minutes" system message, waits, then
+/// shuts down as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_warning_tells_clients_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = d.join("warn.toml");
+    std::fs::write(
+        &config,
+        "[passwords]\nargon2_memory_kib = 64\nargon2_iterations = 1\n\
+         [server]\nshutdown_grace = \"2s\"\nshutdown_warning = \"1s\"\n",
+    )
+    .unwrap();
+    let (ok, out) = user_cmd_with(
+        d,
+        &config,
+        &[
+            "add",
+            "alice@hotmail.com",
+            "--password",
+            "pw",
+            "--legacy-md5",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let mut server = serve_with(d, config, false).await;
+    let mut alice = Client::login(server.ns, 7, "alice@hotmail.com", "pw").await;
+    alice.call("CHG {} NLN").await;
+    signal(&server.child, "TERM").await;
+    let notice = alice
+        .wait_for("the system message", |f| f.command() == "MSG")
+        .await;
+    assert_eq!(notice.line(), "MSG Hotmail Hotmail 81");
+    assert_eq!(
+        notice.payload().unwrap().as_ref(),
+        b"MIME-Version: 1.0\r\nContent-Type: text/x-msmsgssystemmessage\r\n\r\nType: 1\r\nArg1: 1\r\n"
+    );
+    // Then the usual shutdown.
+    assert_eq!(alice.expect_eof().await, ["OUT SSD"]);
+    let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

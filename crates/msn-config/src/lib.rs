@@ -74,6 +74,12 @@ pub struct ServerConfig {
     /// (at least a second).
     #[serde(with = "duration", alias = "shutdown_grace_secs")]
     pub shutdown_grace: Duration,
+    /// On SIGTERM, first tell every signed-in user that the server goes
+    /// down in this long (rounded up to minutes: the system message
+    /// clients show) and wait that long before shutting down; a second
+    /// SIGTERM or Ctrl-C shuts down at once. `0s`: no warning.
+    #[serde(with = "duration")]
+    pub shutdown_warning: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -434,6 +440,7 @@ impl Default for ServerConfig {
             public_host: String::new(),
             data_dir: PathBuf::from("data"),
             shutdown_grace: Duration::from_secs(3),
+            shutdown_warning: Duration::ZERO,
         }
     }
 }

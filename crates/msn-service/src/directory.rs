@@ -51,6 +51,11 @@ impl Directory {
         self.users.get(handle).map(|e| e.clone())
     }
 
+    /// The handles of the users signed in now.
+    pub fn handles(&self) -> Vec<Handle> {
+        self.users.iter().map(|e| e.key().clone()).collect()
+    }
+
     /// Number of users with a session.
     pub fn online_count(&self) -> usize {
         self.users.len()

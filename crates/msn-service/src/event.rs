@@ -72,6 +72,9 @@ pub struct Ring {
 pub enum Event {
     /// A contact's presence changed (`NLN`/`FLN`); live endpoints only.
     Presence(Arc<PresenceNotice>),
+    /// The server goes down in this many minutes: the system message
+    /// every client shows (`text/x-msmsgssystemmessage`, type 1).
+    ShutdownWarning { minutes: u32 },
     /// A contact's personal message (`UBX`); live endpoints only. Each
     /// receiver is shown `document` as its version knows it
     /// (`msn_core::personal_message::project`).

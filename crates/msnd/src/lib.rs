@@ -102,6 +102,13 @@ impl App {
 
     /// Graceful stop: `OUT SSD` to clients, HTTP requests finished,
     /// connections closed, then the store flushed and closed.
+    /// Tells every signed-in user that the server goes down in `minutes`
+    /// (`[server] shutdown_warning`, before [`App::shutdown`]); returns how
+    /// many were told.
+    pub async fn warn_shutdown(&self, minutes: u32) -> usize {
+        self.server.shared().service.warn_shutdown(minutes).await
+    }
+
     pub async fn shutdown(self) {
         self.server.shared().shutdown.cancel();
         self.http.wait().await;

@@ -297,8 +297,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&config);
     check_file_limit(config.limits.max_connections);
     let store = open_store(&config).await?;
+    let warning = config.server.shutdown_warning;
     let app = App::start(config, store).await?;
     wait_for_signal().await;
+    if !warning.is_zero() {
+        // Whole minutes, rounded up: what the clients' dialog says.
+        let minutes = u32::try_from(warning.as_secs().div_ceil(60).max(1)).unwrap_or(u32::MAX);
+        app.warn_shutdown(minutes).await;
+        tokio::select! {
+            _ = tokio::time::sleep(warning) => {}
+            _ = wait_for_signal() => info!("shutting down without waiting"),
+        }
+    }
     app.shutdown().await;
     Ok(())
 }

@@ -142,6 +142,10 @@ impl NsSession {
                 self.kick("OTH");
                 return Flow::Close;
             }
+            NsEvent::ShutdownWarning { minutes } => {
+                let payload = render::shutdown_warning_payload(minutes);
+                render::hotmail_msg(out, payload.as_bytes());
+            }
             NsEvent::Kick(KickReason::Shutdown) => {
                 self.kick("SSD");
                 return Flow::Close;

@@ -124,6 +124,25 @@ impl Service {
         self.directory.detach(&a.user);
     }
 
+    /// Tells every signed-in user that the server goes down in `minutes`
+    /// (the system message clients show before maintenance); returns how
+    /// many users were told.
+    pub async fn warn_shutdown(&self, minutes: u32) -> usize {
+        let mut told = 0;
+        for handle in self.directory.handles() {
+            if self
+                .bus
+                .publish(&handle, Event::ShutdownWarning { minutes })
+                .await
+                .is_ok()
+            {
+                told += 1;
+            }
+        }
+        info!(minutes, users = told, "shutdown announced");
+        told
+    }
+
     /// Sends an MSN Alert (`NOT`) to every endpoint of a signed-in user
     /// (operator notices); false if nobody took it.
     pub async fn alert(&self, handle: &Handle, document: Bytes) -> bool {

@@ -21,7 +21,7 @@ pub use super::cmd::lsg::{GroupView, lsg};
 pub use super::cmd::lst::{lst_contact, lst_empty, lst_entry};
 pub use super::cmd::msg::{
     MailData, Profile, hotmail_msg, initial_mail_data_payload, initial_mail_payload,
-    oim_notification_payload, oims_deleted_payload, profile_payload,
+    oim_notification_payload, oims_deleted_payload, profile_payload, shutdown_warning_payload,
 };
 pub use super::cmd::not::not;
 pub use super::cmd::out::out_reason;

@@ -136,6 +136,15 @@ pub fn oims_deleted_payload(count: usize) -> String {
     )
 }
 
+/// The system message "the server is going down for maintenance in
+/// `minutes` minutes" (`text/x-msmsgssystemmessage`, `Type: 1`), which
+/// every client version shows in a dialog; sent as `MSG Hotmail Hotmail`.
+pub fn shutdown_warning_payload(minutes: u32) -> String {
+    format!(
+        "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgssystemmessage\r\n\r\nType: 1\r\nArg1: {minutes}\r\n"
+    )
+}
+
 /// The initial e-mail notification payload (MSNP8+ with e-mail on).
 pub fn initial_mail_payload(inbox_url: &str, post_url: &str) -> String {
     format!(
