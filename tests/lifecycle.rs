@@ -279,6 +279,12 @@ async fn user_commands_work_while_the_server_runs() {
     let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!("{salt}n3w2")));
     c.send(&format!("USR 3 MD5 S {hash}")).await;
     c.expect("911 3").await;
+    let (ok, list) = user_cmd(d, &["list"]).await;
+    let row = list.lines().find(|l| l.contains("carol@hotmail.com"));
+    assert!(
+        ok && row.is_some_and(|l| l.split_whitespace().nth(3) == Some("disabled")),
+        "{list}"
+    );
     let (ok, out) = user_cmd(d, &["enable", "carol@hotmail.com"]).await;
     assert!(ok && out.trim() == "enabled carol@hotmail.com", "{out}");
     let (ok, _) = user_cmd(d, &["disable", "nobody@hotmail.com"]).await;

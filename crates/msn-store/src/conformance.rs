@@ -219,6 +219,8 @@ pub async fn disabling_an_account_is_logged_and_undone_by_enabling(store: &dyn S
     assert!(!disabled().await);
     assert!(store.set_disabled("alice@hotmail.com", true).await.unwrap());
     assert!(disabled().await);
+    let listed = store.list_users().await.unwrap();
+    assert!(listed.iter().all(|u| u.disabled));
     assert!(
         store
             .set_disabled("alice@hotmail.com", false)

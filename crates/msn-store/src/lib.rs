@@ -110,6 +110,8 @@ pub struct UserSummary {
     pub handle: Handle,
     pub friendly_name: String,
     pub legacy_md5: bool,
+    /// Disabled by an operator (`msnd user disable`).
+    pub disabled: bool,
     pub contacts: u64,
     pub created_at: i64,
 }

@@ -635,6 +635,7 @@ impl Store for SqliteStore {
     async fn list_users(&self) -> Result<Vec<UserSummary>> {
         let rows = sqlx::query(
             "SELECT u.handle, u.friendly_name, u.legacy_password IS NOT NULL AS legacy, u.created_at, \
+             u.disabled, \
              (SELECT COUNT(*) FROM contacts c WHERE c.user_id = u.id AND c.lists & 1) AS contacts \
              FROM users u ORDER BY u.handle",
         )
@@ -647,6 +648,7 @@ impl Store for SqliteStore {
                     handle: parse_handle(r.try_get("handle").db()?)?,
                     friendly_name: r.try_get("friendly_name").db()?,
                     legacy_md5: r.try_get::<i64, _>("legacy").db()? != 0,
+                    disabled: r.try_get::<i64, _>("disabled").db()? != 0,
                     contacts: r.try_get::<i64, _>("contacts").db()? as u64,
                     created_at: r.try_get("created_at").db()?,
                 })

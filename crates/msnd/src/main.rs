@@ -393,13 +393,17 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             let store = open_store_read_only(&config).await?;
             let users = store.list_users().await?;
             store.close().await;
-            println!("{:<40} {:>8} {:>4}  NAME", "HANDLE", "CONTACTS", "MD5");
+            println!(
+                "{:<40} {:>8} {:>4} {:>8}  NAME",
+                "HANDLE", "CONTACTS", "MD5", "STATE"
+            );
             for u in users {
                 println!(
-                    "{:<40} {:>8} {:>4}  {}",
+                    "{:<40} {:>8} {:>4} {:>8}  {}",
                     u.handle,
                     u.contacts,
                     if u.legacy_md5 { "yes" } else { "no" },
+                    if u.disabled { "disabled" } else { "active" },
                     u.friendly_name
                 );
             }
