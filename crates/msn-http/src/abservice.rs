@@ -52,7 +52,7 @@ use uuid::Uuid;
 use crate::HttpContext;
 use crate::soap_xml::{self, Element, Out};
 
-const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+use crate::soap_xml::SOAP11_NS as SOAP_NS;
 const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
 const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 /// Namespace of both services' bodies and of their SOAPAction URIs.
@@ -255,7 +255,7 @@ pub async fn handle(
             );
         }
     };
-    let envelope = match soap_xml::parse(&bytes) {
+    let envelope = match soap_xml::parse_envelope(&bytes) {
         Ok(e) => e,
         Err(why) => {
             debug!(%why, "SOAP request not understood");
@@ -265,7 +265,7 @@ pub async fn handle(
             );
         }
     };
-    let request = match body_element(&envelope) {
+    let request = match envelope.soap_operation().ok_or("empty SOAP body") {
         Ok(r) => r,
         Err(why) => {
             return fault(
@@ -351,19 +351,6 @@ pub(crate) async fn read_body(
         Ok(Err(e)) => Err(format!("body unreadable: {e}")),
         Err(_) => Err("body not received in time".into()),
     }
-}
-
-/// The first element of `soap:Body`.
-fn body_element(envelope: &Element) -> Result<&Element, &'static str> {
-    if envelope.name != "Envelope" || envelope.ns.as_deref() != Some(SOAP_NS) {
-        return Err("not a SOAP 1.1 envelope");
-    }
-    envelope
-        .children
-        .iter()
-        .find(|c| c.name == "Body" && c.ns.as_deref() == Some(SOAP_NS))
-        .and_then(|b| b.children.first())
-        .ok_or("empty SOAP body")
 }
 
 #[derive(Clone, Copy, Debug)]

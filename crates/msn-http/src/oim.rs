@@ -44,7 +44,7 @@ use crate::soap_xml::{self, Element, Out};
 
 /// Namespace of the request headers, the reply and the fault codes.
 pub const OIM_NS: &str = "http://messenger.msn.com/ws/2004/09/oim/";
-const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+use crate::soap_xml::SOAP11_NS as SOAP_NS;
 const RM_NS: &str = "http://schemas.xmlsoap.org/ws/2003/03/rm";
 const UTILITY_NS: &str = "http://schemas.xmlsoap.org/ws/2002/07/utility";
 /// The one sequence identifier clients use.
@@ -326,9 +326,8 @@ pub async fn handle(
             return invalid_content(&why);
         }
     };
-    let envelope = match soap_xml::parse(&bytes) {
-        Ok(e) if e.name == "Envelope" && e.ns.as_deref() == Some(SOAP_NS) => e,
-        _ => return invalid_content("Malformed request"),
+    let Ok(envelope) = soap_xml::parse_envelope(&bytes) else {
+        return invalid_content("Malformed request");
     };
     let header = envelope.child("Header");
     let part = |name: &str| header.and_then(|h| h.child(name));

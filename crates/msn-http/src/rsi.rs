@@ -31,7 +31,6 @@ use crate::soap_xml::{self, Element, Out};
 
 /// Namespace of the requests, the replies and the fault codes.
 pub const RSI_NS: &str = "http://www.hotmail.msn.com/ws/2004/09/oim/rsi";
-const SOAP_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 /// Seconds from 1601-01-01 (Windows FILETIME's epoch) to 1970-01-01.
 const FILETIME_EPOCH_OFFSET: i64 = 11_644_473_600;
 
@@ -64,11 +63,10 @@ pub async fn handle(ctx: &HttpContext, headers: &HeaderMap, body: Body) -> Respo
             return client_fault(&why);
         }
     };
-    let envelope = match soap_xml::parse(&bytes) {
-        Ok(e) if e.name == "Envelope" && e.ns.as_deref() == Some(SOAP_NS) => e,
-        _ => return client_fault("Malformed request"),
+    let Ok(envelope) = soap_xml::parse_envelope(&bytes) else {
+        return client_fault("Malformed request");
     };
-    let Some(request) = envelope.child("Body").and_then(|b| b.children.first()) else {
+    let Some(request) = envelope.soap_operation() else {
         return client_fault("Empty body");
     };
     // The SOAPAction header names the action; without one, the body's

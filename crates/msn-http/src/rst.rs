@@ -58,7 +58,7 @@ pub const LEGACY_ADDRESS: &str = "http://Passport.NET/tb";
 /// The address whose token carries a proof key (BinarySecret).
 pub const MESSENGERCLEAR_ADDRESS: &str = "messengerclear.live.com";
 
-const SOAP11: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
+const SOAP11: &[u8] = crate::soap_xml::SOAP11_NS.as_bytes();
 const SOAP12: &[u8] = b"http://www.w3.org/2003/05/soap-envelope";
 const WSSE: &[&[u8]] = &[
     b"http://schemas.xmlsoap.org/ws/2003/06/secext",

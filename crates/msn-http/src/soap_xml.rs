@@ -15,6 +15,20 @@ const MAX_DEPTH: usize = 32;
 /// Most elements accepted in one request.
 const MAX_ELEMENTS: usize = 20_000;
 
+/// The SOAP 1.1 envelope namespace, which every SOAP service but RST2
+/// (SOAP 1.2) speaks.
+pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+/// Parses a SOAP 1.1 request: well-formed ([`parse`]), and its root a
+/// SOAP 1.1 `Envelope`.
+pub fn parse_envelope(bytes: &[u8]) -> Result<Element, String> {
+    let root = parse(bytes)?;
+    if root.name != "Envelope" || root.ns.as_deref() != Some(SOAP11_NS) {
+        return Err("not a SOAP 1.1 envelope".to_owned());
+    }
+    Ok(root)
+}
+
 /// One element of a parsed request.
 #[derive(Debug, Default)]
 pub struct Element {
@@ -63,6 +77,15 @@ impl Element {
     /// The trimmed text of the descendant at `path`.
     pub fn text_at(&self, path: &[&str]) -> Option<&str> {
         self.at(path).map(|e| e.text.trim())
+    }
+
+    /// The operation of a SOAP envelope: the first element in its SOAP
+    /// `Body`.
+    pub fn soap_operation(&self) -> Option<&Element> {
+        self.children
+            .iter()
+            .find(|c| c.name == "Body" && c.ns.as_deref() == Some(SOAP11_NS))
+            .and_then(|b| b.children.first())
     }
 
     /// `true`/`false` at `path` (`None` when absent or neither).

@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 use crate::rst::{random_base64, utc};
 use crate::soap_xml::{self, Element};
 
-const SOAP11: &[u8] = b"http://schemas.xmlsoap.org/soap/envelope/";
+const SOAP11: &[u8] = crate::soap_xml::SOAP11_NS.as_bytes();
 
 /// The replies' `Content-Type` (SOAP 1.1).
 pub const CONTENT_TYPE: &str = "text/xml; charset=utf-8";
