@@ -162,6 +162,23 @@ pub struct NewOim {
     pub text: String,
 }
 
+impl NewOim {
+    /// The message as [`Store::oims`] will list it once stored (no text).
+    pub fn listed(&self) -> StoredOim {
+        StoredOim {
+            id: self.id,
+            sender: self.sender.clone(),
+            sender_name: self.sender_name.clone(),
+            run_id: self.run_id,
+            sequence_num: self.sequence_num,
+            origin: self.origin.clone(),
+            received_at: self.received_at,
+            size: self.text.len(),
+            text: String::new(),
+        }
+    }
+}
+
 /// A stored offline message, as [`Store::oims`] lists it and
 /// [`Store::oim`] returns it.
 #[derive(Clone, Debug, PartialEq, Eq)]

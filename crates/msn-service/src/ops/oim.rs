@@ -113,17 +113,7 @@ impl Service {
             received_at: unix_now(),
             text: message.text,
         };
-        let stored = Arc::new(StoredOim {
-            id: oim.id,
-            sender: oim.sender.clone(),
-            sender_name: oim.sender_name.clone(),
-            run_id: oim.run_id,
-            sequence_num: oim.sequence_num,
-            origin: oim.origin.clone(),
-            received_at: oim.received_at,
-            size: oim.text.len(),
-            text: String::new(),
-        });
+        let stored = Arc::new(oim.listed());
         match self.store.add_oim(oim, self.settings.oim.max_waiting).await {
             Ok(OimAdded::Stored { waiting }) => {
                 info!(from = %sender, to = %recipient, waiting, "offline message stored");
