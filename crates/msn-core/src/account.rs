@@ -423,6 +423,14 @@ impl Account {
         }
     }
 
+    /// The personal message document (`UUX`), or the empty one for a user
+    /// who never sent one.
+    pub fn personal_message_or_empty(&self) -> &[u8] {
+        self.personal_message
+            .as_deref()
+            .unwrap_or(crate::personal_message::EMPTY)
+    }
+
     pub fn contact(&self, handle: &str) -> Option<&Contact> {
         self.contacts
             .binary_search_by(|c| c.handle.as_str().cmp(handle))

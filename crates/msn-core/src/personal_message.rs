@@ -10,6 +10,10 @@ use quick_xml::{Reader, Writer};
 
 use crate::text::is_spoofing;
 
+/// The document of a user who never sent one: what receivers are shown
+/// (with each version's other elements written empty, see [`project`]).
+pub const EMPTY: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
+
 /// Largest document accepted (bytes); real clients send far less.
 pub const MAX_DOCUMENT: usize = 4096;
 
@@ -215,7 +219,7 @@ pub fn with_psm(document: Option<&[u8]>, text: &str) -> Option<Vec<u8>> {
     use quick_xml::events::{BytesEnd, BytesStart, BytesText};
     let base: &[u8] = match document {
         Some(d) if normalize(d).is_some() => d,
-        _ => b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>",
+        _ => EMPTY,
     };
     let mut reader = Reader::from_reader(base);
     reader.config_mut().expand_empty_elements = true;

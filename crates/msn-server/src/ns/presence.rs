@@ -66,10 +66,11 @@ impl NsSession {
         render::iln(&mut self.conn.out, trid, d, &view);
         // MSNP16+ get a document after every presence line, an empty one
         // for a contact who never sent one (transcripts/msnp18-login.txt).
-        let empty = b"<Data></Data>".as_slice();
         let document = match &contact.personal_message {
             Some(doc) => Some(doc.as_ref()),
-            None => d.has_multiple_endpoints().then_some(empty),
+            None => d
+                .has_multiple_endpoints()
+                .then_some(msn_core::personal_message::EMPTY),
         };
         if d.has_personal_message()
             && let Some(doc) = document

@@ -112,10 +112,7 @@ fn inner<'a>(document: &'a [u8], root: &str) -> &'a [u8] {
 /// the elements that go inside it an `EndpointData` per machine and a
 /// `PrivateEndpointData` per machine that sent one.
 pub(crate) fn self_document(st: &UserState) -> (Bytes, Option<Bytes>) {
-    let document = st.account.personal_message.as_deref().map_or_else(
-        || Bytes::from_static(super::presence::EMPTY_DOCUMENT),
-        Bytes::copy_from_slice,
-    );
+    let document = Bytes::copy_from_slice(st.account.personal_message_or_empty());
     let mut elements = endpoint_elements(st)
         .map(|e| e.to_vec())
         .unwrap_or_default();

@@ -100,16 +100,9 @@ impl Service {
                 super::endpoints::push_self_update(&st, a.handle());
             }
             let machine_left = gone.dialect.has_multiple_endpoints() && !st.endpoints.is_empty();
-            let document = st.account.personal_message.as_deref().map_or_else(
-                || Bytes::from_static(super::presence::EMPTY_DOCUMENT),
-                Bytes::copy_from_slice,
-            );
-            Some((
-                before,
-                Visibility::of(&st),
-                st.notice(),
-                machine_left.then_some(document),
-            ))
+            let document = machine_left
+                .then(|| Bytes::copy_from_slice(st.account.personal_message_or_empty()));
+            Some((before, Visibility::of(&st), st.notice(), document))
         });
         if let Some((before, after, notice, machine_left)) = gone {
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;

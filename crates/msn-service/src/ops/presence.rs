@@ -11,9 +11,6 @@ use crate::event::{ContactPresence, Event};
 use crate::fanout::{self, Visibility};
 use crate::{Actor, Service};
 
-/// The document of a user who never sent one.
-pub(crate) const EMPTY_DOCUMENT: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
-
 /// The outcome of a presence change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PresenceSet {
@@ -35,7 +32,7 @@ impl Service {
     ) -> PresenceSet {
         let caps: Option<Arc<str>> = capabilities.map(Into::into);
         let obj: Option<Arc<str>> = msn_object.map(Into::into);
-        let (first, before, after, notice, changed, stored) = {
+        let (first, before, after, notice, changed, document) = {
             let mut st = a.state();
             let before = Visibility::of(&st);
             let old = st.notice();
@@ -55,12 +52,25 @@ impl Service {
                 || old.status != notice.status
                 || old.capabilities != notice.capabilities
                 || old.msn_object != notice.msn_object;
-            let stored = st
-                .account
-                .personal_message
-                .as_deref()
-                .map(Bytes::copy_from_slice);
-            (first, before, Visibility::of(&st), notice, changed, stored)
+            // The document goes out with the presence line (below): for
+            // every watcher at the first change if the user has one, and for
+            // MSNP16+ watchers after every NLN, an empty one if need be
+            // (transcripts/msnp18-login.txt). `Some(for_all)` when it does.
+            let sent_once = first && st.account.personal_message.is_some();
+            let document = (notice.status.is_visible() && (changed || sent_once)).then(|| {
+                (
+                    Bytes::copy_from_slice(st.account.personal_message_or_empty()),
+                    sent_once,
+                )
+            });
+            (
+                first,
+                before,
+                Visibility::of(&st),
+                notice,
+                changed,
+                document,
+            )
         };
         if changed {
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;
@@ -78,13 +88,8 @@ impl Service {
                 super::endpoints::push_self_update(&st, a.handle());
             }
         }
-        // The document follows the presence line: for every watcher at the
-        // first change if the user has one, and for MSNP16+ watchers after
-        // every NLN, an empty one if need be (transcripts/msnp18-login.txt).
-        let sent_once = first && stored.is_some();
-        if notice.status.is_visible() && (changed || sent_once) {
-            let document = stored.unwrap_or_else(|| Bytes::from_static(EMPTY_DOCUMENT));
-            self.broadcast_personal_message(a, document, None, !sent_once)
+        if let Some((document, for_all)) = document {
+            self.broadcast_personal_message(a, document, None, !for_all)
                 .await;
         }
         PresenceSet { first }
