@@ -66,17 +66,7 @@ fn content_type(command: &str, payload: &[u8]) -> Option<String> {
     if command != "MSG" {
         return None;
     }
-    let head_end = payload
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(payload.len());
-    let head = String::from_utf8_lossy(&payload[..head_end]);
-    let value = head.lines().find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-type")
-            .then_some(value)
-    })?;
+    let value = msn_wire::mime::header(payload, "Content-Type")?;
     let media = value.split(';').next().unwrap_or("").trim();
     let safe: String = media
         .chars()

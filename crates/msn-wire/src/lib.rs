@@ -11,6 +11,7 @@ pub mod decoder;
 pub mod dialect;
 pub mod frame;
 pub mod mail_data;
+pub mod mime;
 pub mod name;
 pub mod ns;
 pub mod out;

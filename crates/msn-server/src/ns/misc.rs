@@ -166,10 +166,8 @@ impl NsSession {
             }
         };
         // The MIME message: headers, a blank line, the text.
-        let text = payload
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|at| &payload[at + 4..])
+        let text = msn_wire::mime::split(&payload)
+            .1
             .and_then(|body| std::str::from_utf8(body).ok());
         let Some(text) = text.filter(|t| !t.is_empty()) else {
             self.conn.out.error(217, trid);
