@@ -114,19 +114,9 @@ pub async fn token(http: SocketAddr, email: &str, password: &str, address: &str)
         password.replace('&', "&amp;"),
         address,
     );
-    let mut stream = TcpStream::connect(http).await.unwrap();
-    let request = format!(
-        "POST //RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).await.unwrap();
-    let open = r#"Id="Compact0">"#;
-    let start = reply.find(open).expect("a compact token") + open.len();
-    let len = reply[start..].find("</wsse:BinarySecurityToken>").unwrap();
-    reply[start..start + len].replace("&amp;", "&")
+    let reply =
+        super::wlm::post_token_request(http, "//RST.srf", "text/xml; charset=utf-8", &body).await;
+    super::wlm::compact_token(&reply, 0)
 }
 
 /// An element by qualified name, with its resolved namespace.

@@ -11,6 +11,56 @@ use tokio::net::TcpStream;
 
 use super::{Client, TestServer};
 
+/// POSTs `body` to the token service at `path` over a fresh connection and
+/// returns the whole reply.
+pub async fn post_token_request(
+    http: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> String {
+    let mut stream = TcpStream::connect(http).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.unwrap();
+    reply
+}
+
+/// The text of the first `open`…`close` after `from` in `reply`,
+/// XML-unescaped as the tokens need (`&amp;`).
+fn between(reply: &str, from: &str, open: &str, close: &str) -> String {
+    let rest = &reply[reply.find(from).expect(from)..];
+    let start = rest.find(open).expect(open) + open.len();
+    let len = rest[start..].find(close).expect(close);
+    rest[start..start + len].replace("&amp;", "&")
+}
+
+/// The token of `wsse:BinarySecurityToken Id="Compact<n>"` in a reply.
+pub fn compact_token(reply: &str, n: u8) -> String {
+    let id = format!(r#"Id="Compact{n}">"#);
+    between(reply, &id, &id, "</wsse:BinarySecurityToken>")
+}
+
+/// The `messengerclear.live.com` ticket (`Compact1`) and its proof key:
+/// the legacy DA token before it has a BinarySecret of its own.
+fn clear_ticket(reply: &str) -> (String, Vec<u8>) {
+    let secret = between(
+        reply,
+        r#"Id="Compact1""#,
+        "<wst:BinarySecret>",
+        "</wst:BinarySecret>",
+    );
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .unwrap();
+    (compact_token(reply, 1), key)
+}
+
 /// The `messengerclear.live.com` ticket (XML-unescaped) and its proof key,
 /// from a real `POST /RST.srf`.
 pub async fn rst(http: SocketAddr, email: &str, password: &str) -> (String, Vec<u8>) {
@@ -26,30 +76,9 @@ pub async fn rst(http: SocketAddr, email: &str, password: &str) -> (String, Vec<
         email,
         password.replace('&', "&amp;"),
     );
-    let mut stream = TcpStream::connect(http).await.unwrap();
-    let request = format!(
-        "POST /RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).await.unwrap();
+    let reply = post_token_request(http, "/RST.srf", "text/xml; charset=utf-8", &body).await;
     assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
-    // The messengerclear token's response: the legacy DA token before it
-    // has a BinarySecret of its own.
-    let reply = &reply[reply.find(r#"Id="Compact1""#).expect("Compact1")..];
-    let between = |open: &str, close: &str| {
-        let start = reply.find(open).expect(open) + open.len();
-        let len = reply[start..].find(close).expect(close);
-        reply[start..start + len].to_owned()
-    };
-    let ticket = between(r#"Id="Compact1">"#, "</wsse:BinarySecurityToken>").replace("&amp;", "&");
-    let secret = between("<wst:BinarySecret>", "</wst:BinarySecret>");
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(secret)
-        .unwrap();
-    (ticket, key)
+    clear_ticket(&reply)
 }
 
 /// The `messengerclear.live.com` ticket and its proof key from a real
@@ -69,32 +98,13 @@ pub async fn rst2(http: SocketAddr, email: &str, password: &str) -> (String, Vec
         email,
         password.replace('&', "&amp;"),
     );
-    let mut stream = TcpStream::connect(http).await.unwrap();
-    let request = format!(
-        "POST //RST2.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: application/soap+xml\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).await.unwrap();
+    let reply = post_token_request(http, "//RST2.srf", "application/soap+xml", &body).await;
     assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
     assert!(
         reply.contains("\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"),
         "{reply}"
     );
-    let reply = &reply[reply.find(r#"Id="Compact1""#).expect("Compact1")..];
-    let between = |open: &str, close: &str| {
-        let start = reply.find(open).expect(open) + open.len();
-        let len = reply[start..].find(close).expect(close);
-        reply[start..start + len].to_owned()
-    };
-    let ticket = between(r#"Id="Compact1">"#, "</wsse:BinarySecurityToken>").replace("&amp;", "&");
-    let secret = between("<wst:BinarySecret>", "</wst:BinarySecret>");
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(secret)
-        .unwrap();
-    (ticket, key)
+    clear_ticket(&reply)
 }
 
 /// `VER`, `CVR` and `USR SSO I` in dialect `n`; returns the client and
@@ -248,38 +258,14 @@ pub async fn tokens(http: SocketAddr, email: &str, password: &str) -> Tokens {
         request(2, "messenger.msn.com", "?id=507"),
         request(3, "messengersecure.live.com", "MBI_SSL"),
     );
-    let mut stream = TcpStream::connect(http).await.unwrap();
-    let request = format!(
-        "POST /RST.srf HTTP/1.1\r\nHost: login.live.com\r\nContent-Type: text/xml; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply).await.unwrap();
+    let reply = post_token_request(http, "/RST.srf", "text/xml; charset=utf-8", &body).await;
     assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
-    let between = |from: &str, open: &str, close: &str| {
-        let rest = &reply[reply.find(from).expect(from)..];
-        let start = rest.find(open).expect(open) + open.len();
-        let len = rest[start..].find(close).expect(close);
-        rest[start..start + len].replace("&amp;", "&")
-    };
-    let compact = |n: u8| {
-        let id = format!(r#"Id="Compact{n}">"#);
-        between(&id, &id, "</wsse:BinarySecurityToken>")
-    };
-    let secret = between(
-        r#"Id="Compact1""#,
-        "<wst:BinarySecret>",
-        "</wst:BinarySecret>",
-    );
+    let (clear, key) = clear_ticket(&reply);
     Tokens {
-        clear: compact(1),
-        key: base64::engine::general_purpose::STANDARD
-            .decode(secret)
-            .unwrap(),
-        web: compact(2),
-        secure: compact(3),
+        clear,
+        key,
+        web: compact_token(&reply, 2),
+        secure: compact_token(&reply, 3),
     }
 }
 
