@@ -525,50 +525,57 @@ async fn example_contact(s: &TestServer, n: u8, email: &str, chg: &str, uux: &st
     c
 }
 
+/// Calls `action` on the service at `path` with its vector request
+/// (`tests/soap/<action>.request.xml`) and `ticket`; returns the reply.
+async fn vector_call(
+    http: std::net::SocketAddr,
+    path: &str,
+    action: &str,
+    ticket: &str,
+) -> support::soap::El {
+    use support::soap::{El, call, request};
+    let name = format!("{}.request.xml", action.to_ascii_lowercase());
+    El::parse(&call(http, path, action, &request(&name, ticket)).await)
+}
+
+/// [`vector_call`], and the reply has the shape and values of the
+/// vector's response, less the elements named in `strip`.
+async fn vector_exchange(
+    http: std::net::SocketAddr,
+    path: &str,
+    action: &str,
+    ticket: &str,
+    strip: &[&str],
+) {
+    use support::soap::{El, same, vector};
+    let got = vector_call(http, path, action, ticket).await;
+    let mut want = El::parse(&vector(&format!(
+        "{}.response.xml",
+        action.to_ascii_lowercase()
+    )));
+    for name in strip {
+        want.strip(name);
+    }
+    same(&want, &got, "");
+}
+
+const SHARING: &str = "/abservice/SharingService.asmx";
+const AB: &str = "/abservice/abservice.asmx";
+
 /// The SOAP calls the transcripts show as comments after the profile: the
 /// membership lists and the address book, compared with the vectors.
 async fn example_list_download(http: std::net::SocketAddr, ticket: &str) {
-    use support::soap::{El, call, request, same, vector};
-    let got = call(
-        http,
-        "/abservice/SharingService.asmx",
-        "FindMembership",
-        &request("findmembership.request.xml", ticket),
-    )
-    .await;
-    let mut want = El::parse(&vector("findmembership.response.xml"));
-    want.strip("Annotations");
-    same(&want, &El::parse(&got), "");
-    let got = call(
-        http,
-        "/abservice/abservice.asmx",
-        "ABFindAll",
-        &request("abfindall.request.xml", ticket),
-    )
-    .await;
-    same(
-        &El::parse(&vector("abfindall.response.xml")),
-        &El::parse(&got),
-        "",
-    );
+    vector_exchange(http, SHARING, "FindMembership", ticket, &["Annotations"]).await;
+    vector_exchange(http, AB, "ABFindAll", ticket, &[]).await;
 }
 
-/// ABFindContactsPaged (WLM 2009), compared with the vector; returns the
-/// circle ticket as `USR SHA A` presents it (base64 of the document).
+/// ABFindContactsPaged (WLM 2009); returns the circle ticket as `USR SHA
+/// A` presents it (base64 of the document). (Its shape is compared with
+/// the vector in tests/soap_ab.rs, with the Favorites group that vector
+/// has.)
 async fn example_circle_ticket(http: std::net::SocketAddr, ticket: &str) -> String {
     use base64::Engine as _;
-    use support::soap::{El, call, request};
-    let got = El::parse(
-        &call(
-            http,
-            "/abservice/abservice.asmx",
-            "ABFindContactsPaged",
-            &request("abfindcontactspaged.request.xml", ticket),
-        )
-        .await,
-    );
-    // (Its shape is compared with the vector in tests/soap_ab.rs, with the
-    // Favorites group that vector has.)
+    let got = vector_call(http, AB, "ABFindContactsPaged", ticket).await;
     let signed = got.text_at(
         "soap:Body/ABFindContactsPagedResponse/ABFindContactsPagedResult/CircleResult/CircleTicket",
     );
@@ -578,37 +585,12 @@ async fn example_circle_ticket(http: std::net::SocketAddr, ticket: &str) -> Stri
 /// Adding dave (ABContactAdd) and accepting erin (AddMember Allow,
 /// DeleteMember Pending) over SOAP, as the transcripts' comments show.
 async fn example_add_dave(http: std::net::SocketAddr, ticket: &str) {
-    use support::soap::{El, call, request, same, vector};
-    let got = call(
-        http,
-        "/abservice/abservice.asmx",
-        "ABContactAdd",
-        &request("abcontactadd.request.xml", ticket),
-    )
-    .await;
-    same(
-        &El::parse(&vector("abcontactadd.response.xml")),
-        &El::parse(&got),
-        "",
-    );
+    vector_exchange(http, AB, "ABContactAdd", ticket, &[]).await;
 }
 
 async fn example_accept_erin(http: std::net::SocketAddr, ticket: &str) {
-    use support::soap::{El, call, request, same, vector};
     for action in ["AddMember", "DeleteMember"] {
-        let name = action.to_ascii_lowercase();
-        let got = call(
-            http,
-            "/abservice/SharingService.asmx",
-            action,
-            &request(&format!("{name}.request.xml"), ticket),
-        )
-        .await;
-        same(
-            &El::parse(&vector(&format!("{name}.response.xml"))),
-            &El::parse(&got),
-            "",
-        );
+        vector_exchange(http, SHARING, action, ticket, &[]).await;
     }
 }
 
