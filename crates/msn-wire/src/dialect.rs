@@ -330,6 +330,8 @@ impl Dialect {
     /// msnp18-login.txt): MSNP11–15 get the personal message, the current
     /// media and the machine GUID if sent; MSNP16+ add the dynamic display
     /// picture and signature sound, MSNP18 the scene and colour scheme.
+    /// (The reference names no set for MSNP11–12; they get MSNP13's, whose
+    /// machine GUID MSN Messenger 7.x ignores, rather than lose it.)
     pub fn personal_message_elements(self) -> &'static [(&'static str, bool)] {
         const BASE: &[(&str, bool)] = &[
             ("PSM", true),
