@@ -852,3 +852,68 @@ async fn sigterm_with_a_warning_tells_clients_first() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// `msnd admin` as an operator runs it beside the server: it finds the
+/// token the server wrote to the data directory, lists who is online, and
+/// an immediate shutdown stops the process as SIGTERM does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnd_admin_talks_to_the_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let config = write_config_with(d, "[http]\nport = 0\n");
+    let (ok, out) = user_cmd_with(
+        d,
+        &config,
+        &["add", "ivy@hotmail.com", "--password", "pw", "--legacy-md5"],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let mut server = serve_with(d, config.clone(), true).await;
+    let http = server.http.expect("HTTP service").to_string();
+    let admin = |args: &'static [&'static str], token: Option<&'static str>| {
+        let (config, d, http) = (config.clone(), d.to_path_buf(), http.clone());
+        async move {
+            let mut cmd = msnd(&d);
+            cmd.arg("admin")
+                .args(args)
+                .args(["--http", &http])
+                .arg("--data-dir")
+                .arg(&d)
+                .arg("--config")
+                .arg(&config)
+                .env_remove("MSND_ADMIN_TOKEN");
+            if let Some(token) = token {
+                cmd.env("MSND_ADMIN_TOKEN", token);
+            }
+            let out = cmd.output().await.unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let mut ivy = Client::login(server.ns, 7, "ivy@hotmail.com", "pw").await;
+    ivy.call("CHG {} AWY").await;
+    let (ok, out, err) = admin(&["online"], None).await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out,
+        "USER                                     STATUS VERSIONS\n\
+         ivy@hotmail.com                          AWY    MSNP7\n\
+         1 signed in (MSNP7: 1)\n"
+    );
+    let (ok, _, err) = admin(&["online"], Some("wrong-token-wrong-token")).await;
+    assert!(!ok && err.contains("401"), "{err}");
+    let (ok, out, err) = admin(&["broadcast", "Back soon"], None).await;
+    assert!(ok && out == "notice sent to 1 users\n", "{out}{err}");
+    ivy.wait_for("the notice", |f| f.command() == "NOT").await;
+    let (ok, out, err) = admin(&["shutdown", "--in", "0"], None).await;
+    assert!(ok && out == "shutting down now\n", "{out}{err}");
+    assert_eq!(ivy.expect_eof().await, ["OUT SSD"]);
+    let status = tokio::time::timeout(Duration::from_secs(20), server.child.wait())
+        .await
+        .expect("exits")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use support::{Client, TestServer, WAIT};
+use support::{Client, TestServer, WAIT, chat};
 
 const AL: u8 = 2;
 
@@ -93,30 +93,6 @@ async fn friends(s: &TestServer, a: &str, b: &str) {
     s.user(&hb, "pw", b).await;
     s.seed_entry(&ha, &hb, 1 | AL | 8, b, &[]).await;
     s.seed_entry(&hb, &ha, 1 | AL | 8, a, &[]).await;
-}
-
-/// `inviter` opens a switchboard and calls `invitee`, who answers; returns
-/// both SB connections and the `RNG` the invitee got.
-async fn chat(
-    s: &TestServer,
-    (inviter, inviter_ns): (&str, &mut Client),
-    (invitee, invitee_ns): (&str, &mut Client),
-) -> (Client, Client, String) {
-    let xfr = inviter_ns.call("XFR {} SB").await;
-    let cookie = xfr.tokens().nth(5).unwrap().to_owned();
-    let mut a = Client::connect(s.sb).await;
-    let ok = a.call(&format!("USR {{}} {inviter} {cookie}")).await;
-    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
-    let ring = a.call(&format!("CAL {{}} {invitee}")).await;
-    assert_eq!(ring.tokens().nth(2), Some("RINGING"), "{}", ring.line());
-    let rng = invitee_ns.wait_for("RNG", |f| f.command() == "RNG").await;
-    let sid = rng.tokens().nth(1).unwrap().to_owned();
-    let cookie = rng.tokens().nth(4).unwrap().to_owned();
-    let mut b = Client::connect(s.sb).await;
-    b.send(&format!("ANS 1 {invitee} {cookie} {sid}")).await;
-    b.wait_for("ANS OK", |f| f.line() == "ANS 1 OK").await;
-    a.wait_for("JOI", |f| f.command() == "JOI").await;
-    (a, b, rng.line().to_owned())
 }
 
 const TEXT: &[u8] =

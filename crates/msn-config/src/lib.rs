@@ -47,6 +47,7 @@ pub struct Config {
     pub switchboard: SwitchboardConfig,
     pub http: HttpConfig,
     pub gateway: GatewayConfig,
+    pub admin: AdminConfig,
     pub challenge: ChallengeConfig,
     pub oim: OimConfig,
     pub limits: LimitsConfig,
@@ -233,6 +234,42 @@ pub struct GatewayConfig {
     /// commands; output produced later goes out with the next request.
     #[serde(with = "duration")]
     pub reply_wait: Duration,
+}
+
+/// The operators' API (`/admin/api/…` on the HTTP listeners) that
+/// `msnd admin` talks to.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Serve the API (it needs the HTTP service).
+    pub enabled: bool,
+    /// The bearer token every request must carry (at least 16 characters).
+    /// Empty: msnd makes a random one at each start and writes it to
+    /// `admin.token` in the data directory, readable by its own user
+    /// only, where `msnd admin` on the same machine finds it.
+    pub token: String,
+    /// Client addresses that may call the API (with the token); others get
+    /// `404`, as if there were none. Default: loopback only.
+    #[serde(with = "networks")]
+    pub allow: Vec<ipnet::IpNet>,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    /// The token is a secret: never in a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminConfig")
+            .field("enabled", &self.enabled)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("allow", &self.allow)
+            .finish()
+    }
 }
 
 /// `CHL`/`QRY` policy.
@@ -525,6 +562,19 @@ impl Default for GatewayConfig {
     }
 }
 
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            token: String::new(),
+            allow: vec![
+                ipnet::IpNet::new_assert(IpAddr::from([127, 0, 0, 1]), 32),
+                ipnet::IpNet::new_assert(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), 128),
+            ],
+        }
+    }
+}
+
 impl Default for ChallengeConfig {
     fn default() -> Self {
         ChallengeConfig {
@@ -717,6 +767,9 @@ impl Config {
                 n.min_dialect,
                 n.max_dialect
             ));
+        }
+        if !self.admin.token.is_empty() && self.admin.token.chars().count() < 16 {
+            return Err("admin.token must be at least 16 characters (or empty: generated)".into());
         }
         if self.limits.max_line_bytes < 256 {
             return Err("limits.max_line_bytes must be at least 256".into());

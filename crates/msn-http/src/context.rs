@@ -44,6 +44,9 @@ pub struct HttpContext {
     /// The Prometheus recorder's handle `/metrics` renders (msnd installs
     /// the recorder); `None`: no `/metrics`.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The admin API's token and stop switch (msnd gives them when
+    /// `admin.enabled`); `None`: no admin API.
+    pub admin: Option<crate::admin::AdminAccess>,
 }
 
 impl HttpContext {
@@ -70,6 +73,7 @@ impl HttpContext {
             shutdown: CancellationToken::new(),
             sessions: None,
             metrics: None,
+            admin: None,
         }
     }
 }

@@ -46,6 +46,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abservice;
+pub mod admin;
 pub mod cert;
 pub mod context;
 pub mod gateway;

@@ -74,6 +74,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/storageservice/SchematizedStore.asmx",
             post(storage_service),
         )
+        .merge(crate::admin::router(state.clone()))
         .fallback(by_suffix)
         .layer(axum::middleware::from_fn(observability::record_request))
         .with_state(state)

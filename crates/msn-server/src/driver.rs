@@ -190,6 +190,9 @@ mod tests {
         fn sweep(&self, now: std::time::Instant) {
             self.inner.sweep(now);
         }
+        fn with_participant(&self, handle: &msn_core::handle::Handle) -> Vec<Arc<Session>> {
+            self.inner.with_participant(handle)
+        }
     }
 
     #[tokio::test]

@@ -56,6 +56,11 @@ impl Directory {
         self.users.iter().map(|e| e.key().clone()).collect()
     }
 
+    /// The users signed in now.
+    pub fn users(&self) -> Vec<Arc<OnlineUser>> {
+        self.users.iter().map(|e| e.value().clone()).collect()
+    }
+
     /// Number of users with a session.
     pub fn online_count(&self) -> usize {
         self.users.len()

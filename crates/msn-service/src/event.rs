@@ -16,8 +16,11 @@ pub enum KickReason {
     OtherLogin,
     /// The server is shutting down (`OUT SSD`).
     Shutdown,
-    /// The account was deleted, or its password changed, while signed in.
+    /// The account was deleted, disabled, or its password changed, while
+    /// signed in.
     AccountChanged,
+    /// An operator signed the user out (`msnd admin kick`).
+    Operator,
 }
 
 /// A contact's presence as watchers are told about it. A status that is

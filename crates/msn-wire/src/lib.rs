@@ -17,6 +17,7 @@ pub mod ns;
 pub mod out;
 pub mod sb;
 pub mod vocab;
+mod xml;
 
 pub use decoder::{Decoder, Direction, Limits, WireError};
 pub use dialect::{Dialect, Negotiation};

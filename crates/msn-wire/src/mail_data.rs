@@ -38,13 +38,13 @@ pub fn document(oims: &[OimEntry<'_>]) -> String {
         s.push_str("</RT><RS>0</RS><SZ>");
         s.push_str(&m.size.to_string());
         s.push_str("</SZ><E>");
-        push_escaped(&mut s, m.sender);
+        crate::xml::push_escaped(&mut s, m.sender);
         s.push_str("</E><I>");
-        push_escaped(&mut s, m.id);
+        crate::xml::push_escaped(&mut s, m.id);
         s.push_str("</I><F>");
         s.push_str(OIM_FOLDER);
         s.push_str("</F><N>");
-        push_escaped(&mut s, &rfc2047(m.sender_name));
+        crate::xml::push_escaped(&mut s, &rfc2047(m.sender_name));
         s.push_str("</N></M>");
     }
     s.push_str("<Q><QTM>409600</QTM><QNM>204800</QNM></Q></MD>");
@@ -118,19 +118,6 @@ fn decode_q(word: &str) -> Option<Vec<u8>> {
         }
     }
     Some(out)
-}
-
-fn push_escaped(s: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => s.push_str("&amp;"),
-            '<' => s.push_str("&lt;"),
-            '>' => s.push_str("&gt;"),
-            '"' => s.push_str("&quot;"),
-            '\'' => s.push_str("&apos;"),
-            c => s.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

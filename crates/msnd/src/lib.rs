@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod admin;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
@@ -17,10 +18,12 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use msn_auth::{MemoryTokens, TokenService};
 use msn_config::Config;
+use msn_http::admin::AdminAccess;
 use msn_http::gateway::{OpenError, SessionOpener, SessionStream, Target};
 use msn_http::{HttpContext, RunningHttp};
 use msn_server::{Entry, LaunchError, RunningServer, Server, SessionLauncher};
 use msn_store::{Store, StoreOptions, Synchronous};
+use tokio_util::sync::CancellationToken;
 
 /// Opens the configured database, creating the data directory if needed.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -54,6 +57,9 @@ async fn open_store_with(config: &Config, read_only: bool) -> anyhow::Result<Arc
 pub struct App {
     pub server: RunningServer,
     pub http: RunningHttp,
+    /// Cancelled when an operator asks for a shutdown through the admin
+    /// API ([`App::stop_requested`]).
+    stop_requested: CancellationToken,
 }
 
 impl App {
@@ -71,6 +77,11 @@ impl App {
         // Before anything records: a metric handle taken before the
         // recorder exists records nowhere.
         let metrics = metrics_handle();
+        // Before any listener opens: a server that cannot keep its admin
+        // token does not start half-way.
+        let stop_requested = CancellationToken::new();
+        let admin =
+            config_admin_token(&config)?.map(|t| AdminAccess::new(t, stop_requested.clone()));
         let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
         let server = Server::start(config, store, tokens).await?;
         let shared = server.shared();
@@ -85,6 +96,7 @@ impl App {
             service: shared.service.clone(),
             sessions: Some(Arc::new(GatewaySessions(server.launcher()))),
             metrics: Some(metrics.clone()),
+            admin,
         };
         recorder::spawn_upkeep(metrics, shared.shutdown.clone());
         let http = match msn_http::start(Arc::new(ctx)).await {
@@ -97,7 +109,18 @@ impl App {
         if let Some(url) = &http.login_url {
             tracing::info!(%url, "Passport login");
         }
-        Ok(App { server, http })
+        Ok(App {
+            server,
+            http,
+            stop_requested,
+        })
+    }
+
+    /// Completes when an operator asked the server to stop (`msnd admin
+    /// shutdown`, after the announced delay): the caller then calls
+    /// [`App::shutdown`], as on SIGTERM.
+    pub async fn stop_requested(&self) {
+        self.stop_requested.cancelled().await;
     }
 
     /// Graceful stop: `OUT SSD` to clients, HTTP requests finished,
@@ -114,6 +137,16 @@ impl App {
         self.http.wait().await;
         self.server.shutdown().await;
     }
+}
+
+/// The admin API's token when the API is on (`admin.enabled` and an HTTP
+/// listener): the configured one or a fresh one in the data directory.
+fn config_admin_token(config: &Config) -> anyhow::Result<Option<String>> {
+    let http_on = config.http.enabled || config.http.https_port != 0;
+    if !config.admin.enabled || !http_on {
+        return Ok(None);
+    }
+    admin::server_token(config).map(Some)
 }
 
 /// The HTTP gateway's sessions: msn-server's DS/NS and switchboard

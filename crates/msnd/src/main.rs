@@ -79,6 +79,21 @@ enum Command {
         #[command(flatten)]
         location: Location,
     },
+    /// Operate the running server through its admin API: who is online,
+    /// kick, disable/enable, broadcast a notice, announced shutdown.
+    Admin {
+        #[command(subcommand)]
+        command: msnd::admin::AdminCommand,
+        /// HTTP listener address (default: as for `healthcheck`).
+        #[arg(long, global = true)]
+        http: Option<std::net::SocketAddr>,
+        /// The admin token (default: admin.token, or the one the server
+        /// wrote to its data directory).
+        #[arg(long, global = true, env = "MSND_ADMIN_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        #[command(flatten)]
+        location: Location,
+    },
     /// Write a consistent copy of the database (works while the server
     /// runs; the copy includes changes not yet checkpointed from the WAL).
     Backup {
@@ -296,17 +311,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.validate().map_err(anyhow::Error::msg)?;
     init_logging(&config);
     check_file_limit(config.limits.max_connections);
+    let mut signals = Signals::install()?;
     let store = open_store(&config).await?;
     let warning = config.server.shutdown_warning;
     let app = App::start(config, store).await?;
-    wait_for_signal().await;
-    if !warning.is_zero() {
+    let signalled = tokio::select! {
+        () = signals.recv() => true,
+        // `msnd admin shutdown`: its warning was sent when it was asked.
+        () = app.stop_requested() => false,
+    };
+    if signalled && !warning.is_zero() {
         // Whole minutes, rounded up: what the clients' dialog says.
         let minutes = u32::try_from(warning.as_secs().div_ceil(60).max(1)).unwrap_or(u32::MAX);
         app.warn_shutdown(minutes).await;
         tokio::select! {
             _ = tokio::time::sleep(warning) => {}
-            _ = wait_for_signal() => info!("shutting down without waiting"),
+            () = signals.recv() => info!("shutting down without waiting"),
         }
     }
     app.shutdown().await;
@@ -343,19 +363,40 @@ fn check_file_limit(max_connections: usize) {
 }
 
 /// Completes on SIGTERM or Ctrl-C.
-async fn wait_for_signal() {
+/// SIGTERM and Ctrl-C, caught from the moment this is made: made before
+/// the listeners open, so that a signal arriving while the server starts
+/// is a graceful shutdown, not the default abrupt exit.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => info!("SIGTERM received"),
-            _ = tokio::signal::ctrl_c() => info!("interrupt received"),
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => info!("SIGTERM received"),
+            _ = self.interrupt.recv() => info!("interrupt received"),
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -528,6 +569,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             msnd::healthcheck::check(addr, timeout).await?;
             println!("ready");
+            Ok(())
+        }
+        Command::Admin {
+            command,
+            http,
+            token,
+            location,
+        } => {
+            let config = load_config(&location)?;
+            let addr = match http {
+                Some(addr) => addr,
+                None => msnd::healthcheck::http_address(&config)?,
+            };
+            let token = msnd::admin::client_token(&config, token)?;
+            let client = msnd::admin::AdminClient::new(addr, token)?;
+            print!("{}", msnd::admin::run(command, &client).await?);
             Ok(())
         }
         Command::Backup { dest, location } => {

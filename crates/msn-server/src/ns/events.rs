@@ -150,10 +150,15 @@ impl NsSession {
                 self.kick("SSD");
                 return Flow::Close;
             }
-            // The account was deleted or its password changed: the session
-            // ends as the real service ended one it no longer trusted.
-            NsEvent::Kick(KickReason::AccountChanged) => {
+            // The account was deleted, disabled or its password changed, or
+            // an operator signed the user out: the session ends as the real
+            // service ended one it no longer trusted (`OUT OTH`: clients do
+            // not sign straight back in), and so do the user's chats.
+            NsEvent::Kick(KickReason::AccountChanged | KickReason::Operator) => {
                 self.kick("OTH");
+                if let Some(actor) = &self.actor {
+                    self.shared.switchboards.expel(actor.handle());
+                }
                 return Flow::Close;
             }
         }

@@ -116,6 +116,10 @@ impl Service for SbConn {
     }
 
     fn on_event(&mut self, event: SbEvent) -> Flow {
+        if let SbEvent::Expel = event {
+            self.expelled = true;
+            return Flow::Close;
+        }
         self.handle_event(event);
         Flow::Continue
     }
@@ -514,6 +518,8 @@ impl SbConn {
                 }
             }
             SbEvent::Message(bytes) => out.raw(&bytes),
+            // Handled by `on_event`: the connection closes.
+            SbEvent::Expel => {}
         }
     }
 

@@ -91,6 +91,10 @@ pub enum SbEvent {
     /// A relayed message, already encoded (`MSG sender name len` + payload;
     /// the same bytes for every dialect).
     Message(Bytes),
+    /// The participant's account was signed out by an operator, disabled
+    /// or deleted: its connection leaves (the others see `BYE … 1`) and
+    /// closes.
+    Expel,
 }
 
 pub struct Participant {
@@ -228,6 +232,9 @@ pub trait SessionDirectory: Send + Sync {
 
     /// Drops invitations that expired before `now`.
     fn sweep(&self, now: Instant);
+
+    /// The sessions `handle` takes part in.
+    fn with_participant(&self, handle: &Handle) -> Vec<Arc<Session>>;
 }
 
 /// Sessions of one node, in memory.
@@ -270,6 +277,14 @@ impl SessionDirectory for MemorySessions {
         for s in self.sessions.iter() {
             s.state.lock().invited.retain(|(_, exp)| *exp > now);
         }
+    }
+
+    fn with_participant(&self, handle: &Handle) -> Vec<Arc<Session>> {
+        self.sessions
+            .iter()
+            .filter(|s| s.state.lock().has_participant(handle))
+            .map(|s| s.clone())
+            .collect()
     }
 }
 
@@ -361,6 +376,25 @@ impl Switchboards {
             self.sessions.remove(session.id);
         }
         true
+    }
+
+    /// Makes every switchboard connection of `handle` leave its session
+    /// and close (see [`SbEvent::Expel`]); returns how many were told.
+    pub fn expel(&self, handle: &Handle) -> usize {
+        let mut told = 0;
+        for session in self.sessions.with_participant(handle) {
+            let st = session.state.lock();
+            for p in st
+                .participants
+                .iter()
+                .filter(|p| &p.member.handle == handle)
+            {
+                if p.mailbox.push(SbEvent::Expel).is_ok() {
+                    told += 1;
+                }
+            }
+        }
+        told
     }
 
     /// Relays an encoded message to everyone in the session but the sender.

@@ -3,6 +3,7 @@
 //! result after the call never confirms something unwritten.
 
 pub mod account;
+pub mod admin;
 pub mod chat;
 pub mod endpoints;
 pub mod lists;
