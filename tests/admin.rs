@@ -15,6 +15,8 @@ fn token(s: &TestServer) -> String {
         .expect("the server wrote its admin token")
 }
 
+const AB: &str = "/abservice/abservice.asmx";
+
 fn http(s: &TestServer) -> SocketAddr {
     s.http.expect("HTTP service")
 }
@@ -186,6 +188,57 @@ async fn a_disabled_account_is_signed_out_and_stays_out_until_enabled() {
     );
 
     let (status, _) = admin(&s, "enable", Some(json!({ "user": "alice@hotmail.com" }))).await;
+    assert_eq!(status, 200);
+    // A SOAP token issued before disabling is worthless after it, for
+    // the admin API and for `msnd user disable` (through the change log).
+    let contacts =
+        support::soap::token(http(&s), "alice@hotmail.com", "pw", "contacts.msn.com").await;
+    let find_all = || support::soap::request("abfindall.request.xml", &contacts);
+    support::soap::call(http(&s), AB, "ABFindAll", &find_all()).await;
+    let (status, _) = admin(&s, "disable", Some(json!({ "user": "alice@hotmail.com" }))).await;
+    assert_eq!(status, 200);
+    support::soap::fault(
+        http(&s),
+        AB,
+        Some("ABFindAll"),
+        &find_all(),
+        "PassportAuthFail",
+    )
+    .await;
+    let (status, _) = admin(&s, "enable", Some(json!({ "user": "alice@hotmail.com" }))).await;
+    assert_eq!(status, 200);
+    let contacts =
+        support::soap::token(http(&s), "alice@hotmail.com", "pw", "contacts.msn.com").await;
+    let find_all = || support::soap::request("abfindall.request.xml", &contacts);
+    support::soap::call(http(&s), AB, "ABFindAll", &find_all()).await;
+    s.store
+        .set_disabled("alice@hotmail.com", true)
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while support::soap::post(http(&s), AB, Some("ABFindAll"), &find_all())
+        .await
+        .status
+        == 200
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the token outlived the disable"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    support::soap::fault(
+        http(&s),
+        AB,
+        Some("ABFindAll"),
+        &find_all(),
+        "PassportAuthFail",
+    )
+    .await;
+    s.store
+        .set_disabled("alice@hotmail.com", false)
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     let mut alice = s.online(7, "alice@hotmail.com", "pw", "NLN").await;
     alice.barrier().await;

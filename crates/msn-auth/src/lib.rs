@@ -159,6 +159,11 @@ pub trait TokenService: Send + Sync {
     /// Forgets expired tokens.
     fn sweep(&self);
 
+    /// Forgets every token issued to `handle`, whatever its audience: the
+    /// account was deleted or disabled, or its password changed, and what
+    /// was granted before must not outlive that. Returns how many went.
+    fn revoke_account(&self, handle: &Handle) -> usize;
+
     /// This service's signature over `data` (circle tickets): made and
     /// checked only here, with a key of its own.
     fn sign(&self, data: &[u8]) -> Vec<u8>;
@@ -253,6 +258,12 @@ impl MemoryTokens {
 }
 
 impl TokenService for MemoryTokens {
+    fn revoke_account(&self, handle: &Handle) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, e| &e.grant.handle != handle);
+        before.saturating_sub(self.map.len())
+    }
+
     fn sign(&self, data: &[u8]) -> Vec<u8> {
         use hmac::{Hmac, Mac};
         let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&self.key).expect("any key length");

@@ -254,8 +254,9 @@ async fn serve(
 /// How often the store's account change log is read.
 const ACCOUNT_POLL: Duration = Duration::from_secs(1);
 
-/// Ends the sessions of accounts deleted or given a new password while
-/// signed in, also when another process (`msnd user …`) made the change.
+/// Ends the sessions, and revokes the tokens, of accounts deleted,
+/// disabled or given a new password, also when another process (`msnd
+/// user …`) made the change.
 async fn follow_account_changes(shared: Arc<Shared>, mut cursor: u64) {
     let service = &shared.service;
     let mut tick = tokio::time::interval(ACCOUNT_POLL);
@@ -263,8 +264,13 @@ async fn follow_account_changes(shared: Arc<Shared>, mut cursor: u64) {
         tokio::select! {
             () = shared.shutdown.cancelled() => break,
             _ = tick.tick() => {
-                if let Ok(next) = service.apply_account_changes(cursor).await {
+                if let Ok((next, changed)) = service.apply_account_changes(cursor).await {
                     cursor = next;
+                    // Tickets and SOAP tokens issued before the change die
+                    // with the sessions.
+                    for handle in &changed {
+                        shared.tokens.revoke_account(handle);
+                    }
                 }
             }
         }

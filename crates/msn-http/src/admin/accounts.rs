@@ -44,6 +44,7 @@ async fn set_disabled(state: &AppState, request: &UserRequest, disabled: bool) -
                 // The change log would end them within a second anyway;
                 // an operator expects it now.
                 state.ctx.service.end_sessions(&handle).await;
+                state.ctx.tokens.revoke_account(&handle);
             }
             info!(user = %handle, disabled, "account state changed by an operator");
             Json(serde_json::json!({ "user": handle.as_str(), "disabled": disabled }))

@@ -159,18 +159,21 @@ impl Service {
     /// Ends the sessions of the accounts the store's change log says were
     /// deleted, or had their password changed, after `cursor` — whichever
     /// process changed them (`msnd user del` runs beside the server).
-    /// Returns the position to continue from.
-    pub async fn apply_account_changes(&self, cursor: u64) -> Result<u64, OpError> {
+    /// Returns the position to continue from and the accounts changed
+    /// (whose other credentials, such as tokens, the caller revokes).
+    pub async fn apply_account_changes(&self, cursor: u64) -> Result<(u64, Vec<Handle>), OpError> {
         let (next, changes) = self
             .store
             .account_changes(Some(cursor))
             .await
             .map_err(crate::storage)?;
+        let mut changed = Vec::with_capacity(changes.len());
         for change in changes {
             info!(user = %change.handle, kind = ?change.kind, "account changed; ending its sessions");
             self.end_sessions(&change.handle).await;
+            changed.push(change.handle);
         }
-        Ok(next)
+        Ok((next, changed))
     }
 
     /// Ends every session of an account whose credentials changed or that
