@@ -106,13 +106,17 @@ pub fn parse_handle(email: &str) -> Result<Handle, AccountError> {
     })
 }
 
+/// Checks a display name (the protocol's rule for friendly names).
+pub fn check_name(name: &str) -> Result<(), AccountError> {
+    text::validate_name(name, text::MAX_FRIENDLY_NAME).map_err(AccountError::BadName)
+}
+
 /// Checks everything [`create`] checks before hashing, so that a form can
 /// show every problem at once without creating anything.
 pub fn check_new(spec: &AccountSpec<'_>, rules: PasswordRules) -> Result<Handle, AccountError> {
     let handle = parse_handle(spec.email)?;
     rules.check(spec.password)?;
-    let name = spec.name.unwrap_or(handle.as_str());
-    text::validate_name(name, text::MAX_FRIENDLY_NAME).map_err(AccountError::BadName)?;
+    check_name(spec.name.unwrap_or(handle.as_str()))?;
     Ok(handle)
 }
 
