@@ -103,7 +103,12 @@ impl Browser {
         self.post_raw(path, &all, Some(&origin)).await
     }
 
-    async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Page {
+    async fn post_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Page {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -234,20 +239,38 @@ async fn signed_up_account_signs_in_over_tcp_at_once() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert!(created.body.contains("alice@example.com"));
-    let record = server.store.user("alice@example.com").await.unwrap().unwrap();
+    let record = server
+        .store
+        .user("alice@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(record.friendly_name, "Alice");
     assert!(record.legacy_password.is_none());
     twn_login(&server, "alice@example.com", "correct horse")
         .await
         .expect("MSNP12 login with the new account");
-    assert!(twn_login(&server, "alice@example.com", "wrong horse").await.is_err());
-    assert!(md5_reply(&server, "alice@example.com", "correct horse").await.starts_with("911 3"));
+    assert!(
+        twn_login(&server, "alice@example.com", "wrong horse")
+            .await
+            .is_err()
+    );
+    assert!(
+        md5_reply(&server, "alice@example.com", "correct horse")
+            .await
+            .starts_with("911 3")
+    );
 
     // With it: MSN Messenger 1.0-4.7's MD5 login works too.
-    let created = b.sign_up("bob@example.com", "battery staple", "", true).await;
+    let created = b
+        .sign_up("bob@example.com", "battery staple", "", true)
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let bob = server.store.user("bob@example.com").await.unwrap().unwrap();
-    assert_eq!(bob.friendly_name, "bob@example.com", "the handle without a name");
+    assert_eq!(
+        bob.friendly_name, "bob@example.com",
+        "the handle without a name"
+    );
     let mut c = Client::login(server.ns, 7, "bob@example.com", "battery staple").await;
     c.barrier().await;
     twn_login(&server, "bob@example.com", "battery staple")
@@ -278,7 +301,10 @@ async fn form_errors_are_explained_and_nothing_is_created() {
     assert!(page.body.contains("at least 8 characters"));
     // Errors are tied to their fields.
     assert!(page.body.contains(r#"id="handle-error""#));
-    assert!(page.body.contains(r#"aria-describedby="handle-hint handle-error""#));
+    assert!(
+        page.body
+            .contains(r#"aria-describedby="handle-hint handle-error""#)
+    );
     assert!(page.body.contains(r#"aria-invalid="true""#));
     assert!(page.body.contains(r#"value="not an address""#), "kept");
 
@@ -306,30 +332,58 @@ async fn form_errors_are_explained_and_nothing_is_created() {
         )
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    assert!(page.body.contains("display name must not be empty or contain"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("display name must not be empty or contain"),
+        "{}",
+        page.body
+    );
     assert!(server.store.list_users().await.unwrap().is_empty());
 
     // A taken handle.
     server.user("dave@example.com", "pw", "Dave").await;
-    let page = b.sign_up("DAVE@example.com", "long enough", "", false).await;
+    let page = b
+        .sign_up("DAVE@example.com", "long enough", "", false)
+        .await;
     assert_eq!(page.status, StatusCode::CONFLICT);
-    assert!(page.body.contains("An account named dave@example.com already exists"));
+    assert!(
+        page.body
+            .contains("An account named dave@example.com already exists")
+    );
 
     // Markup in what was typed is shown as text.
     let page = b
-        .sign_up("\"><script>x</script>@example.com", "long enough", "", false)
+        .sign_up(
+            "\"><script>x</script>@example.com",
+            "long enough",
+            "",
+            false,
+        )
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
     assert!(!page.body.contains("<script>x"), "{}", page.body);
     assert!(unescape(&page.body).contains("\"><script>x</script>@example.com"));
     let page = b
-        .sign_up("erin@example.com", "long enough", "<b>Erin</b> & \"co\"", false)
+        .sign_up(
+            "erin@example.com",
+            "long enough",
+            "<b>Erin</b> & \"co\"",
+            false,
+        )
         .await;
     assert_eq!(page.status, StatusCode::CREATED);
     assert!(!page.body.contains("<b>Erin"), "{}", page.body);
     assert!(unescape(&page.body).contains("<b>Erin</b> & \"co\""));
-    let erin = server.store.user("erin@example.com").await.unwrap().unwrap();
-    assert_eq!(erin.friendly_name, "<b>Erin</b> & \"co\"", "stored as typed");
+    let erin = server
+        .store
+        .user("erin@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        erin.friendly_name, "<b>Erin</b> & \"co\"",
+        "stored as typed"
+    );
     server.stop().await;
 }
 
@@ -397,7 +451,10 @@ async fn sign_ups_and_sign_ins_are_rate_limited_per_address() {
     }
     let page = b.sign_up("c@example.com", "long enough", "", false).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(page.body.contains("too many attempts from your network address"));
+    assert!(
+        page.body
+            .contains("too many attempts from your network address")
+    );
     let retry: u64 = page.headers[RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 1800, "{retry}");
     assert!(!server.store.user_exists("c@example.com").await.unwrap());
@@ -405,15 +462,28 @@ async fn sign_ups_and_sign_ins_are_rate_limited_per_address() {
     b.get("/account").await;
     for _ in 0..2 {
         let page = b
-            .post("/account/sign-in", &[("handle", "a@example.com"), ("password", "wrong one")])
+            .post(
+                "/account/sign-in",
+                &[("handle", "a@example.com"), ("password", "wrong one")],
+            )
             .await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
-        assert!(page.body.contains("The sign-in name or the password is not right."));
+        assert!(
+            page.body
+                .contains("The sign-in name or the password is not right.")
+        );
     }
     let page = b
-        .post("/account/sign-in", &[("handle", "a@example.com"), ("password", "long enough")])
+        .post(
+            "/account/sign-in",
+            &[("handle", "a@example.com"), ("password", "long enough")],
+        )
         .await;
-    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "even the right password");
+    assert_eq!(
+        page.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password"
+    );
     assert!(page.headers.contains_key(RETRY_AFTER));
     server.stop().await;
 }
@@ -421,7 +491,9 @@ async fn sign_ups_and_sign_ins_are_rate_limited_per_address() {
 #[tokio::test]
 async fn invite_only_needs_a_fresh_code() {
     let server = TestServer::start_with(|c| c.signup.invite_only = true).await;
-    let codes = msnd::accounts::create_invites(&*server.store, 2).await.unwrap();
+    let codes = msnd::accounts::create_invites(&*server.store, 2)
+        .await
+        .unwrap();
     let mut b = Browser::new(http(&server));
     let form = b.get("/signup").await;
     assert!(form.body.contains(r#"<label for="invite">"#));
@@ -497,14 +569,26 @@ async fn changing_the_password_signs_messenger_out_and_the_old_one_stops_working
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     md5.expect("OUT OTH").await;
     let page = b.get(page.location().to_owned().as_str()).await;
-    assert!(page.body.contains("Your password has been changed."), "{}", page.body);
+    assert!(
+        page.body.contains("Your password has been changed."),
+        "{}",
+        page.body
+    );
     // The MD5 opt-in was left unticked: now refused.
     assert!(page.body.contains("not allowed"));
-    assert!(twn_login(&server, "alice@example.com", "old password").await.is_err());
+    assert!(
+        twn_login(&server, "alice@example.com", "old password")
+            .await
+            .is_err()
+    );
     twn_login(&server, "alice@example.com", "new password")
         .await
         .unwrap();
-    assert!(md5_reply(&server, "alice@example.com", "new password").await.starts_with("911 3"));
+    assert!(
+        md5_reply(&server, "alice@example.com", "new password")
+            .await
+            .starts_with("911 3")
+    );
     server.stop().await;
 }
 
@@ -535,10 +619,19 @@ async fn deleting_the_account_signs_messenger_out_and_removes_it() {
     assert!(!server.store.user_exists("alice@example.com").await.unwrap());
     let page = b.get("/account?done=deleted").await;
     assert!(page.body.contains("Your account has been deleted."));
-    assert!(page.body.contains("Sign in to your account"), "signed out of the page");
-    assert!(twn_login(&server, "alice@example.com", "long enough").await.is_err());
+    assert!(
+        page.body.contains("Sign in to your account"),
+        "signed out of the page"
+    );
+    assert!(
+        twn_login(&server, "alice@example.com", "long enough")
+            .await
+            .is_err()
+    );
     // The name is free again.
-    let page = b.sign_up("alice@example.com", "long enough", "", false).await;
+    let page = b
+        .sign_up("alice@example.com", "long enough", "", false)
+        .await;
     assert_eq!(page.status, StatusCode::CREATED);
     server.stop().await;
 }
@@ -546,7 +639,9 @@ async fn deleting_the_account_signs_messenger_out_and_removes_it() {
 #[tokio::test]
 async fn account_page_sessions_end_when_the_account_changes_elsewhere() {
     let server = start().await;
-    server.user("alice@example.com", "long enough", "Alice").await;
+    server
+        .user("alice@example.com", "long enough", "Alice")
+        .await;
     let mut b = Browser::new(http(&server));
     let page = b.sign_in("alice@example.com", "long enough").await;
     assert!(page.body.contains("Your account"));
@@ -561,7 +656,12 @@ async fn account_page_sessions_end_when_the_account_changes_elsewhere() {
     .await
     .unwrap();
     let page = b.get("/account").await;
-    assert!(page.body.contains("You were signed out of the account page"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("You were signed out of the account page"),
+        "{}",
+        page.body
+    );
     // Signing out.
     b.sign_in("alice@example.com", "changed elsewhere").await;
     let page = b.post("/account/sign-out", &[]).await;

@@ -37,7 +37,9 @@ fn browser_programs() -> Result<(PathBuf, PathBuf), String> {
     let driver = std::env::var_os("MSND_CHROMEDRIVER")
         .map(PathBuf::from)
         .or_else(|| find_program(&["chromedriver"]))
-        .ok_or("chromedriver is not installed (Debian: apt-get install chromium chromium-driver)")?;
+        .ok_or(
+            "chromedriver is not installed (Debian: apt-get install chromium chromium-driver)",
+        )?;
     let browser = std::env::var_os("MSND_CHROMIUM")
         .map(PathBuf::from)
         .or_else(|| find_program(&["chromium", "chromium-browser", "google-chrome"]))
@@ -115,10 +117,12 @@ impl Driver {
 async fn wait_for_heading(client: &Client, heading: &str) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Ok(h1) = client.find(Locator::Css("h1")).await {
-            if h1.text().await.is_ok_and(|t| t.trim() == heading) {
-                return client.source().await.unwrap();
-            }
+        let text = match client.find(Locator::Css("h1")).await {
+            Ok(h1) => h1.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.trim() == heading {
+            return client.source().await.unwrap();
         }
         if Instant::now() > deadline {
             let source = client.source().await.unwrap_or_default();
@@ -213,7 +217,12 @@ async fn sign_up_change_password_and_limits_in_chromium() {
     fill(&client, "confirm", "short").await;
     submit(&client, "/signup").await;
     let deadline = Instant::now() + WAIT;
-    while !client.source().await.unwrap().contains("There are 2 problems") {
+    while !client
+        .source()
+        .await
+        .unwrap()
+        .contains("There are 2 problems")
+    {
         assert!(Instant::now() < deadline, "no error summary");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -241,7 +250,11 @@ async fn sign_up_change_password_and_limits_in_chromium() {
         assert!(Instant::now() < deadline, "no confirmation of the change");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(probe(&server, "alice@example.com", "correct horse").await.is_err());
+    assert!(
+        probe(&server, "alice@example.com", "correct horse")
+            .await
+            .is_err()
+    );
     probe(&server, "alice@example.com", "battery staple")
         .await
         .expect("the new password works");
@@ -263,7 +276,13 @@ async fn sign_up_change_password_and_limits_in_chromium() {
         .await
         .unwrap();
     wait_for_heading(&client, "This form cannot be accepted").await;
-    assert!(!server.store.user_exists("mallory@example.com").await.unwrap());
+    assert!(
+        !server
+            .store
+            .user_exists("mallory@example.com")
+            .await
+            .unwrap()
+    );
 
     // The third sign-up attempt from this address: over the limit.
     client.goto(&format!("{base}/signup")).await.unwrap();

@@ -88,10 +88,7 @@ pub enum AccountError {
 
 fn name_problem(e: TextError) -> String {
     match e {
-        TextError::TooLong => format!(
-            "must have at most {} characters",
-            text::MAX_FRIENDLY_NAME
-        ),
+        TextError::TooLong => format!("must have at most {} characters", text::MAX_FRIENDLY_NAME),
         TextError::Invalid => "must not be empty or contain control or \
                                direction-changing characters"
             .to_owned(),
@@ -163,7 +160,11 @@ pub async fn set_password(
 ) -> Result<bool, AccountError> {
     let handle = parse_handle(email)?;
     rules.check(password)?;
-    let Some(current) = store.user(handle.as_str()).await.map_err(AccountError::Store)? else {
+    let Some(current) = store
+        .user(handle.as_str())
+        .await
+        .map_err(AccountError::Store)?
+    else {
         return Err(AccountError::NoSuchAccount(handle));
     };
     let legacy_md5 = legacy_md5.unwrap_or(current.legacy_password.is_some());

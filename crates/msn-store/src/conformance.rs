@@ -1667,7 +1667,11 @@ pub async fn invites_are_listed_and_spent_once(store: &dyn Store) {
     store.add_invites(&codes).await.unwrap();
     let listed = store.invites().await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(listed.iter().all(|i| i.used_by.is_none() && i.used_at.is_none()));
+    assert!(
+        listed
+            .iter()
+            .all(|i| i.used_by.is_none() && i.used_at.is_none())
+    );
     let mut listed_codes: Vec<_> = listed.iter().map(|i| i.code.clone()).collect();
     listed_codes.sort();
     assert_eq!(listed_codes, codes);
@@ -1676,24 +1680,36 @@ pub async fn invites_are_listed_and_spent_once(store: &dyn Store) {
     let again = store
         .add_invites(&["CCCCC-33333".to_owned(), "AAAAA-11111".to_owned()])
         .await;
-    assert!(matches!(again, Err(StoreError::AlreadyExists(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(StoreError::AlreadyExists(_))),
+        "{again:?}"
+    );
     assert_eq!(store.invites().await.unwrap().len(), 2);
 
     let unknown = store
         .create_user_with_invite(invited("nobody@hotmail.com"), "ZZZZZ-99999")
         .await;
-    assert!(matches!(unknown, Err(StoreError::InviteNotValid)), "{unknown:?}");
+    assert!(
+        matches!(unknown, Err(StoreError::InviteNotValid)),
+        "{unknown:?}"
+    );
     assert!(!store.user_exists("nobody@hotmail.com").await.unwrap());
 
     let id = store
         .create_user_with_invite(invited("alice@hotmail.com"), "AAAAA-11111")
         .await
         .unwrap();
-    assert_eq!(store.user("alice@hotmail.com").await.unwrap().unwrap().id, id);
+    assert_eq!(
+        store.user("alice@hotmail.com").await.unwrap().unwrap().id,
+        id
+    );
     let spent = store
         .create_user_with_invite(invited("bob@hotmail.com"), "AAAAA-11111")
         .await;
-    assert!(matches!(spent, Err(StoreError::InviteNotValid)), "{spent:?}");
+    assert!(
+        matches!(spent, Err(StoreError::InviteNotValid)),
+        "{spent:?}"
+    );
     assert!(!store.user_exists("bob@hotmail.com").await.unwrap());
 
     // Who used it stays on record after that account is deleted.
@@ -1714,11 +1730,17 @@ pub async fn invites_are_listed_and_spent_once(store: &dyn Store) {
 /// A taken handle leaves the code unspent for the next try.
 pub async fn invite_is_kept_when_the_account_cannot_be_created(store: &dyn Store) {
     new_user(store, "alice@hotmail.com", None).await;
-    store.add_invites(&["AAAAA-11111".to_owned()]).await.unwrap();
+    store
+        .add_invites(&["AAAAA-11111".to_owned()])
+        .await
+        .unwrap();
     let taken = store
         .create_user_with_invite(invited("alice@hotmail.com"), "AAAAA-11111")
         .await;
-    assert!(matches!(taken, Err(StoreError::AlreadyExists(_))), "{taken:?}");
+    assert!(
+        matches!(taken, Err(StoreError::AlreadyExists(_))),
+        "{taken:?}"
+    );
     assert_eq!(store.invites().await.unwrap()[0].used_by, None);
     store
         .create_user_with_invite(invited("bob@hotmail.com"), "AAAAA-11111")

@@ -73,7 +73,11 @@ async fn signed_in(
         }
     };
     match record {
-        Some(r) if r.id == session.user_id && !r.disabled && r.password_hash == session.password_hash => {
+        Some(r)
+            if r.id == session.user_id
+                && !r.disabled
+                && r.password_hash == session.password_hash =>
+        {
             Ok(Some((session, r)))
         }
         _ => {
@@ -91,7 +95,8 @@ pub(super) async fn page(
     headers: HeaderMap,
 ) -> Response {
     let mut visit = Visit::new(&headers, peer.ip());
-    let done: Done = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let done: Done =
+        serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
     let notice = notice(&done.done);
     match signed_in(&pages, &visit).await {
         Ok(Some((_, record))) => account_page(
@@ -111,7 +116,14 @@ pub(super) async fn page(
                 }
                 (_, notice) => notice,
             };
-            sign_in_page(&pages, &visit, StatusCode::OK, "", notice, Errors::default())
+            sign_in_page(
+                &pages,
+                &visit,
+                StatusCode::OK,
+                "",
+                notice,
+                Errors::default(),
+            )
         }
         Err(()) => visit.failed(BACK),
     }
@@ -206,11 +218,15 @@ pub(super) async fn sign_in(
             visit.redirect("/account")
         }
         PasswordCheck::Invalid => {
-            let errors = Errors::one(
-                "password",
-                "The sign-in name or the password is not right.",
-            );
-            sign_in_page(&pages, &visit, StatusCode::UNAUTHORIZED, typed, None, errors)
+            let errors = Errors::one("password", "The sign-in name or the password is not right.");
+            sign_in_page(
+                &pages,
+                &visit,
+                StatusCode::UNAUTHORIZED,
+                typed,
+                None,
+                errors,
+            )
         }
         PasswordCheck::Refused(response) => response,
     }
@@ -276,13 +292,27 @@ pub(super) async fn change_password(
         errors.add("confirm", "The two new passwords are not the same.");
     }
     if !errors.is_empty() {
-        return account_page(&pages, &visit, StatusCode::BAD_REQUEST, &record, None, errors);
+        return account_page(
+            &pages,
+            &visit,
+            StatusCode::BAD_REQUEST,
+            &record,
+            None,
+            errors,
+        );
     }
     match verify_password(&pages, &visit, &session.handle, &form.current, BACK).await {
         PasswordCheck::Valid { .. } => {}
         PasswordCheck::Invalid => {
             let errors = Errors::one("current", "The current password is not right.");
-            return account_page(&pages, &visit, StatusCode::BAD_REQUEST, &record, None, errors);
+            return account_page(
+                &pages,
+                &visit,
+                StatusCode::BAD_REQUEST,
+                &record,
+                None,
+                errors,
+            );
         }
         PasswordCheck::Refused(response) => return response,
     }
@@ -372,13 +402,27 @@ pub(super) async fn delete(
         );
     }
     if !errors.is_empty() {
-        return account_page(&pages, &visit, StatusCode::BAD_REQUEST, &record, None, errors);
+        return account_page(
+            &pages,
+            &visit,
+            StatusCode::BAD_REQUEST,
+            &record,
+            None,
+            errors,
+        );
     }
     match verify_password(&pages, &visit, &session.handle, &form.delete_password, BACK).await {
         PasswordCheck::Valid { .. } => {}
         PasswordCheck::Invalid => {
             let errors = Errors::one("delete_password", "The password is not right.");
-            return account_page(&pages, &visit, StatusCode::BAD_REQUEST, &record, None, errors);
+            return account_page(
+                &pages,
+                &visit,
+                StatusCode::BAD_REQUEST,
+                &record,
+                None,
+                errors,
+            );
         }
         PasswordCheck::Refused(response) => return response,
     }

@@ -77,9 +77,8 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
     let Ok(source) = source.to_str() else {
         return false;
     };
-    authority_of(source).is_some_and(|(scheme, authority)| {
-        normalize(scheme, authority) == normalize(scheme, host)
-    })
+    authority_of(source)
+        .is_some_and(|(scheme, authority)| normalize(scheme, authority) == normalize(scheme, host))
 }
 
 /// `("http", "host:port")` of `http://host:port/path…`.
@@ -132,7 +131,7 @@ mod tests {
     #[test]
     fn origin_must_name_this_host() {
         let host = (HOST, "msn.example.net:8080");
-        assert!(same_origin(&headers(&[host.clone()])));
+        assert!(same_origin(&headers(std::slice::from_ref(&host))));
         assert!(same_origin(&headers(&[
             host.clone(),
             (ORIGIN, "http://MSN.example.net:8080")
@@ -154,6 +153,9 @@ mod tests {
             (HOST, "msn.example.net"),
             (ORIGIN, "https://msn.example.net:443")
         ])));
-        assert!(!same_origin(&headers(&[(ORIGIN, "http://msn.example.net")])));
+        assert!(!same_origin(&headers(&[(
+            ORIGIN,
+            "http://msn.example.net"
+        )])));
     }
 }

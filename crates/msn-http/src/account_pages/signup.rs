@@ -111,10 +111,8 @@ pub(super) async fn submit(
     if let Err(e) = accounts::parse_handle(spec.email) {
         errors.add("handle", field_message(&e));
     }
-    if let Some(name) = spec.name {
-        if let Err(e) = accounts::check_name(name) {
-            errors.add("name", field_message(&e));
-        }
+    if let Some(Err(e)) = spec.name.map(accounts::check_name) {
+        errors.add("name", field_message(&e));
     }
     if let Err(e) = rules.check(&form.password) {
         errors.add("password", field_message(&e));
