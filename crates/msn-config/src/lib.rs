@@ -58,6 +58,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub passwords: PasswordsConfig,
     pub log: LogConfig,
+    pub signup: SignupConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -696,6 +697,76 @@ impl Default for PasswordsConfig {
     }
 }
 
+/// The sign-up and account pages on the HTTP port
+/// (`msn_http::account_pages`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignupConfig {
+    /// Serve `/signup` and `/account` at all.
+    pub enabled: bool,
+    /// New accounts need an invitation code (`msnd invite create`).
+    pub invite_only: bool,
+    /// Fewest characters of a password chosen on the pages.
+    pub min_password_length: usize,
+    /// Sign-up attempts one address (an IPv6 /64) may make per
+    /// `signup_window`: that many at once, then one each window / n.
+    /// 0 = no limit.
+    pub signups_per_address: u32,
+    #[serde(with = "duration")]
+    pub signup_window: Duration,
+    /// Sign-in attempts to the account page per address per
+    /// `sign_in_window` (besides `[login_throttle]`); 0 = no limit.
+    pub sign_ins_per_address: u32,
+    #[serde(with = "duration")]
+    pub sign_in_window: Duration,
+    /// How long a sign-in to the account page lasts without being used.
+    #[serde(with = "duration")]
+    pub session_ttl: Duration,
+    /// Account-page sessions held at most (the oldest go first).
+    pub max_sessions: usize,
+}
+
+impl SignupConfig {
+    /// Values the pages cannot work with.
+    fn validate(&self) -> Result<(), String> {
+        // msn_service::accounts::MAX_PASSWORD_BYTES is 256.
+        if !(1..=256).contains(&self.min_password_length) {
+            return Err(format!(
+                "signup.min_password_length must be 1 to 256 (got {})",
+                self.min_password_length
+            ));
+        }
+        for (name, n, window) in [
+            ("signup", self.signups_per_address, self.signup_window),
+            ("sign_in", self.sign_ins_per_address, self.sign_in_window),
+        ] {
+            if n > 0 && window.is_zero() {
+                return Err(format!("signup.{name}_window must not be 0"));
+            }
+        }
+        if self.session_ttl.is_zero() || self.max_sessions == 0 {
+            return Err("signup.session_ttl and signup.max_sessions must not be 0".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for SignupConfig {
+    fn default() -> Self {
+        SignupConfig {
+            enabled: true,
+            invite_only: false,
+            min_password_length: 8,
+            signups_per_address: 5,
+            signup_window: Duration::from_secs(3600),
+            sign_ins_per_address: 10,
+            sign_in_window: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(1800),
+            max_sessions: 10_000,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -842,7 +913,7 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        self.signup.validate()
     }
 
     /// The SQLite file to use: that of `database.url`, else

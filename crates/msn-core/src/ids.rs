@@ -71,6 +71,29 @@ pub fn passport_ticket() -> String {
     format!("t={}$$&p={}$$", token(48), token(32))
 }
 
+/// An invitation code for the sign-up page (`msnd invite create`): 20
+/// characters from an alphabet without look-alikes (no 0/O, 1/I/L), in
+/// groups of five, about 99 bits. Typed by people, so case does not
+/// matter: see [`normalize_invite_code`].
+pub fn invite_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let mut s = String::with_capacity(23);
+    for i in 0..20 {
+        if i > 0 && i % 5 == 0 {
+            s.push('-');
+        }
+        s.push(char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]));
+    }
+    s
+}
+
+/// An invitation code as typed, in the form [`invite_code`] writes:
+/// surrounding space dropped, upper case.
+pub fn normalize_invite_code(typed: &str) -> String {
+    typed.trim().to_ascii_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +113,17 @@ mod tests {
         let t = passport_ticket();
         assert!(t.starts_with("t=") && t.contains("$$&p="));
         assert_ne!(passport_ticket(), t);
+    }
+
+    #[test]
+    fn invite_codes_are_grouped_and_normalized() {
+        let code = invite_code();
+        assert_eq!(code.len(), 23);
+        assert_eq!(code.matches('-').count(), 3);
+        assert_ne!(code, invite_code());
+        assert_eq!(
+            normalize_invite_code(&format!(" {} ", code.to_lowercase())),
+            code
+        );
     }
 }

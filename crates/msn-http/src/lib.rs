@@ -46,6 +46,7 @@
 #![forbid(unsafe_code)]
 
 pub mod abservice;
+mod account_pages;
 pub mod admin;
 pub mod cert;
 pub mod context;

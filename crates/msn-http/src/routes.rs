@@ -63,7 +63,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         Some(_) => router.route("/gateway/gateway.dll", any(gateway)),
         None => router,
     };
-    router
+    let router = router
         .route("/rdr/pprdr.asp", get(nexus))
         .route("/login2.srf", get(login))
         .route("/login.srf", get(login))
@@ -75,7 +75,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(storage_service),
         )
         .merge(crate::admin::router(state.clone()))
-        .fallback(by_suffix)
+        .fallback(by_suffix);
+    // The sign-up and account pages, when `[signup] enabled`.
+    let router = crate::account_pages::mount(router, &state.ctx, &state.decoy_hash);
+    router
         .layer(axum::middleware::from_fn(observability::record_request))
         .with_state(state)
 }
@@ -177,7 +180,7 @@ async fn login(
 }
 
 /// What a password check found.
-enum Checked {
+pub(crate) enum Checked {
     /// One of the candidates is the password of the account with this id.
     Valid(i64),
     /// Wrong password, or no such account.
@@ -196,15 +199,26 @@ async fn authenticate(
     handle: &Handle,
     candidates: Vec<String>,
 ) -> anyhow::Result<Checked> {
+    check_password(&state.ctx, &state.decoy_hash, handle, candidates).await
+}
+
+/// [`authenticate`] with the context and decoy hash given: the account
+/// pages check passwords this way too.
+pub(crate) async fn check_password(
+    ctx: &HttpContext,
+    decoy_hash: &str,
+    handle: &Handle,
+    candidates: Vec<String>,
+) -> anyhow::Result<Checked> {
     // Refused before the database is asked: a flood past the cap costs
     // nothing but the parsing.
-    let Ok(admission) = state.ctx.passwords.try_admit() else {
+    let Ok(admission) = ctx.passwords.try_admit() else {
         return Ok(Checked::Busy);
     };
-    let record = state.ctx.store.user(handle.as_str()).await?;
+    let record = ctx.store.user(handle.as_str()).await?;
     let hash = record
         .as_ref()
-        .map_or_else(|| state.decoy_hash.clone(), |r| r.password_hash.clone());
+        .map_or_else(|| decoy_hash.to_owned(), |r| r.password_hash.clone());
     let matches = admission.verify(candidates, hash).await;
     Ok(match record {
         // A disabled account is refused like a wrong password.

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod bus;
 pub mod directory;
 pub mod event;

@@ -36,7 +36,7 @@ use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
-use crate::{Committed, NewOim, NewUser, OimAdded, Store, StoreError};
+use crate::{Committed, Invite, NewOim, NewUser, OimAdded, Store, StoreError};
 
 /// Calls `$case!(name);` for every case of the suite, so that a backend's
 /// test file gets one test per case and new cases without editing it.
@@ -68,6 +68,8 @@ macro_rules! conformance_cases {
         $case!(oims_per_recipient_limit_is_atomic);
         $case!(oim_deletion_touches_only_the_recipients_own);
         $case!(oims_go_with_the_recipients_account);
+        $case!(invites_are_listed_and_spent_once);
+        $case!(invite_is_kept_when_the_account_cannot_be_created);
     };
 }
 
@@ -1646,4 +1648,102 @@ pub async fn oims_go_with_the_recipients_account(store: &dyn Store) {
     // A new account under the same name does not inherit them.
     let bob_again = new_user(store, "bob@example.com", None).await;
     assert!(store.oims(bob_again).await.unwrap().is_empty());
+}
+
+fn invited(handle: &str) -> NewUser {
+    NewUser {
+        handle: h(handle),
+        friendly_name: handle.into(),
+        password_hash: "$argon2id$fake".into(),
+        legacy_password: None,
+    }
+}
+
+/// Codes are stored unused, listed oldest first, and each creates one
+/// account; an unknown or spent code creates nothing.
+pub async fn invites_are_listed_and_spent_once(store: &dyn Store) {
+    assert!(store.invites().await.unwrap().is_empty());
+    let codes = vec!["AAAAA-11111".to_owned(), "BBBBB-22222".to_owned()];
+    store.add_invites(&codes).await.unwrap();
+    let listed = store.invites().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|i| i.used_by.is_none() && i.used_at.is_none())
+    );
+    let mut listed_codes: Vec<_> = listed.iter().map(|i| i.code.clone()).collect();
+    listed_codes.sort();
+    assert_eq!(listed_codes, codes);
+
+    // The same code again is refused, and nothing of that call is stored.
+    let again = store
+        .add_invites(&["CCCCC-33333".to_owned(), "AAAAA-11111".to_owned()])
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::AlreadyExists(_))),
+        "{again:?}"
+    );
+    assert_eq!(store.invites().await.unwrap().len(), 2);
+
+    let unknown = store
+        .create_user_with_invite(invited("nobody@hotmail.com"), "ZZZZZ-99999")
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::InviteNotValid)),
+        "{unknown:?}"
+    );
+    assert!(!store.user_exists("nobody@hotmail.com").await.unwrap());
+
+    let id = store
+        .create_user_with_invite(invited("alice@hotmail.com"), "AAAAA-11111")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user("alice@hotmail.com").await.unwrap().unwrap().id,
+        id
+    );
+    let spent = store
+        .create_user_with_invite(invited("bob@hotmail.com"), "AAAAA-11111")
+        .await;
+    assert!(
+        matches!(spent, Err(StoreError::InviteNotValid)),
+        "{spent:?}"
+    );
+    assert!(!store.user_exists("bob@hotmail.com").await.unwrap());
+
+    // Who used it stays on record after that account is deleted.
+    assert!(store.delete_user("alice@hotmail.com").await.unwrap());
+    let alice_code = store
+        .invites()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.code == "AAAAA-11111")
+        .unwrap();
+    assert!(matches!(
+        alice_code,
+        Invite { used_by: Some(ref by), used_at: Some(_), .. } if by == "alice@hotmail.com"
+    ));
+}
+
+/// A taken handle leaves the code unspent for the next try.
+pub async fn invite_is_kept_when_the_account_cannot_be_created(store: &dyn Store) {
+    new_user(store, "alice@hotmail.com", None).await;
+    store
+        .add_invites(&["AAAAA-11111".to_owned()])
+        .await
+        .unwrap();
+    let taken = store
+        .create_user_with_invite(invited("alice@hotmail.com"), "AAAAA-11111")
+        .await;
+    assert!(
+        matches!(taken, Err(StoreError::AlreadyExists(_))),
+        "{taken:?}"
+    );
+    assert_eq!(store.invites().await.unwrap()[0].used_by, None);
+    store
+        .create_user_with_invite(invited("bob@hotmail.com"), "AAAAA-11111")
+        .await
+        .unwrap();
 }

@@ -46,6 +46,10 @@ pub enum StoreError {
     /// [`Store::load_account`] of an account that does not exist (any more).
     #[error("no such account: {0}")]
     NoSuchUser(String),
+    /// [`Store::create_user_with_invite`] with a code that was never issued
+    /// or is spent already; no account was created.
+    #[error("the invitation code is unknown or used")]
+    InviteNotValid,
     /// Stored data that cannot be read back (a bad handle, GUID, code...).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -263,4 +267,30 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
+
+    // Invitation codes of the sign-up page (`msnd invite`).
+
+    /// Stores new unused invitation codes; a code that exists already is
+    /// a [`StoreError::AlreadyExists`] and none is stored.
+    async fn add_invites(&self, codes: &[String]) -> Result<()>;
+    /// Every invitation code, oldest first.
+    async fn invites(&self) -> Result<Vec<Invite>>;
+    /// [`Store::create_user`] and spending `code` for it, in one
+    /// transaction: with an unknown or spent code
+    /// ([`StoreError::InviteNotValid`]) or a taken handle
+    /// ([`StoreError::AlreadyExists`]) nothing changes.
+    async fn create_user_with_invite(&self, user: NewUser, code: &str) -> Result<i64>;
+}
+
+/// An invitation code: single use, spent by the account it created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    pub code: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The handle of the account created with it (kept if that account is
+    /// deleted later); `None` while unused.
+    pub used_by: Option<String>,
+    /// Unix seconds.
+    pub used_at: Option<i64>,
 }

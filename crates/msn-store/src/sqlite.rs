@@ -24,7 +24,7 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::{
-    AccountChange, AccountChangeKind, Committed, NewOim, NewUser, OimAdded, Result, Store,
+    AccountChange, AccountChangeKind, Committed, Invite, NewOim, NewUser, OimAdded, Result, Store,
     StoreError, StoredOim, UserRecord, UserSummary,
 };
 
@@ -212,6 +212,39 @@ async fn log_account_change(
         .await
         .db()?;
     Ok(())
+}
+
+/// A new account and its group 0, in `tx`; [`StoreError::AlreadyExists`]
+/// when the handle is taken.
+async fn insert_user(tx: &mut Transaction<'static, Sqlite>, user: &NewUser) -> Result<i64> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
+        .bind(user.handle.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .db()?;
+    if exists.is_some() {
+        return Err(StoreError::AlreadyExists(user.handle.to_string()));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO users (handle, friendly_name, password_hash, legacy_password, created_at) \
+         VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user.handle.as_str())
+    .bind(&user.friendly_name)
+    .bind(&user.password_hash)
+    .bind(&user.legacy_password)
+    .bind(now_unix())
+    .fetch_one(&mut **tx)
+    .await
+    .db()?;
+    sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?, 0, ?, ?)")
+        .bind(id)
+        .bind(Uuid::new_v4().to_string())
+        .bind(msn_core::account::DEFAULT_GROUP_NAME)
+        .execute(&mut **tx)
+        .await
+        .db()?;
+    Ok(id)
 }
 
 fn now_unix() -> i64 {
@@ -580,33 +613,7 @@ async fn write_contact(
 impl Store for SqliteStore {
     async fn create_user(&self, user: NewUser) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = ?")
-            .bind(user.handle.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .db()?;
-        if exists.is_some() {
-            return Err(StoreError::AlreadyExists(user.handle.to_string()));
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (handle, friendly_name, password_hash, legacy_password, created_at) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(user.handle.as_str())
-        .bind(&user.friendly_name)
-        .bind(&user.password_hash)
-        .bind(&user.legacy_password)
-        .bind(now_unix())
-        .fetch_one(&mut *tx)
-        .await
-        .db()?;
-        sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES (?, 0, ?, ?)")
-            .bind(id)
-            .bind(Uuid::new_v4().to_string())
-            .bind(msn_core::account::DEFAULT_GROUP_NAME)
-            .execute(&mut *tx)
-            .await
-            .db()?;
+        let id = insert_user(&mut tx, &user).await?;
         commit(tx).await?;
         Ok(id)
     }
@@ -1089,5 +1096,62 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+
+    async fn add_invites(&self, codes: &[String]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let now = now_unix();
+        for code in codes {
+            let added = sqlx::query(
+                "INSERT INTO invites (code, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(code)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if added.rows_affected() == 0 {
+                return Err(StoreError::AlreadyExists(format!("invitation code {code}")));
+            }
+        }
+        commit(tx).await
+    }
+
+    async fn invites(&self) -> Result<Vec<Invite>> {
+        let rows = sqlx::query(
+            "SELECT code, created_at, used_by, used_at FROM invites ORDER BY created_at, code",
+        )
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(Invite {
+                    code: r.try_get("code").db()?,
+                    created_at: r.try_get("created_at").db()?,
+                    used_by: r.try_get("used_by").db()?,
+                    used_at: r.try_get("used_at").db()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_user_with_invite(&self, user: NewUser, code: &str) -> Result<i64> {
+        let mut tx = self.begin().await?;
+        let spent = sqlx::query(
+            "UPDATE invites SET used_by = ?, used_at = ? WHERE code = ? AND used_by IS NULL",
+        )
+        .bind(user.handle.as_str())
+        .bind(now_unix())
+        .bind(code)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+        if spent.rows_affected() != 1 {
+            return Err(StoreError::InviteNotValid);
+        }
+        let id = insert_user(&mut tx, &user).await?;
+        commit(tx).await?;
+        Ok(id)
     }
 }

@@ -54,6 +54,9 @@ enum Command {
     /// Manage accounts (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),
+    /// Invitation codes for the sign-up page (`[signup] invite_only`).
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -240,6 +243,24 @@ enum UserCommand {
     Del {
         /// E-mail address of the account.
         email: String,
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Create invitation codes and print them, one a line. Each lets one
+    /// person create one account on the sign-up page.
+    Create {
+        /// How many codes to create.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        count: u16,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List the invitation codes and who used them.
+    List {
         #[command(flatten)]
         location: Location,
     },
@@ -484,11 +505,45 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Del { email, location } => {
             let config = load_config(&location)?;
             let store = open_store(&config).await?;
-            let handle = email.to_ascii_lowercase();
-            let deleted = store.delete_user(&handle).await?;
+            let result = accounts::delete(&*store, &email).await;
             store.close().await;
-            anyhow::ensure!(deleted, "no account named {handle}");
-            println!("deleted {handle}");
+            result?;
+            println!("deleted {}", email.to_ascii_lowercase());
+        }
+    }
+    Ok(())
+}
+
+/// `msnd invite create|list`.
+async fn invite(command: InviteCommand) -> anyhow::Result<()> {
+    match command {
+        InviteCommand::Create { count, location } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            let result = accounts::create_invites(&*store, usize::from(count)).await;
+            store.close().await;
+            for code in result? {
+                println!("{code}");
+            }
+            if !config.signup.invite_only {
+                eprintln!(
+                    "note: [signup] invite_only is off: the sign-up page does not ask for a code"
+                );
+            }
+        }
+        InviteCommand::List { location } => {
+            let config = load_config(&location)?;
+            let store = open_store_read_only(&config).await?;
+            let invites = store.invites().await;
+            store.close().await;
+            println!("{:<24} {:<8} USED BY", "CODE", "STATE");
+            for invite in invites? {
+                let (state, by) = match &invite.used_by {
+                    Some(by) => ("used", by.as_str()),
+                    None => ("unused", ""),
+                };
+                println!("{:<24} {:<8} {by}", invite.code, state);
+            }
         }
     }
     Ok(())
@@ -557,6 +612,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::User(command) => user(command).await,
+        Command::Invite(command) => invite(command).await,
         Command::Probe(args) => probe(args).await,
         Command::Healthcheck {
             http,
