@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod dump;
 mod open;
 mod sqlite;
 
@@ -24,6 +25,7 @@ use msn_core::handle::Handle;
 use thiserror::Error;
 use uuid::Uuid;
 
+pub use dump::{AccountDump, ContactDump, ImportCounts};
 pub use open::{DatabaseUrl, StoreOptions, backup, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
@@ -261,6 +263,22 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes those of `ids` that are `recipient_id`'s (others are left
     /// alone); returns how many were deleted.
     async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
+    // Moving data (`msnd export` / `import`, `msn_store::dump`).
+
+    /// Every account with all it holds, ordered by handle, read as one
+    /// consistent snapshot while the server may be writing.
+    async fn export_accounts(&self) -> Result<Vec<AccountDump>>;
+    /// Writes `accounts` as they are (list bits, versions, offline
+    /// messages; nothing is mirrored onto other accounts), all in one
+    /// transaction: [`StoreError::AlreadyExists`] with the first handle
+    /// that is taken, and nothing written, if any is.
+    async fn import_accounts(&self, accounts: &[AccountDump]) -> Result<ImportCounts>;
+    /// Replaces an account's password hash with another hash of the same
+    /// password (a foreign hash re-hashed to argon2id at sign-in), only if
+    /// it is still `current`; no change-log entry, since the credentials
+    /// stay the same. False if the account or its hash changed meanwhile.
+    async fn replace_password_hash(&self, handle: &str, current: &str, new: &str) -> Result<bool>;
+
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 }
