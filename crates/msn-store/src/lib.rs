@@ -14,6 +14,7 @@
 
 mod dump;
 mod open;
+mod rehash;
 mod sqlite;
 
 #[cfg(feature = "conformance")]
@@ -26,6 +27,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use dump::{AccountDump, ContactDump, ImportCounts};
+pub use rehash::store_rehashed;
 pub use open::{DatabaseUrl, StoreOptions, backup, open};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
