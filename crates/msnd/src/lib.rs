@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod escargot;
+pub mod export;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
