@@ -221,13 +221,22 @@ mod tests {
             base64::engine::general_purpose::STANDARD.encode(digest)
         );
         let v = verifier
-            .verify_rehashing(vec!["wrong".into(), "passwd".into()], escargot.clone(), cost)
+            .verify_rehashing(
+                vec!["wrong".into(), "passwd".into()],
+                escargot.clone(),
+                cost,
+            )
             .await
             .unwrap();
         assert!(v.matched);
         let new = v.rehashed.expect("re-hashed");
         assert!(new.starts_with("$argon2id$"));
-        assert!(verifier.verify(vec!["passwd".into()], new.clone()).await.unwrap());
+        assert!(
+            verifier
+                .verify(vec!["passwd".into()], new.clone())
+                .await
+                .unwrap()
+        );
         let wrong = verifier
             .verify_rehashing(vec!["nope".into()], escargot, cost)
             .await

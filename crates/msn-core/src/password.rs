@@ -210,9 +210,8 @@ pub fn check_stored_hash(stored: &str) -> Result<(), String> {
         return Pbkdf2Hash::parse(stored).map(|_| ());
     }
     let parsed = PasswordHash::new(stored).map_err(|e| format!("not a PHC string: {e}"))?;
-    Algorithm::try_from(parsed.algorithm).map_err(|_| {
-        format!("unsupported password hash algorithm {}", parsed.algorithm)
-    })?;
+    Algorithm::try_from(parsed.algorithm)
+        .map_err(|_| format!("unsupported password hash algorithm {}", parsed.algorithm))?;
     Params::try_from(&parsed).map_err(|e| format!("bad argon2 parameters: {e}"))?;
     if parsed.hash.is_none() || parsed.salt.is_none() {
         return Err("the PHC string has no salt or no hash".to_owned());

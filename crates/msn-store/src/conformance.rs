@@ -1677,10 +1677,21 @@ async fn varied_accounts(store: &dyn Store) -> (i64, i64) {
     let done = alice.commit(change).await;
     bob.reverse(&alice, true, done).await;
     for list in [ListKind::Allow, ListKind::Block] {
-        let target = if list == ListKind::Allow { "bob@hotmail.com" } else { "carol@hotmail.com" };
+        let target = if list == ListKind::Allow {
+            "bob@hotmail.com"
+        } else {
+            "carol@hotmail.com"
+        };
         let change = alice
             .account
-            .plan_add(list, &h(target), target, None, GroupMode::Explicit, ListLimits::default())
+            .plan_add(
+                list,
+                &h(target),
+                target,
+                None,
+                GroupMode::Explicit,
+                ListLimits::default(),
+            )
             .unwrap();
         alice.commit(change).await;
     }
@@ -1688,10 +1699,18 @@ async fn varied_accounts(store: &dyn Store) -> (i64, i64) {
         alice.account.plan_privacy(Privacy::BlockAll).unwrap(),
         alice.account.plan_add_alert(AddAlert::DontAsk).unwrap(),
         alice.account.plan_friendly_name("Ålice ☃").unwrap(),
-        alice.account.plan_property(Property::MobilePhone, Some("0170")).unwrap(),
-        alice.account.plan_property(Property::MobileDevice, Some("Y")).unwrap(),
+        alice
+            .account
+            .plan_property(Property::MobilePhone, Some("0170"))
+            .unwrap(),
+        alice
+            .account
+            .plan_property(Property::MobileDevice, Some("Y"))
+            .unwrap(),
         Change {
-            settings: vec![SettingUpdate::PersonalMessage(Some(b"<Data><PSM>x</PSM></Data>".to_vec()))],
+            settings: vec![SettingUpdate::PersonalMessage(Some(
+                b"<Data><PSM>x</PSM></Data>".to_vec(),
+            ))],
             ..Change::default()
         },
     ] {
@@ -1720,7 +1739,8 @@ fn moved(account: &AccountDump, renamed: &[&str]) -> AccountDump {
     for c in &mut a.contacts {
         c.handle = rename(&c.handle);
     }
-    a.contacts.sort_by(|x, y| x.handle.as_str().cmp(y.handle.as_str()));
+    a.contacts
+        .sort_by(|x, y| x.handle.as_str().cmp(y.handle.as_str()));
     for m in &mut a.oims {
         m.id = Uuid::new_v4();
         m.sender = rename(&m.sender);
@@ -1735,7 +1755,10 @@ pub async fn export_and_import_round_trip(store: &dyn Store) {
     let (alice_id, _) = varied_accounts(store).await;
     let exported = store.export_accounts().await.unwrap();
     let handles: Vec<&str> = exported.iter().map(|a| a.handle.as_str()).collect();
-    assert_eq!(handles, ["alice@hotmail.com", "bob@hotmail.com", "carol@hotmail.com"]);
+    assert_eq!(
+        handles,
+        ["alice@hotmail.com", "bob@hotmail.com", "carol@hotmail.com"]
+    );
     let alice = &exported[0];
     let record = store.user("alice@hotmail.com").await.unwrap().unwrap();
     assert_eq!(alice.password_hash, record.password_hash);
@@ -1750,7 +1773,10 @@ pub async fn export_and_import_round_trip(store: &dyn Store) {
     assert_eq!(alice.groups, loaded.groups);
     assert_eq!(alice.contacts.len(), loaded.contacts.len());
     for (d, c) in alice.contacts.iter().zip(&loaded.contacts) {
-        assert_eq!((&d.handle, d.network, d.lists, d.guid), (&c.handle, c.network, c.lists, c.guid));
+        assert_eq!(
+            (&d.handle, d.network, d.lists, d.guid),
+            (&c.handle, c.network, c.lists, c.guid)
+        );
         assert_eq!(d.groups, *c.groups);
     }
     assert_eq!(alice.oims.len(), 2);
@@ -1794,7 +1820,10 @@ pub async fn import_refuses_a_taken_handle_and_writes_nothing(store: &dyn Store)
     assert_eq!(store.export_accounts().await.unwrap(), exported);
     assert!(!store.user_exists("alice@moved.example").await.unwrap());
     // An empty import is no error.
-    assert_eq!(store.import_accounts(&[]).await.unwrap(), ImportCounts::default());
+    assert_eq!(
+        store.import_accounts(&[]).await.unwrap(),
+        ImportCounts::default()
+    );
 }
 
 /// A re-hash replaces the hash it was computed for and nothing else, and
@@ -1824,5 +1853,12 @@ pub async fn replace_password_hash_only_from_the_current_hash(store: &dyn Store)
     let now = store.user("alice@hotmail.com").await.unwrap().unwrap();
     assert_eq!(now.password_hash, "$argon2id$new");
     assert_eq!(now.legacy_password.as_deref(), Some("pw"));
-    assert!(store.account_changes(Some(cursor)).await.unwrap().1.is_empty());
+    assert!(
+        store
+            .account_changes(Some(cursor))
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
 }

@@ -27,8 +27,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use dump::{AccountDump, ContactDump, ImportCounts};
-pub use rehash::store_rehashed;
 pub use open::{DatabaseUrl, StoreOptions, backup, open};
+pub use rehash::store_rehashed;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// An error from a backend library (driver, pool, migrations, I/O), kept

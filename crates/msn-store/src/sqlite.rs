@@ -26,8 +26,8 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::{
-    AccountChange, AccountChangeKind, AccountDump, ImportCounts, Committed, NewOim, NewUser, OimAdded, Result, Store,
-    StoreError, StoredOim, UserRecord, UserSummary,
+    AccountChange, AccountChangeKind, AccountDump, Committed, ImportCounts, NewOim, NewUser,
+    OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
 };
 
 /// How hard SQLite works to make a commit durable.

@@ -88,7 +88,11 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "{} {} accounts ({} groups, {} contacts) from Escargot",
-            if self.dry_run { "would import" } else { "imported" },
+            if self.dry_run {
+                "would import"
+            } else {
+                "imported"
+            },
             c.accounts,
             c.groups,
             c.contacts
@@ -117,10 +121,22 @@ impl fmt::Display for Report {
             }
         }
         for (n, what) in [
-            (self.messages_dropped, "personal messages msnd does not accept were left out"),
-            (self.phones_dropped, "phone numbers msnd does not accept were left out"),
-            (self.entries_without_account, "contact rows naming no account were left out"),
-            (self.entries_on_no_list, "contact rows on no list were left out"),
+            (
+                self.messages_dropped,
+                "personal messages msnd does not accept were left out",
+            ),
+            (
+                self.phones_dropped,
+                "phone numbers msnd does not accept were left out",
+            ),
+            (
+                self.entries_without_account,
+                "contact rows naming no account were left out",
+            ),
+            (
+                self.entries_on_no_list,
+                "contact rows on no list were left out",
+            ),
             (
                 self.unknown_group_memberships,
                 "group memberships naming no group of the account were left out",
@@ -184,7 +200,9 @@ pub async fn import(store: &dyn Store, db: &Path, dry_run: bool) -> anyhow::Resu
             Err(StoreError::AlreadyExists(h)) => {
                 anyhow::bail!("{h} already has an msnd account; nothing was imported")
             }
-            Err(e) => return Err(anyhow::Error::new(e).context("the import failed; nothing was written")),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context("the import failed; nothing was written"));
+            }
         }
     };
     Ok(report)
@@ -257,7 +275,11 @@ async fn read_source(conn: &mut SqliteConnection) -> anyhow::Result<Source> {
     let contact_cols = columns(&mut tx, "t_user_contact").await?;
     for (table, cols, needed) in [
         ("t_user", &user_cols, &["uuid", "email", "password"][..]),
-        ("t_user_contact", &contact_cols, &["user_uuid", "uuid", "lists"][..]),
+        (
+            "t_user_contact",
+            &contact_cols,
+            &["user_uuid", "uuid", "lists"][..],
+        ),
     ] {
         if cols.is_empty() {
             anyhow::bail!("it has no {table} table");
@@ -406,7 +428,10 @@ fn convert_user(
     password::check_stored_hash(hash).map_err(|e| format!("password hash: {e}"))?;
 
     let front_data = json("front_data", u.front_data.as_deref())?;
-    if front_data.pointer("/msn/pw_md5").is_some_and(|v| !v.is_null()) {
+    if front_data
+        .pointer("/msn/pw_md5")
+        .is_some_and(|v| !v.is_null())
+    {
         report.md5_accounts.push(handle.clone());
     }
 
@@ -484,7 +509,10 @@ fn convert_user(
         if bits & lists::FL != 0 {
             let entries = json("a contact's groups", c.groups.as_deref())?;
             for entry in entries.as_array().into_iter().flatten() {
-                let by_id = entry.get("id").and_then(json_id).and_then(|id| group_ids.get(&id));
+                let by_id = entry
+                    .get("id")
+                    .and_then(json_id)
+                    .and_then(|id| group_ids.get(&id));
                 let by_uuid = || {
                     entry
                         .get("uuid")
@@ -603,7 +631,9 @@ fn convert_groups(
         }
     }
     for r in later {
-        let free = (1..).find(|id| !chosen.contains_key(id)).unwrap_or(GroupId::MAX);
+        let free = (1..)
+            .find(|id| !chosen.contains_key(id))
+            .unwrap_or(GroupId::MAX);
         chosen.insert(free, r);
     }
     let mut groups = Vec::with_capacity(chosen.len() + 1);
@@ -674,7 +704,10 @@ mod tests {
     #[test]
     fn sqlalchemy_dates() {
         assert_eq!(unix_seconds("1970-01-01 00:00:00"), Some(0));
-        assert_eq!(unix_seconds("2019-03-01 12:34:56.789000"), Some(1_551_443_696));
+        assert_eq!(
+            unix_seconds("2019-03-01 12:34:56.789000"),
+            Some(1_551_443_696)
+        );
         assert_eq!(unix_seconds("2000-02-29T00:00:01"), Some(951_782_401));
         assert_eq!(unix_seconds("2019-13-01 00:00:00"), None);
         assert_eq!(unix_seconds("yesterday"), None);

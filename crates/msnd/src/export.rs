@@ -377,7 +377,10 @@ pub fn read(input: impl BufRead) -> Result<Parsed, Problems> {
             continue;
         }
         if let Some(first) = handles.insert(a.handle.to_string(), line) {
-            problems.add(line, format!("account {} appears twice (line {first})", a.handle));
+            problems.add(
+                line,
+                format!("account {} appears twice (line {first})", a.handle),
+            );
         }
         for p in check::whole(a) {
             problems.add(line, format!("account {}: {p}", a.handle));
@@ -434,7 +437,10 @@ pub async fn import(store: &dyn Store, parsed: &Parsed) -> anyhow::Result<Import
     let mut problems = Problems::new();
     for (a, &line) in parsed.accounts.iter().zip(&parsed.lines) {
         if store.user_exists(a.handle.as_str()).await? {
-            problems.add(line, format!("account {} already exists in this database", a.handle));
+            problems.add(
+                line,
+                format!("account {} already exists in this database", a.handle),
+            );
         }
     }
     if !problems.list.is_empty() {
@@ -450,7 +456,10 @@ pub async fn import(store: &dyn Store, parsed: &Parsed) -> anyhow::Result<Import
                 .zip(&parsed.lines)
                 .find(|(a, _)| a.handle.as_str() == handle)
                 .map_or(0, |(_, l)| *l);
-            problems.add(line, format!("account {handle} already exists in this database"));
+            problems.add(
+                line,
+                format!("account {handle} already exists in this database"),
+            );
             Err(problems.into())
         }
         Err(e) => Err(anyhow::Error::new(e).context("the import failed; nothing was written")),
@@ -480,7 +489,9 @@ fn stand_in() -> AccountDump {
 fn handle(s: &str) -> Result<Handle, String> {
     let h = Handle::parse(s).map_err(|e| format!("handle {s:?}: {e}"))?;
     if h.as_str() != s {
-        return Err(format!("handle {s:?} is not written as msnd keeps it ({h})"));
+        return Err(format!(
+            "handle {s:?} is not written as msnd keeps it ({h})"
+        ));
     }
     Ok(h)
 }
@@ -551,7 +562,11 @@ fn to_contact(l: ContactLine) -> Result<ContactDump, String> {
             .ok_or_else(|| format!("network {} (1, 4, 9 or 32)", l.network))?,
         lists: bits,
         name: l.name,
-        guid: l.guid.as_deref().map(|g| guid("contact guid", g)).transpose()?,
+        guid: l
+            .guid
+            .as_deref()
+            .map(|g| guid("contact guid", g))
+            .transpose()?,
         groups,
     };
     check::contact(&c).map_err(|e| format!("contact {}: {e}", c.handle))?;
@@ -577,9 +592,15 @@ fn to_oim(l: OimLine) -> Result<StoredOim, String> {
 /// `msnd export`: writes the store's accounts to `output` (`-`: standard
 /// output). A file is created new, readable and writable by its owner
 /// only (it holds password hashes), and removed again if the export fails.
-pub async fn export_file(store: &dyn Store, output: &std::path::Path) -> anyhow::Result<ImportCounts> {
+pub async fn export_file(
+    store: &dyn Store,
+    output: &std::path::Path,
+) -> anyhow::Result<ImportCounts> {
     use anyhow::Context as _;
-    let accounts = store.export_accounts().await.context("cannot read the accounts")?;
+    let accounts = store
+        .export_accounts()
+        .await
+        .context("cannot read the accounts")?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -612,7 +633,10 @@ pub async fn export_file(store: &dyn Store, output: &std::path::Path) -> anyhow:
 }
 
 /// `msnd import`: reads, checks and imports `input` (`-`: standard input).
-pub async fn import_file(store: &dyn Store, input: &std::path::Path) -> anyhow::Result<ImportCounts> {
+pub async fn import_file(
+    store: &dyn Store,
+    input: &std::path::Path,
+) -> anyhow::Result<ImportCounts> {
     use anyhow::Context as _;
     let parsed = if input.as_os_str() == "-" {
         read(std::io::stdin().lock())

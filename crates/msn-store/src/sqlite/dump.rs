@@ -59,10 +59,11 @@ pub(super) async fn export(read: &SqlitePool) -> Result<Vec<AccountDump>> {
             .ok_or_else(|| corrupt(format!("row of unknown account #{id}")))
     };
 
-    let groups = sqlx::query("SELECT user_id, id, guid, name FROM contact_groups ORDER BY user_id, id")
-        .fetch_all(&mut *tx)
-        .await
-        .db()?;
+    let groups =
+        sqlx::query("SELECT user_id, id, guid, name FROM contact_groups ORDER BY user_id, id")
+            .fetch_all(&mut *tx)
+            .await
+            .db()?;
     for row in &groups {
         let id: i64 = row.try_get("id").db()?;
         accounts[owner(row.try_get("user_id").db()?)?]
@@ -102,7 +103,9 @@ pub(super) async fn export(read: &SqlitePool) -> Result<Vec<AccountDump>> {
         let network: i64 = row.try_get("network").db()?;
         let lists: i64 = row.try_get("lists").db()?;
         let guid: Option<String> = row.try_get("guid").db()?;
-        let groups = members.remove(&(user_id, handle.clone())).unwrap_or_default();
+        let groups = members
+            .remove(&(user_id, handle.clone()))
+            .unwrap_or_default();
         accounts[owner(user_id)?].contacts.push(ContactDump {
             handle: parse_handle(&handle)?,
             network: u8::try_from(network)
@@ -148,8 +151,9 @@ pub(super) async fn import(
         if taken.is_some() {
             return Err(StoreError::AlreadyExists(a.handle.to_string()));
         }
-        let version = i64::try_from(a.list_version)
-            .map_err(|_| StoreError::backend(format!("list version of {} out of range", a.handle)))?;
+        let version = i64::try_from(a.list_version).map_err(|_| {
+            StoreError::backend(format!("list version of {} out of range", a.handle))
+        })?;
         let p = &a.properties;
         let user_id: i64 = sqlx::query_scalar(
             "INSERT INTO users (handle, friendly_name, password_hash, legacy_password, verified, \

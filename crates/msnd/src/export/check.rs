@@ -115,7 +115,10 @@ pub fn whole(a: &AccountDump) -> Vec<String> {
         }
         for g in &c.groups {
             if !ids.contains(g) {
-                problems.push(format!("contact {} is in group {g}, which does not exist", c.handle));
+                problems.push(format!(
+                    "contact {} is in group {g}, which does not exist",
+                    c.handle
+                ));
             }
         }
     }
