@@ -276,9 +276,7 @@ pub fn read(input: impl BufRead) -> Result<Parsed, Problems> {
     let mut end: Option<(usize, EndLine)> = None;
     let mut header_seen = false;
     let mut n = 0;
-    let mut lines = input.split(b'\n');
-    loop {
-        let Some(raw) = lines.next() else { break };
+    for raw in input.split(b'\n') {
         n += 1;
         let raw = match raw {
             Ok(raw) => raw,

@@ -36,10 +36,10 @@ pub fn account(a: &AccountDump) -> Result<(), String> {
                 .map_err(|e| format!("{name} {v:?}: {e}"))?;
         }
     }
-    if let Some(doc) = &a.personal_message {
-        if msn_core::personal_message::normalize(doc).is_none() {
-            return Err("personal_message is not a <Data> document msnd accepts".to_owned());
-        }
+    if let Some(doc) = &a.personal_message
+        && msn_core::personal_message::normalize(doc).is_none()
+    {
+        return Err("personal_message is not a <Data> document msnd accepts".to_owned());
     }
     Ok(())
 }
@@ -108,10 +108,10 @@ pub fn whole(a: &AccountDump) -> Vec<String> {
         if !handles.insert(c.handle.as_str()) {
             problems.push(format!("contact {} appears twice", c.handle));
         }
-        if let Some(guid) = c.guid {
-            if !contact_guids.insert(guid) {
-                problems.push(format!("contact guid {guid} appears twice"));
-            }
+        if let Some(guid) = c.guid
+            && !contact_guids.insert(guid)
+        {
+            problems.push(format!("contact guid {guid} appears twice"));
         }
         for g in &c.groups {
             if !ids.contains(g) {
