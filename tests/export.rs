@@ -253,6 +253,13 @@ async fn bad_files_are_refused_whole_with_their_line_numbers() {
         (
             vec![
                 header.into(),
+                account("ok@example.com").replace(r#""verified""#, r#""verifed""#),
+            ],
+            "line 2: not a record: unknown field `verifed`",
+        ),
+        (
+            vec![
+                header.into(),
                 account("ok@example.com"),
                 r#"{"type":"end","accounts":1,"groups":0,"contacts":0,"oims":0}"#.into(),
             ],
@@ -638,5 +645,75 @@ async fn an_escargot_database_with_problems_imports_nothing() {
     let config = Config::for_tests(dir.path());
     let store = msnd::open_store(&config).await.unwrap();
     assert!(store.list_users().await.unwrap().is_empty());
+    store.close().await;
+}
+
+/// The older Escargot layout (`core/db.py` at subpurple/escargot
+/// 136fb13): groups in a `t_user_group` table, `name` as the friendly
+/// name, no `pending` column.
+#[tokio::test]
+async fn an_older_escargot_layout_moves_over_too() {
+    let source = tempfile::tempdir().unwrap();
+    let db = source.path().join("msn.sqlite");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db)
+        .create_if_missing(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    sqlx::raw_sql(
+        r#"
+        CREATE TABLE t_user (
+            id INTEGER NOT NULL PRIMARY KEY, date_created DATETIME, date_login DATETIME,
+            uuid VARCHAR NOT NULL UNIQUE, email VARCHAR NOT NULL, relay BOOLEAN NOT NULL,
+            verified BOOLEAN NOT NULL, name VARCHAR, message VARCHAR NOT NULL,
+            password VARCHAR NOT NULL, settings TEXT NOT NULL, front_data TEXT NOT NULL
+        );
+        CREATE TABLE t_user_group (
+            id INTEGER NOT NULL PRIMARY KEY, user_uuid VARCHAR NOT NULL, group_id VARCHAR NOT NULL,
+            group_uuid VARCHAR NOT NULL, name VARCHAR NOT NULL, is_favorite BOOLEAN NOT NULL,
+            date_last_modified DATETIME
+        );
+        CREATE TABLE t_user_contact (
+            id INTEGER NOT NULL PRIMARY KEY, user_uuid VARCHAR NOT NULL, uuid VARCHAR NOT NULL,
+            name VARCHAR, message VARCHAR, lists INTEGER NOT NULL, groups TEXT NOT NULL
+        );
+        INSERT INTO t_user VALUES (1, '2018-01-02 03:04:05', NULL, 'u-alice', 'alice@hotmail.com',
+            0, 0, 'Alice%20A', '', 'pbkdf2_sha256$24000$3f9a1c0b7d2e4a6$hMX6NnCBrhFwWaZgkLFTNvrNVCo5tdIjnnLBg+tuiIM=',
+            '{"BLP": "AL"}', '{}');
+        INSERT INTO t_user VALUES (2, NULL, NULL, 'u-bob', 'bob@hotmail.com', 0, 1, NULL, '',
+            'pbkdf2_sha256$24000$a0b1c2d3e4f5a6b$THgrum8gspNVXrjLmiesjLPwAt0uuWplgiU4pya8u/E=', '{}', '{}');
+        INSERT INTO t_user_group VALUES (1, 'u-alice', 'abc', 'not-a-guid', 'Pals', 0, NULL);
+        INSERT INTO t_user_group VALUES (2, 'u-alice', '3', '0b1c0000-0000-4000-8000-000000000003', 'Work', 0, NULL);
+        INSERT INTO t_user_contact VALUES (1, 'u-alice', 'u-bob', 'Bob', NULL, 3,
+            '[{"id": "abc", "uuid": "not-a-guid"}, {"id": "3", "uuid": "0b1c0000-0000-4000-8000-000000000003"}]');
+        INSERT INTO t_user_contact VALUES (2, 'u-bob', 'u-alice', 'Alice', NULL, 8, '[]');
+        "#,
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = msnd(dir.path(), &["import-escargot", db.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("imported 2 accounts (4 groups, 2 contacts)"), "{out}");
+    assert!(!out.contains("MD5"), "{out}");
+    let config = Config::for_tests(dir.path());
+    let store = msnd::open_store(&config).await.unwrap();
+    let accounts = store.export_accounts().await.unwrap();
+    let alice = &accounts[0];
+    assert_eq!(alice.friendly_name, "Alice A");
+    assert!(!alice.verified);
+    assert_eq!(alice.personal_message, None);
+    // "3" keeps its number; "abc" gets the first free one.
+    let groups: Vec<(u32, &str)> = alice.groups.iter().map(|g| (g.id, g.name.as_str())).collect();
+    assert_eq!(groups, [(0, "Other%20Contacts"), (1, "Pals"), (3, "Work")]);
+    assert_eq!(alice.groups[2].guid.to_string(), "0b1c0000-0000-4000-8000-000000000003");
+    assert_eq!(alice.contacts[0].groups, [1, 3]);
+    assert_eq!(alice.contacts[0].lists, 1 | 2);
+    let bob = &accounts[1];
+    assert_eq!(bob.friendly_name, "bob@hotmail.com");
+    assert_eq!(bob.contacts[0].lists, 8);
+    assert!(bob.contacts[0].guid.is_none());
     store.close().await;
 }
