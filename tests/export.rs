@@ -658,7 +658,9 @@ async fn an_older_escargot_layout_moves_over_too() {
     let options = sqlx::sqlite::SqliteConnectOptions::new()
         .filename(&db)
         .create_if_missing(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+    let mut conn = sqlx::SqliteConnection::connect_with(&options)
+        .await
+        .unwrap();
     sqlx::raw_sql(
         r#"
         CREATE TABLE t_user (
@@ -686,6 +688,7 @@ async fn an_older_escargot_layout_moves_over_too() {
         INSERT INTO t_user_contact VALUES (1, 'u-alice', 'u-bob', 'Bob', NULL, 3,
             '[{"id": "abc", "uuid": "not-a-guid"}, {"id": "3", "uuid": "0b1c0000-0000-4000-8000-000000000003"}]');
         INSERT INTO t_user_contact VALUES (2, 'u-bob', 'u-alice', 'Alice', NULL, 8, '[]');
+        INSERT INTO t_user_contact VALUES (3, 'u-alice', 'u-bob', 'Bob', NULL, 8, '[]');
         "#,
     )
     .execute(&mut conn)
@@ -696,7 +699,10 @@ async fn an_older_escargot_layout_moves_over_too() {
     let dir = tempfile::tempdir().unwrap();
     let (ok, out, err) = msnd(dir.path(), &["import-escargot", db.to_str().unwrap()]).await;
     assert!(ok, "{err}");
-    assert!(out.contains("imported 2 accounts (4 groups, 2 contacts)"), "{out}");
+    assert!(
+        out.contains("imported 2 accounts (4 groups, 2 contacts)"),
+        "{out}"
+    );
     assert!(!out.contains("MD5"), "{out}");
     let config = Config::for_tests(dir.path());
     let store = msnd::open_store(&config).await.unwrap();
@@ -706,11 +712,19 @@ async fn an_older_escargot_layout_moves_over_too() {
     assert!(!alice.verified);
     assert_eq!(alice.personal_message, None);
     // "3" keeps its number; "abc" gets the first free one.
-    let groups: Vec<(u32, &str)> = alice.groups.iter().map(|g| (g.id, g.name.as_str())).collect();
+    let groups: Vec<(u32, &str)> = alice
+        .groups
+        .iter()
+        .map(|g| (g.id, g.name.as_str()))
+        .collect();
     assert_eq!(groups, [(0, "Other%20Contacts"), (1, "Pals"), (3, "Work")]);
-    assert_eq!(alice.groups[2].guid.to_string(), "0b1c0000-0000-4000-8000-000000000003");
+    assert_eq!(
+        alice.groups[2].guid.to_string(),
+        "0b1c0000-0000-4000-8000-000000000003"
+    );
     assert_eq!(alice.contacts[0].groups, [1, 3]);
-    assert_eq!(alice.contacts[0].lists, 1 | 2);
+    // Its two rows for bob are one entry.
+    assert_eq!(alice.contacts[0].lists, 1 | 2 | 8);
     let bob = &accounts[1];
     assert_eq!(bob.friendly_name, "bob@hotmail.com");
     assert_eq!(bob.contacts[0].lists, 8);

@@ -485,7 +485,9 @@ fn convert_user(
     };
 
     let (groups, group_ids) = convert_groups(u, source)?;
-    let mut contacts = Vec::new();
+    // By handle: older layouts did not stop a contact being stored twice;
+    // such rows are one entry here, on every list and group they name.
+    let mut contacts: BTreeMap<&str, ContactDump> = BTreeMap::new();
     for c in contacts_of.get(u.uuid.as_str()).into_iter().flatten() {
         let Some(contact) = handles.get(c.uuid.as_str()) else {
             report.entries_without_account += 1;
@@ -539,10 +541,26 @@ fn convert_user(
             guid: (bits & lists::FL != 0).then(Uuid::new_v4),
             groups: in_groups,
         };
-        check::contact(&entry).map_err(|e| format!("contact {contact}: {e}"))?;
-        contacts.push(entry);
+        match contacts.get_mut(contact.as_str()) {
+            None => {
+                contacts.insert(contact.as_str(), entry);
+            }
+            Some(twice) => {
+                twice.lists |= entry.lists;
+                twice.guid = twice.guid.or(entry.guid);
+                twice.groups.extend(entry.groups);
+                twice.groups.sort_unstable();
+                twice.groups.dedup();
+                if twice.groups.len() > 1 {
+                    twice.groups.retain(|g| *g != 0);
+                }
+            }
+        }
     }
-    contacts.sort_by(|a, b| a.handle.as_str().cmp(b.handle.as_str()));
+    let contacts: Vec<ContactDump> = contacts.into_values().collect();
+    for c in &contacts {
+        check::contact(c).map_err(|e| format!("contact {}: {e}", c.handle))?;
+    }
 
     let account = AccountDump {
         handle: handle.clone(),
