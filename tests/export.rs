@@ -46,7 +46,12 @@ async fn msnd(dir: &Path, args: &[&str]) -> (bool, String, String) {
 
 /// A server on an existing data directory.
 async fn start_on(dir: &Path) -> (App, Arc<dyn Store>) {
-    let config = Config::for_tests(dir);
+    start_on_with(dir, |_| {}).await
+}
+
+async fn start_on_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> (App, Arc<dyn Store>) {
+    let mut config = Config::for_tests(dir);
+    tweak(&mut config);
     let store = msnd::open_store(&config).await.expect("store");
     let app = App::start(config, store.clone()).await.expect("starts");
     (app, store)
@@ -730,4 +735,16 @@ async fn an_older_escargot_layout_moves_over_too() {
     assert_eq!(bob.contacts[0].lists, 8);
     assert!(bob.contacts[0].guid.is_none());
     store.close().await;
+
+    // MSNP2's clear-text login re-hashes too.
+    let (app, store) = start_on_with(dir.path(), |c| c.notification.ctp = true).await;
+    let mut c = Client::connect(app.server.ns_addr).await;
+    c.call("VER {} MSNP2").await;
+    c.call("INF {}").await;
+    c.call("USR {} CTP I bob@hotmail.com").await;
+    let ok = c.call("USR {} CTP S bobpass").await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    let bob = store.user("bob@hotmail.com").await.unwrap().unwrap();
+    assert!(bob.password_hash.starts_with("$argon2id$"), "not re-hashed");
+    app.shutdown().await;
 }
