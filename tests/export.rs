@@ -514,6 +514,10 @@ async fn an_escargot_database_moves_over() {
         out.contains("would import 3 accounts (6 groups, 4 contacts)"),
         "{out}"
     );
+    assert!(
+        !dir.path().join("msnd.db").exists(),
+        "a dry run wrote a database"
+    );
     let (ok, out, err) = msnd(dir.path(), &["import-escargot", db.to_str().unwrap()]).await;
     assert!(ok, "{err}");
     assert!(

@@ -153,11 +153,22 @@ impl fmt::Display for Report {
     }
 }
 
-/// Reads `db`, checks every account, and imports them all in one
-/// transaction (unless `dry_run`). Any problem (an address or password
-/// hash msnd cannot take, an account that exists in msnd already) stops it
-/// before anything is written, with the list of problems.
-pub async fn import(store: &dyn Store, db: &Path, dry_run: bool) -> anyhow::Result<Report> {
+/// Reads `db`, checks every account, and imports them all into `store` in
+/// one transaction. Any problem (an address or password hash msnd cannot
+/// take, an account that exists in msnd already) stops it before anything
+/// is written, with the list of problems.
+pub async fn import(store: &dyn Store, db: &Path) -> anyhow::Result<Report> {
+    run(Some(store), db, false).await
+}
+
+/// Everything [`import`] does but writing. `store` is the msnd database
+/// the accounts would go to (checked for taken addresses), or `None` when
+/// there is none yet.
+pub async fn dry_run(store: Option<&dyn Store>, db: &Path) -> anyhow::Result<Report> {
+    run(store, db, true).await
+}
+
+async fn run(store: Option<&dyn Store>, db: &Path, dry_run: bool) -> anyhow::Result<Report> {
     if !db.is_file() {
         anyhow::bail!("no database at {}", db.display());
     }
@@ -176,9 +187,11 @@ pub async fn import(store: &dyn Store, db: &Path, dry_run: bool) -> anyhow::Resu
     };
     let (accounts, problems) = convert(&source, &mut report);
     let mut problems = problems;
-    for a in &accounts {
-        if store.user_exists(a.handle.as_str()).await? {
-            problems.push(format!("{} already has an msnd account", a.handle));
+    if let Some(store) = store {
+        for a in &accounts {
+            if store.user_exists(a.handle.as_str()).await? {
+                problems.push(format!("{} already has an msnd account", a.handle));
+            }
         }
     }
     if !problems.is_empty() {
@@ -192,10 +205,9 @@ pub async fn import(store: &dyn Store, db: &Path, dry_run: bool) -> anyhow::Resu
         }
         anyhow::bail!(message);
     }
-    report.counts = if dry_run {
-        ImportCounts::of(&accounts)
-    } else {
-        match store.import_accounts(&accounts).await {
+    report.counts = match store.filter(|_| !dry_run) {
+        None => ImportCounts::of(&accounts),
+        Some(store) => match store.import_accounts(&accounts).await {
             Ok(counts) => counts,
             Err(StoreError::AlreadyExists(h)) => {
                 anyhow::bail!("{h} already has an msnd account; nothing was imported")
@@ -203,7 +215,7 @@ pub async fn import(store: &dyn Store, db: &Path, dry_run: bool) -> anyhow::Resu
             Err(e) => {
                 return Err(anyhow::Error::new(e).context("the import failed; nothing was written"));
             }
-        }
+        },
     };
     Ok(report)
 }

@@ -608,10 +608,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             location,
         } => {
             let config = load_config(&location)?;
-            let store = open_store(&config).await?;
-            let result = msnd::escargot::import(&*store, &db, dry_run).await;
-            store.close().await;
-            print!("{}", result?);
+            let report = if !dry_run {
+                let store = open_store(&config).await?;
+                let result = msnd::escargot::import(&*store, &db).await;
+                store.close().await;
+                result?
+            } else if config.database_path().exists() {
+                // Only to see which addresses are taken: nothing is written.
+                let store = open_store_read_only(&config).await?;
+                let result = msnd::escargot::dry_run(Some(&*store), &db).await;
+                store.close().await;
+                result?
+            } else {
+                msnd::escargot::dry_run(None, &db).await?
+            };
+            print!("{report}");
             Ok(())
         }
         Command::Config(ConfigCommand::Default) => {
