@@ -69,6 +69,7 @@ macro_rules! conformance_cases {
         $case!(oim_deletion_touches_only_the_recipients_own);
         $case!(oims_go_with_the_recipients_account);
         $case!(export_and_import_round_trip);
+        $case!(export_is_a_snapshot);
         $case!(import_refuses_a_taken_handle_and_writes_nothing);
         $case!(replace_password_hash_only_from_the_current_hash);
     };
@@ -1861,4 +1862,64 @@ pub async fn replace_password_hash_only_from_the_current_hash(store: &dyn Store)
             .1
             .is_empty()
     );
+}
+
+/// `export_accounts` while commits run reads one committed state: as in
+/// [`load_account_is_a_snapshot`], each commit adds a group, an FL entry
+/// in it and an offline message, and advances the version, so a
+/// consistent export has as many of each as its version says.
+pub async fn export_is_a_snapshot(store: &dyn Store) {
+    let id = new_user(store, "alice@hotmail.com", None).await;
+    let commits: GroupId = 20;
+    let writer = async {
+        for i in 1..=commits {
+            let change = Change {
+                groups: vec![GroupUpdate::Upsert(Group {
+                    id: i,
+                    guid: Uuid::new_v4(),
+                    name: format!("G{i}"),
+                })],
+                contacts: vec![ContactUpdate {
+                    set: lists::FL,
+                    name: Some(format!("C{i}")),
+                    guid: Some(Some(Uuid::new_v4())),
+                    add_groups: vec![i],
+                    ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
+                }],
+                bump_version: true,
+                ..Change::default()
+            };
+            store.commit(id, &change).await.unwrap();
+            store
+                .add_oim(oim_to(id, "bob@hotmail.com", "hi", i), 100)
+                .await
+                .unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    let reader = async {
+        let mut reads = 0;
+        loop {
+            let all = store.export_accounts().await.unwrap();
+            let a = &all[0];
+            let v = a.list_version as usize;
+            assert_eq!(
+                (a.groups.len() - 1, a.contacts.len()),
+                (v, v),
+                "torn export: {a:?}"
+            );
+            // The message of commit v is stored after it: v or v - 1 of them.
+            assert!(
+                a.oims.len() == v || a.oims.len() + 1 == v,
+                "torn export: {a:?}"
+            );
+            reads += 1;
+            if v == commits as usize {
+                return reads;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let ((), reads) = tokio::join!(writer, reader);
+    assert!(reads >= 1);
 }
