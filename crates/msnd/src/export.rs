@@ -14,7 +14,7 @@
 pub mod check;
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read as _, Write};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -267,7 +267,7 @@ pub struct Parsed {
 /// Reads and checks a whole export file. Every problem is collected (with
 /// its line number) rather than stopping at the first, so that one run
 /// shows everything to fix.
-pub fn read(input: impl BufRead) -> Result<Parsed, Problems> {
+pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
     let mut problems = Problems::new();
     let mut parsed = Parsed {
         accounts: Vec::new(),
@@ -276,18 +276,25 @@ pub fn read(input: impl BufRead) -> Result<Parsed, Problems> {
     let mut end: Option<(usize, EndLine)> = None;
     let mut header_seen = false;
     let mut n = 0;
-    for raw in input.split(b'\n') {
-        n += 1;
-        let raw = match raw {
-            Ok(raw) => raw,
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        // At most one byte past the limit is read: a file without line
+        // breaks cannot fill the memory.
+        let limit = MAX_LINE_BYTES as u64 + 1;
+        match (&mut input).take(limit).read_until(b'\n', &mut raw) {
+            Ok(0) => break,
+            Ok(_) => n += 1,
             Err(e) => {
-                problems.add(n, format!("cannot read: {e}"));
+                problems.add(n + 1, format!("cannot read: {e}"));
                 return Err(problems);
             }
-        };
-        if raw.len() > MAX_LINE_BYTES {
+        }
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+        } else if raw.len() > MAX_LINE_BYTES {
             problems.add(n, format!("line longer than {MAX_LINE_BYTES} bytes"));
-            continue;
+            return Err(problems);
         }
         let Ok(text) = std::str::from_utf8(&raw) else {
             problems.add(n, "not UTF-8");
@@ -645,4 +652,36 @@ pub async fn import_file(
     };
     let parsed = parsed.map_err(|p| anyhow::anyhow!("{}: {p}", input.display()))?;
     import(store, &parsed).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_line_is_refused_without_reading_it_all() {
+        let header = r#"{"format":"msnd-export","version":1,"exported_at":0,"generator":"t"}"#;
+        let mut file = format!("{header}\n").into_bytes();
+        file.extend(std::iter::repeat_n(b'x', 3 * MAX_LINE_BYTES));
+        let problems = read(std::io::Cursor::new(file)).err().expect("refused");
+        assert_eq!(problems.list.len(), 1, "{problems}");
+        assert_eq!(problems.list[0].0, 2);
+        assert!(problems.list[0].1.contains("longer than"), "{problems}");
+    }
+
+    #[test]
+    fn an_empty_export_round_trips() {
+        let mut out = Vec::new();
+        let counts = write(&mut out, &[], 7).unwrap();
+        assert_eq!(counts, ImportCounts::default());
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.ends_with(
+                "{\"type\":\"end\",\"accounts\":0,\"groups\":0,\"contacts\":0,\"oims\":0}\n"
+            ),
+            "{text}"
+        );
+        let parsed = read(std::io::Cursor::new(out)).unwrap();
+        assert!(parsed.accounts.is_empty());
+    }
 }
