@@ -31,7 +31,7 @@ pub mod throttle;
 
 pub use address::{Exempt, address_key};
 pub use gate::{ConnectionGate, GateSettings, GateStats, Refusal, Slot};
-pub use passwords::{Admission, Busy, PasswordVerifier};
+pub use passwords::{Admission, Busy, PasswordVerifier, Verdict};
 pub use throttle::{LoginThrottle, Scope, ThrottleSettings, ThrottleStats, Throttled};
 
 use std::sync::{Arc, Mutex};

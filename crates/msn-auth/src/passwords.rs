@@ -12,7 +12,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use msn_core::password::HashMemory;
+use msn_core::password::{HashCost, HashMemory, hash_password, needs_rehash};
 use tokio::sync::Semaphore;
 
 /// Too many logins are already being checked or waiting: try again later.
@@ -68,6 +68,19 @@ impl PasswordVerifier {
         Ok(self.try_admit()?.verify(candidates, phc).await)
     }
 
+    /// [`Admission::verify_rehashing`] with an admission taken here.
+    pub async fn verify_rehashing(
+        &self,
+        candidates: Vec<String>,
+        phc: String,
+        cost: HashCost,
+    ) -> Result<Verdict, Busy> {
+        Ok(self
+            .try_admit()?
+            .verify_rehashing(candidates, phc, cost)
+            .await)
+    }
+
     /// Work memory kept for the next checks. It is kept only while checks
     /// are admitted: when the last one ends, it goes back to the allocator
     /// (and so to the system), so an idle server holds none.
@@ -77,6 +90,27 @@ impl PasswordVerifier {
             .iter()
             .map(HashMemory::capacity_bytes)
             .sum()
+    }
+}
+
+/// What a password check found.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// One of the candidates is the password.
+    pub matched: bool,
+    /// It matched a hash that is not argon2id (an account imported from
+    /// Escargot): the argon2id hash of that password, for the caller to
+    /// store in its place (`Store::replace_password_hash`).
+    pub rehashed: Option<String>,
+}
+
+impl std::fmt::Debug for Verdict {
+    /// Never prints the hash.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verdict")
+            .field("matched", &self.matched)
+            .field("rehashed", &self.rehashed.is_some())
+            .finish()
     }
 }
 
@@ -94,20 +128,48 @@ impl Admission {
     /// The admission and the turn move into the blocking task: a client
     /// that disconnects while its hash is computed cannot free them early.
     pub async fn verify(self, candidates: Vec<String>, phc: String) -> bool {
+        self.check(candidates, phc, None).await.matched
+    }
+
+    /// [`verify`](Admission::verify), and when the password matched a
+    /// hash that [`needs_rehash`], also its argon2id hash at `cost`,
+    /// computed in the same turn: the one place a foreign hash is upgraded
+    /// at sign-in. Failing to hash only leaves `rehashed` empty.
+    pub async fn verify_rehashing(
+        self,
+        candidates: Vec<String>,
+        phc: String,
+        cost: HashCost,
+    ) -> Verdict {
+        self.check(candidates, phc, Some(cost)).await
+    }
+
+    async fn check(self, candidates: Vec<String>, phc: String, cost: Option<HashCost>) -> Verdict {
+        let no = Verdict {
+            matched: false,
+            rehashed: None,
+        };
         let Ok(turn) = self.running.clone().acquire_owned().await else {
             // The semaphore is never closed.
-            return false;
+            return no;
         };
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let mut memory = lock(&self.state).free.pop().unwrap_or_default();
-            let matched = candidates.iter().any(|pw| memory.verify(pw, &phc));
+            let matched = candidates.iter().find(|pw| memory.verify(pw, &phc));
             lock(&self.state).free.push(memory);
+            let rehashed = match (matched, cost) {
+                (Some(pw), Some(cost)) if needs_rehash(&phc) => hash_password(pw, cost).ok(),
+                _ => None,
+            };
             drop(self);
-            matched
+            Verdict {
+                matched: matched.is_some(),
+                rehashed,
+            }
         })
         .await
-        .unwrap_or(false)
+        .unwrap_or(no)
     }
 }
 
@@ -137,6 +199,55 @@ mod tests {
     use msn_core::password::{HashCost, hash_password};
 
     use super::*;
+
+    #[tokio::test]
+    async fn foreign_hashes_are_rehashed_when_they_match() {
+        use base64::Engine as _;
+        let verifier = PasswordVerifier::new(1, 1);
+        let cost = HashCost::insecure_for_tests();
+        // RFC 7914 §11: PBKDF2-HMAC-SHA256("passwd", "salt", 1), 32 bytes.
+        let digest: Vec<u8> = (0..32)
+            .map(|i| {
+                u8::from_str_radix(
+                    &"55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+                        [2 * i..2 * i + 2],
+                    16,
+                )
+                .unwrap()
+            })
+            .collect();
+        let escargot = format!(
+            "pbkdf2_sha256$1$salt${}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        let v = verifier
+            .verify_rehashing(
+                vec!["wrong".into(), "passwd".into()],
+                escargot.clone(),
+                cost,
+            )
+            .await
+            .unwrap();
+        assert!(v.matched);
+        let new = v.rehashed.expect("re-hashed");
+        assert!(new.starts_with("$argon2id$"));
+        assert!(
+            verifier
+                .verify(vec!["passwd".into()], new.clone())
+                .await
+                .unwrap()
+        );
+        let wrong = verifier
+            .verify_rehashing(vec!["nope".into()], escargot, cost)
+            .await
+            .unwrap();
+        assert_eq!((wrong.matched, wrong.rehashed), (false, None));
+        let current = verifier
+            .verify_rehashing(vec!["passwd".into()], new, cost)
+            .await
+            .unwrap();
+        assert_eq!((current.matched, current.rehashed), (true, None));
+    }
 
     #[test]
     fn more_waiters_than_allowed_are_refused_at_once() {

@@ -2,6 +2,12 @@
 //! logins). The MSNP2–MSNP7 MD5 login needs `md5(salt ‖ password)` for a salt
 //! chosen per login, which only works when the server knows the password:
 //! accounts opt in to that explicitly (`msnd user add --legacy-md5`).
+//!
+//! Accounts imported from Escargot (`msnd import-escargot`) arrive with
+//! Escargot's PBKDF2-SHA256 hash, `pbkdf2_sha256$<iterations>$<salt>$<hash>`
+//! (the salt used as its text's bytes, the 32-byte hash in padded base64).
+//! [`HashMemory::verify`] accepts those too, and [`needs_rehash`] tells the
+//! login that succeeded with one to store an argon2id hash instead.
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
@@ -93,8 +99,12 @@ impl HashMemory {
     /// keeping this memory; it grows if the string asks for more than it
     /// has. The computed hash is compared with the stored one in constant
     /// time. A malformed string, or one with parameters argon2 refuses,
-    /// never matches.
+    /// never matches. An Escargot PBKDF2-SHA256 hash is checked with
+    /// PBKDF2 (no work memory).
     pub fn verify(&mut self, password: &str, phc: &str) -> bool {
+        if phc.starts_with(PBKDF2_SHA256_PREFIX) {
+            return Pbkdf2Hash::parse(phc).is_ok_and(|h| h.matches(password));
+        }
         self.try_verify(password, phc).unwrap_or(false)
     }
 
@@ -125,6 +135,94 @@ impl HashMemory {
     }
 }
 
+/// How Escargot's PBKDF2-SHA256 hashes begin.
+pub const PBKDF2_SHA256_PREFIX: &str = "pbkdf2_sha256$";
+
+/// The most PBKDF2 iterations a hash may ask for: a check is paid on every
+/// login, and Escargot's own hashes use 24 000.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
+
+/// Whether a stored hash is anything but argon2id, so that the next
+/// successful password login should replace it with [`hash_password`].
+pub fn needs_rehash(stored: &str) -> bool {
+    !stored.starts_with("$argon2id$")
+}
+
+/// An Escargot PBKDF2-SHA256 hash, parsed.
+struct Pbkdf2Hash<'a> {
+    iterations: u32,
+    salt: &'a str,
+    hash: [u8; 32],
+}
+
+impl<'a> Pbkdf2Hash<'a> {
+    fn parse(stored: &'a str) -> Result<Pbkdf2Hash<'a>, String> {
+        use base64::Engine as _;
+        let rest = stored
+            .strip_prefix(PBKDF2_SHA256_PREFIX)
+            .ok_or("not a pbkdf2_sha256 hash")?;
+        let mut parts = rest.split('$');
+        let (Some(iterations), Some(salt), Some(hash), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err("a pbkdf2_sha256 hash has four $-separated parts".to_owned());
+        };
+        let iterations: u32 = iterations
+            .parse()
+            .map_err(|_| format!("bad PBKDF2 iteration count {iterations:?}"))?;
+        if !(1..=MAX_PBKDF2_ITERATIONS).contains(&iterations) {
+            return Err(format!(
+                "PBKDF2 iteration count {iterations} is not within 1..={MAX_PBKDF2_ITERATIONS}"
+            ));
+        }
+        if salt.is_empty() {
+            return Err("empty PBKDF2 salt".to_owned());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(hash)
+            .map_err(|_| "the PBKDF2 hash is not base64".to_owned())?;
+        let hash = <[u8; 32]>::try_from(bytes.as_slice())
+            .map_err(|_| format!("a PBKDF2-SHA256 hash has 32 bytes, not {}", bytes.len()))?;
+        Ok(Pbkdf2Hash {
+            iterations,
+            salt,
+            hash,
+        })
+    }
+
+    fn matches(&self, password: &str) -> bool {
+        let mut out = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            password.as_bytes(),
+            self.salt.as_bytes(),
+            self.iterations,
+            &mut out,
+        );
+        constant_time_eq(&out, &self.hash)
+    }
+}
+
+/// Checks that `stored` is a hash a login can be verified against: an
+/// argon2 PHC string or an Escargot PBKDF2-SHA256 hash (for imports,
+/// which must not store what no password will ever match).
+pub fn check_stored_hash(stored: &str) -> Result<(), String> {
+    if stored.starts_with(PBKDF2_SHA256_PREFIX) {
+        return Pbkdf2Hash::parse(stored).map(|_| ());
+    }
+    let parsed = PasswordHash::new(stored).map_err(|e| format!("not a PHC string: {e}"))?;
+    Algorithm::try_from(parsed.algorithm)
+        .map_err(|_| format!("unsupported password hash algorithm {}", parsed.algorithm))?;
+    Params::try_from(&parsed).map_err(|e| format!("bad argon2 parameters: {e}"))?;
+    if parsed.hash.is_none() || parsed.salt.is_none() {
+        return Err("the PHC string has no salt or no hash".to_owned());
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `lower_hex(md5(salt ‖ password))`, the MSNP2–MSNP7 login response.
 pub fn md5_login_response(salt: &str, password: &str) -> String {
     let mut h = Md5::new();
@@ -137,12 +235,7 @@ pub fn md5_login_response(salt: &str, password: &str) -> String {
 pub fn verify_md5_login(salt: &str, password: &str, response: &str) -> bool {
     let expected = md5_login_response(salt, password);
     let got = response.to_ascii_lowercase();
-    expected.len() == got.len()
-        && expected
-            .bytes()
-            .zip(got.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    constant_time_eq(expected.as_bytes(), got.as_bytes())
 }
 
 #[cfg(test)]
@@ -211,6 +304,42 @@ mod tests {
         ] {
             assert!(!HashMemory::new().verify("pw", bad), "{bad}");
         }
+    }
+
+    /// `pbkdf2_sha256$24000$salt$…` as Escargot's hasher writes it: PBKDF2
+    /// with HMAC-SHA256 over the salt's text, 32 bytes, padded base64. The
+    /// vector is RFC 7914 §11's PBKDF2-HMAC-SHA-256 one ("passwd", "salt",
+    /// 1 iteration, first 32 of its 64 bytes).
+    #[test]
+    fn escargot_pbkdf2_hashes() {
+        use base64::Engine as _;
+        let rfc = hex::decode("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc")
+            .unwrap();
+        let stored = format!(
+            "pbkdf2_sha256$1$salt${}",
+            base64::engine::general_purpose::STANDARD.encode(&rfc)
+        );
+        check_stored_hash(&stored).unwrap();
+        assert!(needs_rehash(&stored));
+        assert!(verify_password("passwd", &stored));
+        assert!(!verify_password("passwe", &stored));
+        for bad in [
+            stored.replace("$1$", "$0$"),
+            stored.replace("$1$", "$1000001$"),
+            stored.replace("$1$", "$x$"),
+            stored.replace("$salt$", "$$"),
+            stored.replace("$salt$", "$a$b$"),
+            format!("{}AAAA", stored),
+            "pbkdf2_sha256$1$salt$!!".to_owned(),
+        ] {
+            assert!(check_stored_hash(&bad).is_err(), "{bad}");
+            assert!(!verify_password("passwd", &bad), "{bad}");
+        }
+        let argon = hash_password("pw", HashCost::insecure_for_tests()).unwrap();
+        check_stored_hash(&argon).unwrap();
+        assert!(!needs_rehash(&argon));
+        assert!(check_stored_hash("md5$abc$def").is_err());
+        assert!(check_stored_hash("").is_err());
     }
 
     #[test]

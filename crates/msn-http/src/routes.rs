@@ -219,10 +219,17 @@ pub(crate) async fn check_password(
     let hash = record
         .as_ref()
         .map_or_else(|| decoy_hash.to_owned(), |r| r.password_hash.clone());
-    let matches = admission.verify(candidates, hash).await;
+    let verdict = admission
+        .verify_rehashing(candidates, hash, ctx.config.hash_cost())
+        .await;
     Ok(match record {
         // A disabled account is refused like a wrong password.
-        Some(r) if matches && !r.disabled => Checked::Valid(r.id),
+        Some(r) if verdict.matched && !r.disabled => {
+            if let Some(new) = verdict.rehashed {
+                msn_store::store_rehashed(&*ctx.store, &r, &new).await;
+            }
+            Checked::Valid(r.id)
+        }
         _ => Checked::Invalid,
     })
 }

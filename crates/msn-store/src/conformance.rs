@@ -36,7 +36,9 @@ use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
 use uuid::Uuid;
 
-use crate::{Committed, Invite, NewOim, NewUser, OimAdded, Store, StoreError};
+use crate::{
+    AccountDump, Committed, ImportCounts, Invite, NewOim, NewUser, OimAdded, Store, StoreError,
+};
 
 /// Calls `$case!(name);` for every case of the suite, so that a backend's
 /// test file gets one test per case and new cases without editing it.
@@ -70,6 +72,10 @@ macro_rules! conformance_cases {
         $case!(oims_go_with_the_recipients_account);
         $case!(invites_are_listed_and_spent_once);
         $case!(invite_is_kept_when_the_account_cannot_be_created);
+        $case!(export_and_import_round_trip);
+        $case!(export_is_a_snapshot);
+        $case!(import_refuses_a_taken_handle_and_writes_nothing);
+        $case!(replace_password_hash_only_from_the_current_hash);
     };
 }
 
@@ -1746,4 +1752,276 @@ pub async fn invite_is_kept_when_the_account_cannot_be_created(store: &dyn Store
         .create_user_with_invite(invited("bob@hotmail.com"), "AAAAA-11111")
         .await
         .unwrap();
+}
+
+/// Two accounts with something in every part an export carries.
+async fn varied_accounts(store: &dyn Store) -> (i64, i64) {
+    let alice = new_user(store, "alice@hotmail.com", Some("alicepass")).await;
+    let bob = new_user(store, "bob@hotmail.com", None).await;
+    new_user(store, "carol@hotmail.com", None).await;
+    let mut alice = Model::load(store, alice).await;
+    let mut bob = Model::load(store, bob).await;
+    let (change, friends) = alice
+        .account
+        .plan_add_group("Frïends", MAX_NUMERIC_GROUPS)
+        .unwrap();
+    alice.commit(change).await;
+    let change = alice
+        .account
+        .plan_add(
+            ListKind::Forward,
+            &h("bob@hotmail.com"),
+            "bob",
+            Some(friends.id),
+            GroupMode::Explicit,
+            ListLimits::default(),
+        )
+        .unwrap();
+    let done = alice.commit(change).await;
+    bob.reverse(&alice, true, done).await;
+    for list in [ListKind::Allow, ListKind::Block] {
+        let target = if list == ListKind::Allow {
+            "bob@hotmail.com"
+        } else {
+            "carol@hotmail.com"
+        };
+        let change = alice
+            .account
+            .plan_add(
+                list,
+                &h(target),
+                target,
+                None,
+                GroupMode::Explicit,
+                ListLimits::default(),
+            )
+            .unwrap();
+        alice.commit(change).await;
+    }
+    for change in [
+        alice.account.plan_privacy(Privacy::BlockAll).unwrap(),
+        alice.account.plan_add_alert(AddAlert::DontAsk).unwrap(),
+        alice.account.plan_friendly_name("Ålice ☃").unwrap(),
+        alice
+            .account
+            .plan_property(Property::MobilePhone, Some("0170"))
+            .unwrap(),
+        alice
+            .account
+            .plan_property(Property::MobileDevice, Some("Y"))
+            .unwrap(),
+        Change {
+            settings: vec![SettingUpdate::PersonalMessage(Some(
+                b"<Data><PSM>x</PSM></Data>".to_vec(),
+            ))],
+            ..Change::default()
+        },
+    ] {
+        alice.commit(change).await;
+    }
+    assert!(store.set_disabled("bob@hotmail.com", true).await.unwrap());
+    for seq in 1..=2 {
+        let oim = oim_to(alice.id(), "bob@hotmail.com", &format!("hällo {seq}"), seq);
+        store.add_oim(oim, 10).await.unwrap();
+    }
+    (alice.id(), bob.id())
+}
+
+/// `account` under another domain, and every handle in it that names one
+/// of `renamed`; its offline messages get new ids (ids are unique).
+fn moved(account: &AccountDump, renamed: &[&str]) -> AccountDump {
+    let rename = |handle: &Handle| {
+        if renamed.contains(&handle.as_str()) {
+            h(&handle.as_str().replace("@hotmail.com", "@moved.example"))
+        } else {
+            handle.clone()
+        }
+    };
+    let mut a = account.clone();
+    a.handle = rename(&a.handle);
+    for c in &mut a.contacts {
+        c.handle = rename(&c.handle);
+    }
+    a.contacts
+        .sort_by(|x, y| x.handle.as_str().cmp(y.handle.as_str()));
+    for m in &mut a.oims {
+        m.id = Uuid::new_v4();
+        m.sender = rename(&m.sender);
+    }
+    a
+}
+
+/// An export carries every stored part of every account; importing it
+/// (under other names, the originals being there) writes exactly that,
+/// and the imported accounts load as the originals do.
+pub async fn export_and_import_round_trip(store: &dyn Store) {
+    let (alice_id, _) = varied_accounts(store).await;
+    let exported = store.export_accounts().await.unwrap();
+    let handles: Vec<&str> = exported.iter().map(|a| a.handle.as_str()).collect();
+    assert_eq!(
+        handles,
+        ["alice@hotmail.com", "bob@hotmail.com", "carol@hotmail.com"]
+    );
+    let alice = &exported[0];
+    let record = store.user("alice@hotmail.com").await.unwrap().unwrap();
+    assert_eq!(alice.password_hash, record.password_hash);
+    assert_eq!(alice.legacy_password.as_deref(), Some("alicepass"));
+    assert_eq!(alice.friendly_name, "Ålice ☃");
+    let loaded = load(store, alice_id).await;
+    assert_eq!(alice.privacy, loaded.privacy);
+    assert_eq!(alice.add_alert, loaded.add_alert);
+    assert_eq!(alice.list_version, loaded.list_version);
+    assert_eq!(alice.properties, loaded.properties);
+    assert_eq!(alice.personal_message, loaded.personal_message);
+    assert_eq!(alice.groups, loaded.groups);
+    assert_eq!(alice.contacts.len(), loaded.contacts.len());
+    for (d, c) in alice.contacts.iter().zip(&loaded.contacts) {
+        assert_eq!(
+            (&d.handle, d.network, d.lists, d.guid),
+            (&c.handle, c.network, c.lists, c.guid)
+        );
+        assert_eq!(d.groups, *c.groups);
+    }
+    assert_eq!(alice.oims.len(), 2);
+    assert_eq!(alice.oims[1].text, "hällo 2");
+    assert!(exported[1].disabled && !alice.disabled);
+    assert_eq!(exported[1].contacts[0].lists, lists::RL | lists::PL);
+
+    let everyone = ["alice@hotmail.com", "bob@hotmail.com", "carol@hotmail.com"];
+    let copies: Vec<AccountDump> = exported.iter().map(|a| moved(a, &everyone)).collect();
+    let counts = store.import_accounts(&copies).await.unwrap();
+    assert_eq!(counts, ImportCounts::of(&copies));
+    assert_eq!(counts.accounts, 3);
+    assert_eq!(counts.oims, 2);
+    let mut expected: Vec<AccountDump> = exported.iter().chain(&copies).cloned().collect();
+    expected.sort_by(|a, b| a.handle.as_str().cmp(b.handle.as_str()));
+    assert_eq!(store.export_accounts().await.unwrap(), expected);
+
+    let copy = store.user("alice@moved.example").await.unwrap().unwrap();
+    assert_eq!(copy.legacy_password.as_deref(), Some("alicepass"));
+    let mut loaded_copy = load(store, copy.id).await;
+    assert_eq!(loaded_copy.handle.as_str(), "alice@moved.example");
+    assert_eq!(store.oims(copy.id).await.unwrap().len(), 2);
+    loaded_copy.user_id = loaded.user_id;
+    loaded_copy.handle = loaded.handle.clone();
+    for (c, o) in loaded_copy.contacts.iter_mut().zip(&loaded.contacts) {
+        c.handle = o.handle.clone();
+    }
+    assert_eq!(loaded_copy, loaded);
+}
+
+/// One taken handle refuses the whole import, naming it.
+pub async fn import_refuses_a_taken_handle_and_writes_nothing(store: &dyn Store) {
+    varied_accounts(store).await;
+    let exported = store.export_accounts().await.unwrap();
+    let mut batch = vec![moved(&exported[0], &["alice@hotmail.com"])];
+    batch.push(exported[1].clone());
+    match store.import_accounts(&batch).await {
+        Err(StoreError::AlreadyExists(handle)) => assert_eq!(handle, "bob@hotmail.com"),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert_eq!(store.export_accounts().await.unwrap(), exported);
+    assert!(!store.user_exists("alice@moved.example").await.unwrap());
+    // An empty import is no error.
+    assert_eq!(
+        store.import_accounts(&[]).await.unwrap(),
+        ImportCounts::default()
+    );
+}
+
+/// A re-hash replaces the hash it was computed for and nothing else, and
+/// is no credential change (sessions keep running).
+pub async fn replace_password_hash_only_from_the_current_hash(store: &dyn Store) {
+    new_user(store, "alice@hotmail.com", Some("pw")).await;
+    let old = store.user("alice@hotmail.com").await.unwrap().unwrap();
+    let (cursor, _) = store.account_changes(None).await.unwrap();
+    assert!(
+        !store
+            .replace_password_hash("alice@hotmail.com", "$argon2id$other", "$argon2id$new")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .replace_password_hash("alice@hotmail.com", &old.password_hash, "$argon2id$new")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .replace_password_hash("nobody@hotmail.com", &old.password_hash, "$argon2id$new")
+            .await
+            .unwrap()
+    );
+    let now = store.user("alice@hotmail.com").await.unwrap().unwrap();
+    assert_eq!(now.password_hash, "$argon2id$new");
+    assert_eq!(now.legacy_password.as_deref(), Some("pw"));
+    assert!(
+        store
+            .account_changes(Some(cursor))
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
+}
+
+/// `export_accounts` while commits run reads one committed state: as in
+/// [`load_account_is_a_snapshot`], each commit adds a group, an FL entry
+/// in it and an offline message, and advances the version, so a
+/// consistent export has as many of each as its version says.
+pub async fn export_is_a_snapshot(store: &dyn Store) {
+    let id = new_user(store, "alice@hotmail.com", None).await;
+    let commits: GroupId = 20;
+    let writer = async {
+        for i in 1..=commits {
+            let change = Change {
+                groups: vec![GroupUpdate::Upsert(Group {
+                    id: i,
+                    guid: Uuid::new_v4(),
+                    name: format!("G{i}"),
+                })],
+                contacts: vec![ContactUpdate {
+                    set: lists::FL,
+                    name: Some(format!("C{i}")),
+                    guid: Some(Some(Uuid::new_v4())),
+                    add_groups: vec![i],
+                    ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
+                }],
+                bump_version: true,
+                ..Change::default()
+            };
+            store.commit(id, &change).await.unwrap();
+            store
+                .add_oim(oim_to(id, "bob@hotmail.com", "hi", i), 100)
+                .await
+                .unwrap();
+            tokio::task::yield_now().await;
+        }
+    };
+    let reader = async {
+        let mut reads = 0;
+        loop {
+            let all = store.export_accounts().await.unwrap();
+            let a = &all[0];
+            let v = a.list_version as usize;
+            assert_eq!(
+                (a.groups.len() - 1, a.contacts.len()),
+                (v, v),
+                "torn export: {a:?}"
+            );
+            // The message of commit v is stored after it: v or v - 1 of them.
+            assert!(
+                a.oims.len() == v || a.oims.len() + 1 == v,
+                "torn export: {a:?}"
+            );
+            reads += 1;
+            if v == commits as usize {
+                return reads;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let ((), reads) = tokio::join!(writer, reader);
+    assert!(reads >= 1);
 }

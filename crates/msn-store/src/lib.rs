@@ -12,7 +12,9 @@
 
 #![forbid(unsafe_code)]
 
+mod dump;
 mod open;
+mod rehash;
 mod sqlite;
 
 #[cfg(feature = "conformance")]
@@ -24,7 +26,9 @@ use msn_core::handle::Handle;
 use thiserror::Error;
 use uuid::Uuid;
 
+pub use dump::{AccountDump, ContactDump, ImportCounts};
 pub use open::{DatabaseUrl, StoreOptions, backup, open};
+pub use rehash::store_rehashed;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// An error from a backend library (driver, pool, migrations, I/O), kept
@@ -265,6 +269,22 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes those of `ids` that are `recipient_id`'s (others are left
     /// alone); returns how many were deleted.
     async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
+    // Moving data (`msnd export` / `import`, `msn_store::dump`).
+
+    /// Every account with all it holds, ordered by handle, read as one
+    /// consistent snapshot while the server may be writing.
+    async fn export_accounts(&self) -> Result<Vec<AccountDump>>;
+    /// Writes `accounts` as they are (list bits, versions, offline
+    /// messages; nothing is mirrored onto other accounts), all in one
+    /// transaction: [`StoreError::AlreadyExists`] with the first handle
+    /// that is taken, and nothing written, if any is.
+    async fn import_accounts(&self, accounts: &[AccountDump]) -> Result<ImportCounts>;
+    /// Replaces an account's password hash with another hash of the same
+    /// password (a foreign hash re-hashed to argon2id at sign-in), only if
+    /// it is still `current`; no change-log entry, since the credentials
+    /// stay the same. False if the account or its hash changed meanwhile.
+    async fn replace_password_hash(&self, handle: &str, current: &str, new: &str) -> Result<bool>;
+
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 

@@ -2,6 +2,8 @@
 //! through a single connection (SQLite serialises writers anyway) inside
 //! `BEGIN IMMEDIATE` transactions; reads use a small read-only pool.
 
+mod dump;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,8 +26,8 @@ use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
 use crate::{
-    AccountChange, AccountChangeKind, Committed, Invite, NewOim, NewUser, OimAdded, Result, Store,
-    StoreError, StoredOim, UserRecord, UserSummary,
+    AccountChange, AccountChangeKind, AccountDump, Committed, ImportCounts, Invite, NewOim,
+    NewUser, OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
 };
 
 /// How hard SQLite works to make a commit durable.
@@ -1089,6 +1091,27 @@ impl Store for SqliteStore {
         .db()?;
         commit(tx).await?;
         Ok(done.rows_affected() as usize)
+    }
+
+    async fn export_accounts(&self) -> Result<Vec<AccountDump>> {
+        dump::export(&self.read).await
+    }
+
+    async fn import_accounts(&self, accounts: &[AccountDump]) -> Result<ImportCounts> {
+        dump::import(self.begin().await?, accounts).await
+    }
+
+    async fn replace_password_hash(&self, handle: &str, current: &str, new: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = ? WHERE handle = ? AND password_hash = ?",
+        )
+        .bind(new)
+        .bind(handle)
+        .bind(current)
+        .execute(&self.write)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Readers close first, so that the writer is the last connection: it

@@ -7,6 +7,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod escargot;
+pub mod export;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;

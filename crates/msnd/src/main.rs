@@ -105,6 +105,38 @@ enum Command {
         #[command(flatten)]
         location: Location,
     },
+    /// Write every account (lists, groups, settings, password hashes,
+    /// waiting offline messages) as JSON lines (docs/export-format.md).
+    /// Works while the server runs. The file holds password hashes: it is
+    /// created readable by its owner only.
+    Export {
+        /// File to write (it must not exist), or `-` for standard output.
+        #[arg(long, short, default_value = "-")]
+        output: PathBuf,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Import a file written by `msnd export`, all or nothing: every
+    /// problem is listed with its line number, and accounts that exist
+    /// already are refused.
+    Import {
+        /// The export file, or `-` for standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Import the accounts, friendly names, contact lists and groups of an
+    /// Escargot server's SQLite database (README "Moving data").
+    ImportEscargot {
+        /// Escargot's database file (read only).
+        db: PathBuf,
+        /// Read and check everything, print what would be imported, write
+        /// nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        location: Location,
+    },
 }
 
 #[derive(Subcommand)]
@@ -649,6 +681,61 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("backup failed")?;
             println!("database copied to {}", dest.display());
+            Ok(())
+        }
+        Command::Export { output, location } => {
+            let config = load_config(&location)?;
+            let store = open_store_read_only(&config).await?;
+            let result = msnd::export::export_file(&*store, &output).await;
+            store.close().await;
+            let counts = result?;
+            eprintln!(
+                "exported {} accounts ({} groups, {} contacts, {} offline messages){}",
+                counts.accounts,
+                counts.groups,
+                counts.contacts,
+                counts.oims,
+                if output.as_os_str() == "-" {
+                    String::new()
+                } else {
+                    format!(" to {}", output.display())
+                }
+            );
+            Ok(())
+        }
+        Command::Import { file, location } => {
+            let config = load_config(&location)?;
+            let store = open_store(&config).await?;
+            let result = msnd::export::import_file(&*store, &file).await;
+            store.close().await;
+            let counts = result?;
+            println!(
+                "imported {} accounts ({} groups, {} contacts, {} offline messages)",
+                counts.accounts, counts.groups, counts.contacts, counts.oims
+            );
+            Ok(())
+        }
+        Command::ImportEscargot {
+            db,
+            dry_run,
+            location,
+        } => {
+            let config = load_config(&location)?;
+            let report = if !dry_run {
+                let store = open_store(&config).await?;
+                let result = msnd::escargot::import(&*store, &db).await;
+                store.close().await;
+                result?
+            } else if config.database_path().exists() {
+                // Only to see which addresses are taken: nothing is written.
+                let store = open_store_read_only(&config).await?;
+                let result = msnd::escargot::dry_run(Some(&*store), &db).await;
+                store.close().await;
+                result?
+            } else {
+                msnd::escargot::dry_run(None, &db).await?
+            };
+            print!("{report}");
             Ok(())
         }
         Command::Config(ConfigCommand::Default) => {

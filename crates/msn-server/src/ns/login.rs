@@ -276,12 +276,26 @@ impl NsSession {
                 .is_some_and(|pw| password::verify_md5_login(&salt, pw, &hash)),
             // Bounded with the HTTP logins' checks; too many waiting is
             // refused like a wrong password.
-            (Some(user), Proof::Clear(given)) => self
-                .shared
-                .passwords
-                .verify(vec![given], user.password_hash.clone())
-                .await
-                .unwrap_or(false),
+            (Some(user), Proof::Clear(given)) => {
+                let verdict = self
+                    .shared
+                    .passwords
+                    .verify_rehashing(
+                        vec![given],
+                        user.password_hash.clone(),
+                        self.shared.config.hash_cost(),
+                    )
+                    .await;
+                match verdict {
+                    Ok(v) => {
+                        if let Some(new) = v.rehashed {
+                            msn_store::store_rehashed(&*self.shared.store, user, &new).await;
+                        }
+                        v.matched
+                    }
+                    Err(_) => false,
+                }
+            }
         };
         match user.filter(|_| ok) {
             Some(user) => {
