@@ -6,19 +6,25 @@
 //! data returns only after the change is committed: a reply that confirms
 //! a change to a client is sent after the store said so.
 //!
-//! [`open`] opens the store a database URL names. What every backend must
-//! do is the conformance suite in `msn_store::conformance` (cargo feature
-//! `conformance`), which `tests/conformance.rs` runs on SQLite.
+//! [`open`] opens the store a database URL names: SQLite ([`SqliteStore`],
+//! the default) or PostgreSQL ([`PgStore`], for several nodes on one
+//! database). What every backend must do is the conformance suite in
+//! `msn_store::conformance` (cargo feature `conformance`), which
+//! `tests/conformance.rs` runs on both.
 
 #![forbid(unsafe_code)]
 
 mod dump;
 mod open;
 mod rehash;
+mod postgres;
 mod sqlite;
+mod values;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod test_database;
 
 use async_trait::async_trait;
 use msn_core::account::{Account, Change, Properties};
@@ -27,7 +33,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use dump::{AccountDump, ContactDump, ImportCounts};
-pub use open::{DatabaseUrl, StoreOptions, backup, open};
+pub use open::{DatabaseUrl, PostgresUrl, StoreOptions, backup, open, open_postgres};
+pub use postgres::{PgOptions, PgStore};
 pub use rehash::store_rehashed;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::postgres::{PgOptions, PgStore};
 use crate::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use crate::{Result, Store, StoreError};
 
@@ -12,8 +14,13 @@ use crate::{Result, Store, StoreError};
 pub struct StoreOptions {
     /// How hard a commit works to be durable (SQLite `synchronous`).
     pub synchronous: Synchronous,
-    /// Size of the connection pool used for reads.
+    /// Size of the connection pool used for reads (SQLite).
     pub read_connections: u32,
+    /// Most connections to the database server (PostgreSQL).
+    pub max_connections: u32,
+    /// How long a query waits for a connection before failing
+    /// (PostgreSQL).
+    pub acquire_timeout: Duration,
     /// Open an existing, migrated database without writing to it (for
     /// commands that only read). Writes through the store fail.
     pub read_only: bool,
@@ -24,6 +31,8 @@ impl Default for StoreOptions {
         StoreOptions {
             synchronous: Synchronous::Full,
             read_connections: 4,
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
             read_only: false,
         }
     }
@@ -36,6 +45,26 @@ pub enum DatabaseUrl {
     /// An SQLite file (relative paths are relative to the working
     /// directory).
     Sqlite(PathBuf),
+    /// A PostgreSQL database.
+    Postgres(PostgresUrl),
+}
+
+/// A `postgres://` URL as given. It may carry a password, so its `Debug`
+/// shows only that it is one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresUrl(String);
+
+impl PostgresUrl {
+    /// The URL itself, for connecting; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PostgresUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresUrl(..)")
+    }
 }
 
 impl DatabaseUrl {
@@ -44,12 +73,14 @@ impl DatabaseUrl {
     /// - `sqlite://relative/path.db` and `sqlite:relative/path.db`
     /// - `sqlite:///absolute/path.db`
     /// - a bare filesystem path (`/var/lib/msnd/msnd.db`, `msnd.db`), as
-    ///   the `[database] path` setting always took.
+    ///   the `[database] path` setting always took;
+    /// - `postgres://user:password@host:port/database` (or `postgresql://`),
+    ///   checked here as far as it can be without connecting.
     ///
     /// The path after `sqlite:` is taken literally (no percent-decoding).
-    /// Other schemes (`postgres://`, `mysql://`...) are refused with a
-    /// message saying so; the URL itself is never repeated in the error, as
-    /// it may hold a password.
+    /// Other schemes (`mysql://`...) are refused with a message saying so;
+    /// the URL itself is never repeated in an error, as it may hold a
+    /// password.
     pub fn parse(url: &str) -> Result<DatabaseUrl> {
         let url = url.trim();
         if url.is_empty() {
@@ -80,14 +111,22 @@ impl DatabaseUrl {
                 }
                 Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
             }
-            "postgres" | "postgresql" => Err(StoreError::Url(
-                "PostgreSQL support is not built in yet; \
-                 use sqlite://path/to/msnd.db or a file path"
-                    .into(),
-            )),
+            "postgres" | "postgresql" => {
+                // sqlx's own parser, so that what passes here connects; its
+                // errors are not passed on (they might quote the URL).
+                if <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url).is_err()
+                {
+                    return Err(StoreError::Url(
+                        "the postgres:// database URL is malformed \
+                         (postgres://user:password@host:port/database)"
+                            .into(),
+                    ));
+                }
+                Ok(DatabaseUrl::Postgres(PostgresUrl(url.to_owned())))
+            }
             other => Err(StoreError::Url(format!(
                 "unsupported database URL scheme {other:?}; \
-                 use sqlite://path/to/msnd.db or a file path"
+                 use sqlite://path/to/msnd.db, a file path or postgres://..."
             ))),
         }
     }
@@ -118,7 +157,20 @@ fn split_scheme(url: &str) -> Option<(&str, &str)> {
 pub async fn open(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>> {
     match DatabaseUrl::parse(url)? {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(open_sqlite(path, options).await?)),
+        DatabaseUrl::Postgres(url) => Ok(Arc::new(open_postgres(&url, options).await?)),
     }
+}
+
+/// Connects to the PostgreSQL database `url` names with `options`' pool
+/// settings (and, unless read-only, migrates it).
+pub async fn open_postgres(url: &PostgresUrl, options: &StoreOptions) -> Result<PgStore> {
+    PgStore::open(&PgOptions {
+        url: url.0.clone(),
+        max_connections: options.max_connections,
+        acquire_timeout: options.acquire_timeout,
+        read_only: options.read_only,
+    })
+    .await
 }
 
 async fn open_sqlite(path: PathBuf, options: &StoreOptions) -> Result<SqliteStore> {
@@ -150,6 +202,11 @@ pub async fn backup(url: &str, dest: &Path) -> Result<()> {
             store.close().await;
             result
         }
+        DatabaseUrl::Postgres(_) => Err(StoreError::Url(
+            "msnd backup copies SQLite databases only; back a PostgreSQL database up \
+             with pg_dump (or use msnd export)"
+                .into(),
+        )),
     }
 }
 
@@ -210,19 +267,27 @@ mod tests {
     }
 
     #[test]
-    fn unsupported() {
+    fn postgres_urls() {
         for url in [
             "postgres://msnd:secret@db.example/msnd",
             "postgresql://localhost/msnd",
-            "POSTGRES://localhost/msnd",
+            "POSTGRES://localhost:5433/msnd",
         ] {
-            let message = refused(url);
-            assert!(
-                message.contains("PostgreSQL support is not built in"),
-                "{message}"
-            );
-            assert!(!message.contains("secret"), "{message}");
+            match DatabaseUrl::parse(url) {
+                Ok(DatabaseUrl::Postgres(pg)) => {
+                    assert_eq!(pg.expose(), url);
+                    assert!(!format!("{pg:?}").contains("secret"));
+                }
+                other => panic!("{url}: {other:?}"),
+            }
         }
+        let message = refused("postgres://msnd:secret@db.example:notaport/msnd");
+        assert!(message.contains("malformed"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
+    }
+
+    #[test]
+    fn unsupported() {
         let message = refused("mysql://root:secret@localhost/msnd");
         assert!(message.contains("\"mysql\""), "{message}");
         assert!(!message.contains("secret"), "{message}");
@@ -235,10 +300,10 @@ mod tests {
 
     #[test]
     fn url_errors_display_their_message() {
-        let e = DatabaseUrl::parse("postgres://x").unwrap_err();
+        let e = DatabaseUrl::parse("mysql://x").unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("PostgreSQL support is not built in yet")
+                .starts_with("unsupported database URL scheme \"mysql\"")
         );
     }
 
@@ -252,9 +317,21 @@ mod tests {
         store.close().await;
         assert!(path.exists());
         assert!(matches!(
-            open("postgres://localhost/msnd", &StoreOptions::default()).await,
+            open("mysql://localhost/msnd", &StoreOptions::default()).await,
             Err(StoreError::Url(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn backup_refuses_postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = backup("postgres://u:secret@localhost/msnd", &dir.path().join("x.db"))
+            .await
+            .err()
+            .unwrap();
+        let message = err.to_string();
+        assert!(message.contains("pg_dump"), "{message}");
+        assert!(!message.contains("secret"), "{message}");
     }
 
     fn user(handle: &str) -> crate::NewUser {

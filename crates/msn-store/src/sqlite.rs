@@ -5,18 +5,15 @@
 mod dump;
 
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use msn_core::account::{
-    Account, Change, Contact, ContactUpdate, Group, GroupId, GroupIds, GroupUpdate, Properties,
-    Property, SettingUpdate, lists,
+    Account, Change, ContactUpdate, GroupUpdate, Properties, Property, SettingUpdate, lists,
 };
 use msn_core::handle::Handle;
-use msn_core::network::NetworkId;
 use msn_core::privacy;
-use msn_wire::vocab::{AddAlert, Privacy};
+use msn_wire::vocab::AddAlert;
 use serde_json::json;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -25,6 +22,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
+use crate::values::{Db, fill_account, corrupt, now_unix, oim_id, parse_handle, parse_uuid, privacy_from};
 use crate::{
     AccountChange, AccountChangeKind, AccountDump, Committed, ImportCounts, Invite, NewOim,
     NewUser, OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
@@ -249,23 +247,8 @@ async fn insert_user(tx: &mut Transaction<'static, Sqlite>, user: &NewUser) -> R
     Ok(id)
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
 
-/// Turns a driver error into the opaque [`StoreError::Backend`]; `?` cannot
-/// do it, as a `From<sqlx::Error>` would put sqlx in the public API.
-trait Db<T> {
-    fn db(self) -> Result<T>;
-}
 
-impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
-    fn db(self) -> Result<T> {
-        self.map_err(StoreError::backend)
-    }
-}
 
 /// Migration 0005 (decoded names), its second half: friendly names stored URL-encoded (as
 /// clients sent them, before names were kept as text) decoded once. Bytes
@@ -320,11 +303,6 @@ async fn decode_stored_names(write: &SqlitePool) -> Result<()> {
     commit(tx).await
 }
 
-impl<T> Db<T> for std::result::Result<T, sqlx::migrate::MigrateError> {
-    fn db(self) -> Result<T> {
-        self.map_err(StoreError::backend)
-    }
-}
 
 /// Commits `tx`, recording how long it took in the
 /// `msnd_store_commit_seconds` histogram (the write path's latency: WAL
@@ -336,25 +314,9 @@ async fn commit(tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
     result
 }
 
-fn corrupt(what: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(what.into())
-}
 
-fn parse_handle(s: &str) -> Result<Handle> {
-    Handle::parse(s).map_err(|_| corrupt(format!("bad handle {s:?}")))
-}
 
-fn parse_uuid(s: &str) -> Result<Uuid> {
-    Uuid::from_str(s).map_err(|_| corrupt(format!("bad guid {s:?}")))
-}
 
-/// How message ids and run ids are stored: upper-case GUIDs, as clients
-/// write them.
-fn oim_id(id: Uuid) -> String {
-    id.hyphenated()
-        .encode_upper(&mut Uuid::encode_buffer())
-        .to_owned()
-}
 
 fn oim_from_row(row: &SqliteRow) -> Result<StoredOim> {
     Ok(StoredOim {
@@ -382,12 +344,6 @@ fn property_update(p: Property) -> &'static str {
     }
 }
 
-/// A JSON array column built by `json_group_array`.
-fn json_column<T: serde::de::DeserializeOwned>(row: &SqliteRow, column: &str) -> Result<T> {
-    let text: String = row.try_get(column).db()?;
-    serde_json::from_str(&text).map_err(|e| corrupt(format!("{column}: {e}")))
-}
-
 fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
     Ok(Properties {
         home_phone: row.try_get("phone_home").db()?,
@@ -398,9 +354,6 @@ fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
     })
 }
 
-fn privacy_from(s: &str) -> Result<Privacy> {
-    Privacy::parse(s).ok_or_else(|| corrupt(format!("bad privacy {s:?}")))
-}
 
 fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -782,42 +735,9 @@ impl Store for SqliteStore {
             groups: Vec::new(),
             contacts: Vec::new(),
         };
-        let groups: Vec<(i64, String, String)> = json_column(&row, "groups_json")?;
-        account.groups.reserve_exact(groups.len());
-        for (id, guid, name) in groups {
-            account.groups.push(Group {
-                id: GroupId::try_from(id).map_err(|_| corrupt("group id"))?,
-                guid: parse_uuid(&guid)?,
-                name,
-            });
-        }
-        account.groups.sort_by_key(|g| g.id);
-        type ContactRow = (String, i64, i64, String, Option<String>, Vec<i64>);
-        let contacts: Vec<ContactRow> = json_column(&row, "contacts_json")?;
-        // Exact capacity: this stays in memory while the owner is online.
-        account.contacts.reserve_exact(contacts.len());
-        for (handle, network, lists, name, guid, group_ids) in contacts {
-            let mut groups = group_ids
-                .into_iter()
-                .map(|id| GroupId::try_from(id).map_err(|_| corrupt("group id")))
-                .collect::<Result<Vec<_>>>()?;
-            groups.sort_unstable();
-            groups.dedup();
-            account.contacts.push(Contact {
-                handle: parse_handle(&handle)?.interned(),
-                network: u8::try_from(network)
-                    .ok()
-                    .and_then(NetworkId::from_code)
-                    .ok_or_else(|| corrupt(format!("bad network {network}")))?,
-                lists: u8::try_from(lists).map_err(|_| corrupt(format!("bad lists {lists}")))?,
-                name: name.into_boxed_str(),
-                guid: guid.as_deref().map(parse_uuid).transpose()?,
-                groups: GroupIds::from_sorted(groups),
-            });
-        }
-        account
-            .contacts
-            .sort_unstable_by(|a, b| a.handle.as_str().cmp(b.handle.as_str()));
+        let groups: String = row.try_get("groups_json").db()?;
+        let contacts: String = row.try_get("contacts_json").db()?;
+        fill_account(&mut account, &groups, &contacts)?;
         Ok(account)
     }
 

@@ -1,5 +1,8 @@
 //! The store conformance suite (`msn_store::conformance`) on SQLite, one
-//! fresh database file per case, plus what only a file-backed store has.
+//! fresh database file per case, plus what only a file-backed store has;
+//! and on PostgreSQL, one fresh database per case, when
+//! `MSND_TEST_DATABASE_URL` names a server (`pg::*`; without it those
+//! cases say they are skipped and pass).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,6 +34,35 @@ macro_rules! sqlite_case {
 }
 
 msn_store::conformance_cases!(sqlite_case);
+
+mod pg {
+    use msn_store::test_database::{self, TestDatabase};
+    use msn_store::{PgOptions, PgStore, Store};
+
+    macro_rules! pg_case {
+        ($name:ident) => {
+            #[tokio::test]
+            async fn $name() {
+                let Some(server) = test_database::server_url() else {
+                    eprintln!(
+                        "skipped: set {} to run the PostgreSQL store's cases",
+                        test_database::ENV
+                    );
+                    return;
+                };
+                let db = TestDatabase::create(&server).await;
+                let store = PgStore::open(&PgOptions::new(db.url()))
+                    .await
+                    .expect("open");
+                msn_store::conformance::$name(&store).await;
+                store.close().await;
+                db.drop_database().await;
+            }
+        };
+    }
+
+    msn_store::conformance_cases!(pg_case);
+}
 
 /// `run_all` works as a one-call entry point too (through `open` by URL,
 /// with the faster synchronous setting).

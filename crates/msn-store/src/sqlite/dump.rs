@@ -10,10 +10,8 @@ use msn_core::network::NetworkId;
 use msn_wire::vocab::AddAlert;
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use super::{
-    Db, commit, corrupt, oim_from_row, oim_id, parse_handle, parse_uuid, privacy_from,
-    properties_from_row,
-};
+use super::{commit, oim_from_row, properties_from_row};
+use crate::values::{Db, corrupt, oim_id, parse_handle, parse_uuid, privacy_from};
 use crate::{AccountDump, ContactDump, ImportCounts, Result, StoreError};
 
 /// Reads every account. The statements run in one transaction on one
