@@ -425,16 +425,37 @@ pub struct UrlsConfig {
     pub password: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Database URL (`sqlite://<file>`); unset: `path`, else
-    /// `sqlite://<data_dir>/msnd.db`. See [`DatabaseConfig::resolved_url`].
+    /// Database URL (`sqlite://<file>` or `postgres://user:pass@host/db`);
+    /// unset: `path`, else `sqlite://<data_dir>/msnd.db`. See
+    /// [`DatabaseConfig::resolved_url`]. May hold a password: never logged.
     pub url: Option<String>,
     /// SQLite file (the older way to say `url`); unset: `<data_dir>/msnd.db`.
     pub path: Option<PathBuf>,
     /// "full" (survives power loss) or "normal" (survives crashes only).
+    /// SQLite only.
     pub synchronous: String,
+    /// Most connections this node keeps to a PostgreSQL server.
+    pub max_connections: u32,
+    /// How long a PostgreSQL query waits for a free connection (or a new
+    /// one to connect) before it fails.
+    #[serde(with = "duration")]
+    pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    /// Leaves the URL out: it may carry a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &self.url.as_ref().map(|_| ".."))
+            .field("path", &self.path)
+            .field("synchronous", &self.synchronous)
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .finish()
+    }
 }
 
 /// Offline messages (OIM, MSNP13+): what is kept for a user who is
@@ -672,6 +693,8 @@ impl Default for DatabaseConfig {
             url: None,
             path: None,
             synchronous: "full".into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -850,6 +873,12 @@ impl Config {
         }
         if !matches!(self.database.synchronous.as_str(), "full" | "normal") {
             return Err("database.synchronous must be \"full\" or \"normal\"".into());
+        }
+        if self.database.max_connections == 0 {
+            return Err("database.max_connections must be at least 1".into());
+        }
+        if self.database.acquire_timeout.is_zero() {
+            return Err("database.acquire_timeout must not be 0".into());
         }
         match (&self.database.url, &self.database.path) {
             (Some(_), Some(_)) => {
@@ -1286,7 +1315,19 @@ mod tests {
         assert_eq!(c.database_path(), Path::new("rel/x.db"));
         c.database.url = Some("sqlite://y.db?mode=rwc".into());
         assert_eq!(c.database_path(), Path::new("y.db"));
-        c.database.url = Some("postgres://db/msnd".into());
+        c.database.url = Some("postgres://msnd:secret@db/msnd".into());
+        assert!(c.validate().is_ok());
+        assert!(!format!("{c:?}").contains("secret"), "Debug hides the URL");
+        c.database.url = Some("postgres://msnd:secret@db:port/msnd".into());
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("malformed") && !e.contains("secret"), "{e}");
+        c.database.url = Some("mysql://db/msnd".into());
+        assert!(c.validate().is_err());
+        c.database.url = None;
+        c.database.max_connections = 0;
+        assert!(c.validate().is_err());
+        c.database.max_connections = 1;
+        c.database.acquire_timeout = Duration::ZERO;
         assert!(c.validate().is_err());
     }
 

@@ -46,9 +46,11 @@ async fn open_store_with(config: &Config, read_only: bool) -> anyhow::Result<Arc
         _ => Synchronous::Full,
     };
     options.read_only = read_only;
+    options.max_connections = config.database.max_connections;
+    options.acquire_timeout = config.database.acquire_timeout;
     // `[database] url` (or the `path` it defaults from); the store creates
-    // the data directory if needed. The URL is not printed: it may one day
-    // carry a password.
+    // the data directory if needed. The URL is not printed: it may carry a
+    // password.
     let store = msn_store::open(&config.database_url(), &options)
         .await
         .context("cannot open the database")?;

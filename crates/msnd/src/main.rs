@@ -726,7 +726,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let result = msnd::escargot::import(&*store, &db).await;
                 store.close().await;
                 result?
-            } else if config.database_path().exists() {
+            } else if config.database_path().exists()
+                || matches!(
+                    msn_store::DatabaseUrl::parse(&config.database_url()),
+                    Ok(msn_store::DatabaseUrl::Postgres(_))
+                )
+            {
                 // Only to see which addresses are taken: nothing is written.
                 let store = open_store_read_only(&config).await?;
                 let result = msnd::escargot::dry_run(Some(&*store), &db).await;
