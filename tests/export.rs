@@ -27,7 +27,13 @@ fn h(s: &str) -> Handle {
 
 /// Runs the msnd binary on `dir`; returns (success, stdout, stderr).
 async fn msnd(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_msnd"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnd"));
+    // A test server's directory on PostgreSQL names its database.
+    match support::database_url_of(dir) {
+        Some(url) => cmd.env("MSND_DATABASE__URL", url),
+        None => cmd.env_remove("MSND_DATABASE__URL"),
+    };
+    let out = cmd
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .args(args)

@@ -8,6 +8,7 @@ pub mod transcript;
 pub mod wlm;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ use msn_auth::Grant;
 use msn_core::account::{Change, ContactUpdate, Group, GroupUpdate, Property, SettingUpdate};
 use msn_core::handle::Handle;
 use msn_server::{Config, Shared};
-use msn_store::{SqliteOptions, SqliteStore, Store};
+use msn_store::test_database::{self, TestDatabase};
+use msn_store::{DatabaseUrl, PgOptions, PgStore, SqliteOptions, SqliteStore, Store};
 use msn_wire::vocab::Privacy;
 use msn_wire::{Decoder, Direction, Frame, Limits};
 use msnd::App;
@@ -37,6 +39,52 @@ pub struct TestServer {
     pub ns: SocketAddr,
     pub sb: SocketAddr,
     pub http: Option<SocketAddr>,
+    /// The PostgreSQL database the server runs on, dropped with it (after
+    /// `app`, which is declared first).
+    pg: Option<PgGuard>,
+}
+
+/// In a data directory whose server runs on PostgreSQL: the database's
+/// URL, so that a server or an `msnd` command started on the same
+/// directory later uses the same database ([`database_url_of`]).
+pub const PG_MARKER: &str = "postgres-test-database";
+
+/// Drops a test's PostgreSQL database when the server goes.
+struct PgGuard(TestDatabase);
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        self.0.drop_database_blocking();
+    }
+}
+
+/// The PostgreSQL database a test server on `data_dir` used, if any: set
+/// it as `MSND_DATABASE__URL` for an `msnd` command run on that directory.
+pub fn database_url_of(data_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(data_dir.join(PG_MARKER)).ok()
+}
+
+/// With `MSND_TEST_DATABASE_URL` set, puts the server on a PostgreSQL
+/// database of its own (one per data directory) unless the test chose a
+/// database itself. The database of the server's own temporary directory
+/// goes with the server; one for a directory the test made (a test that
+/// restarts a server on it) is left for `.ci/run`, which drops every
+/// `msnd_t_*` database at the end.
+async fn use_postgres(config: &mut Config, own_dir: &Path) -> Option<PgGuard> {
+    let server = test_database::server_url()?;
+    if config.database.url.is_some() || config.database.path.is_some() {
+        return None;
+    }
+    let data_dir = config.server.data_dir.clone();
+    if let Some(url) = database_url_of(&data_dir) {
+        config.database.url = Some(url);
+        return None;
+    }
+    let db = TestDatabase::create(&server).await;
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    std::fs::write(data_dir.join(PG_MARKER), db.url()).expect("write the marker");
+    config.database.url = Some(db.url().to_owned());
+    (data_dir == own_dir).then_some(PgGuard(db))
 }
 
 impl TestServer {
@@ -55,6 +103,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
+        let pg = use_postgres(&mut config, dir.path()).await;
         let store = msnd::open_store(&config).await.expect("store");
         let app = App::start(config, store.clone())
             .await
@@ -68,6 +117,7 @@ impl TestServer {
             app: Some(app),
             dir,
             store,
+            pg,
         }
     }
 
@@ -199,18 +249,29 @@ impl TestServer {
     }
 
     /// Sets `owner`'s list version. Not a `Store` operation (versions
-    /// only advance through commits), so this opens the server's SQLite
-    /// file directly; call it before `owner` signs in.
+    /// only advance through commits), so this opens the server's database
+    /// directly; call it before `owner` signs in.
     pub async fn set_version(&self, owner: &str, version: u64) {
-        let path = self.shared().config.database_path();
-        let db = SqliteStore::open(&SqliteOptions::new(path))
-            .await
-            .expect("open the database");
-        assert!(
-            db.set_list_version(owner, version).await.unwrap(),
-            "no account {owner}"
-        );
-        db.close().await;
+        let config = &self.shared().config;
+        let set = match DatabaseUrl::parse(&config.database_url()).expect("database URL") {
+            DatabaseUrl::Postgres(url) => {
+                let db = PgStore::open(&PgOptions::new(url.expose()))
+                    .await
+                    .expect("open the database");
+                let set = db.set_list_version(owner, version).await.unwrap();
+                db.close().await;
+                set
+            }
+            _ => {
+                let db = SqliteStore::open(&SqliteOptions::new(config.database_path()))
+                    .await
+                    .expect("open the database");
+                let set = db.set_list_version(owner, version).await.unwrap();
+                db.close().await;
+                set
+            }
+        };
+        assert!(set, "no account {owner}");
     }
 
     /// A Passport ticket for `email`, as the login service would issue it.
