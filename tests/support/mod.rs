@@ -84,7 +84,11 @@ async fn use_postgres(config: &mut Config, own_dir: &Path) -> Option<PgGuard> {
     std::fs::create_dir_all(&data_dir).expect("data dir");
     std::fs::write(data_dir.join(PG_MARKER), db.url()).expect("write the marker");
     config.database.url = Some(db.url().to_owned());
-    (data_dir == own_dir).then_some(PgGuard(db))
+    if data_dir == own_dir {
+        Some(PgGuard(db))
+    } else {
+        None // `db` is not dropped: a later server on this directory uses it
+    }
 }
 
 impl TestServer {
