@@ -167,6 +167,14 @@ pub struct HttpConfig {
     pub https_port: u16,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// TLS implementation of the HTTPS listener: rustls (TLS 1.2 and 1.3
+    /// only) or OpenSSL (TLS 1.0 to 1.3 with the ciphers of Windows
+    /// XP-era clients; needs msnd built with the `legacy-tls` feature).
+    pub tls_backend: TlsBackend,
+    /// OpenSSL cipher list for TLS 1.0–1.2 (`tls_backend = "openssl"`
+    /// only; TLS 1.3 keeps OpenSSL's suites); unset:
+    /// [`DEFAULT_TLS_CIPHERS`].
+    pub tls_ciphers: Option<String>,
     /// Public base URL of the login service as sent in `DALogin`; empty:
     /// derived from `public_host` and the listening port.
     pub login_url: String,
@@ -201,6 +209,31 @@ pub struct HttpConfig {
     #[serde(with = "networks")]
     pub metrics_allow: Vec<ipnet::IpNet>,
 }
+
+/// Which TLS library serves HTTPS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsBackend {
+    /// rustls: TLS 1.2 and 1.3, modern ciphers only.
+    #[default]
+    Rustls,
+    /// OpenSSL (cargo feature `legacy-tls`): also TLS 1.0 and 1.1 with
+    /// the RSA key exchange and 3DES of MSN Messenger 5.0 – WLM on
+    /// Windows XP, which rustls will never speak.
+    Openssl,
+}
+
+/// The OpenSSL backend's default cipher list, strongest first (the server
+/// picks): forward-secret AEAD suites for current clients, then the AES-CBC
+/// suites of Vista-era SChannel, then `DES-CBC3-SHA`
+/// (`TLS_RSA_WITH_3DES_EDE_CBC_SHA`), the best Windows XP offers, and RC4
+/// where the library still has it (OpenSSL 3 keeps RC4 in its legacy
+/// provider, so there it is skipped). XP's suites need an RSA certificate.
+pub const DEFAULT_TLS_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
+ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:\
+ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:\
+AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA:DES-CBC3-SHA:RC4-SHA";
 
 /// The HTTP gateway (`/gateway/gateway.dll` on the HTTP listeners): NS
 /// and SB sessions tunnelled through HTTP requests, for MSN Messenger
@@ -497,6 +530,8 @@ impl Default for HttpConfig {
             https_port: 0,
             tls_cert: None,
             tls_key: None,
+            tls_backend: TlsBackend::Rustls,
+            tls_ciphers: None,
             login_url: String::new(),
             ticket_ttl: Duration::from_secs(120),
             soap_token_ttl: Duration::from_secs(8 * 3600),
@@ -776,6 +811,17 @@ impl Config {
             && (self.http.tls_cert.is_none() || self.http.tls_key.is_none())
         {
             return Err("http.https_port needs http.tls_cert and http.tls_key".into());
+        }
+        match (&self.http.tls_ciphers, self.http.tls_backend) {
+            (Some(_), TlsBackend::Rustls) => {
+                return Err(
+                    "http.tls_ciphers applies only to http.tls_backend = \"openssl\"".into(),
+                );
+            }
+            (Some(list), _) if list.trim().is_empty() => {
+                return Err("http.tls_ciphers must not be empty (unset it for the default)".into());
+            }
+            _ => {}
         }
         for (section, advertise) in [
             ("dispatch", &self.dispatch.advertise),
