@@ -36,6 +36,12 @@ impl Acceptor {
     /// The acceptor `http` asks for, with its certificate and key loaded;
     /// `None` when HTTPS is off (`https_port = 0`).
     pub(crate) fn from_config(http: &HttpConfig) -> anyhow::Result<Option<Acceptor>> {
+        // Even with HTTPS off: the configuration asks for what this build
+        // lacks.
+        #[cfg(not(feature = "legacy-tls"))]
+        if http.tls_backend == TlsBackend::Openssl {
+            return Err(no_openssl());
+        }
         if http.https_port == 0 {
             return Ok(None);
         }
@@ -55,10 +61,7 @@ impl Acceptor {
                     .unwrap_or(msn_config::DEFAULT_TLS_CIPHERS),
             )?))),
             #[cfg(not(feature = "legacy-tls"))]
-            TlsBackend::Openssl => anyhow::bail!(
-                "http.tls_backend = \"openssl\" needs msnd built with the OpenSSL backend \
-                 (cargo build --release -p msnd --features legacy-tls); this build has rustls only"
-            ),
+            TlsBackend::Openssl => Err(no_openssl()),
         }
     }
 
@@ -121,6 +124,15 @@ impl TlsStream {
             }
         }
     }
+}
+
+/// `tls_backend = "openssl"` in a build without it.
+#[cfg(not(feature = "legacy-tls"))]
+fn no_openssl() -> anyhow::Error {
+    anyhow::anyhow!(
+        "http.tls_backend = \"openssl\" needs msnd built with the OpenSSL backend \
+         (cargo build --release -p msnd --features legacy-tls); this build has rustls only"
+    )
 }
 
 /// What [`check`] found.

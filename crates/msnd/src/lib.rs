@@ -6,9 +6,11 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod config_check;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
+pub mod systemd;
 
 pub use recorder::metrics_handle;
 
