@@ -1148,6 +1148,60 @@ mod tests {
         });
     }
 
+    /// Every setting of `Config` is in the default file — set, or as a
+    /// commented-out example for those without a default — and each one,
+    /// examples included, can be given through its `MSND_<SECTION>__<KEY>`
+    /// variable with the same effect as in the file.
+    #[test]
+    fn every_key_is_documented_and_overridable_by_env() {
+        // The default file with its examples ("# key = value" lines
+        // directly under a section's keys) put in.
+        let mut uncommented = String::new();
+        for line in DEFAULT_CONFIG.lines() {
+            let example = line
+                .strip_prefix("# ")
+                .filter(|rest| {
+                    rest.split_once(" = ").is_some_and(|(key, _)| {
+                        !key.is_empty()
+                            && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    })
+                })
+                .filter(|rest| toml::from_str::<toml::Table>(rest).is_ok());
+            uncommented.push_str(example.unwrap_or(line));
+            uncommented.push('\n');
+        }
+        // Each section's examples are alternatives where the code says so
+        // (`database.url` or `path`): keep the first.
+        let mut table: toml::Table = toml::from_str(&uncommented).unwrap();
+        table["database"].as_table_mut().unwrap().remove("path");
+        let from_file: Config = table.clone().try_into().unwrap();
+
+        // Everything `Config` has is in the file.
+        let all: toml::Table = toml::Table::try_from(&from_file).unwrap();
+        for (section, keys) in &all {
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    table[section].as_table().unwrap().contains_key(key),
+                    "[{section}] {key} is not in default-config.toml"
+                );
+            }
+        }
+
+        figment::Jail::expect_with(|jail| {
+            for (section, keys) in &table {
+                for (key, value) in keys.as_table().unwrap() {
+                    let text = match value {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    jail.set_env(format!("MSND_{section}__{key}").to_uppercase(), text);
+                }
+            }
+            assert_eq!(Config::load(None).map_err(|e| *e)?, from_file);
+            Ok(())
+        });
+    }
+
     #[test]
     fn exempt_networks_and_throttle_keys() {
         let c = Config::from_toml(

@@ -629,8 +629,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 cert.display(),
                 key.display()
             );
+            // An RSA key is for the Windows XP clients: the OpenSSL backend.
+            let backend = match key_type {
+                msn_http::cert::KeyType::Rsa => "tls_backend = \"openssl\"\n",
+                msn_http::cert::KeyType::Ecdsa => "",
+            };
             println!(
-                "\nTo serve HTTPS, add to the configuration file:\n\n[http]\nhttps_port = 443\ntls_cert = {:?}\ntls_key = {:?}\n\n\
+                "\nTo serve HTTPS, add to the configuration file:\n\n[http]\nhttps_port = 443\n{backend}tls_cert = {:?}\ntls_key = {:?}\n\n\
                  Client machines must trust this certificate (import it as a trusted root).",
                 cert.display().to_string(),
                 key.display().to_string()
