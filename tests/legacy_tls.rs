@@ -124,7 +124,10 @@ async fn s_client(addr: SocketAddr, args: &[&str], request: &str) -> Session {
     }
 }
 
-const NEXUS: &str = "GET /rdr/pprdr.asp HTTP/1.0\r\nHost: nexus.passport.com\r\n\r\n";
+/// What MSN Messenger 5.0–7.0 ask first (HTTP/1.1, as they do; the server
+/// closes after the answer).
+const NEXUS: &str =
+    "GET /rdr/pprdr.asp HTTP/1.1\r\nHost: nexus.passport.com\r\nConnection: close\r\n\r\n";
 
 /// TLS 1.0 with `AES128-SHA` (`TLS_RSA_WITH_AES_128_CBC_SHA`: RSA key
 /// exchange, what Windows Vista/7's SChannel offers at TLS 1.0) and TLS
@@ -140,7 +143,9 @@ async fn openssl_backend_speaks_tls_1_0_and_1_2() {
     assert!(tls10.ok, "{}", tls10.output);
     assert_eq!(tls10.field("Protocol"), Some("TLSv1"), "{}", tls10.output);
     assert_eq!(tls10.field("Cipher"), Some("AES128-SHA"), "{}", tls10.output);
-    let response = tls10.response().expect("an HTTP response");
+    let response = tls10
+        .response()
+        .unwrap_or_else(|| panic!("no HTTP response in {}", tls10.output));
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     assert!(response.contains("\r\nPassportURLs: "), "{response}");
 
@@ -177,13 +182,15 @@ async fn passport_login_over_tls_1_0_signs_in() {
     }
     let (server, addr) = https_server(TlsBackend::Openssl, KeyType::Rsa).await;
     server.user("alice@hotmail.com", "secret", "Alice").await;
-    let request = "GET /login2.srf HTTP/1.0\r\nHost: login.passport.com\r\n\
+    let request = "GET /login2.srf HTTP/1.1\r\nHost: login.passport.com\r\nConnection: close\r\n\
          Authorization: Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,\
          sign-in=alice%40hotmail.com,pwd=secret,lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,\
          ct=1062764229,kpp=1,kv=5,ver=2.1.0173.1,tpf=43f8a4c8ed940c04e3740be46c4d1619\r\n\r\n";
     let session = s_client(addr, &["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"], request).await;
     assert_eq!(session.field("Protocol"), Some("TLSv1"), "{}", session.output);
-    let response = session.response().expect("an HTTP response");
+    let response = session
+        .response()
+        .unwrap_or_else(|| panic!("no HTTP response in {}", session.output));
     assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
     let (_, rest) = response.split_once("from-PP='").expect("a ticket");
     let ticket = rest.split_once('\'').unwrap().0;
