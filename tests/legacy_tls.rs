@@ -68,7 +68,9 @@ async fn have_openssl_command() -> bool {
         .await
         .is_ok_and(|out| out.status.success());
     if !found {
-        eprintln!("skipped: no `openssl` command on this machine (Debian: apt-get install openssl)");
+        eprintln!(
+            "skipped: no `openssl` command on this machine (Debian: apt-get install openssl)"
+        );
     }
     found
 }
@@ -142,7 +144,12 @@ async fn openssl_backend_speaks_tls_1_0_and_1_2() {
     let tls10 = s_client(addr, &["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"], NEXUS).await;
     assert!(tls10.ok, "{}", tls10.output);
     assert_eq!(tls10.field("Protocol"), Some("TLSv1"), "{}", tls10.output);
-    assert_eq!(tls10.field("Cipher"), Some("AES128-SHA"), "{}", tls10.output);
+    assert_eq!(
+        tls10.field("Cipher"),
+        Some("AES128-SHA"),
+        "{}",
+        tls10.output
+    );
     let response = tls10
         .response()
         .unwrap_or_else(|| panic!("no HTTP response in {}", tls10.output));
@@ -186,8 +193,18 @@ async fn passport_login_over_tls_1_0_signs_in() {
          Authorization: Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,\
          sign-in=alice%40hotmail.com,pwd=secret,lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,\
          ct=1062764229,kpp=1,kv=5,ver=2.1.0173.1,tpf=43f8a4c8ed940c04e3740be46c4d1619\r\n\r\n";
-    let session = s_client(addr, &["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"], request).await;
-    assert_eq!(session.field("Protocol"), Some("TLSv1"), "{}", session.output);
+    let session = s_client(
+        addr,
+        &["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"],
+        request,
+    )
+    .await;
+    assert_eq!(
+        session.field("Protocol"),
+        Some("TLSv1"),
+        "{}",
+        session.output
+    );
     let response = session
         .response()
         .unwrap_or_else(|| panic!("no HTTP response in {}", session.output));

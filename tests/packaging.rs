@@ -159,7 +159,15 @@ async fn the_openssl_backend_needs_its_feature() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--features legacy-tls"), "{stderr}");
     let out = msnd()
-        .args(["serve", "--bind", "127.0.0.1", "--ds-port", "0", "--ns-port", "0"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--ds-port",
+            "0",
+            "--ns-port",
+            "0",
+        ])
         .args(["--sb-port", "0", "--http-port", "0", "--data-dir"])
         .arg(dir.path())
         .arg("--config")
@@ -203,7 +211,15 @@ async fn serve_notifies_systemd() {
     )
     .unwrap();
     let mut child = msnd()
-        .args(["serve", "--bind", "127.0.0.1", "--ds-port", "0", "--ns-port", "0"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--ds-port",
+            "0",
+            "--ns-port",
+            "0",
+        ])
         .args(["--sb-port", "0", "--http-port", "0", "--data-dir"])
         .arg(d)
         .arg("--config")

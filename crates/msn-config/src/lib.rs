@@ -1162,26 +1162,27 @@ mod tests {
                 .strip_prefix("# ")
                 .filter(|rest| {
                     rest.split_once(" = ").is_some_and(|(key, _)| {
-                        !key.is_empty()
-                            && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                        !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
                     })
                 })
                 .filter(|rest| toml::from_str::<toml::Table>(rest).is_ok());
             uncommented.push_str(example.unwrap_or(line));
             uncommented.push('\n');
         }
-        // Each section's examples are alternatives where the code says so
-        // (`database.url` or `path`): keep the first.
-        let mut table: toml::Table = toml::from_str(&uncommented).unwrap();
-        table["database"].as_table_mut().unwrap().remove("path");
+        let documented: toml::Table = toml::from_str(&uncommented).unwrap();
+        // Examples that are alternatives (`database.url` or `path`): the
+        // first, and the other on its own below.
+        let mut table = documented.clone();
+        let path = table["database"].as_table_mut().unwrap().remove("path");
         let from_file: Config = table.clone().try_into().unwrap();
 
-        // Everything `Config` has is in the file.
-        let all: toml::Table = toml::Table::try_from(&from_file).unwrap();
-        for (section, keys) in &all {
-            for key in keys.as_table().unwrap().keys() {
+        // Everything `Config` has is in the file (JSON, unlike TOML, keeps
+        // the settings that are unset by default, as nulls).
+        let all = serde_json::to_value(Config::default()).unwrap();
+        for (section, keys) in all.as_object().unwrap() {
+            for key in keys.as_object().unwrap().keys() {
                 assert!(
-                    table[section].as_table().unwrap().contains_key(key),
+                    documented[section].as_table().unwrap().contains_key(key),
                     "[{section}] {key} is not in default-config.toml"
                 );
             }
@@ -1198,6 +1199,16 @@ mod tests {
                 }
             }
             assert_eq!(Config::load(None).map_err(|e| *e)?, from_file);
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            let path = path
+                .as_ref()
+                .and_then(|p| p.as_str())
+                .expect("path example");
+            jail.set_env("MSND_DATABASE__PATH", path);
+            let c = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(c.database.path.as_deref(), Some(Path::new(path)));
             Ok(())
         });
     }

@@ -245,14 +245,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (cert, key) = generate_self_signed_with(dir.path(), &[], KeyType::Rsa).unwrap();
         server_config(&cert, &key).expect("rustls accepts the pair");
-        let acceptor = crate::tls::legacy::LegacyAcceptor::new(
-            &cert,
-            &key,
-            msn_config::DEFAULT_TLS_CIPHERS,
-        )
-        .expect("OpenSSL accepts the pair");
+        let acceptor =
+            crate::tls::legacy::LegacyAcceptor::new(&cert, &key, msn_config::DEFAULT_TLS_CIPHERS)
+                .expect("OpenSSL accepts the pair");
         assert!(
-            !acceptor.warnings().iter().any(|w| w.contains("not an RSA key")),
+            !acceptor
+                .warnings()
+                .iter()
+                .any(|w| w.contains("not an RSA key")),
             "{:?}",
             acceptor.warnings()
         );
@@ -266,7 +266,10 @@ mod tests {
         let (cert, key) = generate_self_signed(&dir.path().join("ec"), &[]).unwrap();
         let acceptor = crate::tls::legacy::LegacyAcceptor::new(&cert, &key, "AES128-SHA").unwrap();
         assert!(
-            acceptor.warnings().iter().any(|w| w.contains("not an RSA key")),
+            acceptor
+                .warnings()
+                .iter()
+                .any(|w| w.contains("not an RSA key")),
             "{:?}",
             acceptor.warnings()
         );

@@ -76,11 +76,11 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use cert::generate_self_signed;
+pub use context::HttpContext;
 /// The OpenSSL bindings the `legacy-tls` backend links, for tests and
 /// tools that speak to it through the same library.
 #[cfg(feature = "legacy-tls")]
 pub use openssl;
-pub use context::HttpContext;
 
 use crate::listener::Serving;
 use crate::routes::AppState;
