@@ -5,7 +5,7 @@
 //! SIGTERM).
 
 use std::os::unix::net::UnixDatagram;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -77,6 +77,10 @@ async fn config_check_sums_up_a_good_configuration() {
     }
 }
 
+/// A configuration `config check` must refuse: the file, the environment,
+/// and what the message must say.
+type Case<'a> = (PathBuf, Vec<(&'a str, &'a str)>, Vec<String>);
+
 #[tokio::test]
 async fn config_check_names_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
@@ -86,9 +90,8 @@ async fn config_check_names_what_is_wrong() {
         std::fs::write(&path, body).unwrap();
         path
     };
-    // (file, environment, what the message must say)
     let cert = d.join("missing-cert.pem");
-    let cases: Vec<(std::path::PathBuf, Vec<(&str, &str)>, Vec<String>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             write("type.toml", "[notification]\nport = \"high\"\n"),
             vec![],
