@@ -442,7 +442,6 @@ async fn help_describes_every_argument() {
         &["probe"],
         &["backup"],
         &["cert", "generate"],
-        &["config", "check"],
     ] {
         let text = help(args).await;
         let lines: Vec<&str> = text.lines().collect();

@@ -285,6 +285,21 @@ async fn serve_notifies_systemd() {
     assert!(status.success(), "{status}");
 }
 
+/// `msnd config check --help` says what it does and what FILE is.
+#[tokio::test]
+async fn config_check_help_describes_it() {
+    let out = msnd()
+        .args(["config", "check", "--help"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    assert!(help.contains("Usage: msnd config check [FILE]"), "{help}");
+    assert!(help.contains("[FILE]  Configuration file"), "{help}");
+    assert!(help.contains("exit with status 1"), "{help}");
+}
+
 /// The annotated default file passes as it is.
 #[tokio::test]
 async fn config_default_passes_config_check() {
