@@ -110,8 +110,11 @@ async fn serve_tls(acceptor: Acceptor, stream: TcpStream, peer: SocketAddr, serv
             }
         },
     };
-    let (version, cipher) = stream.negotiated();
-    debug!(%peer, %version, %cipher, "tls handshake");
+    // Which clients still need TLS 1.0 and 3DES shows in the debug log.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let (version, cipher) = stream.negotiated();
+        debug!(%peer, %version, %cipher, "tls handshake");
+    }
     match stream {
         TlsStream::Rustls(stream) => serve_connection(stream, peer, serving).await,
         #[cfg(feature = "legacy-tls")]

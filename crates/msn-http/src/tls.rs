@@ -14,9 +14,6 @@ use tokio_rustls::TlsAcceptor;
 #[cfg(feature = "legacy-tls")]
 pub mod legacy;
 
-/// Whether this build has the OpenSSL backend (cargo feature `legacy-tls`).
-pub const LEGACY_TLS: bool = cfg!(feature = "legacy-tls");
-
 /// Performs server handshakes with the configured library.
 #[derive(Clone)]
 pub(crate) enum Acceptor {
