@@ -29,7 +29,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/msnd \
+ && groupadd --system --gid 10001 msnd \
+ && useradd --system --uid 10001 --gid msnd --home-dir /var/lib/msnd \
       --shell /usr/sbin/nologin msnd \
  && mkdir -p /var/lib/msnd /etc/msnd \
  && chown msnd:msnd /var/lib/msnd
@@ -44,7 +45,8 @@ ENV MSND_SERVER__DATA_DIR=/var/lib/msnd \
     MSND_HTTP__TLS_BACKEND=openssl \
     MSND_HTTP__TLS_CERT=/var/lib/msnd/tls/msnd-cert.pem \
     MSND_HTTP__TLS_KEY=/var/lib/msnd/tls/msnd-key.pem
-USER msnd
+# Numeric, so that runtimes can tell it is not root (runAsNonRoot).
+USER 10001:10001
 WORKDIR /var/lib/msnd
 VOLUME /var/lib/msnd
 EXPOSE 1863 1864 1865 8080 8443

@@ -273,11 +273,28 @@ mod tests {
             "{:?}",
             acceptor.warnings()
         );
-        // A cipher list OpenSSL cannot use is a configuration error.
-        let err = crate::tls::legacy::LegacyAcceptor::new(&cert, &key, "NO-SUCH-CIPHER")
-            .err()
-            .expect("refused");
-        assert!(format!("{err:#}").contains("http.tls_ciphers"), "{err:#}");
+        // A cipher list OpenSSL cannot use is a configuration error; so are
+        // missing files and a key that is not the certificate's.
+        let refused = |cert: &Path, key: &Path, ciphers: &str| {
+            let err = crate::tls::legacy::LegacyAcceptor::new(cert, key, ciphers)
+                .err()
+                .expect("refused");
+            format!("{err:#}")
+        };
+        let err = refused(&cert, &key, "NO-SUCH-CIPHER");
+        assert!(err.contains("http.tls_ciphers"), "{err}");
+        let missing = dir.path().join("none.pem");
+        let err = refused(&missing, &key, "AES128-SHA");
+        assert!(err.contains("cannot read certificates from"), "{err}");
+        let err = refused(&cert, &missing, "AES128-SHA");
+        assert!(err.contains("cannot read a private key from"), "{err}");
+        let (_, rsa_key) =
+            generate_self_signed_with(&dir.path().join("rsa2"), &[], KeyType::Rsa).unwrap();
+        let err = refused(&cert, &rsa_key, "AES128-SHA");
+        assert!(
+            err.contains("do not form a usable certificate and key"),
+            "{err}"
+        );
     }
 
     #[cfg(not(feature = "legacy-tls"))]

@@ -538,16 +538,18 @@ fn config_check(file: Option<PathBuf>) -> anyhow::Result<()> {
         anyhow::anyhow!("invalid configuration in {source}: {e:#}")
     })?;
     let name = name.unwrap_or_else(|| "the defaults".to_owned());
-    if env.is_empty() {
-        println!("ok: {name}");
+    let mut report = if env.is_empty() {
+        format!("ok: {name}\n")
     } else {
-        println!("ok: {name}, with {} from the environment", env.join(", "));
-    }
-    print!("{}", checked.summary);
+        format!("ok: {name}, with {} from the environment\n", env.join(", "))
+    };
+    report.push_str(&checked.summary);
     for warning in checked.warnings {
-        println!("warning: {warning}");
+        report.push_str(&format!("warning: {warning}\n"));
     }
-    Ok(())
+    // Written, not printed: a closed pipe (`| head`) is an error, not a panic.
+    std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes())
+        .context("cannot write the report")
 }
 
 /// Errors are printed alone (no backtrace, whatever `RUST_BACKTRACE` says)

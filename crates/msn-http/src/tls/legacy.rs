@@ -8,15 +8,17 @@
 //! [`msn_config::DEFAULT_TLS_CIPHERS`]) that puts the strong suites first
 //! and lets the server choose.
 
+use std::fs;
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
 
 use anyhow::Context as _;
-use openssl::pkey::Id;
+use openssl::pkey::{Id, PKey};
 use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVersion,
+    Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslVersion,
 };
+use openssl::x509::X509;
 use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 
@@ -64,12 +66,25 @@ impl LegacyAcceptor {
         builder
             .set_cipher_list(ciphers)
             .with_context(|| format!("http.tls_ciphers: OpenSSL knows none of {ciphers:?}"))?;
-        builder
-            .set_certificate_chain_file(cert)
+        // Read here, not by OpenSSL, so that a missing file is reported
+        // plainly rather than as OpenSSL's error queue.
+        let pem = fs::read(cert)
             .with_context(|| format!("cannot read certificates from {}", cert.display()))?;
-        builder
-            .set_private_key_file(key, SslFiletype::PEM)
+        let mut chain = X509::stack_from_pem(&pem)
+            .with_context(|| format!("cannot read certificates from {}", cert.display()))?
+            .into_iter();
+        let leaf = chain
+            .next()
+            .with_context(|| format!("no certificate in {}", cert.display()))?;
+        builder.set_certificate(&leaf)?;
+        for extra in chain {
+            builder.add_extra_chain_cert(extra)?;
+        }
+        let pem = fs::read(key)
             .with_context(|| format!("cannot read a private key from {}", key.display()))?;
+        let private = PKey::private_key_from_pem(&pem)
+            .with_context(|| format!("cannot read a private key from {}", key.display()))?;
+        builder.set_private_key(&private)?;
         builder.check_private_key().with_context(|| {
             format!(
                 "{} and {} do not form a usable certificate and key",
