@@ -318,3 +318,22 @@ async fn config_check_reports_the_openssl_backend() {
         "{stdout}"
     );
 }
+
+/// `msnd cert generate --key-type rsa` writes an RSA key and says to use the
+/// OpenSSL backend with it.
+#[tokio::test]
+async fn cert_generate_makes_rsa_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_msnd"))
+        .args(["cert", "generate", "--key-type", "rsa", "--out"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("tls_backend = \"openssl\""), "{stdout}");
+    let pem = std::fs::read(dir.path().join(msn_http::cert::KEY_FILE)).unwrap();
+    let key = msn_http::openssl::pkey::PKey::private_key_from_pem(&pem).unwrap();
+    assert_eq!(key.id(), msn_http::openssl::pkey::Id::RSA);
+}

@@ -150,7 +150,7 @@ async fn config_check_names_what_is_wrong() {
 }
 
 /// A build without the OpenSSL backend says so when the configuration asks
-/// for it, at `config check` and at `serve`.
+/// for it, at `config check` and at `serve`, and when asked for an RSA key.
 #[cfg(not(feature = "legacy-tls"))]
 #[tokio::test]
 async fn the_openssl_backend_needs_its_feature() {
@@ -175,6 +175,16 @@ async fn the_openssl_backend_needs_its_feature() {
         .arg(dir.path())
         .arg("--config")
         .arg(&file)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--features legacy-tls"), "{stderr}");
+    // RSA keys are made with OpenSSL too.
+    let out = msnd()
+        .args(["cert", "generate", "--key-type", "rsa", "--out"])
+        .arg(dir.path().join("tls"))
         .output()
         .await
         .unwrap();
