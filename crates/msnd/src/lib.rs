@@ -9,9 +9,11 @@ pub mod accounts;
 pub mod admin;
 pub mod escargot;
 pub mod export;
+pub mod config_check;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
+pub mod systemd;
 
 pub use recorder::metrics_handle;
 
