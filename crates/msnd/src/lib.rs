@@ -7,9 +7,9 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod config_check;
 pub mod escargot;
 pub mod export;
-pub mod config_check;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
