@@ -169,6 +169,14 @@ pub struct HttpConfig {
     pub https_port: u16,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// TLS implementation of the HTTPS listener: rustls (TLS 1.2 and 1.3
+    /// only) or OpenSSL (TLS 1.0 to 1.3 with the ciphers of Windows
+    /// XP-era clients; needs msnd built with the `legacy-tls` feature).
+    pub tls_backend: TlsBackend,
+    /// OpenSSL cipher list for TLS 1.0–1.2 (`tls_backend = "openssl"`
+    /// only; TLS 1.3 keeps OpenSSL's suites); unset:
+    /// [`DEFAULT_TLS_CIPHERS`].
+    pub tls_ciphers: Option<String>,
     /// Public base URL of the login service as sent in `DALogin`; empty:
     /// derived from `public_host` and the listening port.
     pub login_url: String,
@@ -203,6 +211,31 @@ pub struct HttpConfig {
     #[serde(with = "networks")]
     pub metrics_allow: Vec<ipnet::IpNet>,
 }
+
+/// Which TLS library serves HTTPS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsBackend {
+    /// rustls: TLS 1.2 and 1.3, modern ciphers only.
+    #[default]
+    Rustls,
+    /// OpenSSL (cargo feature `legacy-tls`): also TLS 1.0 and 1.1 with
+    /// the RSA key exchange and 3DES of MSN Messenger 5.0 – WLM on
+    /// Windows XP, which rustls will never speak.
+    Openssl,
+}
+
+/// The OpenSSL backend's default cipher list, strongest first (the server
+/// picks): forward-secret AEAD suites for current clients, then the AES-CBC
+/// suites of Vista-era SChannel, then `DES-CBC3-SHA`
+/// (`TLS_RSA_WITH_3DES_EDE_CBC_SHA`), the best Windows XP offers, and RC4
+/// where the library still has it (OpenSSL 3 keeps RC4 in its legacy
+/// provider, so there it is skipped). XP's suites need an RSA certificate.
+pub const DEFAULT_TLS_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
+ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:\
+ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:\
+AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA:AES256-SHA:DES-CBC3-SHA:RC4-SHA";
 
 /// The HTTP gateway (`/gateway/gateway.dll` on the HTTP listeners): NS
 /// and SB sessions tunnelled through HTTP requests, for MSN Messenger
@@ -556,6 +589,8 @@ impl Default for HttpConfig {
             https_port: 0,
             tls_cert: None,
             tls_key: None,
+            tls_backend: TlsBackend::Rustls,
+            tls_ciphers: None,
             login_url: String::new(),
             ticket_ttl: Duration::from_secs(120),
             soap_token_ttl: Duration::from_secs(8 * 3600),
@@ -930,6 +965,17 @@ impl Config {
         {
             return Err("http.https_port needs http.tls_cert and http.tls_key".into());
         }
+        match (&self.http.tls_ciphers, self.http.tls_backend) {
+            (Some(_), TlsBackend::Rustls) => {
+                return Err(
+                    "http.tls_ciphers applies only to http.tls_backend = \"openssl\"".into(),
+                );
+            }
+            (Some(list), _) if list.trim().is_empty() => {
+                return Err("http.tls_ciphers must not be empty (unset it for the default)".into());
+            }
+            _ => {}
+        }
         for (section, advertise) in [
             ("dispatch", &self.dispatch.advertise),
             ("notification", &self.notification.advertise),
@@ -1251,6 +1297,71 @@ mod tests {
             }
             assert!(count > 60, "{count}");
             assert_eq!(Config::load(None).map_err(|e| *e)?, Config::default());
+            Ok(())
+        });
+    }
+
+    /// Every setting of `Config` is in the default file — set, or as a
+    /// commented-out example for those without a default — and each one,
+    /// examples included, can be given through its `MSND_<SECTION>__<KEY>`
+    /// variable with the same effect as in the file.
+    #[test]
+    fn every_key_is_documented_and_overridable_by_env() {
+        // The default file with its examples ("# key = value" lines
+        // directly under a section's keys) put in.
+        let mut uncommented = String::new();
+        for line in DEFAULT_CONFIG.lines() {
+            let example = line
+                .strip_prefix("# ")
+                .filter(|rest| {
+                    rest.split_once(" = ").is_some_and(|(key, _)| {
+                        !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    })
+                })
+                .filter(|rest| toml::from_str::<toml::Table>(rest).is_ok());
+            uncommented.push_str(example.unwrap_or(line));
+            uncommented.push('\n');
+        }
+        let documented: toml::Table = toml::from_str(&uncommented).unwrap();
+        // Examples that are alternatives (`database.url` or `path`): the
+        // first, and the other on its own below.
+        let mut table = documented.clone();
+        let path = table["database"].as_table_mut().unwrap().remove("path");
+        let from_file: Config = table.clone().try_into().unwrap();
+
+        // Everything `Config` has is in the file (JSON, unlike TOML, keeps
+        // the settings that are unset by default, as nulls).
+        let all = serde_json::to_value(Config::default()).unwrap();
+        for (section, keys) in all.as_object().unwrap() {
+            for key in keys.as_object().unwrap().keys() {
+                assert!(
+                    documented[section].as_table().unwrap().contains_key(key),
+                    "[{section}] {key} is not in default-config.toml"
+                );
+            }
+        }
+
+        figment::Jail::expect_with(|jail| {
+            for (section, keys) in &table {
+                for (key, value) in keys.as_table().unwrap() {
+                    let text = match value {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    jail.set_env(format!("MSND_{section}__{key}").to_uppercase(), text);
+                }
+            }
+            assert_eq!(Config::load(None).map_err(|e| *e)?, from_file);
+            Ok(())
+        });
+        figment::Jail::expect_with(|jail| {
+            let path = path
+                .as_ref()
+                .and_then(|p| p.as_str())
+                .expect("path example");
+            jail.set_env("MSND_DATABASE__PATH", path);
+            let c = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(c.database.path.as_deref(), Some(Path::new(path)));
             Ok(())
         });
     }

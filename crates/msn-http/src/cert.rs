@@ -1,6 +1,6 @@
 //! TLS certificates: generating a self-signed one for the host names the
-//! clients have compiled in, and loading PEM files into a rustls server
-//! configuration.
+//! clients have compiled in (ECDSA, or RSA for Windows XP), and loading
+//! PEM files into a rustls server configuration.
 
 use std::fs;
 use std::io::Write as _;
@@ -41,18 +41,44 @@ pub const KEY_FILE: &str = "msnd-key.pem";
 /// How long a generated certificate is valid.
 const VALIDITY_DAYS: i64 = 3650;
 
+/// The kind of key [`generate_self_signed_with`] makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyType {
+    /// ECDSA P-256: rustls, and every client from Windows Vista on.
+    #[default]
+    Ecdsa,
+    /// RSA, 2048 bits: what Windows XP's TLS 1.0 suites need (RSA key
+    /// exchange), served by the OpenSSL backend. Generated with OpenSSL
+    /// (`ring` cannot), so only in builds with the `legacy-tls` feature.
+    Rsa,
+}
+
+/// Bits of a generated RSA key: what XP accepts and current clients expect.
+#[cfg(feature = "legacy-tls")]
+const RSA_BITS: u32 = 2048;
+
+/// Writes a self-signed ECDSA certificate and its key: see
+/// [`generate_self_signed_with`].
+pub fn generate_self_signed(
+    dir: &Path,
+    extra_hosts: &[String],
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    generate_self_signed_with(dir, extra_hosts, KeyType::Ecdsa)
+}
+
 /// Writes a self-signed certificate and its private key (PEM) into `dir`
 /// (created if missing; existing files are replaced), valid for
 /// [`MICROSOFT_HOSTS`], `localhost`, `127.0.0.1` and `extra_hosts` (names
 /// or IP addresses). Returns the certificate and key paths.
 ///
-/// The key is ECDSA P-256: the `ring` backend cannot generate RSA keys.
-/// Modern TLS stacks accept it; Windows XP's SChannel neither speaks the
-/// TLS versions rustls offers nor knows ECDSA, so XP clients need a
-/// TLS-terminating proxy with an RSA certificate in front of msnd anyway.
-pub fn generate_self_signed(
+/// Modern TLS stacks accept either key type; Windows XP's SChannel does
+/// not know ECDSA, and speaks only TLS 1.0, which rustls does not: XP
+/// clients need an RSA certificate served by the OpenSSL backend (or a
+/// TLS-terminating proxy).
+pub fn generate_self_signed_with(
     dir: &Path,
     extra_hosts: &[String],
+    key_type: KeyType,
 ) -> anyhow::Result<(PathBuf, PathBuf)> {
     let mut names: Vec<String> = Vec::new();
     let defaults = MICROSOFT_HOSTS.iter().chain(&["localhost", "127.0.0.1"]);
@@ -78,9 +104,13 @@ pub fn generate_self_signed(
     params.not_before = now - Duration::days(1);
     params.not_after = now + Duration::days(VALIDITY_DAYS);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if key_type == KeyType::Rsa {
+        // RSA key exchange encrypts the premaster secret to this key.
+        params.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+    }
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
 
-    let key = KeyPair::generate().context("cannot generate a key pair")?;
+    let key = new_key(key_type)?;
     let cert = params
         .self_signed(&key)
         .context("cannot sign the certificate")?;
@@ -91,6 +121,27 @@ pub fn generate_self_signed(
     write_file(&key_path, key.serialize_pem().as_bytes(), true)?;
     write_file(&cert_path, cert.pem().as_bytes(), false)?;
     Ok((cert_path, key_path))
+}
+
+/// A fresh key pair of the requested type.
+fn new_key(key_type: KeyType) -> anyhow::Result<KeyPair> {
+    match key_type {
+        KeyType::Ecdsa => KeyPair::generate().context("cannot generate a key pair"),
+        #[cfg(feature = "legacy-tls")]
+        KeyType::Rsa => {
+            let rsa = openssl::rsa::Rsa::generate(RSA_BITS)
+                .and_then(openssl::pkey::PKey::from_rsa)
+                .and_then(|key| key.private_key_to_pkcs8())
+                .context("cannot generate an RSA key")?;
+            // rcgen signs with it (SHA-256) through ring.
+            KeyPair::try_from(rsa.as_slice()).context("cannot use the RSA key")
+        }
+        #[cfg(not(feature = "legacy-tls"))]
+        KeyType::Rsa => anyhow::bail!(
+            "RSA keys are generated with OpenSSL: build msnd with --features legacy-tls \
+             (or make the key and certificate with the openssl command)"
+        ),
+    }
 }
 
 /// Writes `data` to `path`; a private file is readable by its owner only.
@@ -184,6 +235,74 @@ mod tests {
         let old_key = fs::read(&key).unwrap();
         generate_self_signed(&out, &[]).unwrap();
         assert_ne!(fs::read(&key).unwrap(), old_key);
+    }
+
+    /// An RSA certificate (for Windows XP) loads in both backends and says
+    /// it may be used for RSA key exchange.
+    #[cfg(feature = "legacy-tls")]
+    #[test]
+    fn rsa_certificates_load_in_both_backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = generate_self_signed_with(dir.path(), &[], KeyType::Rsa).unwrap();
+        server_config(&cert, &key).expect("rustls accepts the pair");
+        let acceptor =
+            crate::tls::legacy::LegacyAcceptor::new(&cert, &key, msn_config::DEFAULT_TLS_CIPHERS)
+                .expect("OpenSSL accepts the pair");
+        assert!(
+            !acceptor
+                .warnings()
+                .iter()
+                .any(|w| w.contains("not an RSA key")),
+            "{:?}",
+            acceptor.warnings()
+        );
+        let x509 = openssl::x509::X509::from_pem(&fs::read(&cert).unwrap()).unwrap();
+        assert_eq!(x509.public_key().unwrap().bits(), RSA_BITS);
+        let text = String::from_utf8(x509.to_text().unwrap()).unwrap();
+        assert!(text.contains("Key Encipherment"), "{text}");
+        assert!(text.contains("sha256WithRSAEncryption"), "{text}");
+
+        // An ECDSA key loads too, with a warning for XP.
+        let (cert, key) = generate_self_signed(&dir.path().join("ec"), &[]).unwrap();
+        let acceptor = crate::tls::legacy::LegacyAcceptor::new(&cert, &key, "AES128-SHA").unwrap();
+        assert!(
+            acceptor
+                .warnings()
+                .iter()
+                .any(|w| w.contains("not an RSA key")),
+            "{:?}",
+            acceptor.warnings()
+        );
+        // A cipher list OpenSSL cannot use is a configuration error; so are
+        // missing files and a key that is not the certificate's.
+        let refused = |cert: &Path, key: &Path, ciphers: &str| {
+            let err = crate::tls::legacy::LegacyAcceptor::new(cert, key, ciphers)
+                .err()
+                .expect("refused");
+            format!("{err:#}")
+        };
+        let err = refused(&cert, &key, "NO-SUCH-CIPHER");
+        assert!(err.contains("http.tls_ciphers"), "{err}");
+        let missing = dir.path().join("none.pem");
+        let err = refused(&missing, &key, "AES128-SHA");
+        assert!(err.contains("cannot read certificates from"), "{err}");
+        let err = refused(&cert, &missing, "AES128-SHA");
+        assert!(err.contains("cannot read a private key from"), "{err}");
+        let (_, rsa_key) =
+            generate_self_signed_with(&dir.path().join("rsa2"), &[], KeyType::Rsa).unwrap();
+        let err = refused(&cert, &rsa_key, "AES128-SHA");
+        assert!(
+            err.contains("do not form a usable certificate and key"),
+            "{err}"
+        );
+    }
+
+    #[cfg(not(feature = "legacy-tls"))]
+    #[test]
+    fn rsa_needs_the_openssl_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = generate_self_signed_with(dir.path(), &[], KeyType::Rsa).unwrap_err();
+        assert!(err.to_string().contains("legacy-tls"), "{err}");
     }
 
     #[test]

@@ -41,7 +41,8 @@
 //! (with `rst2`), [`storage`], [`abservice`], [`oim`] and [`rsi`] (wire
 //! formats and services), [`header_case`]
 //! (exact header name spelling), `listener` (accepting, TLS, serving
-//! connections), `routes` (the endpoints), [`cert`] (certificates).
+//! connections), `routes` (the endpoints), [`cert`] (certificates),
+//! [`tls`] (the TLS backends: rustls, and OpenSSL with `legacy-tls`).
 
 #![forbid(unsafe_code)]
 
@@ -62,6 +63,7 @@ pub mod rst;
 mod rst2;
 pub mod soap_xml;
 pub mod storage;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,13 +73,16 @@ use anyhow::Context as _;
 use msn_config::{bind, public_host};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use cert::generate_self_signed;
 pub use context::HttpContext;
+/// The OpenSSL bindings the `legacy-tls` backend links, for tests and
+/// tools that speak to it through the same library.
+#[cfg(feature = "legacy-tls")]
+pub use openssl;
 
 use crate::listener::Serving;
 use crate::routes::AppState;
@@ -132,14 +137,13 @@ pub async fn start(ctx: Arc<HttpContext>) -> anyhow::Result<RunningHttp> {
     let config = &ctx.config;
     let ip = config.server.bind;
 
-    let tls = if config.http.https_port != 0 {
-        let (Some(cert), Some(key)) = (&config.http.tls_cert, &config.http.tls_key) else {
-            anyhow::bail!("http.https_port needs http.tls_cert and http.tls_key");
-        };
-        Some(TlsAcceptor::from(cert::server_config(cert, key)?))
-    } else {
-        None
-    };
+    let tls = tls::Acceptor::from_config(&config.http)?;
+    if let Some(acceptor) = &tls {
+        info!(tls = %acceptor.describe(), "HTTPS");
+        for warning in acceptor.warnings() {
+            warn!("HTTPS: {warning}");
+        }
+    }
     let http = if config.http.enabled {
         Some(bind(ip, config.http.port, "HTTP service").await?)
     } else {

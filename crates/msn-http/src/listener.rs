@@ -19,7 +19,6 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_service::Service as _;
@@ -27,6 +26,7 @@ use tracing::{debug, warn};
 
 use crate::HttpContext;
 use crate::header_case::{CaseRestoringIo, RequestLog};
+use crate::tls::{Acceptor, TlsStream};
 
 /// Time allowed for a TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -54,7 +54,7 @@ pub(crate) struct Serving {
 }
 
 /// Accepts connections until shutdown; `tls` makes it an HTTPS listener.
-pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, serving: Serving) {
+pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<Acceptor>, serving: Serving) {
     let shutdown = serving.ctx.shutdown.clone();
     loop {
         let accepted = tokio::select! {
@@ -92,8 +92,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>,
     debug!("http listener stopped");
 }
 
-async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, peer: SocketAddr, serving: &Serving) {
-    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+/// The handshake (rustls or OpenSSL, [`Acceptor`]), then the same
+/// request serving as plain HTTP.
+async fn serve_tls(acceptor: Acceptor, stream: TcpStream, peer: SocketAddr, serving: &Serving) {
+    let handshake = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.handshake(stream));
     let stream = tokio::select! {
         () = serving.ctx.shutdown.cancelled() => return,
         result = handshake => match result {
@@ -108,7 +110,16 @@ async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, peer: SocketAddr, s
             }
         },
     };
-    serve_connection(stream, peer, serving).await;
+    // Which clients still need TLS 1.0 and 3DES shows in the debug log.
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        let (version, cipher) = stream.negotiated();
+        debug!(%peer, %version, %cipher, "tls handshake");
+    }
+    match stream {
+        TlsStream::Rustls(stream) => serve_connection(stream, peer, serving).await,
+        #[cfg(feature = "legacy-tls")]
+        TlsStream::OpenSsl(stream) => serve_connection(stream, peer, serving).await,
+    }
 }
 
 /// The request's URI with every run of `/` in its path made one, if it

@@ -1008,6 +1008,27 @@ pub async fn published_properties_respect_privacy(store: &dyn Store) {
     assert_eq!(props.len(), 1);
 }
 
+/// The `i`th of a run of commits: group `i`, an FL entry in it, and the
+/// next list version.
+fn group_and_entry(i: GroupId) -> Change {
+    Change {
+        groups: vec![GroupUpdate::Upsert(Group {
+            id: i,
+            guid: Uuid::new_v4(),
+            name: format!("G{i}"),
+        })],
+        contacts: vec![ContactUpdate {
+            set: lists::FL,
+            name: Some(format!("C{i}")),
+            guid: Some(Some(Uuid::new_v4())),
+            add_groups: vec![i],
+            ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
+        }],
+        bump_version: true,
+        ..Change::default()
+    }
+}
+
 /// `load_account` while commits run: every account read must be one that
 /// was committed, never a mix of two. Each commit adds a group and an FL
 /// contact in that group and advances the version, so a consistent read
@@ -1017,23 +1038,7 @@ pub async fn load_account_is_a_snapshot(store: &dyn Store) {
     let commits: GroupId = 25;
     let writer = async {
         for i in 1..=commits {
-            let change = Change {
-                groups: vec![GroupUpdate::Upsert(Group {
-                    id: i,
-                    guid: Uuid::new_v4(),
-                    name: format!("G{i}"),
-                })],
-                contacts: vec![ContactUpdate {
-                    set: lists::FL,
-                    name: Some(format!("C{i}")),
-                    guid: Some(Some(Uuid::new_v4())),
-                    add_groups: vec![i],
-                    ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
-                }],
-                bump_version: true,
-                ..Change::default()
-            };
-            store.commit(id, &change).await.unwrap();
+            store.commit(id, &group_and_entry(i)).await.unwrap();
             tokio::task::yield_now().await;
         }
     };
@@ -1975,23 +1980,7 @@ pub async fn export_is_a_snapshot(store: &dyn Store) {
     let commits: GroupId = 20;
     let writer = async {
         for i in 1..=commits {
-            let change = Change {
-                groups: vec![GroupUpdate::Upsert(Group {
-                    id: i,
-                    guid: Uuid::new_v4(),
-                    name: format!("G{i}"),
-                })],
-                contacts: vec![ContactUpdate {
-                    set: lists::FL,
-                    name: Some(format!("C{i}")),
-                    guid: Some(Some(Uuid::new_v4())),
-                    add_groups: vec![i],
-                    ..ContactUpdate::new(h(&format!("c{i:02}@hotmail.com")))
-                }],
-                bump_version: true,
-                ..Change::default()
-            };
-            store.commit(id, &change).await.unwrap();
+            store.commit(id, &group_and_entry(i)).await.unwrap();
             store
                 .add_oim(oim_to(id, "bob@hotmail.com", "hi", i), 100)
                 .await

@@ -7,11 +7,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod config_check;
 pub mod escargot;
 pub mod export;
 pub mod healthcheck;
 pub mod probe;
 mod recorder;
+pub mod systemd;
 
 pub use recorder::metrics_handle;
 

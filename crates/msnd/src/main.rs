@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use msn_config::{Config, DEFAULT_CONFIG};
 use msnd::accounts::{self, AccountSpec};
 use msnd::{App, open_store, open_store_read_only};
@@ -154,7 +154,18 @@ enum CertCommand {
         /// old certificate must import the new one).
         #[arg(long)]
         force: bool,
+        /// Key type: ecdsa (P-256), or rsa (2048 bits), which Windows XP
+        /// clients need; rsa needs a build with --features legacy-tls.
+        #[arg(long, value_enum, default_value_t = KeyTypeArg::Ecdsa)]
+        key_type: KeyTypeArg,
     },
+}
+
+/// `msnd cert generate --key-type`.
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyTypeArg {
+    Ecdsa,
+    Rsa,
 }
 
 /// Where the configuration and data are.
@@ -302,16 +313,30 @@ enum InviteCommand {
 enum ConfigCommand {
     /// Print the annotated default configuration.
     Default,
+    /// Check a configuration as `msnd serve` loads it (the file, then the
+    /// MSND_<SECTION>__<KEY> environment variables), with its TLS
+    /// certificate and key; print "ok" and a summary, or the problem and
+    /// exit with status 1.
+    Check {
+        /// Configuration file (without one: the defaults and the
+        /// environment).
+        file: Option<PathBuf>,
+    },
 }
 
 /// The file (if any), then the `MSND_<SECTION>__<KEY>` environment
 /// variables, then `--data-dir`.
 fn load_config(location: &Location) -> anyhow::Result<Config> {
+    if let Some(path) = &location.config {
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
     let mut config = Config::load(location.config.as_deref()).map_err(|e| {
         let source = match &location.config {
             Some(path) => format!("{} or the environment", path.display()),
             None => "the environment".to_owned(),
         };
+        // figment names keys with its profile first ("default.http.port").
+        let e = e.to_string().replace("key \"default.", "key \"");
         anyhow::anyhow!("invalid configuration in {source}: {e}")
     })?;
     if let Some(dir) = &location.data_dir {
@@ -367,12 +392,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut signals = Signals::install()?;
     let store = open_store(&config).await?;
     let warning = config.server.shutdown_warning;
+    let grace = config.server.shutdown_grace;
     let app = App::start(config, store).await?;
+    msnd::systemd::ready(&app);
     let signalled = tokio::select! {
         () = signals.recv() => true,
         // `msnd admin shutdown`: its warning was sent when it was asked.
         () = app.stop_requested() => false,
     };
+    msnd::systemd::stopping(if signalled { warning + grace } else { grace });
     if signalled && !warning.is_zero() {
         // Whole minutes, rounded up: what the clients' dialog says.
         let minutes = u32::try_from(warning.as_secs().div_ceil(60).max(1)).unwrap_or(u32::MAX);
@@ -620,6 +648,38 @@ async fn probe(args: ProbeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `msnd config check [FILE]`: loaded as `serve` loads it, then checked.
+fn config_check(file: Option<PathBuf>) -> anyhow::Result<()> {
+    let name = file.as_ref().map(|path| path.display().to_string());
+    let location = Location {
+        config: file,
+        data_dir: None,
+    };
+    let config = load_config(&location)?;
+    let env = msnd::config_check::environment_overrides();
+    let checked = msnd::config_check::check(&config).map_err(|e| {
+        let source = match (&name, env.is_empty()) {
+            (Some(name), true) => name.clone(),
+            (Some(name), false) => format!("{name} or the environment"),
+            (None, _) => "the environment".to_owned(),
+        };
+        anyhow::anyhow!("invalid configuration in {source}: {e:#}")
+    })?;
+    let name = name.unwrap_or_else(|| "the defaults".to_owned());
+    let mut report = if env.is_empty() {
+        format!("ok: {name}\n")
+    } else {
+        format!("ok: {name}, with {} from the environment\n", env.join(", "))
+    };
+    report.push_str(&checked.summary);
+    for warning in checked.warnings {
+        report.push_str(&format!("warning: {warning}\n"));
+    }
+    // Written, not printed: a closed pipe (`| head`) is an error, not a panic.
+    std::io::Write::write_all(&mut std::io::stdout().lock(), report.as_bytes())
+        .context("cannot write the report")
+}
+
 /// Errors are printed alone (no backtrace, whatever `RUST_BACKTRACE` says)
 /// and the process exits with status 1.
 fn main() -> std::process::ExitCode {
@@ -747,7 +807,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
-        Command::Cert(CertCommand::Generate { out, hosts, force }) => {
+        Command::Config(ConfigCommand::Check { file }) => config_check(file),
+        Command::Cert(CertCommand::Generate {
+            out,
+            hosts,
+            force,
+            key_type,
+        }) => {
             let existing = [msn_http::cert::CERT_FILE, msn_http::cert::KEY_FILE]
                 .map(|f| out.join(f))
                 .into_iter()
@@ -760,14 +826,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
-            let (cert, key) = msn_http::generate_self_signed(&out, &hosts)?;
+            let key_type = match key_type {
+                KeyTypeArg::Ecdsa => msn_http::cert::KeyType::Ecdsa,
+                KeyTypeArg::Rsa => msn_http::cert::KeyType::Rsa,
+            };
+            let (cert, key) = msn_http::cert::generate_self_signed_with(&out, &hosts, key_type)?;
             println!(
                 "certificate: {}\nprivate key: {}",
                 cert.display(),
                 key.display()
             );
+            // An RSA key is for the Windows XP clients: the OpenSSL backend.
+            let backend = match key_type {
+                msn_http::cert::KeyType::Rsa => "tls_backend = \"openssl\"\n",
+                msn_http::cert::KeyType::Ecdsa => "",
+            };
             println!(
-                "\nTo serve HTTPS, add to the configuration file:\n\n[http]\nhttps_port = 443\ntls_cert = {:?}\ntls_key = {:?}\n\n\
+                "\nTo serve HTTPS, add to the configuration file:\n\n[http]\nhttps_port = 443\n{backend}tls_cert = {:?}\ntls_key = {:?}\n\n\
                  Client machines must trust this certificate (import it as a trusted root).",
                 cert.display().to_string(),
                 key.display().to_string()

@@ -291,30 +291,15 @@ pub(super) async fn change_password(
     } else if form.confirm != form.new_password {
         errors.add("confirm", "The two new passwords are not the same.");
     }
-    if !errors.is_empty() {
-        return account_page(
-            &pages,
-            &visit,
-            StatusCode::BAD_REQUEST,
-            &record,
-            None,
-            errors,
-        );
-    }
-    match verify_password(&pages, &visit, &session.handle, &form.current, BACK).await {
-        PasswordCheck::Valid { .. } => {}
-        PasswordCheck::Invalid => {
-            let errors = Errors::one("current", "The current password is not right.");
-            return account_page(
-                &pages,
-                &visit,
-                StatusCode::BAD_REQUEST,
-                &record,
-                None,
-                errors,
-            );
-        }
-        PasswordCheck::Refused(response) => return response,
+    let current = Retyped {
+        field: "current",
+        password: &form.current,
+        wrong: "The current password is not right.",
+    };
+    if let Err(response) =
+        check_form(&pages, &visit, &session.handle, &record, errors, current).await
+    {
+        return response;
     }
     let Ok(Ok(_permit)) = tokio::time::timeout(HASH_WAIT, pages.hashing.acquire()).await else {
         return visit.busy(BACK);
@@ -343,6 +328,37 @@ pub(super) async fn change_password(
             warn!(handle = %session.handle, error = %e, "password change failed");
             visit.failed(BACK)
         }
+    }
+}
+
+/// The current password, typed again to confirm a change.
+struct Retyped<'a> {
+    /// The form field it was typed in (where an error is shown).
+    field: &'static str,
+    password: &'a str,
+    /// What to say when it is wrong.
+    wrong: &'static str,
+}
+
+/// The account page again (`400`) with the form's `errors`, if any, or
+/// with the retyped password's if it is wrong; `Ok` when the form may go
+/// ahead.
+async fn check_form(
+    pages: &Pages,
+    visit: &Visit,
+    handle: &Handle,
+    record: &msn_store::UserRecord,
+    errors: Errors,
+    current: Retyped<'_>,
+) -> Result<(), Response> {
+    let page = |errors| account_page(pages, visit, StatusCode::BAD_REQUEST, record, None, errors);
+    if !errors.is_empty() {
+        return Err(page(errors));
+    }
+    match verify_password(pages, visit, handle, current.password, BACK).await {
+        PasswordCheck::Valid { .. } => Ok(()),
+        PasswordCheck::Invalid => Err(page(Errors::one(current.field, current.wrong))),
+        PasswordCheck::Refused(response) => Err(response),
     }
 }
 
@@ -401,30 +417,15 @@ pub(super) async fn delete(
             "Tick the box to confirm that the account is to be deleted.",
         );
     }
-    if !errors.is_empty() {
-        return account_page(
-            &pages,
-            &visit,
-            StatusCode::BAD_REQUEST,
-            &record,
-            None,
-            errors,
-        );
-    }
-    match verify_password(&pages, &visit, &session.handle, &form.delete_password, BACK).await {
-        PasswordCheck::Valid { .. } => {}
-        PasswordCheck::Invalid => {
-            let errors = Errors::one("delete_password", "The password is not right.");
-            return account_page(
-                &pages,
-                &visit,
-                StatusCode::BAD_REQUEST,
-                &record,
-                None,
-                errors,
-            );
-        }
-        PasswordCheck::Refused(response) => return response,
+    let current = Retyped {
+        field: "delete_password",
+        password: &form.delete_password,
+        wrong: "The password is not right.",
+    };
+    if let Err(response) =
+        check_form(&pages, &visit, &session.handle, &record, errors, current).await
+    {
+        return response;
     }
     match accounts::delete(&*pages.ctx.store, session.handle.as_str()).await {
         Ok(()) | Err(AccountError::NoSuchAccount(_)) => {
