@@ -23,6 +23,7 @@ pub fn check(config: &Config) -> anyhow::Result<Checked> {
     let database = match DatabaseUrl::parse(&config.database_url())? {
         DatabaseUrl::Sqlite(path) => format!("SQLite, {}", path.display()),
         // Not printed: a server URL may carry a password.
+        DatabaseUrl::Postgres(_) => "PostgreSQL, database.url".to_owned(),
         _ => "database.url".to_owned(),
     };
     let tls = msn_http::tls::check(&config.http)?;
