@@ -50,7 +50,10 @@ async fn msnd(dir: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// A server on an existing data directory.
+/// A server on an existing data directory: always SQLite (the file in
+/// `dir`), also when `MSND_TEST_DATABASE_URL` puts `TestServer`s on
+/// PostgreSQL; an export from such a server into one of these checks the
+/// move from one backend to the other.
 async fn start_on(dir: &Path) -> (App, Arc<dyn Store>) {
     start_on_with(dir, |_| {}).await
 }

@@ -1,6 +1,10 @@
 //! The `msnd` binary as an operator runs it: account commands while the
 //! server runs, graceful shutdown on SIGTERM, and no confirmed change lost
 //! when the process is killed outright.
+//!
+//! SQLite only, whatever `MSND_TEST_DATABASE_URL` says: these start `msnd`
+//! processes on data directories of their own and check the SQLite file
+//! itself (durability after `kill -9`, `msnd backup`, read-only opening).
 
 mod support;
 

@@ -16,8 +16,8 @@
 
 mod dump;
 mod open;
-mod rehash;
 mod postgres;
+mod rehash;
 mod sqlite;
 mod values;
 

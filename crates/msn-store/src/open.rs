@@ -114,8 +114,7 @@ impl DatabaseUrl {
             "postgres" | "postgresql" => {
                 // sqlx's own parser, so that what passes here connects; its
                 // errors are not passed on (they might quote the URL).
-                if <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url).is_err()
-                {
+                if <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url).is_err() {
                     return Err(StoreError::Url(
                         "the postgres:// database URL is malformed \
                          (postgres://user:password@host:port/database)"
@@ -325,10 +324,13 @@ mod tests {
     #[tokio::test]
     async fn backup_refuses_postgres() {
         let dir = tempfile::tempdir().unwrap();
-        let err = backup("postgres://u:secret@localhost/msnd", &dir.path().join("x.db"))
-            .await
-            .err()
-            .unwrap();
+        let err = backup(
+            "postgres://u:secret@localhost/msnd",
+            &dir.path().join("x.db"),
+        )
+        .await
+        .err()
+        .unwrap();
         let message = err.to_string();
         assert!(message.contains("pg_dump"), "{message}");
         assert!(!message.contains("secret"), "{message}");

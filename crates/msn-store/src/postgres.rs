@@ -113,9 +113,8 @@ impl PgStore {
     pub async fn open(options: &PgOptions) -> Result<PgStore> {
         // sqlx's parse errors do not repeat the URL, but say nothing more
         // here than that it is malformed.
-        let mut connect = PgConnectOptions::from_str(&options.url).map_err(|_| {
-            StoreError::Url("the postgres:// database URL is malformed".into())
-        })?;
+        let mut connect = PgConnectOptions::from_str(&options.url)
+            .map_err(|_| StoreError::Url("the postgres:// database URL is malformed".into()))?;
         connect = connect.application_name("msnd");
         if options.read_only {
             connect = connect.options([("default_transaction_read_only", "on")]);

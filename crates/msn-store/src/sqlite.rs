@@ -22,7 +22,9 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-use crate::values::{Db, fill_account, corrupt, now_unix, oim_id, parse_handle, parse_uuid, privacy_from};
+use crate::values::{
+    Db, corrupt, fill_account, now_unix, oim_id, parse_handle, parse_uuid, privacy_from,
+};
 use crate::{
     AccountChange, AccountChangeKind, AccountDump, Committed, ImportCounts, Invite, NewOim,
     NewUser, OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
@@ -247,9 +249,6 @@ async fn insert_user(tx: &mut Transaction<'static, Sqlite>, user: &NewUser) -> R
     Ok(id)
 }
 
-
-
-
 /// Migration 0005 (decoded names), its second half: friendly names stored URL-encoded (as
 /// clients sent them, before names were kept as text) decoded once. Bytes
 /// that were not UTF-8 become U+FFFD rather than failing the upgrade.
@@ -303,7 +302,6 @@ async fn decode_stored_names(write: &SqlitePool) -> Result<()> {
     commit(tx).await
 }
 
-
 /// Commits `tx`, recording how long it took in the
 /// `msnd_store_commit_seconds` histogram (the write path's latency: WAL
 /// append and, with `synchronous = full`, the fsync).
@@ -313,10 +311,6 @@ async fn commit(tx: sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
     metrics::histogram!("msnd_store_commit_seconds").record(started.elapsed().as_secs_f64());
     result
 }
-
-
-
-
 
 fn oim_from_row(row: &SqliteRow) -> Result<StoredOim> {
     Ok(StoredOim {
@@ -353,7 +347,6 @@ fn properties_from_row(row: &SqliteRow) -> Result<Properties> {
         mobile_device: row.try_get::<i64, _>("mobile_device").db()? != 0,
     })
 }
-
 
 fn user_from_row(row: &SqliteRow) -> Result<UserRecord> {
     Ok(UserRecord {

@@ -24,8 +24,12 @@ async fn two_nodes() -> Option<(TestDatabase, Arc<PgStore>, Arc<PgStore>)> {
         return None;
     };
     let db = TestDatabase::create(&server).await;
-    let a = PgStore::open(&PgOptions::new(db.url())).await.expect("open A");
-    let b = PgStore::open(&PgOptions::new(db.url())).await.expect("open B");
+    let a = PgStore::open(&PgOptions::new(db.url()))
+        .await
+        .expect("open A");
+    let b = PgStore::open(&PgOptions::new(db.url()))
+        .await
+        .expect("open B");
     Some((db, Arc::new(a), Arc::new(b)))
 }
 
@@ -62,7 +66,14 @@ fn plan(account: &Account, list: ListKind, contact: &str) -> msn_core::account::
         GroupMode::None
     };
     account
-        .plan_add(list, &h(contact), "name", group, mode, ListLimits::default())
+        .plan_add(
+            list,
+            &h(contact),
+            "name",
+            group,
+            mode,
+            ListLimits::default(),
+        )
         .expect("plan")
 }
 

@@ -133,7 +133,10 @@ pub(super) async fn export(tx: &mut PgConnection) -> Result<Vec<AccountDump>> {
 
 /// Writes `accounts` in one transaction, refusing them all if one handle
 /// is taken.
-pub(super) async fn import(tx: &mut PgConnection, accounts: &[AccountDump]) -> Result<ImportCounts> {
+pub(super) async fn import(
+    tx: &mut PgConnection,
+    accounts: &[AccountDump],
+) -> Result<ImportCounts> {
     for a in accounts {
         let version = i64::try_from(a.list_version).map_err(|_| {
             StoreError::backend(format!("list version of {} out of range", a.handle))
@@ -170,14 +173,16 @@ pub(super) async fn import(tx: &mut PgConnection, accounts: &[AccountDump]) -> R
             return Err(StoreError::AlreadyExists(a.handle.to_string()));
         };
         for g in &a.groups {
-            sqlx::query("INSERT INTO contact_groups (user_id, id, guid, name) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(i64::from(g.id))
-                .bind(g.guid.to_string())
-                .bind(&g.name)
-                .execute(&mut *tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "INSERT INTO contact_groups (user_id, id, guid, name) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(user_id)
+            .bind(i64::from(g.id))
+            .bind(g.guid.to_string())
+            .bind(&g.name)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         }
         for c in &a.contacts {
             sqlx::query(

@@ -77,12 +77,11 @@ pub(super) async fn reverse(
     owner_name: &str,
     added: bool,
 ) -> Result<Option<u64>> {
-    let Some(target_id): Option<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
-            .bind(target.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .db()?
+    let Some(target_id): Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
+        .bind(target.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .db()?
     else {
         return Ok(None); // the account vanished meanwhile: nothing to mirror
     };
@@ -260,14 +259,12 @@ pub(super) async fn contact(tx: &mut PgConnection, user_id: i64, u: &ContactUpda
         default_group_for_ungrouped(tx, user_id, Some(handle)).await?;
     }
     if lists == 0 {
-        sqlx::query(
-            "DELETE FROM contacts WHERE user_id = $1 AND handle = $2 AND guid IS NULL",
-        )
-        .bind(user_id)
-        .bind(handle)
-        .execute(&mut *tx)
-        .await
-        .db()?;
+        sqlx::query("DELETE FROM contacts WHERE user_id = $1 AND handle = $2 AND guid IS NULL")
+            .bind(user_id)
+            .bind(handle)
+            .execute(&mut *tx)
+            .await
+            .db()?;
     }
     Ok(())
 }
