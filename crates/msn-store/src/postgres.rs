@@ -28,7 +28,7 @@ use msn_core::handle::Handle;
 use msn_core::privacy;
 use msn_wire::vocab::AddAlert;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{PgConnection, Postgres, Row, Transaction};
+use sqlx::{Connection, PgConnection, Postgres, Row, Transaction};
 use uuid::Uuid;
 
 use crate::values::{Db, corrupt, fill_account, oim_id, parse_handle, parse_uuid, privacy_from};
@@ -118,6 +118,22 @@ impl PgStore {
         connect = connect.application_name("msnd");
         if options.read_only {
             connect = connect.options([("default_transaction_read_only", "on")]);
+        }
+        // One connection first, for its error: the pool reports any failure
+        // to connect as a timeout, which does not say what is wrong.
+        match tokio::time::timeout(options.acquire_timeout, PgConnection::connect_with(&connect))
+            .await
+        {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => return Err(StoreError::backend(e)),
+            Err(_) => {
+                return Err(StoreError::backend(format!(
+                    "no answer from the PostgreSQL server within {:?}",
+                    options.acquire_timeout
+                )));
+            }
         }
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))

@@ -62,6 +62,41 @@ mod pg {
     }
 
     msn_store::conformance_cases!(pg_case);
+
+    /// `open` by URL with the pool settings, and read-only opening: reads
+    /// work, writes fail, and an empty database is not set up by it.
+    #[tokio::test]
+    async fn open_by_url_and_read_only() {
+        let Some(server) = test_database::server_url() else {
+            eprintln!("skipped: set {} to run it", test_database::ENV);
+            return;
+        };
+        let db = TestDatabase::create(&server).await;
+        let mut options = msn_store::StoreOptions::default();
+        options.max_connections = 2;
+        let mut read_only = options.clone();
+        read_only.read_only = true;
+        let err = msn_store::open(db.url(), &read_only).await.err().unwrap();
+        assert!(err.to_string().contains("not set up"), "{err}");
+
+        let store = msn_store::open(db.url(), &options).await.expect("open");
+        store
+            .create_user(msn_store::NewUser {
+                handle: msn_core::handle::Handle::parse("alice@hotmail.com").unwrap(),
+                friendly_name: "alice".into(),
+                password_hash: "hash".into(),
+                legacy_password: None,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+
+        let store = msn_store::open(db.url(), &read_only).await.expect("open");
+        assert!(store.user_exists("alice@hotmail.com").await.unwrap());
+        assert!(store.set_disabled("alice@hotmail.com", true).await.is_err());
+        store.close().await;
+        db.drop_database().await;
+    }
 }
 
 /// `run_all` works as a one-call entry point too (through `open` by URL,
