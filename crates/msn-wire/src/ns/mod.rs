@@ -179,6 +179,16 @@ pub enum NsCommand {
         kind: u16,
         payload: Bytes,
     },
+    /// `PUT TrID len` (MSNP18): a publication into a circle.
+    Put {
+        trid: u32,
+        payload: Bytes,
+    },
+    /// `SDG TrID len` (MSNP18): a message to a circle.
+    Sdg {
+        trid: u32,
+        payload: Bytes,
+    },
     /// A client asking for a challenge (listed by YW, unused by clients).
     Chl {
         trid: u32,
@@ -290,6 +300,8 @@ impl NsCommand {
             | Fqy { trid, .. }
             | Uun { trid, .. }
             | Uum { trid, .. }
+            | Put { trid, .. }
+            | Sdg { trid, .. }
             | Chl { trid } => Some(*trid),
             Msg | Png | Out => None,
         }
@@ -367,6 +379,8 @@ fn parser(command: &str) -> Option<Parser> {
         "FQY" => fqy::parse,
         "UUN" => uun::parse,
         "UUM" => uum::parse,
+        "PUT" => put::parse,
+        "SDG" => sdg::parse,
         _ => return None,
     })
 }
