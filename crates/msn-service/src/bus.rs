@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use msn_core::circle::CircleId;
 use msn_core::handle::Handle;
 use msn_store::Store;
 use msn_wire::Dialect;
@@ -37,6 +38,9 @@ pub trait Bus: Send + Sync + 'static {
     /// What `watcher` may see of `target` now: `None` when `target` is
     /// offline, hidden, or does not admit `watcher`.
     async fn presence_for(&self, target: &Handle, watcher: &Handle) -> Option<ContactPresence>;
+
+    /// Whether one of `user`'s endpoints is in `circle`'s conversation.
+    async fn in_conversation(&self, user: &Handle, circle: CircleId) -> bool;
 
     /// Whether `inviter` may ring `invitee` now: signed in and live, not
     /// hidden, taking invitations, under `max_sessions` switchboards, and
@@ -91,6 +95,13 @@ impl Bus for LocalBus {
         let user = self.directory.get(target.as_str())?;
         let st = user.loaded()?;
         st.presence_for(watcher.as_str())
+    }
+
+    async fn in_conversation(&self, user: &Handle, circle: CircleId) -> bool {
+        self.directory
+            .get(user.as_str())
+            .and_then(|u| u.loaded().map(|st| st.in_conversation(circle)))
+            .unwrap_or(false)
     }
 
     async fn reachable(

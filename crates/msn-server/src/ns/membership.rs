@@ -71,6 +71,14 @@ impl NsSession {
             Ok(list) => list,
             Err(flow) => return flow,
         };
+        if self.dialect.has_circles()
+            && list
+                .contacts
+                .iter()
+                .any(|c| c.network == Some(NetworkId::Circle))
+        {
+            return self.on_circle_adl(trid, &list.contacts).await;
+        }
         if let Err(flow) = self.check_entries(trid, &list.contacts) {
             return flow;
         }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod chat;
+pub mod circles;
 pub mod endpoints;
 pub mod lists;
 pub mod login;
