@@ -126,9 +126,7 @@ impl Call<'_> {
             .member(invitee.as_str())
             .ok_or_else(Fault::internal)?;
         let mut out = Out::default();
-        out.open("CreateContactResult");
-        self.member_contact(&mut out, &circle, member);
-        out.close("CreateContactResult");
+        self.member_contact(&mut out, "CreateContactResult", &circle, member);
         Ok(Reply {
             inner: out.into_string(),
             read: false,
@@ -160,9 +158,7 @@ impl Call<'_> {
                 .find(|m| member_contact_id(m.user_id).to_string().eq_ignore_ascii_case(contact))
                 .ok_or_else(|| Fault::client("ContactDoesNotExist", "Contact does not exist"))?;
             let mut out = Out::default();
-            out.open("ManageWLConnectionResult");
-            self.member_contact(&mut out, &circle, member);
-            out.close("ManageWLConnectionResult");
+            self.member_contact(&mut out, "ManageWLConnectionResult", &circle, member);
             return Ok(Reply {
                 inner: out.into_string(),
                 read: false,
@@ -187,9 +183,7 @@ impl Call<'_> {
             .await
             .map_err(Fault::from_circle)?;
         let mut out = Out::default();
-        out.open("ManageWLConnectionResult");
-        self.circle_contact(&mut out, &circle);
-        out.close("ManageWLConnectionResult");
+        self.circle_contact(&mut out, "ManageWLConnectionResult", &circle);
         Ok(Reply {
             inner: out.into_string(),
             read: false,
@@ -228,18 +222,18 @@ impl Call<'_> {
     /// The circle contacts of the caller's own book (`Contacts`).
     pub(super) fn circle_contacts(&self, out: &mut Out, circles: &[Circle]) {
         for circle in circles {
-            self.circle_contact(out, circle);
+            self.circle_contact(out, "Contact", circle);
         }
     }
 
     /// One circle as a contact of the caller's book: `contactType Circle`
     /// and the caller's relationship to it in `NetworkInfo`.
-    fn circle_contact(&self, out: &mut Out, circle: &Circle) {
+    fn circle_contact(&self, out: &mut Out, element: &str, circle: &Circle) {
         let now = date(self.now);
         let Some(me) = circle.member(self.actor.handle().as_str()) else {
             return;
         };
-        out.open("Contact").leaf("contactId", &circle.id.to_string());
+        out.open(element).leaf("contactId", &circle.id.to_string());
         out.open("contactInfo").leaf("contactType", "Circle");
         contact_info_tail(
             out,
@@ -257,7 +251,7 @@ impl Call<'_> {
             .leaf("propertiesChanged", "")
             .leaf("fDeleted", "false")
             .leaf("lastChange", &now)
-            .close("Contact");
+            .close(element);
     }
 
     /// `CircleResult/Circles`: each circle's `CircleInverseInfo` (what it
@@ -333,7 +327,7 @@ impl Call<'_> {
         out.open("Groups").close("Groups");
         out.open("Contacts");
         for m in &circle.members {
-            self.member_contact(&mut out, &circle, m);
+            self.member_contact(&mut out, "Contact", &circle, m);
         }
         out.close("Contacts");
         let admin = circle
@@ -370,8 +364,9 @@ impl Call<'_> {
         })
     }
 
-    /// A member as a contact of the circle's book.
-    fn member_contact(&self, out: &mut Out, circle: &Circle, m: &CircleMember) {
+    /// A member as a contact of the circle's book, as element `element`
+    /// (`Contact` in a list, or a call's result, which is a contact).
+    fn member_contact(&self, out: &mut Out, element: &str, circle: &Circle, m: &CircleMember) {
         let now = date(self.now);
         let me = &m.handle == self.actor.handle();
         let kind = match (me, m.state) {
@@ -379,7 +374,7 @@ impl Call<'_> {
             (false, MemberState::Accepted) => "Regular",
             (false, MemberState::Pending) => "LivePending",
         };
-        out.open("Contact")
+        out.open(element)
             .leaf("contactId", &member_contact_id(m.user_id).to_string());
         out.open("contactInfo").leaf("contactType", kind);
         contact_info_tail(
@@ -398,7 +393,7 @@ impl Call<'_> {
             .leaf("propertiesChanged", "")
             .leaf("fDeleted", "false")
             .leaf("lastChange", &now)
-            .close("Contact");
+            .close(element);
     }
 }
 
