@@ -102,6 +102,19 @@ impl Member {
         assert!(text.contains(&format!(r#"name="{}""#, self.email)), "{text}");
     }
 
+    /// `USR SHA A` with the circle ticket of `find` (the user's
+    /// ABFindContactsPaged).
+    async fn present_ticket(&mut self, find: &El) {
+        let ticket = find.text_at(&format!("{PAGED}/CircleResult/CircleTicket"));
+        let ticket = base64::engine::general_purpose::STANDARD.encode(ticket);
+        let ok = self.ns.call(&format!("USR {{}} SHA A {ticket}")).await;
+        assert!(
+            ok.line().ends_with(&format!(" OK {} 0 0", self.email)),
+            "{}",
+            ok.line()
+        );
+    }
+
     /// Everything the NS sends until a `PNG` is answered.
     async fn drain(&mut self) -> Vec<msn_wire::Frame> {
         self.ns.send("PNG").await;
@@ -332,14 +345,13 @@ async fn three_wlm_2009_users_share_a_circle() {
         };
         assert_eq!(personal.text_at("Role"), role);
         assert_eq!(personal.text_at("State"), "Accepted");
-        let ticket = find.text_at(&format!("{PAGED}/CircleResult/CircleTicket"));
-        let ticket = base64::engine::general_purpose::STANDARD.encode(ticket);
-        let ok = m.ns.call(&format!("USR {{}} SHA A {ticket}")).await;
-        assert!(
-            ok.line().ends_with(&format!(" OK {} 0 0", m.email)),
-            "{}",
-            ok.line()
-        );
+        // Circle traffic needs the circle ticket first.
+        let early = m
+            .ns
+            .call_payload("PUT {}", &put_payload(&id, m.email, GUID_A))
+            .await;
+        assert_eq!(early.command(), "715", "{}", early.line());
+        m.present_ticket(&find).await;
         let book = m.find(&s, Some(&id)).await;
         let contacts = book.at(PAGED).at("Contacts").all("Contact");
         let listed: Vec<(&str, &str)> = contacts
@@ -468,7 +480,10 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert!(text.ends_with("it's me, Alice"), "{text}");
     }
 
-    // Erin, who is not a member, is refused and nothing is delivered.
+    // Erin, who is not a member, is refused (even with her own circle
+    // ticket) and nothing is delivered.
+    let find = erin.find(&s, None).await;
+    erin.present_ticket(&find).await;
     let refused = erin
         .ns
         .call_payload("SDG {}", &sdg_payload(&id, "erin@example.com", GUID_E, "hi"))

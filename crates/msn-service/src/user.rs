@@ -65,6 +65,9 @@ pub struct Endpoint {
     pub private_document: Option<bytes::Bytes>,
     /// The circles whose conversation it joined (`PUT`, MSNP18).
     pub circles: Vec<CircleId>,
+    /// It presented the account's circle ticket (`USR SHA A`), which
+    /// circle traffic needs.
+    pub circle_ticket: bool,
 }
 
 impl Endpoint {

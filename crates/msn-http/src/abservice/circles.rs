@@ -42,7 +42,9 @@ impl Fault {
             CircleError::NoSuchCircle => {
                 Fault::client("ABDoesNotExist", "Address book does not exist")
             }
-            CircleError::NotAllowed => Fault::client("AccessDenied", "Access denied"),
+            CircleError::NotAllowed | CircleError::NoTicket => {
+                Fault::client("AccessDenied", "Access denied")
+            }
             CircleError::NoSuchUser => Fault::client("UserDoesNotExist", "User does not exist"),
             CircleError::AlreadyMember => {
                 Fault::client("ContactAlreadyExists", "Contact already exists")

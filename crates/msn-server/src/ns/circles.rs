@@ -24,11 +24,12 @@ fn member_address(handle: &str) -> String {
 impl NsSession {
     /// The error code a refused circle command gets: `204` for a circle
     /// the user is not in (it is not routable for them), `715` for what
-    /// their membership does not allow yet, `603` when the store failed.
+    /// their membership does not allow yet or before `USR SHA A`, `603`
+    /// when the store failed.
     fn circle_error(&mut self, trid: u32, e: CircleError) -> Flow {
         let code = match e {
             CircleError::Storage => 603,
-            CircleError::NotAllowed => 715,
+            CircleError::NotAllowed | CircleError::NoTicket => 715,
             _ => 204,
         };
         self.conn.out.error(code, trid);

@@ -4,7 +4,8 @@
 //! it (`PUT`), messages to every member in it (`SDG`), leaving it when an
 //! endpoint signs out.
 //!
-//! Every rule lives here: only an accepted member may join the
+//! Every rule lives here: only an accepted member whose endpoint
+//! presented the account's circle ticket (`USR SHA A`) may join the
 //! conversation or write to it; only an admin (or assistant admin)
 //! invites; only the admin deletes; a member may leave, and an admin may
 //! remove anyone but an admin. Membership is read from the store on each
@@ -51,6 +52,8 @@ pub enum CircleError {
     /// The actor is in the circle but its role or state does not allow it
     /// (a member inviting, a pending member writing, an admin leaving).
     NotAllowed,
+    /// The endpoint has not presented its circle ticket (`USR SHA A`).
+    NoTicket,
     /// The invitee is not an account here.
     NoSuchUser,
     /// The invitee is a member already.
@@ -96,6 +99,28 @@ impl Service {
             return Err(CircleError::NotAllowed);
         }
         Ok(circle)
+    }
+
+    /// The actor endpoint presented the account's circle ticket (checked
+    /// by the caller): from now on it may take part in circles.
+    pub fn accept_circle_ticket(&self, a: &Actor) {
+        if let Some(e) = a.state().endpoint_mut(a.endpoint) {
+            e.circle_ticket = true;
+        }
+    }
+
+    /// The circle `id` for conversation traffic from the actor endpoint:
+    /// it presented the circle ticket, and the actor is an accepted
+    /// member.
+    async fn conversation_circle(&self, a: &Actor, id: CircleId) -> Result<Circle, CircleError> {
+        let ticket = a
+            .state()
+            .endpoint(a.endpoint)
+            .is_some_and(|e| e.circle_ticket);
+        if !ticket {
+            return Err(CircleError::NoTicket);
+        }
+        self.accepted_circle(a, id).await
     }
 
     /// The circles the actor is in, invited or accepted.
@@ -296,7 +321,7 @@ impl Service {
         a: &Actor,
         id: CircleId,
     ) -> Result<Vec<Handle>, CircleError> {
-        let circle = self.accepted_circle(a, id).await?;
+        let circle = self.conversation_circle(a, id).await?;
         let newcomer = {
             let mut st = a.state();
             let first = !st.in_conversation(id);
@@ -341,7 +366,7 @@ impl Service {
         id: CircleId,
         payload: Bytes,
     ) -> Result<(), CircleError> {
-        let circle = self.accepted_circle(a, id).await?;
+        let circle = self.conversation_circle(a, id).await?;
         let event = Arc::new(CircleEvent::Message {
             circle: id,
             sender_endpoint: a.endpoint,

@@ -54,6 +54,7 @@ impl Service {
             changed: 0,
             private_document: None,
             circles: Vec::new(),
+            circle_ticket: false,
         };
         let (replaced, before, after, notice) = {
             let mut st = state.lock();
