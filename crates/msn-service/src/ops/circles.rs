@@ -408,3 +408,300 @@ impl Service {
         let _ = self.bus.publish(to, Event::Circle(Arc::new(event))).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use msn_core::circle::CircleId;
+    use msn_core::handle::Handle;
+    use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
+    use msn_wire::Dialect;
+    use msn_wire::vocab::Status;
+    use tempfile::TempDir;
+    use uuid::Uuid;
+
+    use super::CircleError;
+    use crate::event::{CircleEvent, Event};
+    use crate::{Actor, Mailbox, NewEndpoint, Service, Settings};
+
+    struct Fixture {
+        service: Service,
+        next_conn: u64,
+        _dir: TempDir,
+    }
+
+    struct Client {
+        actor: Actor,
+        mailbox: Arc<Mailbox<Event>>,
+    }
+
+    impl Client {
+        fn circle_events(&self) -> Vec<Arc<CircleEvent>> {
+            let mut v = Vec::new();
+            self.mailbox.drain(&mut v);
+            v.into_iter()
+                .filter_map(|e| match e {
+                    Event::Circle(c) => Some(c),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn messages(&self) -> Vec<Bytes> {
+            self.circle_events()
+                .iter()
+                .filter_map(|e| match &**e {
+                    CircleEvent::Message { payload, .. } => Some(payload.clone()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    fn h(s: &str) -> Handle {
+        Handle::parse(s).unwrap()
+    }
+
+    impl Fixture {
+        async fn new(users: &[&str]) -> Fixture {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db")))
+                .await
+                .unwrap();
+            let store: Arc<dyn Store> = Arc::new(store);
+            for u in users {
+                store
+                    .create_user(NewUser {
+                        handle: h(u),
+                        friendly_name: u.split('@').next().unwrap().to_owned(),
+                        password_hash: "unused".to_owned(),
+                        legacy_password: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+            Fixture {
+                service: Service::local(store, Settings::default()),
+                next_conn: 1,
+                _dir: dir,
+            }
+        }
+
+        /// Signs `handle` in with dialect `n` on a machine of its own,
+        /// online, and (MSNP18) with the circle ticket presented.
+        async fn online(&mut self, handle: &str, n: u8) -> Client {
+            let record = self.service.store().user(handle).await.unwrap().unwrap();
+            let mailbox = Arc::new(Mailbox::new(64));
+            self.next_conn += 1;
+            let endpoint = NewEndpoint {
+                id: self.next_conn,
+                dialect: Dialect::new(n).unwrap(),
+                machine_guid: Some(Uuid::new_v4()),
+                mailbox: mailbox.clone(),
+            };
+            let actor = self
+                .service
+                .sign_in(&record.handle, record.id, endpoint)
+                .await
+                .unwrap();
+            self.service
+                .set_presence(&actor, Status::Online, None, None)
+                .await;
+            if n >= 18 {
+                self.service.accept_circle_ticket(&actor);
+            }
+            let c = Client { actor, mailbox };
+            c.circle_events();
+            c
+        }
+
+        /// A circle of `admin` that `members` accepted.
+        async fn circle(&self, admin: &Client, members: &[&Client]) -> CircleId {
+            let s = &self.service;
+            let id = s.create_circle(&admin.actor, "Friends").await.unwrap();
+            for m in members {
+                s.invite_to_circle(&admin.actor, id, m.actor.handle())
+                    .await
+                    .unwrap();
+                s.answer_circle_invitation(&m.actor, id, true).await.unwrap();
+            }
+            id
+        }
+    }
+
+    #[tokio::test]
+    async fn only_inviters_invite_and_only_accepted_members_talk() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+        let alice = f.online("alice@x.com", 18).await;
+        let bob = f.online("bob@x.com", 18).await;
+        let carol = f.online("carol@x.com", 18).await;
+        let s = &f.service;
+        let id = s.create_circle(&alice.actor, "Friends").await.unwrap();
+        s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            &*bob.circle_events()[0],
+            CircleEvent::BookChanged
+        ));
+        // Pending: no conversation yet.
+        assert_eq!(
+            s.join_circle_conversation(&bob.actor, id).await,
+            Err(CircleError::NotAllowed)
+        );
+        s.answer_circle_invitation(&bob.actor, id, true)
+            .await
+            .unwrap();
+        // A member does not invite; an outsider sees no circle at all.
+        assert_eq!(
+            s.invite_to_circle(&bob.actor, id, &h("carol@x.com")).await,
+            Err(CircleError::NotAllowed)
+        );
+        assert_eq!(
+            s.send_circle_message(&carol.actor, id, Bytes::from_static(b"x"))
+                .await,
+            Err(CircleError::NoSuchCircle)
+        );
+        assert_eq!(
+            s.invite_to_circle(&alice.actor, id, &h("nobody@x.com")).await,
+            Err(CircleError::NoSuchUser)
+        );
+        assert_eq!(
+            s.create_circle(&alice.actor, "  ").await,
+            Err(CircleError::InvalidName)
+        );
+        // Nobody but the admin deletes, and the admin does not leave.
+        assert_eq!(
+            s.delete_circle(&bob.actor, id).await,
+            Err(CircleError::NotAllowed)
+        );
+        assert_eq!(
+            s.remove_from_circle(&alice.actor, id, &h("alice@x.com"))
+                .await,
+            Err(CircleError::NotAllowed)
+        );
+        assert_eq!(
+            s.remove_from_circle(&bob.actor, id, &h("alice@x.com")).await,
+            Err(CircleError::NotAllowed)
+        );
+        s.delete_circle(&alice.actor, id).await.unwrap();
+        assert_eq!(
+            s.join_circle_conversation(&bob.actor, id).await,
+            Err(CircleError::NoSuchCircle)
+        );
+    }
+
+    #[tokio::test]
+    async fn limits_come_from_the_settings() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+        f.service.settings.circles = super::CircleLimits {
+            max_members: 2,
+            max_per_user: 1,
+        };
+        let alice = f.online("alice@x.com", 18).await;
+        let s = &f.service;
+        let id = s.create_circle(&alice.actor, "one").await.unwrap();
+        assert_eq!(
+            s.create_circle(&alice.actor, "two").await,
+            Err(CircleError::TooManyCircles)
+        );
+        s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.invite_to_circle(&alice.actor, id, &h("carol@x.com"))
+                .await,
+            Err(CircleError::CircleFull)
+        );
+    }
+
+    #[tokio::test]
+    async fn messages_reach_every_endpoint_in_the_conversation_but_the_senders() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+        let home = f.online("alice@x.com", 18).await;
+        let work = f.online("alice@x.com", 18).await;
+        let bob = f.online("bob@x.com", 18).await;
+        let carol = f.online("carol@x.com", 18).await;
+        let id = f.circle(&home, &[&bob, &carol]).await;
+        let s = &f.service;
+        for c in [&home, &work, &bob, &carol] {
+            c.circle_events();
+        }
+        for c in [&home, &work, &bob] {
+            s.join_circle_conversation(&c.actor, id).await.unwrap();
+        }
+        // Bob joined after Alice: he sees her in the roster.
+        let present = s.join_circle_conversation(&bob.actor, id).await.unwrap();
+        assert_eq!(present, [h("alice@x.com"), h("bob@x.com")]);
+        let payload = Bytes::from_static("Grüße".as_bytes());
+        s.send_circle_message(&home.actor, id, payload.clone())
+            .await
+            .unwrap();
+        assert!(home.messages().is_empty());
+        assert_eq!(work.messages(), [payload.clone()]);
+        assert_eq!(bob.messages(), [payload.clone()]);
+        // Carol is a member but did not join the conversation.
+        assert!(carol.messages().is_empty());
+    }
+
+    #[tokio::test]
+    async fn older_dialects_hear_nothing_of_circles() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
+        let alice = f.online("alice@x.com", 18).await;
+        let old = f.online("bob@x.com", 12).await;
+        let s = &f.service;
+        let id = s.create_circle(&alice.actor, "Friends").await.unwrap();
+        s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
+            .await
+            .unwrap();
+        assert!(old.circle_events().is_empty());
+        // An MSNP12 endpoint never presented a circle ticket.
+        s.answer_circle_invitation(&old.actor, id, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.join_circle_conversation(&old.actor, id).await,
+            Err(CircleError::NoTicket)
+        );
+    }
+
+    #[tokio::test]
+    async fn leaving_and_signing_out_leave_the_conversation() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+        let alice = f.online("alice@x.com", 18).await;
+        let bob = f.online("bob@x.com", 18).await;
+        let carol = f.online("carol@x.com", 18).await;
+        let id = f.circle(&alice, &[&bob, &carol]).await;
+        let s = &f.service;
+        for c in [&alice, &bob, &carol] {
+            s.join_circle_conversation(&c.actor, id).await.unwrap();
+        }
+        for c in [&alice, &bob, &carol] {
+            c.circle_events();
+        }
+        s.remove_from_circle(&bob.actor, id, &h("bob@x.com"))
+            .await
+            .unwrap();
+        let left = |c: &Client| {
+            c.circle_events()
+                .iter()
+                .filter_map(|e| match &**e {
+                    CircleEvent::Left { member, .. } => Some(member.to_string()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(left(&alice), ["bob@x.com"]);
+        assert_eq!(left(&carol), ["bob@x.com"]);
+        s.send_circle_message(&alice.actor, id, Bytes::from_static(b"hi"))
+            .await
+            .unwrap();
+        assert!(bob.messages().is_empty());
+        assert_eq!(carol.messages().len(), 1);
+        let Client { actor, .. } = carol;
+        s.sign_out(actor).await;
+        assert_eq!(left(&alice), ["carol@x.com"]);
+    }
+}
