@@ -99,7 +99,10 @@ impl Member {
             .await;
         let text = String::from_utf8(not.payload().unwrap().to_vec()).unwrap();
         assert!(text.contains("ABCHInternal"), "{text}");
-        assert!(text.contains(&format!(r#"name="{}""#, self.email)), "{text}");
+        assert!(
+            text.contains(&format!(r#"name="{}""#, self.email)),
+            "{text}"
+        );
     }
 
     /// `USR SHA A` with the circle ticket of `find` (the user's
@@ -155,7 +158,8 @@ fn sdg_payload(id: &str, from: &str, guid: &str, text: &str) -> Vec<u8> {
 }
 
 fn put_payload(id: &str, from: &str, guid: &str) -> Vec<u8> {
-    let xml = format!("<circle><roster><id>IM</id><user><id>1:{from}</id></user></roster></circle>");
+    let xml =
+        format!("<circle><roster><id>IM</id><user><id>1:{from}</id></user></roster></circle>");
     format!(
         "Routing: 1.0\r\nTo: 9:{id}@live.com\r\nFrom: 1:{from};epid={guid}\r\n\r\n\
          Reliability: 1.0\r\nStream: 0\r\nSegment: 0\r\n\r\n\
@@ -296,13 +300,9 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert_eq!(personal.text_at("Role"), "StatePendingOutbound");
         assert_eq!(personal.text_at("State"), "WaitingResponse");
         // Not a member yet: the conversation is closed to them.
-        let sdg = m
-            .ns
-            .call_payload(
-                "SDG {}",
-                &sdg_payload(&id, m.email, GUID_B, "too early"),
-            )
-            .await;
+        let sdg =
+            m.ns.call_payload("SDG {}", &sdg_payload(&id, m.email, GUID_B, "too early"))
+                .await;
         assert_eq!(sdg.command(), "715", "{}", sdg.line());
     }
     // They accept (ManageWLConnection on their own book, the circle's
@@ -346,10 +346,9 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert_eq!(personal.text_at("Role"), role);
         assert_eq!(personal.text_at("State"), "Accepted");
         // Circle traffic needs the circle ticket first.
-        let early = m
-            .ns
-            .call_payload("PUT {}", &put_payload(&id, m.email, GUID_A))
-            .await;
+        let early =
+            m.ns.call_payload("PUT {}", &put_payload(&id, m.email, GUID_A))
+                .await;
         assert_eq!(early.command(), "715", "{}", early.line());
         m.present_ticket(&find).await;
         let book = m.find(&s, Some(&id)).await;
@@ -414,22 +413,34 @@ async fn three_wlm_2009_users_share_a_circle() {
     // own presence, then joins the conversation with PUT.
     let circle = format!("9:{id}@live.com");
     let mut present: Vec<&str> = Vec::new();
-    for (m, guid) in [(&mut alice, GUID_A), (&mut bob, GUID_B), (&mut carol, GUID_C)] {
+    for (m, guid) in [
+        (&mut alice, GUID_A),
+        (&mut bob, GUID_B),
+        (&mut carol, GUID_C),
+    ] {
         let adl = format!(r#"<ml><d n="live.com"><c n="{id}" l="1" t="9"/></d></ml>"#);
         let ok = m.ns.call_payload("ADL {}", adl.as_bytes()).await;
         assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
         let nln = m.ns.recv().await;
         assert_eq!(
             nln.line(),
-            format!("NLN NLN 1:{};via={circle} Hikers%20%E2%9B%B0 0:0 0", m.email)
+            format!(
+                "NLN NLN 1:{};via={circle} Hikers%20%E2%9B%B0 0:0 0",
+                m.email
+            )
         );
-        let put = m
-            .ns
-            .call_payload("PUT {}", &put_payload(&id, m.email, guid))
-            .await;
-        assert_eq!(put.line(), format!("PUT {} OK 0", put.tokens().nth(1).unwrap()));
+        let put =
+            m.ns.call_payload("PUT {}", &put_payload(&id, m.email, guid))
+                .await;
+        assert_eq!(
+            put.line(),
+            format!("PUT {} OK 0", put.tokens().nth(1).unwrap())
+        );
         let nfy = m.ns.recv().await;
-        assert_eq!(nfy.line().split(' ').take(2).collect::<Vec<_>>(), ["NFY", "PUT"]);
+        assert_eq!(
+            nfy.line().split(' ').take(2).collect::<Vec<_>>(),
+            ["NFY", "PUT"]
+        );
         let text = String::from_utf8(nfy.payload().unwrap().to_vec()).unwrap();
         assert!(text.contains(&format!("From: {circle}\r\n")), "{text}");
         assert!(text.contains("NotifType: Full\r\n"), "{text}");
@@ -442,10 +453,9 @@ async fn three_wlm_2009_users_share_a_circle() {
         (&mut bob, &["carol@example.com"][..]),
     ] {
         for newcomer in newcomers {
-            let nfy = m
-                .ns
-                .wait_for("NFY PUT", |f| f.line().starts_with("NFY PUT "))
-                .await;
+            let nfy =
+                m.ns.wait_for("NFY PUT", |f| f.line().starts_with("NFY PUT "))
+                    .await;
             assert_eq!(roster(&nfy), users(&[newcomer]));
             assert!(
                 String::from_utf8_lossy(nfy.payload().unwrap()).contains("NotifType: Partial\r\n")
@@ -457,7 +467,10 @@ async fn three_wlm_2009_users_share_a_circle() {
     // byte; her own endpoint does not.
     let hello = sdg_payload(&id, "alice@example.com", GUID_A, "Grüße aus den Bergen ⛰");
     let sdg = alice.ns.call_payload("SDG {}", &hello).await;
-    assert_eq!(sdg.line(), format!("SDG {} OK 0", sdg.tokens().nth(1).unwrap()));
+    assert_eq!(
+        sdg.line(),
+        format!("SDG {} OK 0", sdg.tokens().nth(1).unwrap())
+    );
     for m in [&mut bob, &mut carol] {
         let got = m.ns.wait_for("SDG", |f| f.command() == "SDG").await;
         assert_eq!(got.line(), format!("SDG 0 {}", hello.len()));
@@ -486,7 +499,10 @@ async fn three_wlm_2009_users_share_a_circle() {
     erin.present_ticket(&find).await;
     let refused = erin
         .ns
-        .call_payload("SDG {}", &sdg_payload(&id, "erin@example.com", GUID_E, "hi"))
+        .call_payload(
+            "SDG {}",
+            &sdg_payload(&id, "erin@example.com", GUID_E, "hi"),
+        )
         .await;
     assert_eq!(refused.command(), "204", "{}", refused.line());
     let refused = erin
@@ -522,10 +538,9 @@ async fn three_wlm_2009_users_share_a_circle() {
     )
     .await;
     for m in [&mut alice, &mut carol] {
-        let del = m
-            .ns
-            .wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))
-            .await;
+        let del =
+            m.ns.wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))
+                .await;
         let text = String::from_utf8(del.payload().unwrap().to_vec()).unwrap();
         assert!(
             text.contains("Uri: /circle/roster(IM)/user(1:bob@example.com)\r\n"),
@@ -552,10 +567,7 @@ async fn three_wlm_2009_users_share_a_circle() {
         .ns
         .wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))
         .await;
-    assert!(
-        String::from_utf8_lossy(del.payload().unwrap())
-            .contains("user(1:carol@example.com)")
-    );
+    assert!(String::from_utf8_lossy(del.payload().unwrap()).contains("user(1:carol@example.com)"));
 
     // Alice, the admin, deletes the circle (BreakConnection of her own
     // contact): it is gone from every book.
@@ -583,10 +595,7 @@ async fn three_wlm_2009_users_share_a_circle() {
         .await;
     assert!(circle_contacts(&alice.find(&s, None).await).is_empty());
     assert!(circle_contacts(&carol.find(&s, None).await).is_empty());
-    let refused = alice
-        .ns
-        .call_payload("SDG {}", &again)
-        .await;
+    let refused = alice.ns.call_payload("SDG {}", &again).await;
     assert_eq!(refused.command(), "204", "{}", refused.line());
 
     // Dave (MSNP12), Alice's contact all along, saw nothing of it.

@@ -208,7 +208,10 @@ mod tests {
             Some(id)
         );
         assert_eq!(CircleId::from_handle(&format!("{text}@LIVE.COM")), Some(id));
-        assert_eq!(CircleId::from_handle(&format!("9:{text}@example.com")), None);
+        assert_eq!(
+            CircleId::from_handle(&format!("9:{text}@example.com")),
+            None
+        );
         assert_eq!(
             CircleId::parse("00000000-0000-0000-0000-0123456789ab"),
             None

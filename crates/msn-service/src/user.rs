@@ -21,8 +21,8 @@ use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::event::{CircleEvent, ContactPresence, Event, PeerNotice, PresenceNotice};
-use msn_core::circle::CircleId;
 use crate::mailbox::{Mailbox, PushError};
+use msn_core::circle::CircleId;
 
 /// Presence of one endpoint, as set by `CHG`.
 #[derive(Clone, Debug)]

@@ -1662,7 +1662,10 @@ pub async fn circle_membership_round_trip(store: &dyn Store) {
     let id = CircleId::generate();
     assert_eq!(store.circle(id).await.unwrap(), None);
     assert_eq!(
-        store.create_circle(id, "Friends ✓", alice, 10).await.unwrap(),
+        store
+            .create_circle(id, "Friends ✓", alice, 10)
+            .await
+            .unwrap(),
         CircleCreated::Created
     );
     let c = store.circle(id).await.unwrap().expect("circle");
@@ -1673,16 +1676,25 @@ pub async fn circle_membership_round_trip(store: &dyn Store) {
     assert_eq!(c.members[0].state, MemberState::Accepted);
     assert_eq!(c.members[0].inviter, None);
     assert_eq!(
-        store.invite_to_circle(id, bob, alice, 10, 10).await.unwrap(),
+        store
+            .invite_to_circle(id, bob, alice, 10, 10)
+            .await
+            .unwrap(),
         CircleInvited::Invited
     );
     assert_eq!(
-        store.invite_to_circle(id, bob, alice, 10, 10).await.unwrap(),
+        store
+            .invite_to_circle(id, bob, alice, 10, 10)
+            .await
+            .unwrap(),
         CircleInvited::AlreadyMember
     );
     let c = store.circle(id).await.unwrap().unwrap();
     let b = c.member("bob@example.com").expect("bob listed");
-    assert_eq!((b.role, b.state), (CircleRole::Member, MemberState::Pending));
+    assert_eq!(
+        (b.role, b.state),
+        (CircleRole::Member, MemberState::Pending)
+    );
     assert_eq!(b.inviter, Some(h("alice@example.com")));
     assert_eq!(b.name, "bob");
     assert!(!c.has_accepted("bob@example.com"));
@@ -1739,7 +1751,10 @@ pub async fn circle_limits_are_checked(store: &dyn Store) {
         CircleInvited::Invited
     );
     assert_eq!(
-        store.invite_to_circle(one, carol, alice, 2, 5).await.unwrap(),
+        store
+            .invite_to_circle(one, carol, alice, 2, 5)
+            .await
+            .unwrap(),
         CircleInvited::CircleFull
     );
     assert_eq!(
@@ -1759,7 +1774,10 @@ pub async fn circles_go_with_their_members_and_their_deletion(store: &dyn Store)
     let bob = new_user(store, "bob@example.com", None).await;
     let id = CircleId::generate();
     store.create_circle(id, "c", alice, 10).await.unwrap();
-    store.invite_to_circle(id, bob, alice, 10, 10).await.unwrap();
+    store
+        .invite_to_circle(id, bob, alice, 10, 10)
+        .await
+        .unwrap();
     assert!(store.delete_user("bob@example.com").await.unwrap());
     let c = store.circle(id).await.unwrap().unwrap();
     assert_eq!(c.members.len(), 1);

@@ -28,8 +28,8 @@ mod circles;
 use msn_core::circle::{Circle, CircleId, MemberState};
 
 use crate::{
-    AccountChange, AccountChangeKind, CircleCreated, CircleInvited, Committed, NewOim, NewUser, OimAdded, Result, Store,
-    StoreError, StoredOim, UserRecord, UserSummary,
+    AccountChange, AccountChangeKind, CircleCreated, CircleInvited, Committed, NewOim, NewUser,
+    OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
 };
 
 /// How hard SQLite works to make a commit durable.

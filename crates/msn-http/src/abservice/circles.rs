@@ -157,7 +157,11 @@ impl Call<'_> {
             let member = circle
                 .members
                 .iter()
-                .find(|m| member_contact_id(m.user_id).to_string().eq_ignore_ascii_case(contact))
+                .find(|m| {
+                    member_contact_id(m.user_id)
+                        .to_string()
+                        .eq_ignore_ascii_case(contact)
+                })
                 .ok_or_else(|| Fault::client("ContactDoesNotExist", "Contact does not exist"))?;
             let mut out = Out::default();
             self.member_contact(&mut out, "ManageWLConnectionResult", &circle, member);
@@ -208,7 +212,11 @@ impl Call<'_> {
         let member = circle
             .members
             .iter()
-            .find(|m| member_contact_id(m.user_id).to_string().eq_ignore_ascii_case(contact.trim()))
+            .find(|m| {
+                member_contact_id(m.user_id)
+                    .to_string()
+                    .eq_ignore_ascii_case(contact.trim())
+            })
             .ok_or_else(|| Fault::client("ContactDoesNotExist", "Contact does not exist"))?;
         let result = if &member.handle == self.actor.handle() && member.role == CircleRole::Admin {
             self.service.delete_circle(self.actor, id).await

@@ -41,7 +41,10 @@ impl NsSession {
     /// of. Acknowledged, then each circle's own `NLN` (on which the client
     /// joins the conversation with `PUT`).
     pub(super) async fn on_circle_adl(&mut self, trid: u32, contacts: &[MlContact]) -> Flow {
-        if contacts.iter().any(|c| c.network != Some(NetworkId::Circle)) {
+        if contacts
+            .iter()
+            .any(|c| c.network != Some(NetworkId::Circle))
+        {
             // A circle must be alone in its ADL (msnp13-18.md §3.6).
             self.conn.out.error(201, trid);
             return Flow::Continue;

@@ -373,7 +373,10 @@ impl Service {
             payload,
         });
         for m in circle.accepted() {
-            let _ = self.bus.publish(&m.handle, Event::Circle(event.clone())).await;
+            let _ = self
+                .bus
+                .publish(&m.handle, Event::Circle(event.clone()))
+                .await;
         }
         Ok(())
     }
@@ -525,7 +528,9 @@ mod tests {
                 s.invite_to_circle(&admin.actor, id, m.actor.handle())
                     .await
                     .unwrap();
-                s.answer_circle_invitation(&m.actor, id, true).await.unwrap();
+                s.answer_circle_invitation(&m.actor, id, true)
+                    .await
+                    .unwrap();
             }
             id
         }
@@ -542,10 +547,7 @@ mod tests {
         s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
             .await
             .unwrap();
-        assert!(matches!(
-            &*bob.circle_events()[0],
-            CircleEvent::BookChanged
-        ));
+        assert!(matches!(&*bob.circle_events()[0], CircleEvent::BookChanged));
         // Pending: no conversation yet.
         assert_eq!(
             s.join_circle_conversation(&bob.actor, id).await,
@@ -565,7 +567,8 @@ mod tests {
             Err(CircleError::NoSuchCircle)
         );
         assert_eq!(
-            s.invite_to_circle(&alice.actor, id, &h("nobody@x.com")).await,
+            s.invite_to_circle(&alice.actor, id, &h("nobody@x.com"))
+                .await,
             Err(CircleError::NoSuchUser)
         );
         assert_eq!(
@@ -583,7 +586,8 @@ mod tests {
             Err(CircleError::NotAllowed)
         );
         assert_eq!(
-            s.remove_from_circle(&bob.actor, id, &h("alice@x.com")).await,
+            s.remove_from_circle(&bob.actor, id, &h("alice@x.com"))
+                .await,
             Err(CircleError::NotAllowed)
         );
         s.delete_circle(&alice.actor, id).await.unwrap();
@@ -640,8 +644,8 @@ mod tests {
             .await
             .unwrap();
         assert!(home.messages().is_empty());
-        assert_eq!(work.messages(), [payload.clone()]);
-        assert_eq!(bob.messages(), [payload.clone()]);
+        assert_eq!(work.messages(), std::slice::from_ref(&payload));
+        assert_eq!(bob.messages(), std::slice::from_ref(&payload));
         // Carol is a member but did not join the conversation.
         assert!(carol.messages().is_empty());
     }

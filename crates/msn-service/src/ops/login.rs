@@ -104,7 +104,13 @@ impl Service {
             let machine_left = gone.dialect.has_multiple_endpoints() && !st.endpoints.is_empty();
             let document = machine_left
                 .then(|| Bytes::copy_from_slice(st.account.personal_message_or_empty()));
-            Some((before, Visibility::of(&st), st.notice(), document, gone.circles))
+            Some((
+                before,
+                Visibility::of(&st),
+                st.notice(),
+                document,
+                gone.circles,
+            ))
         });
         if let Some((before, after, notice, machine_left, circles)) = gone {
             // Circle conversations this was the user's last endpoint in.

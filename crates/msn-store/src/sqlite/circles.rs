@@ -177,7 +177,11 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub(super) async fn remove_circle_member_impl(&self, id: CircleId, user_id: i64) -> Result<bool> {
+    pub(super) async fn remove_circle_member_impl(
+        &self,
+        id: CircleId,
+        user_id: i64,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("DELETE FROM circle_members WHERE circle_id = ? AND user_id = ?")
             .bind(id.to_string())

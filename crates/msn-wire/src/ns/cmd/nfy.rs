@@ -79,7 +79,12 @@ mod tests {
         );
         assert!(payload.contains("NotifType: Full\r\n"));
         let mut out = Out::new();
-        nfy_del(&mut out, "9:x@live.com", "1:bob@example.com", "1:alice@example.com");
+        nfy_del(
+            &mut out,
+            "9:x@live.com",
+            "1:bob@example.com",
+            "1:alice@example.com",
+        );
         let text = String::from_utf8(out.bytes().to_vec()).unwrap();
         assert!(text.contains("Uri: /circle/roster(IM)/user(1:alice@example.com)\r\n"));
     }
