@@ -616,3 +616,196 @@ async fn three_wlm_2009_users_share_a_circle() {
         );
     }
 }
+
+impl Member {
+    /// Signs `email` in on another machine, sharing this member's
+    /// contacts ticket.
+    async fn another_machine(&self, s: &TestServer, guid: &str) -> Member {
+        Member {
+            email: self.email,
+            contacts: self.contacts.clone(),
+            ns: wlm::online(s, 18, self.email, PW, Some(guid)).await,
+        }
+    }
+
+    async fn create_circle(&self, s: &TestServer, name: &str) -> String {
+        let created = self
+            .soap(
+                s,
+                SHARING,
+                "CreateCircle",
+                &format!("<properties><DisplayName>{name}</DisplayName></properties>"),
+            )
+            .await;
+        created
+            .text_at("soap:Body/CreateCircleResponse/CreateCircleResult/Id")
+            .to_owned()
+    }
+
+    async fn invite(&self, s: &TestServer, id: &str, invitee: &str) {
+        self.soap(
+            s,
+            AB,
+            "CreateContact",
+            &format!(
+                "{}<contactHandle><Email>{invitee}</Email></contactHandle>",
+                ab_handle(id)
+            ),
+        )
+        .await;
+    }
+
+    /// ManageWLConnection on the circle's contact: 1 accepts, 2 declines.
+    async fn answer(&self, s: &TestServer, id: &str, action: u8) {
+        self.soap(
+            s,
+            AB,
+            "ManageWLConnection",
+            &format!(
+                "<contactId>{id}</contactId><connection>true</connection><presence>false</presence>\
+                 <action>{action}</action><relationshipType>5</relationshipType><relationshipRole>0</relationshipRole>"
+            ),
+        )
+        .await;
+    }
+
+    /// The contact id of `email` in circle `id`'s book.
+    async fn member_contact(&self, s: &TestServer, id: &str, email: &str) -> String {
+        let book = self.find(s, Some(id)).await;
+        book.at(PAGED)
+            .at("Contacts")
+            .all("Contact")
+            .into_iter()
+            .find(|c| c.text_at("contactInfo/passportName") == email)
+            .unwrap_or_else(|| panic!("{email} not in the circle's book"))
+            .text_at("contactId")
+            .to_owned()
+    }
+
+    /// Presents the circle ticket, adds the circle and joins its
+    /// conversation; returns the roster it was given.
+    async fn join(&mut self, s: &TestServer, id: &str, guid: &str) -> String {
+        let find = self.find(s, None).await;
+        self.present_ticket(&find).await;
+        let adl = format!(r#"<ml><d n="live.com"><c n="{id}" l="1" t="9"/></d></ml>"#);
+        let ok = self.ns.call_payload("ADL {}", adl.as_bytes()).await;
+        assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+        let put = self
+            .ns
+            .call_payload("PUT {}", &put_payload(id, self.email, guid))
+            .await;
+        assert!(put.line().ends_with(" OK 0"), "{}", put.line());
+        let nfy = self
+            .ns
+            .wait_for("NFY PUT", |f| f.line().starts_with("NFY PUT "))
+            .await;
+        roster(&nfy)
+    }
+}
+
+/// A declined invitation leaves no trace; a message reaches the sender's
+/// other machine; the admin removes a member, who then gets nothing.
+#[tokio::test]
+async fn declining_other_machines_and_removal() {
+    let s = TestServer::start_with(|c| c.notification.max_dialect = 18).await;
+    for (email, name) in [
+        ("alice@example.com", "Alice"),
+        ("bob@example.com", "Bob"),
+        ("carol@example.com", "Carol"),
+    ] {
+        s.user(email, PW, name).await;
+    }
+    let mut home = Member::online(&s, "alice@example.com", GUID_A).await;
+    let mut work = home.another_machine(&s, GUID_E).await;
+    let mut bob = Member::online(&s, "bob@example.com", GUID_B).await;
+    let mut carol = Member::online(&s, "carol@example.com", GUID_C).await;
+
+    let id = home.create_circle(&s, "Team").await;
+    home.invite(&s, &id, "bob@example.com").await;
+    home.invite(&s, &id, "carol@example.com").await;
+    carol.expect_book_changed().await;
+    carol.answer(&s, &id, 2).await;
+    assert!(circle_contacts(&carol.find(&s, None).await).is_empty());
+    bob.answer(&s, &id, 1).await;
+    let book = home.find(&s, Some(&id)).await;
+    let members: Vec<&str> = book
+        .at(PAGED)
+        .at("Contacts")
+        .all("Contact")
+        .iter()
+        .map(|c| c.text_at("contactInfo/passportName"))
+        .collect();
+    assert_eq!(members, ["alice@example.com", "bob@example.com"]);
+
+    assert_eq!(
+        home.join(&s, &id, GUID_A).await,
+        users(&["alice@example.com"])
+    );
+    // Alice's second machine: she is in the conversation already.
+    assert_eq!(
+        work.join(&s, &id, GUID_E).await,
+        users(&["alice@example.com"])
+    );
+    assert_eq!(
+        bob.join(&s, &id, GUID_B).await,
+        users(&["alice@example.com", "bob@example.com"])
+    );
+    let hello = sdg_payload(&id, "alice@example.com", GUID_A, "¡Hola, equipo!");
+    home.ns.call_payload("SDG {}", &hello).await;
+    for m in [&mut work, &mut bob] {
+        let got = m.ns.wait_for("SDG", |f| f.command() == "SDG").await;
+        assert_eq!(&got.payload().unwrap()[..], &hello[..]);
+    }
+    assert!(home.drain().await.iter().all(|f| f.command() != "SDG"));
+
+    // The admin removes Bob.
+    let bobs = home.member_contact(&s, &id, "bob@example.com").await;
+    home.soap(
+        &s,
+        AB,
+        "BreakConnection",
+        &format!(
+            "{}<contactId>{bobs}</contactId><deleteContact>true</deleteContact>\
+             <blockContact>false</blockContact>",
+            ab_handle(&id)
+        ),
+    )
+    .await;
+    bob.expect_book_changed().await;
+    assert!(circle_contacts(&bob.find(&s, None).await).is_empty());
+    for m in [&mut home, &mut work] {
+        let del =
+            m.ns.wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))
+                .await;
+        assert!(
+            String::from_utf8_lossy(del.payload().unwrap()).contains("user(1:bob@example.com)")
+        );
+    }
+    home.ns.call_payload("SDG {}", &hello).await;
+    work.ns.wait_for("SDG", |f| f.command() == "SDG").await;
+    assert!(bob.drain().await.iter().all(|f| f.command() != "SDG"));
+    let refused = bob
+        .ns
+        .call_payload("SDG {}", &sdg_payload(&id, "bob@example.com", GUID_B, "hi"))
+        .await;
+    assert_eq!(refused.command(), "204", "{}", refused.line());
+    // Bob cannot remove Alice, nor read the circle's book any more.
+    let request = soap(
+        &bob.contacts,
+        "CircleLeave",
+        "BreakConnection",
+        &format!(
+            "{}<contactId>{}</contactId>",
+            ab_handle(&id),
+            home.member_contact(&s, &id, "alice@example.com").await
+        ),
+    );
+    fault(
+        s.http.unwrap(),
+        AB,
+        Some("BreakConnection"),
+        &request,
+        "ABDoesNotExist",
+    )
+    .await;
+}
