@@ -446,6 +446,18 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert!(text.contains("NotifType: Full\r\n"), "{text}");
         present.push(m.email);
         assert_eq!(roster(&nfy), users(&present));
+        // Then each member already there, as the circle shows them.
+        for other in present.iter().filter(|o| **o != m.email) {
+            let name = &other[..1].to_uppercase();
+            let local = other.split('@').next().unwrap();
+            assert_eq!(
+                m.ns.recv_line().await,
+                format!(
+                    "NLN NLN 1:{other};via={circle} {name}{} 2789003324:48 0",
+                    &local[1..]
+                )
+            );
+        }
     }
     // Those already there were told of each newcomer.
     for (m, newcomers) in [
@@ -459,6 +471,11 @@ async fn three_wlm_2009_users_share_a_circle() {
             assert_eq!(roster(&nfy), users(&[newcomer]));
             assert!(
                 String::from_utf8_lossy(nfy.payload().unwrap()).contains("NotifType: Partial\r\n")
+            );
+            let nln = m.ns.recv_line().await;
+            assert!(
+                nln.starts_with(&format!("NLN NLN 1:{newcomer};via={circle} ")),
+                "{nln}"
             );
         }
     }
@@ -545,6 +562,10 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert!(
             text.contains("Uri: /circle/roster(IM)/user(1:bob@example.com)\r\n"),
             "{text}"
+        );
+        assert_eq!(
+            m.ns.recv_line().await,
+            format!("FLN 1:bob@example.com;via={circle} 0:0")
         );
     }
     bob.expect_book_changed().await;

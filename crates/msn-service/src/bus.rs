@@ -17,7 +17,7 @@ use msn_store::Store;
 use msn_wire::Dialect;
 
 use crate::directory::Directory;
-use crate::event::{ContactPresence, Event};
+use crate::event::{ContactPresence, Event, PresenceNotice};
 use crate::mailbox::PushError;
 
 /// An invitee who can be rung, as the inviter's switchboard needs them.
@@ -39,8 +39,12 @@ pub trait Bus: Send + Sync + 'static {
     /// offline, hidden, or does not admit `watcher`.
     async fn presence_for(&self, target: &Handle, watcher: &Handle) -> Option<ContactPresence>;
 
-    /// Whether one of `user`'s endpoints is in `circle`'s conversation.
-    async fn in_conversation(&self, user: &Handle, circle: CircleId) -> bool;
+    /// What the members of `circle` see of `user` when one of `user`'s
+    /// endpoints is in its conversation (joining it publishes the user's
+    /// presence to the circle, whatever their allow list says); `None`
+    /// when none is.
+    async fn in_conversation(&self, user: &Handle, circle: CircleId)
+    -> Option<Arc<PresenceNotice>>;
 
     /// Whether `inviter` may ring `invitee` now: signed in and live, not
     /// hidden, taking invitations, under `max_sessions` switchboards, and
@@ -97,11 +101,14 @@ impl Bus for LocalBus {
         st.presence_for(watcher.as_str())
     }
 
-    async fn in_conversation(&self, user: &Handle, circle: CircleId) -> bool {
-        self.directory
-            .get(user.as_str())
-            .and_then(|u| u.loaded().map(|st| st.in_conversation(circle)))
-            .unwrap_or(false)
+    async fn in_conversation(
+        &self,
+        user: &Handle,
+        circle: CircleId,
+    ) -> Option<Arc<PresenceNotice>> {
+        let user = self.directory.get(user.as_str())?;
+        let st = user.loaded()?;
+        st.in_conversation(circle).then(|| st.notice())
     }
 
     async fn reachable(

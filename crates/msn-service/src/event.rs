@@ -146,16 +146,17 @@ pub enum CircleEvent {
     /// The receiver is no longer in `circle` (left, removed, deleted):
     /// its endpoints leave the conversation; nothing is rendered.
     Removed { circle: CircleId },
-    /// `present` are in the conversation (`NFY PUT`). `full`: the whole
-    /// roster, for the endpoint `only` that just joined; otherwise a
-    /// newcomer, for everyone else in it.
+    /// `present` are in the conversation (`NFY PUT`, and their presence
+    /// in the circle, `NLN …;via=`). `full`: the whole roster, for the
+    /// endpoint `only` that just joined; otherwise a newcomer, for
+    /// everyone else in it.
     Roster {
         circle: CircleId,
         full: bool,
-        present: Vec<Handle>,
+        present: Vec<Arc<PresenceNotice>>,
         only: Option<u64>,
     },
-    /// `member` left the conversation (`NFY DEL`).
+    /// `member` left the conversation (`NFY DEL`, `FLN …;via=`).
     Left { circle: CircleId, member: Handle },
     /// A message to the circle (`SDG`), for every endpoint in the
     /// conversation but the one that sent it.

@@ -1,6 +1,8 @@
 //! Circles on the NS (MSNP18): the circle's `ADL`, `PUT` into its
 //! conversation, `SDG` messages to it, and the circle events rendered
-//! (`NFY PUT`/`NFY DEL`, `SDG`, the address book's `NOT`). The rules are
+//! (`NFY PUT`/`NFY DEL` with the members' presence in the circle as
+//! `NLN`/`FLN 1:<email>;via=9:<id>@live.com`, `SDG`, the address book's
+//! `NOT`). The rules are
 //! the service's (`msn_service` ops `circles`); this only reads the
 //! routing envelope and renders.
 
@@ -9,7 +11,9 @@ use msn_core::circle::CircleId;
 use msn_core::ids;
 use msn_core::membership_list::MlContact;
 use msn_core::network::NetworkId;
-use msn_service::{CircleError, CircleEvent};
+use std::sync::Arc;
+
+use msn_service::{CircleError, CircleEvent, PresenceNotice};
 use msn_wire::ns::render;
 use msn_wire::routing;
 use tracing::debug;
@@ -98,11 +102,7 @@ impl NsSession {
         match service.join_circle_conversation(self.actor(), id).await {
             Ok(present) => {
                 render::put_ok(&mut self.conn.out, trid);
-                let me = member_address(self.handle().as_str());
-                let present: Vec<String> =
-                    present.iter().map(|h| member_address(h.as_str())).collect();
-                let present: Vec<&str> = present.iter().map(String::as_str).collect();
-                render::nfy_put(&mut self.conn.out, &id.handle(), &me, true, &present);
+                self.render_roster(id, true, &present);
                 Flow::Continue
             }
             Err(e) => self.circle_error(trid, e),
@@ -140,6 +140,35 @@ impl NsSession {
         }
     }
 
+    /// `NFY PUT` listing `present` in circle `id`, then the presence of
+    /// each other member there as the circle shows it (`NLN status
+    /// 1:<email>;via=9:<id>@live.com …`, the form msnp-sharp 3.x reads as
+    /// a circle member's status).
+    fn render_roster(&mut self, id: CircleId, full: bool, present: &[Arc<PresenceNotice>]) {
+        let me = self.handle();
+        let to = member_address(me.as_str());
+        let listed: Vec<String> = present
+            .iter()
+            .map(|p| member_address(p.handle.as_str()))
+            .collect();
+        let listed: Vec<&str> = listed.iter().map(String::as_str).collect();
+        render::nfy_put(&mut self.conn.out, &id.handle(), &to, full, &listed);
+        for p in present
+            .iter()
+            .filter(|p| p.handle != me && p.status.is_visible())
+        {
+            let via = format!("{};via={}", p.handle.as_str(), id.handle());
+            let view = render::PresenceView {
+                status: p.status,
+                handle: &via,
+                name: &p.name,
+                capabilities: p.capabilities.as_deref(),
+                msn_object: p.msn_object.as_deref(),
+            };
+            render::nln(&mut self.conn.out, self.dialect, &view);
+        }
+    }
+
     /// Renders a circle event for this MSNP18 endpoint.
     pub(super) fn render_circle_event(&mut self, event: &CircleEvent) {
         let handle = self.handle();
@@ -167,14 +196,11 @@ impl NsSession {
                 full,
                 present,
                 ..
-            } => {
-                let present: Vec<String> =
-                    present.iter().map(|h| member_address(h.as_str())).collect();
-                let present: Vec<&str> = present.iter().map(String::as_str).collect();
-                render::nfy_put(out, &circle.handle(), &me, *full, &present);
-            }
+            } => self.render_roster(*circle, *full, present),
             CircleEvent::Left { circle, member } => {
                 render::nfy_del(out, &circle.handle(), &me, &member_address(member.as_str()));
+                let via = format!("{};via={}", member.as_str(), circle.handle());
+                render::fln(out, self.dialect, &via);
             }
             CircleEvent::Message { payload, .. } => render::sdg(out, payload),
         }

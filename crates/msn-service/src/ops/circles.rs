@@ -22,7 +22,7 @@ use msn_core::text;
 use msn_store::{CircleCreated, CircleInvited};
 use tracing::{info, warn};
 
-use crate::event::{CircleEvent, Event};
+use crate::event::{CircleEvent, Event, PresenceNotice};
 use crate::{Actor, Service};
 
 /// Limits on circles, from the configuration (`[circles]`).
@@ -273,7 +273,7 @@ impl Service {
             return Err(CircleError::NoSuchUser);
         }
         info!(user = %a.handle(), circle = %id, %member, "left circle");
-        let was_present = self.bus.in_conversation(member, id).await;
+        let was_present = self.bus.in_conversation(member, id).await.is_some();
         self.tell(member, CircleEvent::Removed { circle: id }).await;
         self.tell(member, CircleEvent::BookChanged).await;
         for m in circle.accepted().filter(|m| &m.handle != member) {
@@ -314,15 +314,16 @@ impl Service {
     }
 
     /// The actor endpoint joins circle `id`'s conversation (`PUT`).
-    /// Returns everyone in it now (the actor included), for the actor's
-    /// full roster; the others are told of the newcomer.
+    /// Returns everyone in it now (the actor included) with the presence
+    /// they publish to the circle, for the actor's full roster; the others
+    /// are told of the newcomer.
     pub async fn join_circle_conversation(
         &self,
         a: &Actor,
         id: CircleId,
-    ) -> Result<Vec<Handle>, CircleError> {
+    ) -> Result<Vec<Arc<PresenceNotice>>, CircleError> {
         let circle = self.conversation_circle(a, id).await?;
-        let newcomer = {
+        let (newcomer, mine) = {
             let mut st = a.state();
             let first = !st.in_conversation(id);
             if let Some(e) = st.endpoint_mut(a.endpoint)
@@ -330,12 +331,14 @@ impl Service {
             {
                 e.circles.push(id);
             }
-            first
+            (first, st.notice())
         };
         let mut present = Vec::new();
         for m in circle.accepted() {
-            if &m.handle == a.handle() || self.bus.in_conversation(&m.handle, id).await {
-                present.push(m.handle.clone());
+            if &m.handle == a.handle() {
+                present.push(mine.clone());
+            } else if let Some(notice) = self.bus.in_conversation(&m.handle, id).await {
+                present.push(notice);
             }
         }
         if newcomer {
@@ -345,7 +348,7 @@ impl Service {
                     CircleEvent::Roster {
                         circle: id,
                         full: false,
-                        present: vec![a.handle().clone()],
+                        present: vec![mine.clone()],
                         only: None,
                     },
                 )
@@ -386,7 +389,7 @@ impl Service {
     /// members there are told (`NFY DEL`).
     pub(crate) async fn leave_conversations(&self, handle: &Handle, circles: Vec<CircleId>) {
         for id in circles {
-            if self.bus.in_conversation(handle, id).await {
+            if self.bus.in_conversation(handle, id).await.is_some() {
                 continue;
             }
             let Ok(Some(circle)) = self.store.circle(id).await else {
@@ -550,8 +553,8 @@ mod tests {
         assert!(matches!(&*bob.circle_events()[0], CircleEvent::BookChanged));
         // Pending: no conversation yet.
         assert_eq!(
-            s.join_circle_conversation(&bob.actor, id).await,
-            Err(CircleError::NotAllowed)
+            s.join_circle_conversation(&bob.actor, id).await.err(),
+            Some(CircleError::NotAllowed)
         );
         s.answer_circle_invitation(&bob.actor, id, true)
             .await
@@ -592,8 +595,8 @@ mod tests {
         );
         s.delete_circle(&alice.actor, id).await.unwrap();
         assert_eq!(
-            s.join_circle_conversation(&bob.actor, id).await,
-            Err(CircleError::NoSuchCircle)
+            s.join_circle_conversation(&bob.actor, id).await.err(),
+            Some(CircleError::NoSuchCircle)
         );
     }
 
@@ -638,7 +641,8 @@ mod tests {
         }
         // Bob joined after Alice: he sees her in the roster.
         let present = s.join_circle_conversation(&bob.actor, id).await.unwrap();
-        assert_eq!(present, [h("alice@x.com"), h("bob@x.com")]);
+        let present: Vec<&Handle> = present.iter().map(|p| &p.handle).collect();
+        assert_eq!(present, [&h("alice@x.com"), &h("bob@x.com")]);
         let payload = Bytes::from_static("Grüße".as_bytes());
         s.send_circle_message(&home.actor, id, payload.clone())
             .await
@@ -666,8 +670,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            s.join_circle_conversation(&old.actor, id).await,
-            Err(CircleError::NoTicket)
+            s.join_circle_conversation(&old.actor, id).await.err(),
+            Some(CircleError::NoTicket)
         );
     }
 
