@@ -510,6 +510,15 @@ async fn three_wlm_2009_users_share_a_circle() {
         assert!(text.ends_with("it's me, Alice"), "{text}");
     }
 
+    // Alice's status reaches the circle (Bob and Carol are not her
+    // contacts: this is the circle's view of her).
+    alice.ns.call("CHG {} BSY 2789003324:48 0").await;
+    for m in [&mut bob, &mut carol] {
+        m.ns.wait_for("Alice busy in the circle", |f| {
+            f.line() == format!("NLN BSY 1:alice@example.com;via={circle} Alice 2789003324:48 0")
+        })
+        .await;
+    }
     // Erin, who is not a member, is refused (even with her own circle
     // ticket) and nothing is delivered.
     let find = erin.find(&s, None).await;

@@ -158,6 +158,12 @@ pub enum CircleEvent {
     },
     /// `member` left the conversation (`NFY DEL`, `FLN …;via=`).
     Left { circle: CircleId, member: Handle },
+    /// A member in the conversation changed their presence (`NLN`, or
+    /// `FLN` when hidden, `…;via=`).
+    Presence {
+        circle: CircleId,
+        notice: Arc<PresenceNotice>,
+    },
     /// A message to the circle (`SDG`), for every endpoint in the
     /// conversation but the one that sent it.
     Message {
@@ -175,6 +181,7 @@ impl CircleEvent {
             CircleEvent::BookChanged | CircleEvent::Removed { .. } => None,
             CircleEvent::Roster { circle, .. }
             | CircleEvent::Left { circle, .. }
+            | CircleEvent::Presence { circle, .. }
             | CircleEvent::Message { circle, .. } => Some(*circle),
         }
     }

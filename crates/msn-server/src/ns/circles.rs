@@ -157,7 +157,16 @@ impl NsSession {
             .iter()
             .filter(|p| p.handle != me && p.status.is_visible())
         {
-            let via = format!("{};via={}", p.handle.as_str(), id.handle());
+            self.render_member_presence(id, p);
+        }
+    }
+
+    /// A member's presence as circle `id` shows it: `NLN status
+    /// 1:<email>;via=9:<id>@live.com name caps msnobj`, or `FLN …;via=`
+    /// when they are hidden or gone.
+    fn render_member_presence(&mut self, id: CircleId, p: &PresenceNotice) {
+        let via = format!("{};via={}", p.handle.as_str(), id.handle());
+        if p.status.is_visible() {
             let view = render::PresenceView {
                 status: p.status,
                 handle: &via,
@@ -166,6 +175,8 @@ impl NsSession {
                 msn_object: p.msn_object.as_deref(),
             };
             render::nln(&mut self.conn.out, self.dialect, &view);
+        } else {
+            render::fln(&mut self.conn.out, self.dialect, &via);
         }
     }
 
@@ -201,6 +212,9 @@ impl NsSession {
                 render::nfy_del(out, &circle.handle(), &me, &member_address(member.as_str()));
                 let via = format!("{};via={}", member.as_str(), circle.handle());
                 render::fln(out, self.dialect, &via);
+            }
+            CircleEvent::Presence { circle, notice } => {
+                self.render_member_presence(*circle, notice);
             }
             CircleEvent::Message { payload, .. } => render::sdg(out, payload),
         }

@@ -384,6 +384,38 @@ impl Service {
         Ok(())
     }
 
+    /// The actor's presence changed: the members of every circle whose
+    /// conversation one of the actor's endpoints is in are shown it.
+    pub(crate) async fn announce_in_circles(&self, a: &Actor, notice: &Arc<PresenceNotice>) {
+        let mut circles: Vec<CircleId> = {
+            let st = a.state();
+            st.endpoints
+                .iter()
+                .flat_map(|e| e.circles.iter().copied())
+                .collect()
+        };
+        if circles.is_empty() {
+            return;
+        }
+        circles.sort_unstable();
+        circles.dedup();
+        for id in circles {
+            let Ok(Some(circle)) = self.store.circle(id).await else {
+                continue;
+            };
+            for m in circle.accepted().filter(|m| &m.handle != a.handle()) {
+                self.tell(
+                    &m.handle,
+                    CircleEvent::Presence {
+                        circle: id,
+                        notice: notice.clone(),
+                    },
+                )
+                .await;
+            }
+        }
+    }
+
     /// The conversations `circles` lose the user of `handle` if none of
     /// their endpoints is in them any more (after a sign-out): the other
     /// members there are told (`NFY DEL`).
@@ -673,6 +705,34 @@ mod tests {
             s.join_circle_conversation(&old.actor, id).await.err(),
             Some(CircleError::NoTicket)
         );
+    }
+
+    #[tokio::test]
+    async fn a_status_change_reaches_the_conversation() {
+        let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
+        let alice = f.online("alice@x.com", 18).await;
+        let bob = f.online("bob@x.com", 18).await;
+        let carol = f.online("carol@x.com", 18).await;
+        let id = f.circle(&alice, &[&bob, &carol]).await;
+        let s = &f.service;
+        for c in [&alice, &bob] {
+            s.join_circle_conversation(&c.actor, id).await.unwrap();
+        }
+        for c in [&alice, &bob, &carol] {
+            c.circle_events();
+        }
+        s.set_presence(&alice.actor, Status::Busy, None, None).await;
+        let seen: Vec<Status> = bob
+            .circle_events()
+            .iter()
+            .filter_map(|e| match &**e {
+                CircleEvent::Presence { notice, .. } => Some(notice.status),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(seen, [Status::Busy]);
+        // Carol is not in the conversation.
+        assert!(carol.circle_events().is_empty());
     }
 
     #[tokio::test]
