@@ -590,9 +590,34 @@ async fn three_wlm_2009_users_share_a_circle() {
         .await;
     assert_eq!(refused.command(), "204", "{}", refused.line());
 
-    // Carol signs out: Alice sees her leave the conversation.
+    // Blocking a circle is not served.
+    let block = format!(r#"<ml><d n="live.com"><c n="{id}" l="4" t="9"/></d></ml>"#);
+    let refused = carol.ns.call_payload("ADL {}", block.as_bytes()).await;
+    assert_eq!(refused.command(), "201", "{}", refused.line());
+    // Carol removes the circle from her list (RML): Alice sees her leave
+    // the conversation, and she gets no more messages.
+    let rml = format!(r#"<ml><d n="live.com"><c n="{id}" l="1" t="9"/></d></ml>"#);
+    let ok = carol.ns.call_payload("RML {}", rml.as_bytes()).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    let del = alice
+        .ns
+        .wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))
+        .await;
+    assert!(String::from_utf8_lossy(del.payload().unwrap()).contains("user(1:carol@example.com)"));
+    alice.ns.call_payload("SDG {}", &again).await;
+    assert!(carol.drain().await.iter().all(|f| f.command() != "SDG"));
+    // She joins again and signs out: Alice sees her leave once more.
+    let put = carol
+        .ns
+        .call_payload("PUT {}", &put_payload(&id, carol.email, GUID_C))
+        .await;
+    assert!(put.line().ends_with(" OK 0"), "{}", put.line());
     carol.ns.send("OUT").await;
     carol.ns.expect_eof().await;
+    alice
+        .ns
+        .wait_for("NFY PUT", |f| f.line().starts_with("NFY PUT "))
+        .await;
     let del = alice
         .ns
         .wait_for("NFY DEL", |f| f.line().starts_with("NFY DEL "))

@@ -7,6 +7,7 @@
 //! routing envelope and renders.
 
 use bytes::Bytes;
+use msn_core::account::lists;
 use msn_core::circle::CircleId;
 use msn_core::ids;
 use msn_core::membership_list::MlContact;
@@ -43,11 +44,12 @@ impl NsSession {
     /// An `ADL` of circles (`t="9"`, alone in its document as WLM 2009
     /// sends it): each must be a circle the user is an accepted member
     /// of. Acknowledged, then each circle's own `NLN` (on which the client
-    /// joins the conversation with `PUT`).
+    /// joins the conversation with `PUT`). Blocking a circle (`l="4"`,
+    /// msnp-sharp's `BlockCircle`) is not served: `201`.
     pub(super) async fn on_circle_adl(&mut self, trid: u32, contacts: &[MlContact]) -> Flow {
         if contacts
             .iter()
-            .any(|c| c.network != Some(NetworkId::Circle))
+            .any(|c| c.network != Some(NetworkId::Circle) || c.lists & lists::BL != 0)
         {
             // A circle must be alone in its ADL (msnp13-18.md §3.6).
             self.conn.out.error(201, trid);
@@ -72,6 +74,25 @@ impl NsSession {
             let name = msn_wire::name::encode(&circle.name);
             render::circle_presence(&mut self.conn.out, &me, &circle.id.handle(), &name);
         }
+        Flow::Continue
+    }
+
+    /// An `RML` of circles (msnp-sharp sends one after leaving a
+    /// circle): this endpoint leaves their conversations; `RML TrID OK`.
+    pub(super) async fn on_circle_rml(&mut self, trid: u32, contacts: &[MlContact]) -> Flow {
+        let mut ids = Vec::with_capacity(contacts.len());
+        for c in contacts {
+            match CircleId::from_handle(c.handle.as_str()) {
+                Some(id) if c.network == Some(NetworkId::Circle) => ids.push(id),
+                _ => {
+                    self.conn.out.error(201, trid);
+                    return Flow::Continue;
+                }
+            }
+        }
+        let service = &self.shared.service;
+        service.leave_circle_conversations(self.actor(), ids).await;
+        render::rml_ok(&mut self.conn.out, trid);
         Flow::Continue
     }
 

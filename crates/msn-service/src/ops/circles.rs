@@ -384,6 +384,25 @@ impl Service {
         Ok(())
     }
 
+    /// The actor endpoint leaves the conversations of `circles` (the
+    /// circle's `RML`); the members there see the user leave if no other
+    /// endpoint of theirs is still in it.
+    pub async fn leave_circle_conversations(&self, a: &Actor, circles: Vec<CircleId>) {
+        let left: Vec<CircleId> = {
+            let mut st = a.state();
+            let Some(e) = st.endpoint_mut(a.endpoint) else {
+                return;
+            };
+            let left: Vec<CircleId> = circles
+                .into_iter()
+                .filter(|id| e.circles.contains(id))
+                .collect();
+            e.circles.retain(|c| !left.contains(c));
+            left
+        };
+        self.leave_conversations(a.handle(), left).await;
+    }
+
     /// The actor's presence changed: the members of every circle whose
     /// conversation one of the actor's endpoints is in are shown it.
     pub(crate) async fn announce_in_circles(&self, a: &Actor, notice: &Arc<PresenceNotice>) {
