@@ -2,11 +2,6 @@
 
 use crate::out::Out;
 
-/// `NOT len` + an XML `<NOTIFICATION>` document.
-pub fn not(out: &mut Out, document: &[u8]) {
-    out.payload(format_args!("NOT"), document);
-}
-
 /// `NOT len` + the address book's change notice (msnp13-18.md §3.11):
 /// the client re-reads its address book (`ABFindContactsPaged`), which is
 /// how a circle invitation, acceptance or deletion reaches WLM 2009 and
@@ -28,4 +23,9 @@ pub fn abch_changed(out: &mut Out, email: &str, puid: u64, cid: i64, modified: &
          </NOTIFICATION>"
     );
     not(out, document.as_bytes());
+}
+
+/// `NOT len` + an XML `<NOTIFICATION>` document.
+pub fn not(out: &mut Out, document: &[u8]) {
+    out.payload(format_args!("NOT"), document);
 }
