@@ -10,6 +10,8 @@
 //! * `ManageWLConnection` without `abHandle`: the invitee answers; its
 //!   `contactId` is the circle's contact in the invitee's own book (msnd
 //!   gives that contact the circle's id), `action` 1 accepts, 2 declines.
+//!   (msnp-sharp 3.x sends its `Circle.Guid` there, which it may leave
+//!   empty; such a request gets `ABDoesNotExist`.)
 //! * `BreakConnection` on the circle's book: `contactId` names a member's
 //!   contact there (the caller's own: leaving; another's: the admin
 //!   removing them). The admin breaking their own connection deletes the
@@ -255,7 +257,7 @@ impl Call<'_> {
             false,
         );
         out.open("NetworkInfoList");
-        network_info(out, me, &circle.name, &now);
+        network_info(out, me, circle, &now);
         out.close("NetworkInfoList");
         out.close("contactInfo")
             .leaf("propertiesChanged", "")
@@ -397,7 +399,7 @@ impl Call<'_> {
             false,
         );
         out.open("NetworkInfoList");
-        network_info(out, m, &circle.name, &now);
+        network_info(out, m, circle, &now);
         out.close("NetworkInfoList");
         out.close("contactInfo")
             .leaf("propertiesChanged", "")
@@ -409,12 +411,13 @@ impl Call<'_> {
 
 /// `NetworkInfo` of a member's relationship to a circle (`DomainId` 1,
 /// Windows Live; relationship type 5; state 1 invited / 3 accepted; the
-/// role; who invited them).
-fn network_info(out: &mut Out, m: &CircleMember, circle_name: &str, now: &str) {
+/// role; who invited them). msnp-sharp only logs `DomainTag`; msnd puts
+/// the circle's id there (what the live service wrote is not known).
+fn network_info(out: &mut Out, m: &CircleMember, circle: &Circle, now: &str) {
     out.open("NetworkInfo")
         .leaf("DomainId", "1")
-        .leaf("DomainTag", "WLX.Sharing")
-        .leaf("DisplayName", circle_name)
+        .leaf("DomainTag", &circle.id.to_string())
+        .leaf("DisplayName", &circle.name)
         .leaf("RelationshipType", CIRCLE_RELATIONSHIP)
         .leaf("RelationshipState", &m.state.code().to_string())
         .leaf("RelationshipStateDate", now)
