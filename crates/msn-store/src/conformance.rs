@@ -1768,10 +1768,20 @@ pub async fn circle_limits_are_checked(store: &dyn Store) {
 }
 
 /// Deleting a circle deletes its members' rows; deleting an account takes
-/// it out of its circles.
+/// it out of its circles, and deletes those it was the admin of.
 pub async fn circles_go_with_their_members_and_their_deletion(store: &dyn Store) {
     let alice = new_user(store, "alice@example.com", None).await;
     let bob = new_user(store, "bob@example.com", None).await;
+    let carol = new_user(store, "carol@example.com", None).await;
+    let carols = CircleId::generate();
+    store.create_circle(carols, "c", carol, 10).await.unwrap();
+    store
+        .invite_to_circle(carols, alice, carol, 10, 10)
+        .await
+        .unwrap();
+    assert!(store.delete_user("carol@example.com").await.unwrap());
+    assert_eq!(store.circle(carols).await.unwrap(), None);
+    assert!(store.circles_of(alice).await.unwrap().is_empty());
     let id = CircleId::generate();
     store.create_circle(id, "c", alice, 10).await.unwrap();
     store

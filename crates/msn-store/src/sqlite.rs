@@ -703,6 +703,7 @@ impl Store for SqliteStore {
 
     async fn delete_user(&self, handle: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
+        circles::delete_administered(&mut tx, handle).await?;
         let deleted = sqlx::query("DELETE FROM users WHERE handle = ?")
             .bind(handle)
             .execute(&mut *tx)

@@ -205,6 +205,25 @@ impl SqliteStore {
     }
 }
 
+/// The circles `handle` is the admin of go with their account (nobody
+/// would be left to invite or to delete them); their other members lose
+/// them. Called in the account deletion's transaction.
+pub(super) async fn delete_administered(
+    tx: &mut Transaction<'static, Sqlite>,
+    handle: &str,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM circles WHERE id IN (SELECT m.circle_id FROM circle_members m \
+         JOIN users u ON u.id = m.user_id WHERE u.handle = ? AND m.role = ?)",
+    )
+    .bind(handle)
+    .bind(i64::from(CircleRole::Admin.code()))
+    .execute(&mut **tx)
+    .await
+    .db()?;
+    Ok(())
+}
+
 async fn circles_count(tx: &mut Transaction<'static, Sqlite>, user_id: i64) -> Result<usize> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM circle_members WHERE user_id = ?")
         .bind(user_id)
