@@ -658,4 +658,25 @@ mod tests {
         assert_eq!(parse("SYN 5 0 0").unwrap().trid(), Some(5));
         malformed("SYN 5 0 0 0");
     }
+
+    #[test]
+    fn put_and_sdg_carry_their_envelope() {
+        let payload = b"Routing: 1.0\r\nTo: 9:x@live.com\r\nFrom: 1:a@b.c\r\n\r\n";
+        assert_eq!(
+            parse_with("PUT 7 43", payload).unwrap(),
+            NsCommand::Put {
+                trid: 7,
+                payload: Bytes::from_static(payload)
+            }
+        );
+        assert_eq!(
+            parse_with("SDG 8 43", payload).unwrap(),
+            NsCommand::Sdg {
+                trid: 8,
+                payload: Bytes::from_static(payload)
+            }
+        );
+        malformed("PUT 7");
+        malformed("SDG 8 1 2");
+    }
 }
