@@ -1,10 +1,11 @@
-//! Circles on the NS (MSNP18): the circle's `ADL`, `PUT` into its
-//! conversation, `SDG` messages to it, and the circle events rendered
+//! Circles on the NS (MSNP18): the circle's `ADL` and `RML`, `PUT` into
+//! its conversation, `SDG` messages to it, and the circle events rendered
 //! (`NFY PUT`/`NFY DEL` with the members' presence in the circle as
 //! `NLN`/`FLN 1:<email>;via=9:<id>@live.com`, `SDG`, the address book's
-//! `NOT`). The rules are
-//! the service's (`msn_service` ops `circles`); this only reads the
-//! routing envelope and renders.
+//! `NOT`). The rules are the service's (`msn_service` ops `circles`);
+//! this only reads the routing envelope and renders.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use msn_core::account::lists;
@@ -12,8 +13,6 @@ use msn_core::circle::CircleId;
 use msn_core::ids;
 use msn_core::membership_list::MlContact;
 use msn_core::network::NetworkId;
-use std::sync::Arc;
-
 use msn_service::{CircleError, CircleEvent, PresenceNotice};
 use msn_wire::ns::render;
 use msn_wire::routing;
