@@ -270,19 +270,6 @@ pub trait Store: Send + Sync + 'static {
     /// credential changes, whichever process made them), and the position
     /// to ask from next time. `None` asks for the current position only.
     async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)>;
-    /// Stores an offline message for `oim.recipient_id` after the ones
-    /// already waiting, unless `max_waiting` are waiting already (checked
-    /// in the same transaction). Returns after the commit.
-    /// [`StoreError::NoSuchUser`] if the recipient does not exist.
-    async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded>;
-    /// The offline messages waiting for `recipient_id`, in arrival order,
-    /// without their text.
-    async fn oims(&self, recipient_id: i64) -> Result<Vec<StoredOim>>;
-    /// One of `recipient_id`'s offline messages, with its text.
-    async fn oim(&self, recipient_id: i64, id: Uuid) -> Result<Option<StoredOim>>;
-    /// Deletes those of `ids` that are `recipient_id`'s (others are left
-    /// alone); returns how many were deleted.
-    async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
     /// Creates circle `id` named `name` with `creator_id` as its accepted
     /// admin, unless the creator is in `max_circles` circles already
     /// (checked in the same transaction).
@@ -320,6 +307,19 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool>;
     /// Deletes a circle and its members; false if there is none.
     async fn delete_circle(&self, id: CircleId) -> Result<bool>;
+    /// Stores an offline message for `oim.recipient_id` after the ones
+    /// already waiting, unless `max_waiting` are waiting already (checked
+    /// in the same transaction). Returns after the commit.
+    /// [`StoreError::NoSuchUser`] if the recipient does not exist.
+    async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded>;
+    /// The offline messages waiting for `recipient_id`, in arrival order,
+    /// without their text.
+    async fn oims(&self, recipient_id: i64) -> Result<Vec<StoredOim>>;
+    /// One of `recipient_id`'s offline messages, with its text.
+    async fn oim(&self, recipient_id: i64, id: Uuid) -> Result<Option<StoredOim>>;
+    /// Deletes those of `ids` that are `recipient_id`'s (others are left
+    /// alone); returns how many were deleted.
+    async fn delete_oims(&self, recipient_id: i64, ids: &[Uuid]) -> Result<usize>;
     /// Flushes and closes connections (graceful shutdown).
     async fn close(&self);
 }

@@ -2,6 +2,8 @@
 //! through a single connection (SQLite serialises writers anyway) inside
 //! `BEGIN IMMEDIATE` transactions; reads use a small read-only pool.
 
+mod circles;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,6 +16,9 @@ use msn_core::account::{
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
 use msn_core::privacy;
+// Circles (migration 0008) live in their own module.
+use crate::{CircleCreated, CircleInvited};
+use msn_core::circle::{Circle, CircleId, MemberState};
 use msn_wire::vocab::{AddAlert, Privacy};
 use serde_json::json;
 use sqlx::sqlite::{
@@ -23,13 +28,9 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 use uuid::Uuid;
 
-mod circles;
-
-use msn_core::circle::{Circle, CircleId, MemberState};
-
 use crate::{
-    AccountChange, AccountChangeKind, CircleCreated, CircleInvited, Committed, NewOim, NewUser,
-    OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
+    AccountChange, AccountChangeKind, Committed, NewOim, NewUser, OimAdded, Result, Store,
+    StoreError, StoredOim, UserRecord, UserSummary,
 };
 
 /// How hard SQLite works to make a commit durable.
@@ -1003,6 +1004,54 @@ impl Store for SqliteStore {
         Ok((cursor, changes))
     }
 
+    async fn create_circle(
+        &self,
+        id: CircleId,
+        name: &str,
+        creator_id: i64,
+        max_circles: usize,
+    ) -> Result<CircleCreated> {
+        self.create_circle_impl(id, name, creator_id, max_circles)
+            .await
+    }
+
+    async fn circle(&self, id: CircleId) -> Result<Option<Circle>> {
+        self.circle_impl(id).await
+    }
+
+    async fn circles_of(&self, user_id: i64) -> Result<Vec<Circle>> {
+        self.circles_of_impl(user_id).await
+    }
+
+    async fn invite_to_circle(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        inviter_id: i64,
+        max_members: usize,
+        max_circles: usize,
+    ) -> Result<CircleInvited> {
+        self.invite_to_circle_impl(id, user_id, inviter_id, max_members, max_circles)
+            .await
+    }
+
+    async fn set_circle_member_state(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        state: MemberState,
+    ) -> Result<bool> {
+        self.set_circle_member_state_impl(id, user_id, state).await
+    }
+
+    async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool> {
+        self.remove_circle_member_impl(id, user_id).await
+    }
+
+    async fn delete_circle(&self, id: CircleId) -> Result<bool> {
+        self.delete_circle_impl(id).await
+    }
+
     async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded> {
         let mut tx = self.begin().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = ?")
@@ -1087,54 +1136,6 @@ impl Store for SqliteStore {
         .db()?;
         commit(tx).await?;
         Ok(done.rows_affected() as usize)
-    }
-
-    async fn create_circle(
-        &self,
-        id: CircleId,
-        name: &str,
-        creator_id: i64,
-        max_circles: usize,
-    ) -> Result<CircleCreated> {
-        self.create_circle_impl(id, name, creator_id, max_circles)
-            .await
-    }
-
-    async fn circle(&self, id: CircleId) -> Result<Option<Circle>> {
-        self.circle_impl(id).await
-    }
-
-    async fn circles_of(&self, user_id: i64) -> Result<Vec<Circle>> {
-        self.circles_of_impl(user_id).await
-    }
-
-    async fn invite_to_circle(
-        &self,
-        id: CircleId,
-        user_id: i64,
-        inviter_id: i64,
-        max_members: usize,
-        max_circles: usize,
-    ) -> Result<CircleInvited> {
-        self.invite_to_circle_impl(id, user_id, inviter_id, max_members, max_circles)
-            .await
-    }
-
-    async fn set_circle_member_state(
-        &self,
-        id: CircleId,
-        user_id: i64,
-        state: MemberState,
-    ) -> Result<bool> {
-        self.set_circle_member_state_impl(id, user_id, state).await
-    }
-
-    async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool> {
-        self.remove_circle_member_impl(id, user_id).await
-    }
-
-    async fn delete_circle(&self, id: CircleId) -> Result<bool> {
-        self.delete_circle_impl(id).await
     }
 
     /// Readers close first, so that the writer is the last connection: it
