@@ -2,8 +2,6 @@
 //! through a single connection (SQLite serialises writers anyway) inside
 //! `BEGIN IMMEDIATE` transactions; reads use a small read-only pool.
 
-mod circles;
-
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -17,6 +15,7 @@ use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
 use msn_core::privacy;
 // Circles (migration 0008) live in their own module.
+mod circles;
 use crate::{CircleCreated, CircleInvited};
 use msn_core::circle::{Circle, CircleId, MemberState};
 use msn_wire::vocab::{AddAlert, Privacy};
