@@ -50,6 +50,7 @@ pub struct Config {
     pub admin: AdminConfig,
     pub challenge: ChallengeConfig,
     pub oim: OimConfig,
+    pub circles: CirclesConfig,
     pub limits: LimitsConfig,
     pub login_throttle: LoginThrottleConfig,
     pub client_versions: ClientVersionsConfig,
@@ -507,6 +508,26 @@ pub struct OimConfig {
     pub too_large_threshold: usize,
 }
 
+/// Circles (MSNP18 group conversations): how big they may grow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CirclesConfig {
+    /// Members of one circle, the invited counted; further invitations
+    /// get a SOAP fault.
+    pub max_members: usize,
+    /// Circles one user may be in (created, joined or invited to).
+    pub max_per_user: usize,
+}
+
+impl Default for CirclesConfig {
+    fn default() -> Self {
+        CirclesConfig {
+            max_members: 20,
+            max_per_user: 50,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordsConfig {
@@ -945,6 +966,9 @@ impl Config {
             return Err(
                 "oim.max_message_bytes and oim.max_waiting_per_recipient must not be 0".into(),
             );
+        }
+        if self.circles.max_members < 2 || self.circles.max_per_user == 0 {
+            return Err("circles.max_members must be at least 2 and max_per_user not 0".into());
         }
         let g = &self.gateway;
         if g.idle_timeout.is_zero() || g.reply_wait.is_zero() {

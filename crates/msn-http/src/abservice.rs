@@ -30,6 +30,8 @@
 //! * `MembershipId` is `4 × the member's account id + the role` (an
 //!   integer, stable, and resolvable back in `DeleteMember`).
 
+mod circles;
+
 use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
@@ -369,6 +371,10 @@ enum Action {
     FindMembership,
     AddMember,
     DeleteMember,
+    CreateCircle,
+    CreateContact,
+    ManageWLConnection,
+    BreakConnection,
 }
 
 impl Action {
@@ -389,6 +395,10 @@ impl Action {
             (SoapService::Sharing, "FindMembership") => FindMembership,
             (SoapService::Sharing, "AddMember") => AddMember,
             (SoapService::Sharing, "DeleteMember") => DeleteMember,
+            (SoapService::Sharing, "CreateCircle") => CreateCircle,
+            (SoapService::AddressBook, "CreateContact") => CreateContact,
+            (SoapService::AddressBook, "ManageWLConnection") => ManageWLConnection,
+            (SoapService::AddressBook, "BreakConnection") => BreakConnection,
             _ => return None,
         })
     }
@@ -538,6 +548,10 @@ impl Call<'_> {
             Action::FindMembership => self.find_membership().await,
             Action::AddMember => self.members(true).await,
             Action::DeleteMember => self.members(false).await,
+            Action::CreateCircle => self.create_circle().await,
+            Action::CreateContact => self.create_contact().await,
+            Action::ManageWLConnection => self.manage_wl_connection().await,
+            Action::BreakConnection => self.break_connection().await,
         }
     }
 
@@ -604,13 +618,22 @@ impl Call<'_> {
         if self.deltas_only() {
             return Err(Self::full_sync_required());
         }
-        if paged && self.request.child("abHandle").is_some() {
-            // A circle's book: msnd has no circles and announces none.
-            return Err(Fault::client(
-                "ABDoesNotExist",
-                "Address book does not exist",
-            ));
+        if paged && let Some(abid) = self.request.text_at(&["abHandle", "ABId"]) {
+            // A circle's own book (the default book's id is all zeros).
+            if abid.trim() != ZERO_GUID {
+                return self.find_circle_book(abid).await;
+            }
         }
+        // Circles are WLM 2009's (ABFindContactsPaged); WLM 8.x's
+        // ABFindAll never lists them.
+        let circles = if paged {
+            self.service
+                .circles(self.actor)
+                .await
+                .map_err(Fault::from_circle)?
+        } else {
+            Vec::new()
+        };
         let (user_id, owner, friendly, privacy, alert, groups) = {
             let st = self.actor.state();
             let a = &st.account;
@@ -738,15 +761,16 @@ impl Call<'_> {
             .leaf("fDeleted", "false")
             .leaf("lastChange", &now)
             .close("Contact");
+        self.circle_contacts(&mut out, &circles);
         out.close(w("contacts", "Contacts"));
         if paged {
-            // msnd has no circles yet: none listed, but the ticket WLM 2009
-            // presents with `USR SHA A` (always sent, as the vector has it).
+            // The user's circles, and the ticket WLM 2009 presents with
+            // `USR SHA A` (always sent, as the vector has it).
             let stamp = now.trim_end_matches('Z');
             let ticket = msn_auth::circle_ticket::issue(self.tokens, cid(user_id), stamp);
-            out.open("CircleResult")
-                .leaf("CircleTicket", &ticket)
-                .close("CircleResult");
+            out.open("CircleResult");
+            self.circle_inverse_infos(&mut out, &circles);
+            out.leaf("CircleTicket", &ticket).close("CircleResult");
         }
         out.open(w("ab", "Ab"))
             .leaf("abId", ZERO_GUID)

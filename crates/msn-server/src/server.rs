@@ -305,5 +305,9 @@ pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
             max_message_bytes: config.oim.max_message_bytes,
             max_waiting: config.oim.max_waiting_per_recipient,
         },
+        circles: msn_service::CircleLimits {
+            max_members: config.circles.max_members,
+            max_per_user: config.circles.max_per_user,
+        },
     }
 }

@@ -11,12 +11,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use msn_core::circle::CircleId;
 use msn_core::handle::Handle;
 use msn_store::Store;
 use msn_wire::Dialect;
 
 use crate::directory::Directory;
-use crate::event::{ContactPresence, Event};
+use crate::event::{ContactPresence, Event, PresenceNotice};
 use crate::mailbox::PushError;
 
 /// An invitee who can be rung, as the inviter's switchboard needs them.
@@ -37,6 +38,13 @@ pub trait Bus: Send + Sync + 'static {
     /// What `watcher` may see of `target` now: `None` when `target` is
     /// offline, hidden, or does not admit `watcher`.
     async fn presence_for(&self, target: &Handle, watcher: &Handle) -> Option<ContactPresence>;
+
+    /// What the members of `circle` see of `user` when one of `user`'s
+    /// endpoints is in its conversation (joining it publishes the user's
+    /// presence to the circle, whatever their allow list says); `None`
+    /// when none is.
+    async fn in_conversation(&self, user: &Handle, circle: CircleId)
+    -> Option<Arc<PresenceNotice>>;
 
     /// Whether `inviter` may ring `invitee` now: signed in and live, not
     /// hidden, taking invitations, under `max_sessions` switchboards, and
@@ -91,6 +99,16 @@ impl Bus for LocalBus {
         let user = self.directory.get(target.as_str())?;
         let st = user.loaded()?;
         st.presence_for(watcher.as_str())
+    }
+
+    async fn in_conversation(
+        &self,
+        user: &Handle,
+        circle: CircleId,
+    ) -> Option<Arc<PresenceNotice>> {
+        let user = self.directory.get(user.as_str())?;
+        let st = user.loaded()?;
+        st.in_conversation(circle).then(|| st.notice())
     }
 
     async fn reachable(

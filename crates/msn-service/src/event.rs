@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use msn_core::account::Property;
+use msn_core::circle::CircleId;
 use msn_core::handle::Handle;
 use msn_wire::vocab::Status;
 
@@ -130,8 +131,63 @@ pub enum Event {
     /// `count` of the receiver's offline messages were deleted
     /// (`text/x-msmsgsactivemailnotification`, MSNP13+ endpoints).
     OfflineMessagesDeleted { count: usize },
+    /// Circle traffic (MSNP18 endpoints only; see [`CircleEvent`]).
+    Circle(Arc<CircleEvent>),
     /// The session must end (`OUT …`).
     Kick(KickReason),
+}
+
+/// What a circle's members are told. Only MSNP18 endpoints take these;
+/// conversation traffic only reaches the endpoints that joined the
+/// circle's conversation (`PUT`).
+#[derive(Clone, Debug)]
+pub enum CircleEvent {
+    /// The receiver's circles changed (an invitation, an acceptance, a
+    /// member leaving, a deletion): the address book's change notice
+    /// (`NOT`), on which the client reads its address book again.
+    BookChanged,
+    /// The receiver is no longer in `circle` (left, removed, deleted):
+    /// its endpoints leave the conversation; nothing is rendered.
+    Removed { circle: CircleId },
+    /// `present` are in the conversation (`NFY PUT`, and their presence
+    /// in the circle, `NLN …;via=`). `full`: the whole roster, for the
+    /// endpoint `only` that just joined; otherwise a newcomer, for
+    /// everyone else in it.
+    Roster {
+        circle: CircleId,
+        full: bool,
+        present: Vec<Arc<PresenceNotice>>,
+        only: Option<u64>,
+    },
+    /// `member` left the conversation (`NFY DEL`, `FLN …;via=`).
+    Left { circle: CircleId, member: Handle },
+    /// A member in the conversation changed their presence (`NLN`, or
+    /// `FLN` when hidden, `…;via=`).
+    Presence {
+        circle: CircleId,
+        notice: Arc<PresenceNotice>,
+    },
+    /// A message to the circle (`SDG`), for every endpoint in the
+    /// conversation but the one that sent it.
+    Message {
+        circle: CircleId,
+        sender_endpoint: u64,
+        payload: Bytes,
+    },
+}
+
+impl CircleEvent {
+    /// The conversation it belongs to (`None`: for every MSNP18
+    /// endpoint).
+    pub fn conversation(&self) -> Option<CircleId> {
+        match self {
+            CircleEvent::BookChanged | CircleEvent::Removed { .. } => None,
+            CircleEvent::Roster { circle, .. }
+            | CircleEvent::Left { circle, .. }
+            | CircleEvent::Presence { circle, .. }
+            | CircleEvent::Message { circle, .. } => Some(*circle),
+        }
+    }
 }
 
 /// The contents of a [`Event::PeerNotice`].

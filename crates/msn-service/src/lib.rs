@@ -36,10 +36,13 @@ use tracing::warn;
 
 pub use bus::{Bus, Invitee, LocalBus};
 pub use directory::Directory;
-pub use event::{ContactPresence, Event, KickReason, PeerNotice, PresenceNotice, Ring};
+pub use event::{
+    CircleEvent, ContactPresence, Event, KickReason, PeerNotice, PresenceNotice, Ring,
+};
 pub use mailbox::{Drained, Mailbox, PushError};
 pub use ops::account::AccountActor;
 pub use ops::chat::{ChatIdentity, ChatRefused};
+pub use ops::circles::{CircleError, CircleLimits};
 pub use ops::lists::Added;
 pub use ops::login::NewEndpoint;
 pub use ops::oim::{OfflineMessage, OimLimits, OimRefused};
@@ -57,6 +60,8 @@ pub struct Settings {
     pub max_sb_sessions_per_user: usize,
     /// Offline-message limits.
     pub oim: OimLimits,
+    /// Circle sizes (MSNP18).
+    pub circles: CircleLimits,
 }
 
 impl Default for Settings {
@@ -65,6 +70,7 @@ impl Default for Settings {
             list_limits: ListLimits::default(),
             max_sb_sessions_per_user: 50,
             oim: OimLimits::default(),
+            circles: CircleLimits::default(),
         }
     }
 }

@@ -20,8 +20,9 @@ use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use crate::event::{ContactPresence, Event, PeerNotice, PresenceNotice};
+use crate::event::{CircleEvent, ContactPresence, Event, PeerNotice, PresenceNotice};
 use crate::mailbox::{Mailbox, PushError};
+use msn_core::circle::CircleId;
 
 /// Presence of one endpoint, as set by `CHG`.
 #[derive(Clone, Debug)]
@@ -62,6 +63,11 @@ pub struct Endpoint {
     /// Its `<PrivateEndpointData>` document (MSNP16+), shown to the user's
     /// other machines.
     pub private_document: Option<bytes::Bytes>,
+    /// The circles whose conversation it joined (`PUT`, MSNP18).
+    pub circles: Vec<CircleId>,
+    /// It presented the account's circle ticket (`USR SHA A`), which
+    /// circle traffic needs.
+    pub circle_ticket: bool,
 }
 
 impl Endpoint {
@@ -176,6 +182,9 @@ impl UserState {
         if let Event::PeerNotice(notice) = &event {
             return self.receive_peer_notice(notice, &event);
         }
+        if let Event::Circle(circle) = &event {
+            return self.receive_circle(circle, &event);
+        }
         // Presence is for endpoints that sent their first `CHG`; an
         // invitation for those that can chat; the rest for every endpoint.
         let wanted: fn(&Endpoint) -> bool = match event {
@@ -225,6 +234,45 @@ impl UserState {
             }
         }
         result
+    }
+
+    /// Circle events reach MSNP18 endpoints only; conversation traffic
+    /// only those in the conversation, never the sending endpoint. A
+    /// removal takes the circle out of every endpoint's conversations.
+    fn receive_circle(&mut self, circle: &CircleEvent, event: &Event) -> Result<(), PushError> {
+        if let CircleEvent::Removed { circle } = circle {
+            for e in &mut self.endpoints {
+                e.circles.retain(|c| c != circle);
+            }
+            return Ok(());
+        }
+        let conversation = circle.conversation();
+        let (only, except) = match circle {
+            CircleEvent::Roster { only, .. } => (*only, None),
+            CircleEvent::Message {
+                sender_endpoint, ..
+            } => (None, Some(*sender_endpoint)),
+            _ => (None, None),
+        };
+        let mut result = Err(PushError::Closed);
+        for e in self.endpoints.iter().filter(|e| {
+            e.dialect.has_circles()
+                && conversation.is_none_or(|c| e.circles.contains(&c))
+                && only.is_none_or(|id| e.id == id)
+                && except != Some(e.id)
+        }) {
+            match e.mailbox.push(event.clone()) {
+                Ok(()) => result = Ok(()),
+                Err(err) if result.is_err() => result = Err(err),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    /// Whether one of the user's endpoints is in `circle`'s conversation.
+    pub fn in_conversation(&self, circle: CircleId) -> bool {
+        self.endpoints.iter().any(|e| e.circles.contains(&circle))
     }
 
     /// Handles on the reverse list, in handle order.

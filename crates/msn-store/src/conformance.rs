@@ -24,6 +24,13 @@
 //! plans them, and after every commit the stored account must equal the
 //! in-memory one the server keeps by [`Account::apply`].
 
+mod circles;
+
+pub use circles::{
+    circle_limits_are_checked, circle_membership_round_trip,
+    circles_go_with_their_members_and_their_deletion,
+};
+
 use std::future::Future;
 use std::sync::Arc;
 
@@ -66,6 +73,9 @@ macro_rules! conformance_cases {
         $case!(network_ids_round_trip);
         $case!(entries_read_as_the_current_name);
         $case!(disabling_an_account_is_logged_and_undone_by_enabling);
+        $case!(circle_membership_round_trip);
+        $case!(circle_limits_are_checked);
+        $case!(circles_go_with_their_members_and_their_deletion);
         $case!(oims_keep_arrival_order_and_text);
         $case!(oims_per_recipient_limit_is_atomic);
         $case!(oim_deletion_touches_only_the_recipients_own);

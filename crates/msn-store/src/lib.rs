@@ -28,6 +28,7 @@ pub mod test_database;
 
 use async_trait::async_trait;
 use msn_core::account::{Account, Change, Properties};
+use msn_core::circle::{Circle, CircleId, MemberState};
 use msn_core::handle::Handle;
 use thiserror::Error;
 use uuid::Uuid;
@@ -220,6 +221,27 @@ pub enum OimAdded {
     RecipientFull,
 }
 
+/// Result of [`Store::create_circle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CircleCreated {
+    Created,
+    /// The creator is already in the maximum number of circles.
+    CreatorFull,
+}
+
+/// Result of [`Store::invite_to_circle`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CircleInvited {
+    Invited,
+    /// The user is a member already (invited or accepted); nothing changed.
+    AlreadyMember,
+    /// The circle has the maximum number of members.
+    CircleFull,
+    /// The invitee is already in the maximum number of circles.
+    InviteeFull,
+    NoSuchCircle,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Creates an account (group 0 included).
@@ -263,6 +285,43 @@ pub trait Store: Send + Sync + 'static {
     /// credential changes, whichever process made them), and the position
     /// to ask from next time. `None` asks for the current position only.
     async fn account_changes(&self, after: Option<u64>) -> Result<(u64, Vec<AccountChange>)>;
+    /// Creates circle `id` named `name` with `creator_id` as its accepted
+    /// admin, unless the creator is in `max_circles` circles already
+    /// (checked in the same transaction).
+    async fn create_circle(
+        &self,
+        id: CircleId,
+        name: &str,
+        creator_id: i64,
+        max_circles: usize,
+    ) -> Result<CircleCreated>;
+    /// A circle with its members (current names), or `None`.
+    async fn circle(&self, id: CircleId) -> Result<Option<Circle>>;
+    /// The circles `user_id` is a member of (invited or accepted), by id.
+    async fn circles_of(&self, user_id: i64) -> Result<Vec<Circle>>;
+    /// Adds `user_id` to circle `id` as an invited (pending) member,
+    /// within `max_members` per circle and `max_circles` per user, all
+    /// checked in one transaction.
+    async fn invite_to_circle(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        inviter_id: i64,
+        max_members: usize,
+        max_circles: usize,
+    ) -> Result<CircleInvited>;
+    /// Sets a member's state (accepting an invitation); false if they are
+    /// not a member.
+    async fn set_circle_member_state(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        state: MemberState,
+    ) -> Result<bool>;
+    /// Removes a member (leaving, declining); false if not a member.
+    async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool>;
+    /// Deletes a circle and its members; false if there is none.
+    async fn delete_circle(&self, id: CircleId) -> Result<bool>;
     /// Stores an offline message for `oim.recipient_id` after the ones
     /// already waiting, unless `max_waiting` are waiting already (checked
     /// in the same transaction). Returns after the commit.

@@ -13,6 +13,10 @@ use msn_core::account::{
 };
 use msn_core::handle::Handle;
 use msn_core::privacy;
+// Circles (migration 0008) live in their own module.
+mod circles;
+use crate::{CircleCreated, CircleInvited};
+use msn_core::circle::{Circle, CircleId, MemberState};
 use msn_wire::vocab::AddAlert;
 use serde_json::json;
 use sqlx::sqlite::{
@@ -654,6 +658,7 @@ impl Store for SqliteStore {
 
     async fn delete_user(&self, handle: &str) -> Result<bool> {
         let mut tx = self.begin().await?;
+        circles::delete_administered(&mut tx, handle).await?;
         let deleted = sqlx::query("DELETE FROM users WHERE handle = ?")
             .bind(handle)
             .execute(&mut *tx)
@@ -918,6 +923,54 @@ impl Store for SqliteStore {
             });
         }
         Ok((cursor, changes))
+    }
+
+    async fn create_circle(
+        &self,
+        id: CircleId,
+        name: &str,
+        creator_id: i64,
+        max_circles: usize,
+    ) -> Result<CircleCreated> {
+        self.create_circle_impl(id, name, creator_id, max_circles)
+            .await
+    }
+
+    async fn circle(&self, id: CircleId) -> Result<Option<Circle>> {
+        self.circle_impl(id).await
+    }
+
+    async fn circles_of(&self, user_id: i64) -> Result<Vec<Circle>> {
+        self.circles_of_impl(user_id).await
+    }
+
+    async fn invite_to_circle(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        inviter_id: i64,
+        max_members: usize,
+        max_circles: usize,
+    ) -> Result<CircleInvited> {
+        self.invite_to_circle_impl(id, user_id, inviter_id, max_members, max_circles)
+            .await
+    }
+
+    async fn set_circle_member_state(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        state: MemberState,
+    ) -> Result<bool> {
+        self.set_circle_member_state_impl(id, user_id, state).await
+    }
+
+    async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool> {
+        self.remove_circle_member_impl(id, user_id).await
+    }
+
+    async fn delete_circle(&self, id: CircleId) -> Result<bool> {
+        self.delete_circle_impl(id).await
     }
 
     async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded> {

@@ -53,12 +53,12 @@ pub enum WireError {
 
 /// Commands a client follows with a payload (MSNP2..MSNP18).
 const CLIENT_PAYLOAD_COMMANDS: &[&str] = &[
-    "MSG", "QRY", "SDC", "PAG", "UUX", "ADL", "RML", "FQY", "UUN", "UUM",
+    "MSG", "QRY", "SDC", "PAG", "UUX", "ADL", "RML", "FQY", "UUN", "UUM", "PUT", "SDG",
 ];
 /// Commands a server follows with a payload when their last parameter is a
 /// number (`ADL 6 OK` has none).
 const SERVER_PAYLOAD_COMMANDS: &[&str] = &[
-    "MSG", "NOT", "IPG", "UBX", "GCF", "ADL", "RML", "FQY", "UBN", "UBM",
+    "MSG", "NOT", "IPG", "UBX", "GCF", "ADL", "RML", "FQY", "UBN", "UBM", "NFY", "SDG", "PUT",
 ];
 
 /// Stateful decoder for one connection.

@@ -264,6 +264,13 @@ impl Dialect {
         self.0 >= 18
     }
 
+    /// Circles (MSNP18): circle contacts in the address book, `PUT`/`NFY`
+    /// for the conversation's roster and `SDG` for its messages. Older
+    /// dialects never see anything of a circle.
+    pub fn has_circles(self) -> bool {
+        self.0 >= 18
+    }
+
     /// Capabilities are `caps:capsex` pairs (MSNP16+).
     pub fn has_extended_capabilities(self) -> bool {
         self.0 >= 16

@@ -15,6 +15,7 @@ pub mod mime;
 pub mod name;
 pub mod ns;
 pub mod out;
+pub mod routing;
 pub mod sb;
 pub mod vocab;
 mod xml;

@@ -133,6 +133,11 @@ impl NsSession {
                     render::hotmail_msg(out, payload.as_bytes());
                 }
             }
+            NsEvent::Circle(event) => {
+                if d.has_circles() {
+                    self.render_circle_event(&event);
+                }
+            }
             NsEvent::OfflineMessagesDeleted { count } => {
                 if d.has_mail_data() {
                     render::hotmail_msg(out, render::oims_deleted_payload(count).as_bytes());

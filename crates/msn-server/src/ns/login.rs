@@ -454,11 +454,13 @@ impl NsSession {
 
     /// `USR TrID SHA A <ticket>` (MSNP18): the client presents the circle
     /// ticket its `ABFindContactsPaged` carried. One this server issued for
-    /// this account is `OK`; anything else `911` (msnp13-18.md §3.12).
+    /// this account is `OK`, and lets this endpoint take part in its
+    /// circles (`PUT`, `SDG`); anything else `911` (msnp13-18.md §3.12).
     pub(super) fn on_circle_ticket(&mut self, trid: u32, ticket: &str) -> Flow {
         let user_id = self.state().account.user_id;
         let cid = ids::puid(user_id) as i64;
         if msn_auth::circle_ticket::verify(&*self.shared.tokens, ticket, cid) {
+            self.shared.service.accept_circle_ticket(self.actor());
             let handle = self.handle();
             render::usr_sha_ok(&mut self.conn.out, trid, handle.as_str());
         } else {

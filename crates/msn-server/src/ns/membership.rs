@@ -71,6 +71,14 @@ impl NsSession {
             Ok(list) => list,
             Err(flow) => return flow,
         };
+        if self.dialect.has_circles()
+            && list
+                .contacts
+                .iter()
+                .any(|c| c.network == Some(NetworkId::Circle))
+        {
+            return self.on_circle_adl(trid, &list.contacts).await;
+        }
         if let Err(flow) = self.check_entries(trid, &list.contacts) {
             return flow;
         }
@@ -110,6 +118,13 @@ impl NsSession {
             Ok(contacts) => contacts,
             Err(flow) => return flow,
         };
+        if self.dialect.has_circles()
+            && contacts
+                .iter()
+                .any(|c| c.network == Some(NetworkId::Circle))
+        {
+            return self.on_circle_rml(trid, &contacts).await;
+        }
         if let Err(flow) = self.check_entries(trid, &contacts) {
             return flow;
         }

@@ -6,6 +6,7 @@
 //! timeouts and limits. The Dispatch Server is the same session in the
 //! [`Role::Dispatch`] role: it stops after referring the client.
 
+mod circles;
 mod events;
 mod lists;
 mod login;
@@ -423,6 +424,8 @@ impl NsSession {
                 kind,
                 payload,
             } if d.has_fqy() => self.on_uum(trid, &target, network, kind, payload).await,
+            C::Put { trid, payload } if d.has_circles() => self.on_put(trid, payload).await,
+            C::Sdg { trid, payload } if d.has_circles() => self.on_sdg(trid, payload).await,
             C::Gcf { trid, name } if d.has_personal_message() && !d.pushes_policies() => {
                 self.on_gcf(trid, &name)
             }

@@ -53,6 +53,8 @@ impl Service {
             ims_on: true,
             changed: 0,
             private_document: None,
+            circles: Vec::new(),
+            circle_ticket: false,
         };
         let (replaced, before, after, notice) = {
             let mut st = state.lock();
@@ -102,9 +104,17 @@ impl Service {
             let machine_left = gone.dialect.has_multiple_endpoints() && !st.endpoints.is_empty();
             let document = machine_left
                 .then(|| Bytes::copy_from_slice(st.account.personal_message_or_empty()));
-            Some((before, Visibility::of(&st), st.notice(), document))
+            Some((
+                before,
+                Visibility::of(&st),
+                st.notice(),
+                document,
+                gone.circles,
+            ))
         });
-        if let Some((before, after, notice, machine_left)) = gone {
+        if let Some((before, after, notice, machine_left, circles)) = gone {
+            // Circle conversations this was the user's last endpoint in.
+            self.leave_conversations(a.handle(), circles).await;
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;
             // Still online elsewhere: MSNP16+ watchers get the document
             // without the machine that left (msnp13-18.md §3.13).

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod admin;
 pub mod chat;
+pub mod circles;
 pub mod endpoints;
 pub mod lists;
 pub mod login;

@@ -87,6 +87,7 @@ impl Service {
                 }
                 super::endpoints::push_self_update(&st, a.handle());
             }
+            self.announce_in_circles(a, &notice).await;
         }
         if let Some((document, for_all)) = document {
             self.broadcast_personal_message(a, document, None, !for_all)

@@ -179,6 +179,16 @@ pub enum NsCommand {
         kind: u16,
         payload: Bytes,
     },
+    /// `PUT TrID len` (MSNP18): a publication into a circle.
+    Put {
+        trid: u32,
+        payload: Bytes,
+    },
+    /// `SDG TrID len` (MSNP18): a message to a circle.
+    Sdg {
+        trid: u32,
+        payload: Bytes,
+    },
     /// A client asking for a challenge (listed by YW, unused by clients).
     Chl {
         trid: u32,
@@ -290,6 +300,8 @@ impl NsCommand {
             | Fqy { trid, .. }
             | Uun { trid, .. }
             | Uum { trid, .. }
+            | Put { trid, .. }
+            | Sdg { trid, .. }
             | Chl { trid } => Some(*trid),
             Msg | Png | Out => None,
         }
@@ -367,6 +379,8 @@ fn parser(command: &str) -> Option<Parser> {
         "FQY" => fqy::parse,
         "UUN" => uun::parse,
         "UUM" => uum::parse,
+        "PUT" => put::parse,
+        "SDG" => sdg::parse,
         _ => return None,
     })
 }
@@ -643,5 +657,26 @@ mod tests {
         assert!(matches!(parse(""), Err(ParseError::Unknown { .. })));
         assert_eq!(parse("SYN 5 0 0").unwrap().trid(), Some(5));
         malformed("SYN 5 0 0 0");
+    }
+
+    #[test]
+    fn put_and_sdg_carry_their_envelope() {
+        let payload = b"Routing: 1.0\r\nTo: 9:x@live.com\r\nFrom: 1:a@b.c\r\n\r\n";
+        assert_eq!(
+            parse_with("PUT 7 43", payload).unwrap(),
+            NsCommand::Put {
+                trid: 7,
+                payload: Bytes::from_static(payload)
+            }
+        );
+        assert_eq!(
+            parse_with("SDG 8 43", payload).unwrap(),
+            NsCommand::Sdg {
+                trid: 8,
+                payload: Bytes::from_static(payload)
+            }
+        );
+        malformed("PUT 7");
+        malformed("SDG 8 1 2");
     }
 }

@@ -23,10 +23,12 @@ pub use super::cmd::msg::{
     MailData, Profile, hotmail_msg, initial_mail_data_payload, initial_mail_payload,
     oim_notification_payload, oims_deleted_payload, profile_payload, shutdown_warning_payload,
 };
-pub use super::cmd::not::not;
+pub use super::cmd::nfy::{circle_presence, nfy_del, nfy_put};
+pub use super::cmd::not::{abch_changed, not};
 pub use super::cmd::out::out_reason;
 pub use super::cmd::png::qng;
 pub use super::cmd::prp::{prp, prp_friendly_name, syn_friendly_name, syn_prp};
+pub use super::cmd::put::put_ok;
 pub use super::cmd::rea::rea;
 pub use super::cmd::reg::reg;
 pub use super::cmd::rem::{rem, reverse_removed};
@@ -35,6 +37,7 @@ pub use super::cmd::rml::{rml_notice, rml_ok};
 pub use super::cmd::rng::rng;
 pub use super::cmd::sbp::sbp;
 pub use super::cmd::sdc::sdc_ok;
+pub use super::cmd::sdg::{sdg, sdg_ok};
 pub use super::cmd::snd::snd_ok;
 pub use super::cmd::syn::{syn_current, syn_header};
 pub use super::cmd::url::url;
