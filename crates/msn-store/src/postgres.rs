@@ -16,6 +16,7 @@
 //! - a transaction PostgreSQL aborts as a deadlock or serialisation
 //!   failure is run again (a few times) before the error is reported.
 
+mod circles;
 mod dump;
 mod write;
 
@@ -36,6 +37,8 @@ use crate::{
     AccountChange, AccountChangeKind, AccountDump, Committed, ImportCounts, Invite, NewOim,
     NewUser, OimAdded, Result, Store, StoreError, StoredOim, UserRecord, UserSummary,
 };
+use crate::{CircleCreated, CircleInvited};
+use msn_core::circle::{Circle, CircleId, MemberState};
 
 /// How many times a transaction aborted by a deadlock or a serialisation
 /// failure is tried in all.
@@ -121,8 +124,11 @@ impl PgStore {
         }
         // One connection first, for its error: the pool reports any failure
         // to connect as a timeout, which does not say what is wrong.
-        match tokio::time::timeout(options.acquire_timeout, PgConnection::connect_with(&connect))
-            .await
+        match tokio::time::timeout(
+            options.acquire_timeout,
+            PgConnection::connect_with(&connect),
+        )
+        .await
         {
             Ok(Ok(conn)) => {
                 let _ = conn.close().await;
@@ -164,6 +170,14 @@ impl PgStore {
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>> {
         self.pool.begin().await.db()
+    }
+
+    /// A read-only transaction whose statements all see one snapshot.
+    async fn snapshot(&self) -> Result<Transaction<'static, Postgres>> {
+        self.pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .db()
     }
 
     /// Sets an account's list version, bypassing the rules of
@@ -423,6 +437,7 @@ async fn delete_user_in(tx: &mut PgConnection, handle: &str) -> Result<bool> {
     .fetch_all(&mut *tx)
     .await
     .db()?;
+    circles::delete_administered(tx, handle).await?;
     let deleted = sqlx::query("DELETE FROM users WHERE handle = $1")
         .bind(handle)
         .execute(&mut *tx)
@@ -730,6 +745,74 @@ impl Store for PgStore {
         Ok((cursor, changes))
     }
 
+    async fn create_circle(
+        &self,
+        id: CircleId,
+        name: &str,
+        creator_id: i64,
+        max_circles: usize,
+    ) -> Result<CircleCreated> {
+        in_transaction!(self, |tx| circles::create(
+            tx,
+            id,
+            name,
+            creator_id,
+            max_circles
+        )
+        .await)
+    }
+
+    async fn circle(&self, id: CircleId) -> Result<Option<Circle>> {
+        let mut tx = self.snapshot().await?;
+        let circle = circles::circle(&mut tx, id).await?;
+        tx.commit().await.db()?;
+        Ok(circle)
+    }
+
+    async fn circles_of(&self, user_id: i64) -> Result<Vec<Circle>> {
+        let mut tx = self.snapshot().await?;
+        let circles = circles::circles_of(&mut tx, user_id).await?;
+        tx.commit().await.db()?;
+        Ok(circles)
+    }
+
+    async fn invite_to_circle(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        inviter_id: i64,
+        max_members: usize,
+        max_circles: usize,
+    ) -> Result<CircleInvited> {
+        in_transaction!(self, |tx| circles::invite(
+            tx,
+            id,
+            user_id,
+            inviter_id,
+            max_members,
+            max_circles
+        )
+        .await)
+    }
+
+    async fn set_circle_member_state(
+        &self,
+        id: CircleId,
+        user_id: i64,
+        state: MemberState,
+    ) -> Result<bool> {
+        in_transaction!(self, |tx| circles::set_member_state(tx, id, user_id, state)
+            .await)
+    }
+
+    async fn remove_circle_member(&self, id: CircleId, user_id: i64) -> Result<bool> {
+        in_transaction!(self, |tx| circles::remove_member(tx, id, user_id).await)
+    }
+
+    async fn delete_circle(&self, id: CircleId) -> Result<bool> {
+        in_transaction!(self, |tx| circles::delete(tx, id).await)
+    }
+
     async fn add_oim(&self, oim: NewOim, max_waiting: usize) -> Result<OimAdded> {
         in_transaction!(self, |tx| add_oim_in(tx, &oim, max_waiting).await)
     }
@@ -772,11 +855,7 @@ impl Store for PgStore {
     }
 
     async fn export_accounts(&self) -> Result<Vec<AccountDump>> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .db()?;
+        let mut tx = self.snapshot().await?;
         let accounts = dump::export(&mut tx).await?;
         tx.commit().await.db()?;
         Ok(accounts)
