@@ -367,3 +367,40 @@ async fn users_adding_each_other_from_both_nodes_both_land() {
     }
     finish(db, [a, b]).await;
 }
+
+/// Invitations to one circle from both nodes at once: the member limit
+/// holds (the count and the insert are one step under the circle's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn circle_member_limit_holds_across_nodes() {
+    let Some((db, a, b)) = two_nodes().await else {
+        return;
+    };
+    const MAX_MEMBERS: usize = 5;
+    const INVITEES: usize = 12;
+    let admin = user(&*a, "admin@hotmail.com").await;
+    let circle = msn_core::circle::CircleId::generate();
+    let created = a.create_circle(circle, "c", admin, 10).await.unwrap();
+    assert_eq!(created, msn_store::CircleCreated::Created);
+    let mut jobs = Vec::new();
+    for i in 0..INVITEES {
+        let node = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let id = user(&*node, &format!("m{i}@hotmail.com")).await;
+        jobs.push(tokio::spawn(async move {
+            node.invite_to_circle(circle, id, admin, MAX_MEMBERS, 10)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut invited = 0;
+    for job in jobs {
+        match job.await.unwrap() {
+            msn_store::CircleInvited::Invited => invited += 1,
+            msn_store::CircleInvited::CircleFull => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(invited, MAX_MEMBERS - 1, "the admin holds one place");
+    let stored = b.circle(circle).await.unwrap().expect("circle");
+    assert_eq!(stored.members.len(), MAX_MEMBERS);
+    finish(db, [a, b]).await;
+}
