@@ -58,6 +58,7 @@ pub mod oim;
 pub mod passport;
 mod routes;
 pub mod rsi;
+mod web;
 pub mod rst;
 mod rst2;
 pub mod soap_xml;
