@@ -2,7 +2,7 @@
 // tied to the page. The protocol lives in ns.js and sb.js, the state in
 // model.js, the drawing in ui.js.
 
-import { openSocket } from './socket.js';
+import { openSocket, dropAll, errors } from './socket.js';
 import { NsClient, CommandError } from './ns.js';
 import { SbSession } from './sb.js';
 import { Conversation, statusText, STATUSES, FL, BL } from './model.js';
@@ -610,4 +610,4 @@ wire();
 resume();
 
 // For the browser test and debugging: the state, read-only.
-window.msnd = { app, STATUSES };
+window.msnd = { app, STATUSES, errors, dropConnections: dropAll };

@@ -24,7 +24,7 @@ export class NsClient {
   // `connect(target, handlers)` opens a transport (see socket.js);
   // `getTicket()` resolves to a new Passport ticket (or rejects when the
   // web sign-in has ended); `emit(event, data)` tells the application.
-  constructor({ handle, connect, getTicket, emit, setTimer = setTimeout, clearTimer = clearTimeout }) {
+  constructor({ handle, connect, getTicket, emit, setTimer = (f, ms) => setTimeout(f, ms), clearTimer = (t) => clearTimeout(t) }) {
     this.handle = handle.toLowerCase();
     this.connect = connect;
     this.getTicket = getTicket;
