@@ -435,6 +435,49 @@ async fn web_messenger_in_chromium() {
     click(&web, "#conv-nudge").await;
     next_event(&mut sdk_sb_events, "the nudge", |e| matches!(e, Event::Nudge { .. })).await;
 
+    // A personal message (UUX), seen by the SDK user; a new group (ADG)
+    // with the MSNP7 user moved into it (ADC … FL C=… group).
+    js(
+        &web,
+        "const p = document.getElementById('me-psm'); p.value = 'Trying the web client (C)'; \
+         p.dispatchEvent(new Event('change')); return true",
+    )
+    .await;
+    let psm = next_event(&mut sdk.events, "the personal message", |e| {
+        matches!(e, Event::PersonalMessageUpdate { email, .. } if email == "web@example.com")
+    })
+    .await;
+    let Event::PersonalMessageUpdate { personal_message, .. } = psm else {
+        unreachable!()
+    };
+    assert_eq!(personal_message.psm, "Trying the web client (C)");
+    click(&web, "#add-group").await;
+    until(&web, "the group dialog", "document.getElementById('dialog').open").await;
+    fill(&web, "dlg-name", "Friends").await;
+    click(&web, "#dlg-btn-create").await;
+    until(
+        &web,
+        "the new group",
+        "[...document.querySelectorAll('.group-head')].some(g => g.textContent.includes('Friends'))",
+    )
+    .await;
+    click(&web, "li.contact[data-handle=\"dan@example.com\"] .contact-menu").await;
+    until(&web, "the contact menu", "document.getElementById('dialog').open").await;
+    js(
+        &web,
+        "const g = document.getElementById('dlg-group'); \
+         g.value = [...g.options].find(o => o.textContent === 'Friends').value; return true",
+    )
+    .await;
+    click(&web, "#dlg-btn-move").await;
+    until(
+        &web,
+        "dan in Friends",
+        "[...document.querySelectorAll('.group')].some(g => g.querySelector('.group-head').textContent.includes('Friends') \
+         && g.querySelector('li.contact[data-handle=\"dan@example.com\"]'))",
+    )
+    .await;
+
     // Unread counts: a message to a conversation in the background.
     let more = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nare you there?";
     dan_sb.send_payload("MSG 4 A", more.as_bytes()).await;
@@ -483,6 +526,8 @@ async fn web_messenger_in_chromium() {
     let profile2 = tempfile::tempdir().unwrap();
     let web2 = driver.browser(&chromium, profile2.path(), "420,800").await;
     sign_in(&web2, &base, "web2@example.com", "webpass2").await;
+    until(&web2, "dan listed", &status_is("dan@example.com", "NLN")).await;
+    screenshot(&web2, "web-phone-list.png").await;
     until(&web, "web2 online", &status_is("web2@example.com", "NLN")).await;
     click(&web, "#conv-invite").await;
     until(&web, "the invite dialog", "document.getElementById('dialog').open").await;
@@ -508,7 +553,7 @@ async fn web_messenger_in_chromium() {
         })
         .await;
     assert!(text_of(&got).ends_with("hi from Walter"));
-    screenshot(&web2, "web-phone.png").await;
+    screenshot(&web2, "web-phone-chat.png").await;
 
     // No command was mishandled by either page.
     for page in [&web, &web2] {

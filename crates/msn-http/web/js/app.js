@@ -425,6 +425,7 @@ function shake() {
   pane.classList.remove('shake');
   void pane.offsetWidth;
   pane.classList.add('shake');
+  pane.addEventListener('animationend', () => pane.classList.remove('shake'), { once: true });
 }
 
 // --- contact and group menus ---

@@ -95,7 +95,7 @@ export function renderTabs(root, conversations, activeId, names, select) {
       'aria-selected': String(conv.id === activeId),
       dataset: { conv: conv.id, participants: [...conv.participants].join(',') },
       onclick: () => select(conv.id),
-    }, title, conv.unread ? el('span', { class: 'badge' }, String(conv.unread)) : null);
+    }, el('span', { class: 'tab-title' }, title), conv.unread ? el('span', { class: 'badge' }, String(conv.unread)) : null);
   }));
 }
 
