@@ -86,7 +86,13 @@ async fn handshake(
             Ok(Ws {
                 ws,
                 buf: bytes::BytesMut::new(),
-                decoder: Decoder::new(Direction::FromServer, Limits { max_line: 1 << 20, max_payload: 1 << 24 }),
+                decoder: Decoder::new(
+                    Direction::FromServer,
+                    Limits {
+                        max_line: 1 << 20,
+                        max_payload: 1 << 24,
+                    },
+                ),
             })
         }
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status()),
@@ -145,7 +151,8 @@ impl Ws {
 }
 
 fn message(text: &str) -> Vec<u8> {
-    let payload = format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{text}");
+    let payload =
+        format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n{text}");
     let mut out = format!("MSG 9 A {}\r\n", payload.len()).into_bytes();
     out.extend_from_slice(payload.as_bytes());
     out
@@ -171,27 +178,37 @@ async fn a_web_user_chats_with_an_msnp7_user_through_a_real_switchboard() {
         .await;
     ns.wait_for("CVR", |f| f.command() == "CVR").await;
     ns.line("USR 3 TWN I web@example.com").await;
-    ns.wait_for("USR S", |f| f.line().starts_with("USR 3 TWN S")).await;
-    ns.line(&format!("USR 4 TWN S {ticket}")).await;
-    ns.wait_for("USR OK", |f| f.line().starts_with("USR 4 OK web@example.com"))
+    ns.wait_for("USR S", |f| f.line().starts_with("USR 3 TWN S"))
         .await;
+    ns.line(&format!("USR 4 TWN S {ticket}")).await;
+    ns.wait_for("USR OK", |f| {
+        f.line().starts_with("USR 4 OK web@example.com")
+    })
+    .await;
     ns.line("SYN 5 0 0").await;
     ns.wait_for("LST dan", |f| f.line().starts_with("LST N=dan@example.com"))
         .await;
     ns.line("CHG 6 NLN 0").await;
-    ns.wait_for("ILN dan", |f| f.line().starts_with("ILN 6 NLN dan@example.com"))
-        .await;
+    ns.wait_for("ILN dan", |f| {
+        f.line().starts_with("ILN 6 NLN dan@example.com")
+    })
+    .await;
     // The MSNP7 user sees the web user come online like any contact.
-    dan.wait_for("NLN web", |f| f.line().starts_with("NLN NLN web@example.com"))
-        .await;
+    dan.wait_for("NLN web", |f| {
+        f.line().starts_with("NLN NLN web@example.com")
+    })
+    .await;
 
     // A chat: XFR SB over the socket, the switchboard over another.
     ns.line("XFR 7 SB").await;
-    let xfr = ns.wait_for("XFR", |f| f.line().starts_with("XFR 7 SB")).await;
+    let xfr = ns
+        .wait_for("XFR", |f| f.line().starts_with("XFR 7 SB"))
+        .await;
     let cookie_sb = xfr.tokens().nth(5).unwrap().to_owned();
     let mut sb = Ws::open(http, "sb", &cookie).await;
     sb.line(&format!("USR 1 web@example.com {cookie_sb}")).await;
-    sb.wait_for("USR OK", |f| f.line().starts_with("USR 1 OK")).await;
+    sb.wait_for("USR OK", |f| f.line().starts_with("USR 1 OK"))
+        .await;
     sb.line("CAL 2 dan@example.com").await;
     sb.wait_for("RINGING", |f| f.line().starts_with("CAL 2 RINGING"))
         .await;
@@ -217,18 +234,18 @@ async fn a_web_user_chats_with_an_msnp7_user_through_a_real_switchboard() {
 
     // TCP → web.
     let payload = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhej (Y) ñ";
-    dan_sb
-        .send_payload("MSG 2 A", payload.as_bytes())
-        .await;
+    dan_sb.send_payload("MSG 2 A", payload.as_bytes()).await;
     let got = sb.wait_for("MSG", |f| f.command() == "MSG").await;
     assert!(got.line().starts_with("MSG dan@example.com Dan"));
     assert!(got.payload().unwrap().ends_with("hej (Y) ñ".as_bytes()));
 
     // Blocking over the socket: the MSNP7 user sees the web user go offline.
     ns.line("ADC 8 BL N=dan@example.com").await;
-    ns.wait_for("ADC BL", |f| f.line().starts_with("ADC 8 BL")).await;
+    ns.wait_for("ADC BL", |f| f.line().starts_with("ADC 8 BL"))
+        .await;
     ns.line("REM 9 AL dan@example.com").await;
-    ns.wait_for("REM AL", |f| f.line().starts_with("REM 9 AL")).await;
+    ns.wait_for("REM AL", |f| f.line().starts_with("REM 9 AL"))
+        .await;
     dan.wait_for("FLN web", |f| f.line() == "FLN web@example.com")
         .await;
 
@@ -298,9 +315,15 @@ async fn the_socket_and_the_api_refuse_other_sites_and_strangers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let r = post("sign-in", Some(&here), false, good).send().await.unwrap();
+    let r = post("sign-in", Some(&here), false, good)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = post("sign-in", Some(&here), true, bad).send().await.unwrap();
+    let r = post("sign-in", Some(&here), true, bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let r = post("sign-in", Some(&here), true, "not json")
         .send()
@@ -308,7 +331,10 @@ async fn the_socket_and_the_api_refuse_other_sites_and_strangers() {
         .unwrap();
     assert_eq!(r.status(), 400);
     // A new ticket needs the cookie.
-    let r = post("ticket", Some(&here), true, "{}").send().await.unwrap();
+    let r = post("ticket", Some(&here), true, "{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     let r = post("ticket", Some(&here), true, "{}")
         .header("Cookie", &cookie)
@@ -349,7 +375,10 @@ async fn the_socket_and_the_api_refuse_other_sites_and_strangers() {
         .send()
         .await
         .unwrap();
-    assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert_eq!(
+        js.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
     let missing = client
         .get(format!("http://{http}/messenger/js/nothing.js"))
         .send()

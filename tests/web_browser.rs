@@ -126,10 +126,9 @@ async fn until(client: &Client, what: &str, expr: &str) {
     let script = format!("try {{ return Boolean({expr}); }} catch (e) {{ return false; }}");
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Ok(v) = client.execute(&script, vec![]).await {
-            if v == serde_json::Value::Bool(true) {
-                return;
-            }
+        let v = client.execute(&script, vec![]).await;
+        if matches!(v, Ok(serde_json::Value::Bool(true))) {
+            return;
         }
         if Instant::now() > deadline {
             let text = client
@@ -192,7 +191,12 @@ async fn screenshot(client: &Client, name: &str) {
 
 async fn sign_in(client: &Client, base: &str, handle: &str, password: &str) {
     client.goto(&format!("{base}/messenger/")).await.unwrap();
-    until(client, "the sign-in form", "!document.getElementById('signin').hidden").await;
+    until(
+        client,
+        "the sign-in form",
+        "!document.getElementById('signin').hidden",
+    )
+    .await;
     fill(client, "signin-handle", handle).await;
     fill(client, "signin-password", password).await;
     click(client, "#signin-button").await;
@@ -330,10 +334,16 @@ async fn web_messenger_in_chromium() {
     s.user("sdk@example.com", "sdkpass1", "Sid SDK").await;
     s.seed_friends(("web@example.com", "Wendy Web"), ("dan@example.com", XSS))
         .await;
-    s.seed_friends(("web@example.com", "Wendy Web"), ("sdk@example.com", "Sid SDK"))
-        .await;
-    s.seed_friends(("web@example.com", "Wendy Web"), ("web2@example.com", "Walter Web"))
-        .await;
+    s.seed_friends(
+        ("web@example.com", "Wendy Web"),
+        ("sdk@example.com", "Sid SDK"),
+    )
+    .await;
+    s.seed_friends(
+        ("web@example.com", "Wendy Web"),
+        ("web2@example.com", "Walter Web"),
+    )
+    .await;
     s.seed_friends(("web2@example.com", "Walter Web"), ("dan@example.com", XSS))
         .await;
 
@@ -343,17 +353,37 @@ async fn web_messenger_in_chromium() {
 
     // Sign in: the desktop users are listed, offline.
     sign_in(&web, &base, "web@example.com", "webpass1").await;
-    until(&web, "dan listed offline", &status_is("dan@example.com", "FLN")).await;
-    until(&web, "sdk listed offline", &status_is("sdk@example.com", "FLN")).await;
+    until(
+        &web,
+        "dan listed offline",
+        &status_is("dan@example.com", "FLN"),
+    )
+    .await;
+    until(
+        &web,
+        "sdk listed offline",
+        &status_is("sdk@example.com", "FLN"),
+    )
+    .await;
 
     // The MSNP7 user comes online; the name that looks like HTML is text.
     let mut dan = s.online(7, "dan@example.com", "danpass1", "NLN").await;
-    dan.wait_for("ILN web", |f| f.line().contains(" NLN web@example.com Wendy%20Web"))
-        .await;
+    dan.wait_for("ILN web", |f| {
+        f.line().contains(" NLN web@example.com Wendy%20Web")
+    })
+    .await;
     until(&web, "dan online", &status_is("dan@example.com", "NLN")).await;
-    let shown = js(&web, &format!("return {}.textContent", contact("dan@example.com"))).await;
+    let shown = js(
+        &web,
+        &format!("return {}.textContent", contact("dan@example.com")),
+    )
+    .await;
     assert!(shown.as_str().unwrap().contains(XSS), "{shown}");
-    let images = js(&web, "return document.querySelectorAll('#contacts img, #log img').length").await;
+    let images = js(
+        &web,
+        "return document.querySelectorAll('#contacts img, #log img').length",
+    )
+    .await;
     assert_eq!(images, 0);
 
     // The msnp11-sdk user comes online.
@@ -365,8 +395,17 @@ async fn web_messenger_in_chromium() {
     until(&web, "sdk online", &status_is("sdk@example.com", "NLN")).await;
 
     // Web → MSNP7: a conversation through a real switchboard.
-    click(&web, "li.contact[data-handle=\"dan@example.com\"] .contact-open").await;
-    until(&web, "the conversation", "!document.getElementById('conversation').hidden").await;
+    click(
+        &web,
+        "li.contact[data-handle=\"dan@example.com\"] .contact-open",
+    )
+    .await;
+    until(
+        &web,
+        "the conversation",
+        "!document.getElementById('conversation').hidden",
+    )
+    .await;
     let hello = format!("Grüße, Dan :) {XSS} 日本");
     say(&web, &hello).await;
     let mut dan_sb = answer(&s, &mut dan, "dan@example.com").await;
@@ -383,7 +422,12 @@ async fn web_messenger_in_chromium() {
     // MSNP7 → web: typing, then text with an emoticon, then a nudge.
     let typing = "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgscontrol\r\nTypingUser: dan@example.com\r\n\r\n\r\n";
     dan_sb.send_payload("MSG 2 U", typing.as_bytes()).await;
-    until(&web, "dan typing", "document.getElementById('typing').textContent.includes('typing')").await;
+    until(
+        &web,
+        "dan typing",
+        "document.getElementById('typing').textContent.includes('typing')",
+    )
+    .await;
     let reply = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhej (Y) ñandú <b>bold</b>";
     dan_sb.send_payload("MSG 3 A", reply.as_bytes()).await;
     dan_sb.wait_for("ACK", |f| f.line() == "ACK 3").await;
@@ -394,11 +438,22 @@ async fn web_messenger_in_chromium() {
         "[...document.querySelectorAll('#log .emoticon')].some(e => e.dataset.text === '(Y)')",
     )
     .await;
-    assert_eq!(js(&web, "return document.querySelectorAll('#log b, #log img').length").await, 0);
+    assert_eq!(
+        js(
+            &web,
+            "return document.querySelectorAll('#log b, #log img').length"
+        )
+        .await,
+        0
+    );
     screenshot(&web, "web-conversation.png").await;
 
     // Web → msnp11-sdk, and back.
-    click(&web, "li.contact[data-handle=\"sdk@example.com\"] .contact-open").await;
+    click(
+        &web,
+        "li.contact[data-handle=\"sdk@example.com\"] .contact-open",
+    )
+    .await;
     say(&web, "Hi Sid (H)").await;
     let answered = next_event(&mut sdk.events, "the invitation", |e| {
         matches!(e, Event::SessionAnswered(_))
@@ -421,19 +476,38 @@ async fn web_messenger_in_chromium() {
     let Event::TextMessage { email, message } = got else {
         unreachable!()
     };
-    assert_eq!((email.as_str(), message.text.as_str()), ("web@example.com", "Hi Sid (H)"));
+    assert_eq!(
+        (email.as_str(), message.text.as_str()),
+        ("web@example.com", "Hi Sid (H)")
+    );
     timeout(WAIT, sdk_sb.send_typing_user("sdk@example.com"))
         .await
         .unwrap()
         .unwrap();
-    until(&web, "sdk typing", "document.getElementById('typing').textContent.includes('typing')").await;
-    timeout(WAIT, sdk_sb.send_text_message(&plain("Hello from the SDK ☺ :D")))
-        .await
-        .unwrap()
-        .unwrap();
-    until(&web, "the SDK's message", &log_has("Hello from the SDK ☺ :D")).await;
+    until(
+        &web,
+        "sdk typing",
+        "document.getElementById('typing').textContent.includes('typing')",
+    )
+    .await;
+    timeout(
+        WAIT,
+        sdk_sb.send_text_message(&plain("Hello from the SDK ☺ :D")),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    until(
+        &web,
+        "the SDK's message",
+        &log_has("Hello from the SDK ☺ :D"),
+    )
+    .await;
     click(&web, "#conv-nudge").await;
-    next_event(&mut sdk_sb_events, "the nudge", |e| matches!(e, Event::Nudge { .. })).await;
+    next_event(&mut sdk_sb_events, "the nudge", |e| {
+        matches!(e, Event::Nudge { .. })
+    })
+    .await;
 
     // A personal message (UUX), seen by the SDK user; a new group (ADG)
     // with the MSNP7 user moved into it (ADC … FL C=… group).
@@ -443,16 +517,26 @@ async fn web_messenger_in_chromium() {
          p.dispatchEvent(new Event('change')); return true",
     )
     .await;
-    let psm = next_event(&mut sdk.events, "the personal message", |e| {
-        matches!(e, Event::PersonalMessageUpdate { email, .. } if email == "web@example.com")
-    })
+    let psm = next_event(
+        &mut sdk.events,
+        "the personal message",
+        |e| matches!(e, Event::PersonalMessageUpdate { email, .. } if email == "web@example.com"),
+    )
     .await;
-    let Event::PersonalMessageUpdate { personal_message, .. } = psm else {
+    let Event::PersonalMessageUpdate {
+        personal_message, ..
+    } = psm
+    else {
         unreachable!()
     };
     assert_eq!(personal_message.psm, "Trying the web client (C)");
     click(&web, "#add-group").await;
-    until(&web, "the group dialog", "document.getElementById('dialog').open").await;
+    until(
+        &web,
+        "the group dialog",
+        "document.getElementById('dialog').open",
+    )
+    .await;
     fill(&web, "dlg-name", "Friends").await;
     click(&web, "#dlg-btn-create").await;
     until(
@@ -461,8 +545,17 @@ async fn web_messenger_in_chromium() {
         "[...document.querySelectorAll('.group-head')].some(g => g.textContent.includes('Friends'))",
     )
     .await;
-    click(&web, "li.contact[data-handle=\"dan@example.com\"] .contact-menu").await;
-    until(&web, "the contact menu", "document.getElementById('dialog').open").await;
+    click(
+        &web,
+        "li.contact[data-handle=\"dan@example.com\"] .contact-menu",
+    )
+    .await;
+    until(
+        &web,
+        "the contact menu",
+        "document.getElementById('dialog').open",
+    )
+    .await;
     js(
         &web,
         "const g = document.getElementById('dlg-group'); \
@@ -490,28 +583,55 @@ async fn web_messenger_in_chromium() {
     screenshot(&web, "web-contacts.png").await;
 
     // Block the SDK user from the contact menu: it sees the web user go.
-    click(&web, "li.contact[data-handle=\"sdk@example.com\"] .contact-menu").await;
-    until(&web, "the contact menu", "document.getElementById('dialog').open").await;
+    click(
+        &web,
+        "li.contact[data-handle=\"sdk@example.com\"] .contact-menu",
+    )
+    .await;
+    until(
+        &web,
+        "the contact menu",
+        "document.getElementById('dialog').open",
+    )
+    .await;
     click(&web, "#dlg-btn-block").await;
-    next_event(&mut sdk.events, "the web user offline", |e| {
-        matches!(e, Event::ContactOffline { email } if email == "web@example.com")
-    })
+    next_event(
+        &mut sdk.events,
+        "the web user offline",
+        |e| matches!(e, Event::ContactOffline { email } if email == "web@example.com"),
+    )
     .await;
     until(
         &web,
         "sdk shown blocked",
-        &format!("{}.querySelector('.presence.blocked')", contact("sdk@example.com")),
+        &format!(
+            "{}.querySelector('.presence.blocked')",
+            contact("sdk@example.com")
+        ),
     )
     .await;
 
     // The network drops: the client reconnects, signs in again with a
     // new ticket and chats on.
     js(&web, "window.msnd.dropConnections(); return true").await;
-    dan.wait_for("FLN web", |f| f.line() == "FLN web@example.com").await;
-    dan.wait_for("NLN web again", |f| f.line().starts_with("NLN NLN web@example.com"))
+    dan.wait_for("FLN web", |f| f.line() == "FLN web@example.com")
         .await;
-    until(&web, "online again", "window.msnd.app.ns.state === 'online'").await;
-    until(&web, "dan online again", &status_is("dan@example.com", "NLN")).await;
+    dan.wait_for("NLN web again", |f| {
+        f.line().starts_with("NLN NLN web@example.com")
+    })
+    .await;
+    until(
+        &web,
+        "online again",
+        "window.msnd.app.ns.state === 'online'",
+    )
+    .await;
+    until(
+        &web,
+        "dan online again",
+        &status_is("dan@example.com", "NLN"),
+    )
+    .await;
     js(
         &web,
         "document.querySelector('#tabs .tab[data-participants=\"dan@example.com\"]').click(); return true",
@@ -530,8 +650,17 @@ async fn web_messenger_in_chromium() {
     screenshot(&web2, "web-phone-list.png").await;
     until(&web, "web2 online", &status_is("web2@example.com", "NLN")).await;
     click(&web, "#conv-invite").await;
-    until(&web, "the invite dialog", "document.getElementById('dialog').open").await;
-    js(&web, "document.getElementById('dlg-who').value = 'web2@example.com'; return true").await;
+    until(
+        &web,
+        "the invite dialog",
+        "document.getElementById('dialog').open",
+    )
+    .await;
+    js(
+        &web,
+        "document.getElementById('dlg-who').value = 'web2@example.com'; return true",
+    )
+    .await;
     click(&web, "#dlg-btn-invite").await;
     until(
         &web2,
@@ -542,8 +671,17 @@ async fn web_messenger_in_chromium() {
     let three = "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello both";
     dan_sb2.send_payload("MSG 2 A", three.as_bytes()).await;
     until(&web, "web sees dan", &log_has("hello both")).await;
-    until(&web2, "web2 sees dan", "window.msnd.app.conversations.size === 1").await;
-    js(&web2, "document.querySelector('#tabs .tab').click(); return true").await;
+    until(
+        &web2,
+        "web2 sees dan",
+        "window.msnd.app.conversations.size === 1",
+    )
+    .await;
+    js(
+        &web2,
+        "document.querySelector('#tabs .tab').click(); return true",
+    )
+    .await;
     until(&web2, "web2 sees dan's text", &log_has("hello both")).await;
     say(&web2, "hi from Walter").await;
     until(&web, "web sees web2", &log_has("hi from Walter")).await;
@@ -557,13 +695,22 @@ async fn web_messenger_in_chromium() {
 
     // No command was mishandled by either page.
     for page in [&web, &web2] {
-        assert_eq!(js(page, "return window.msnd.errors").await, serde_json::json!([]));
+        assert_eq!(
+            js(page, "return window.msnd.errors").await,
+            serde_json::json!([])
+        );
     }
 
     // Signing out: the desktop user sees the web user leave.
     click(&web, "#signout").await;
-    until(&web, "the sign-in form again", "!document.getElementById('signin').hidden").await;
-    dan.wait_for("FLN web", |f| f.line() == "FLN web@example.com").await;
+    until(
+        &web,
+        "the sign-in form again",
+        "!document.getElementById('signin').hidden",
+    )
+    .await;
+    dan.wait_for("FLN web", |f| f.line() == "FLN web@example.com")
+        .await;
 
     web.close().await.unwrap();
     web2.close().await.unwrap();

@@ -58,11 +58,11 @@ pub mod oim;
 pub mod passport;
 mod routes;
 pub mod rsi;
-mod web;
 pub mod rst;
 mod rst2;
 pub mod soap_xml;
 pub mod storage;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

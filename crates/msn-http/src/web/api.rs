@@ -55,12 +55,13 @@ fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-/// The request is this page's script's: same origin, with the header.
-fn checked_origin(headers: &HeaderMap) -> Result<(), Response> {
+/// The request is this page's script's: same origin, with the header;
+/// else the refusal to send.
+fn refused_origin(headers: &HeaderMap) -> Option<Response> {
     if from_this_origin(headers) && headers.contains_key(&CSRF_HEADER) {
-        Ok(())
+        None
     } else {
-        Err(error(StatusCode::FORBIDDEN, "request from another site"))
+        Some(error(StatusCode::FORBIDDEN, "request from another site"))
     }
 }
 
@@ -93,14 +94,17 @@ pub(crate) async fn sign_in(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = checked_origin(&headers) {
+    if let Some(refused) = refused_origin(&headers) {
         return refused;
     }
     if body.len() > MAX_BODY {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "request too large");
     }
     let Ok(request) = serde_json::from_slice::<SignIn>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "expected {\"handle\", \"password\"}");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "expected {\"handle\", \"password\"}",
+        );
     };
     let Ok(handle) = Handle::parse(request.handle.trim()) else {
         return error(
@@ -125,10 +129,8 @@ pub(crate) async fn sign_in(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed sign-ins. Wait a little and try again.",
         );
-        r.headers_mut().insert(
-            RETRY_AFTER,
-            HeaderValue::from(throttled.retry_after_secs()),
-        );
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(throttled.retry_after_secs()));
         return r;
     }
     match check_password(&web.ctx, &web.decoy_hash, &handle, vec![request.password]).await {
@@ -179,8 +181,10 @@ pub(crate) async fn signed_in(
     let token = request_cookie(headers, COOKIE)?;
     let session = web.sessions.get(&token)?;
     match web.ctx.store.user(session.handle.as_str()).await {
-        Ok(Some(r)) if r.id == session.user_id && r.password_hash == session.password_hash
-            && !r.disabled =>
+        Ok(Some(r))
+            if r.id == session.user_id
+                && r.password_hash == session.password_hash
+                && !r.disabled =>
         {
             Some(session)
         }
@@ -192,7 +196,7 @@ pub(crate) async fn signed_in(
 }
 
 pub(crate) async fn ticket(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = checked_origin(&headers) {
+    if let Some(refused) = refused_origin(&headers) {
         return refused;
     }
     match signed_in(&web, &headers).await {
@@ -205,7 +209,7 @@ pub(crate) async fn ticket(State(web): State<Arc<Web>>, headers: HeaderMap) -> R
 }
 
 pub(crate) async fn sign_out(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = checked_origin(&headers) {
+    if let Some(refused) = refused_origin(&headers) {
         return refused;
     }
     if let Some(token) = request_cookie(&headers, COOKIE) {

@@ -19,11 +19,7 @@ pub(crate) const CSP: &str = "default-src 'self'; connect-src 'self'; img-src 's
 
 macro_rules! asset {
     ($name:literal, $kind:literal) => {
-        (
-            $name,
-            $kind,
-            include_str!(concat!("../../web/", $name)),
-        )
+        ($name, $kind, include_str!(concat!("../../web/", $name)))
     };
 }
 
@@ -87,12 +83,15 @@ mod tests {
     #[test]
     fn the_page_loads_only_embedded_files() {
         // Every script and style sheet the page names is served.
-        for part in INDEX.split(['"', '\'']) {
-            if let Some(path) = part.strip_prefix("/messenger/") {
-                if path.ends_with(".js") || path.ends_with(".css") || path.ends_with(".svg") {
-                    assert!(FILES.iter().any(|(n, _, _)| *n == path), "{path} is not embedded");
-                }
-            }
+        let named = INDEX
+            .split(['"', '\''])
+            .filter_map(|part| part.strip_prefix("/messenger/"))
+            .filter(|p| p.ends_with(".js") || p.ends_with(".css") || p.ends_with(".svg"));
+        for path in named {
+            assert!(
+                FILES.iter().any(|(n, _, _)| *n == path),
+                "{path} is not embedded"
+            );
         }
         // Modules import each other by relative path: each one exists.
         for (name, _, body) in FILES.iter().filter(|(n, _, _)| n.ends_with(".js")) {
@@ -100,7 +99,10 @@ mod tests {
                 let target = line.rsplit(['"', '\'']).nth(1).expect("import path");
                 let file = target.strip_prefix("./").expect("relative import");
                 let full = format!("js/{file}");
-                assert!(FILES.iter().any(|(n, _, _)| *n == full), "{name} imports {target}");
+                assert!(
+                    FILES.iter().any(|(n, _, _)| *n == full),
+                    "{name} imports {target}"
+                );
             }
         }
         assert!(!INDEX.contains("<script>"), "no inline script");
