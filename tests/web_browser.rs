@@ -332,6 +332,7 @@ async fn web_messenger_in_chromium() {
     s.user("web2@example.com", "webpass2", "Walter Web").await;
     s.user("dan@example.com", "danpass1", XSS).await;
     s.user("sdk@example.com", "sdkpass1", "Sid SDK").await;
+    s.user("eve@example.com", "evepass1", "Eve").await;
     s.seed_friends(("web@example.com", "Wendy Web"), ("dan@example.com", XSS))
         .await;
     s.seed_friends(
@@ -353,6 +354,16 @@ async fn web_messenger_in_chromium() {
 
     // Sign in: the desktop users are listed, offline.
     sign_in(&web, &base, "web@example.com", "webpass1").await;
+    // First paint and page weight, for the README (no assertion on time).
+    let paint = js(
+        &web,
+        "const p = performance.getEntriesByName('first-contentful-paint')[0]; \
+         const bytes = performance.getEntriesByType('resource').reduce((n, r) => n + r.transferSize, 0) \
+           + performance.getEntriesByType('navigation')[0].transferSize; \
+         return [p ? p.startTime : null, bytes]",
+    )
+    .await;
+    eprintln!("first contentful paint (ms), bytes transferred: {paint}");
     until(
         &web,
         "dan listed offline",
@@ -568,6 +579,34 @@ async fn web_messenger_in_chromium() {
         "dan in Friends",
         "[...document.querySelectorAll('.group')].some(g => g.querySelector('.group-head').textContent.includes('Friends') \
          && g.querySelector('li.contact[data-handle=\"dan@example.com\"]'))",
+    )
+    .await;
+
+    // Someone adds the web user: the prompt; "Allow and add" puts them on
+    // the allow and forward lists, and the MSNP7 user is told.
+    let mut eve = s.online(7, "eve@example.com", "evepass1", "NLN").await;
+    let add = eve.call("ADD {} FL web@example.com web@example.com").await;
+    assert!(add.line().starts_with("ADD "), "{}", add.line());
+    until(
+        &web,
+        "the added-you prompt",
+        "document.querySelector('.prompt[data-handle=\"eve@example.com\"]')",
+    )
+    .await;
+    click(
+        &web,
+        ".prompt[data-handle=\"eve@example.com\"] .prompt-allow",
+    )
+    .await;
+    eve.wait_for("added back", |f| {
+        f.line().starts_with("ADD 0 RL") && f.line().contains("web@example.com")
+    })
+    .await;
+    until(&web, "eve listed", &status_is("eve@example.com", "NLN")).await;
+    until(
+        &web,
+        "the prompt gone",
+        "!document.querySelector('.prompt')",
     )
     .await;
 

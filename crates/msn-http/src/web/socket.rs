@@ -23,9 +23,9 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::header::SEC_WEBSOCKET_PROTOCOL;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt as _, StreamExt as _};
 use msn_auth::{Exempt, address_key};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream};
-use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::{Web, from_this_origin};
@@ -86,12 +86,11 @@ pub(crate) async fn upgrade(
         };
     }
     let max = web.ctx.config.web.max_message_bytes;
-    let shutdown = web.ctx.shutdown.clone();
     ws.protocols([PROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| async move {
-            pump(socket, client, peer, shutdown).await;
+            pump(socket, client, peer).await;
             drop(held);
         })
 }
@@ -106,51 +105,54 @@ fn offers_protocol(headers: &HeaderMap) -> bool {
         .any(|p| p.trim() == PROTOCOL)
 }
 
-/// Moves bytes between the socket and the session until either ends.
-/// Each direction waits for the other end to take what it has, so a
-/// browser that stops reading fills the pipe and then the session's own
-/// output buffer, and is disconnected as a slow TCP reader is.
-async fn pump(mut socket: WebSocket, pipe: DuplexStream, peer: SocketAddr, _: CancellationToken) {
+/// Moves bytes between the socket and the session until either ends, each
+/// direction on its own: a browser that stops reading fills the pipe and
+/// then the session's own output buffer, and is disconnected as a slow
+/// TCP reader is; a session that stops reading holds the browser back.
+async fn pump(socket: WebSocket, pipe: DuplexStream, peer: SocketAddr) {
     let (mut from_session, mut to_session) = tokio::io::split(pipe);
-    let mut buf = vec![0u8; READ_CHUNK];
-    loop {
-        tokio::select! {
-            message = socket.recv() => match message {
-                Some(Ok(Message::Binary(bytes))) => {
-                    if to_session.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Text(text))) => {
-                    if to_session.write_all(text.as_bytes()).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(e)) => {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let inbound = async {
+        while let Some(message) = from_browser.next().await {
+            let bytes = match message {
+                Ok(Message::Binary(bytes)) => bytes,
+                Ok(Message::Text(text)) => axum::body::Bytes::from(text.as_str().to_owned()),
+                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                Ok(Message::Close(_)) => break,
+                Err(e) => {
                     debug!(%peer, error = %e, "web socket error");
                     break;
                 }
-            },
-            read = from_session.read(&mut buf) => match read {
-                Ok(0) | Err(_) => {
-                    // The session ended (OUT, a protocol error, shutdown).
-                    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(Message::Close(None))).await;
-                    return;
-                }
+            };
+            if to_session.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+        // The browser went away: closing the pipe ends the session, which
+        // signs the user out as a dropped TCP connection does.
+        let _ = to_session.shutdown().await;
+    };
+    let outbound = async {
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match from_session.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
                 Ok(n) => {
                     let bytes = axum::body::Bytes::copy_from_slice(&buf[..n]);
-                    if socket.send(Message::Binary(bytes)).await.is_err() {
-                        break;
+                    if to_browser.send(Message::Binary(bytes)).await.is_err() {
+                        return;
                     }
                 }
-            },
+            }
         }
+        // The session ended (OUT, a protocol error, shutdown).
+        let _ = tokio::time::timeout(CLOSE_WAIT, to_browser.send(Message::Close(None))).await;
+    };
+    // Whichever side ends first ends both.
+    tokio::select! {
+        () = inbound => {}
+        () = outbound => {}
     }
-    // The browser went away: closing the pipe ends the session, which
-    // signs the user out as a dropped TCP connection does.
-    let _ = to_session.shutdown().await;
 }
 
 /// WebSockets per client address (an IPv6 /64), capped unless exempt.
