@@ -60,6 +60,7 @@ pub struct Config {
     pub passwords: PasswordsConfig,
     pub log: LogConfig,
     pub signup: SignupConfig,
+    pub web: WebConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -846,6 +847,61 @@ impl Default for SignupConfig {
     }
 }
 
+/// The web client, msnd Web Messenger (`msn_http::web`): its page under
+/// `/messenger/`, its sign-in and its WebSocket on the HTTP port.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Serve `/messenger/` at all.
+    pub enabled: bool,
+    /// Sign-in attempts (password checks) per address (an IPv6 /64) per
+    /// `sign_in_window`, besides `[login_throttle]`; 0 = no limit.
+    pub sign_ins_per_address: u32,
+    #[serde(with = "duration")]
+    pub sign_in_window: Duration,
+    /// How long a web sign-in (the cookie that gets new Messenger tickets
+    /// when the socket reconnects) lasts without being used.
+    #[serde(with = "duration")]
+    pub session_ttl: Duration,
+    /// Web sign-ins held at once, at most (the oldest go first).
+    pub max_sessions: usize,
+    /// WebSockets one address may hold at once (an NS and a few
+    /// conversations per browser tab); 0 = no cap. Exempt networks
+    /// (`[limits] exempt_networks`) are not capped here.
+    pub max_sockets_per_address: u32,
+    /// Largest WebSocket message taken from a browser.
+    pub max_message_bytes: usize,
+}
+
+impl WebConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.sign_ins_per_address > 0 && self.sign_in_window.is_zero() {
+            return Err("web.sign_in_window must not be 0".into());
+        }
+        if self.session_ttl.is_zero() || self.max_sessions == 0 {
+            return Err("web.session_ttl and web.max_sessions must not be 0".into());
+        }
+        if self.max_message_bytes < 1024 {
+            return Err("web.max_message_bytes must be at least 1024".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            enabled: true,
+            sign_ins_per_address: 10,
+            sign_in_window: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(12 * 3600),
+            max_sessions: 10_000,
+            max_sockets_per_address: 64,
+            max_message_bytes: 65_536,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -1012,7 +1068,8 @@ impl Config {
                 ));
             }
         }
-        self.signup.validate()
+        self.signup.validate()?;
+        self.web.validate()
     }
 
     /// The SQLite file to use: that of `database.url`, else

@@ -64,6 +64,7 @@ mod rst2;
 pub mod soap_xml;
 pub mod storage;
 pub mod tls;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

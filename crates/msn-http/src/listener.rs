@@ -171,7 +171,9 @@ where
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_BUF_SIZE)
-        .serve_connection(io, service);
+        .serve_connection(io, service)
+        // WebSockets of the web client (`crate::web::socket`).
+        .with_upgrades();
     tokio::pin!(connection);
 
     let shutdown = serving.ctx.shutdown.clone();

@@ -78,6 +78,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(by_suffix);
     // The sign-up and account pages, when `[signup] enabled`.
     let router = crate::account_pages::mount(router, &state.ctx, &state.decoy_hash);
+    // msnd Web Messenger, when `[web] enabled`.
+    let router = crate::web::mount(router, &state.ctx, &state.decoy_hash);
     router
         .layer(axum::middleware::from_fn(observability::record_request))
         .with_state(state)

@@ -21,6 +21,10 @@ pub enum Entry<'a> {
     /// address the client asked for (the gateway's `IP=`), which tells the
     /// two apart (see [`SessionLauncher::launch`]).
     Notification { requested: &'a str },
+    /// The Notification Server itself, whatever the dispatch settings: a
+    /// client that never goes through the Dispatch Server (the web
+    /// client's WebSocket).
+    NotificationServer,
     /// The switchboard.
     Switchboard,
 }
@@ -69,6 +73,10 @@ impl SessionLauncher {
             Entry::Notification { requested } => {
                 let role = role_for(&shared.addrs, shared.config.dispatch.enabled, requested);
                 self.tracker.spawn(ns::serve(shared, io, peer, slot, role));
+            }
+            Entry::NotificationServer => {
+                self.tracker
+                    .spawn(ns::serve(shared, io, peer, slot, Role::Notification));
             }
             Entry::Switchboard => {
                 self.tracker.spawn(sb::serve(shared, io, peer, slot));

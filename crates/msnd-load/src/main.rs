@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand};
 use msnd_load::scenarios::{
     self, chat::ChatArgs, flood::FloodArgs, idle::IdleArgs, login::LoginArgs,
 };
-use msnd_load::scenarios::{presence::PresenceArgs, seed::SeedArgs, twn::TwnArgs};
+use msnd_load::scenarios::{presence::PresenceArgs, seed::SeedArgs, twn::TwnArgs, web::WebArgs};
 use msnd_load::{metrics, sys};
 
 #[derive(Parser)]
@@ -40,6 +40,9 @@ enum Command {
     /// Wrong passwords to login2.srf and RST.srf in rounds; how they are
     /// answered and the server's memory before, during and after.
     Flood(FloodArgs),
+    /// Web Messenger sessions (sign-in API + MSNP over a WebSocket):
+    /// server memory per web session, message latency web → TCP.
+    Web(WebArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +66,7 @@ fn main() -> anyhow::Result<()> {
             Command::Chat(a) => scenarios::chat::run(a, machine).await,
             Command::TwnLogin(a) => scenarios::twn::run(a, machine).await,
             Command::Flood(a) => scenarios::flood::run(a, machine).await,
+            Command::Web(a) => scenarios::web::run(a, machine).await,
         }
     })?;
     if cli.json {

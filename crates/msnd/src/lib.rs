@@ -168,6 +168,7 @@ impl SessionOpener for GatewaySessions {
     ) -> Result<(), OpenError> {
         let entry = match target {
             Target::Notification { requested } => Entry::Notification { requested },
+            Target::NotificationServer => Entry::NotificationServer,
             Target::Switchboard => Entry::Switchboard,
         };
         self.0.launch(entry, stream, peer).map_err(|e| match e {

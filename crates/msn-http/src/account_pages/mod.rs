@@ -18,9 +18,9 @@
 //! One module per page: [`signup`], [`account`].
 
 mod account;
-mod csrf;
-mod limits;
-mod sessions;
+pub(crate) mod csrf;
+pub(crate) mod limits;
+pub(crate) mod sessions;
 mod signup;
 mod views;
 
@@ -148,7 +148,7 @@ async fn style() -> Response {
 }
 
 /// The value of the cookie `name` the request came with.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()

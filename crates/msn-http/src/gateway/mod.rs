@@ -28,7 +28,7 @@
 //! `gateway.max_sessions_per_address`, `503` when the server refuses a new
 //! connection (its connection caps, or shutting down).
 
-mod pipe;
+pub(crate) mod pipe;
 mod table;
 
 use std::net::{IpAddr, SocketAddr};
@@ -64,6 +64,9 @@ pub enum Target {
     /// `requested` is the client's `IP=`, the address it was told (or has
     /// compiled in, `messenger.hotmail.com`), which says which.
     Notification { requested: String },
+    /// The Notification Server itself, never the Dispatch Server: the web
+    /// client's WebSocket (`crate::web`) signs in there directly.
+    NotificationServer,
     /// `Server=SB`.
     Switchboard,
 }

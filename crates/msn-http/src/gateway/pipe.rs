@@ -46,6 +46,22 @@ pub(crate) fn pipe(capacity: usize) -> (ClientEnd, SessionStream) {
     )
 }
 
+/// A pipe whose client end is a plain byte stream, for transports that
+/// need no "replies are queued" signal (the web client's WebSocket,
+/// `crate::web::socket`).
+pub(crate) fn plain_pipe(capacity: usize) -> (DuplexStream, SessionStream) {
+    let (client, session) = tokio::io::duplex(capacity);
+    let (idle, _) = watch::channel(0);
+    (
+        client,
+        SessionStream {
+            inner: session,
+            read: 0,
+            idle,
+        },
+    )
+}
+
 /// The protocol session's end of a gateway session: an ordinary byte
 /// stream (`msn_server::conn::Transport`). Dropping it (the session
 /// ended) closes the pipe: the gateway reads what is left, then the end.

@@ -8,6 +8,7 @@ pub mod login;
 pub mod presence;
 pub mod seed;
 pub mod twn;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
