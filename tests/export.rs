@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use msn_core::circle::{CircleId, CircleRole, MemberState};
 use msn_core::handle::Handle;
 use msn_server::Config;
 use msn_store::{NewOim, Store};
@@ -94,7 +95,7 @@ fn body(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
     let (header, rest) = text.split_once('\n').unwrap();
     assert!(
-        header.starts_with(r#"{"format":"msnd-export","version":1,"#),
+        header.starts_with(r#"{"format":"msnd-export","version":2,"#),
         "{header}"
     );
     rest.to_owned()
@@ -153,6 +154,28 @@ async fn export_then_import_round_trips_and_users_sign_in() {
         )
         .await
         .unwrap();
+    // A circle alice administers, bob in it, carol invited (stored as the
+    // circle SOAP calls store them).
+    let circle = CircleId::generate();
+    let alice_id = s.store.user("alice@hotmail.com").await.unwrap().unwrap().id;
+    let bob_id = s.store.user("bob@hotmail.com").await.unwrap().unwrap().id;
+    s.store
+        .create_circle(circle, "Bücherclub", alice_id, 10)
+        .await
+        .unwrap();
+    for (member, state) in [
+        (bob_id, MemberState::Accepted),
+        (carol_id, MemberState::Pending),
+    ] {
+        s.store
+            .invite_to_circle(circle, member, alice_id, 10, 10)
+            .await
+            .unwrap();
+        s.store
+            .set_circle_member_state(circle, member, state)
+            .await
+            .unwrap();
+    }
 
     // Exported while the server runs.
     let files = tempfile::tempdir().unwrap();
@@ -164,7 +187,7 @@ async fn export_then_import_round_trips_and_users_sign_in() {
     .await;
     assert!(ok, "{err}");
     assert!(
-        err.contains("exported 3 accounts (") && err.contains(", 1 offline messages)"),
+        err.contains("exported 3 accounts (") && err.contains(", 1 offline messages, 1 circles)"),
         "{err}"
     );
     #[cfg(unix)]
@@ -194,6 +217,9 @@ async fn export_then_import_round_trips_and_users_sign_in() {
         r#""name":"Fr%C3%BCnde""#,
         r#""home_phone":"555%201234""#,
         r#""text":"bis später ☃""#,
+        r#""type":"circle""#,
+        r#""name":"Bücherclub""#,
+        r#"{"handle":"carol@hotmail.com","role":"Member","state":"WaitingResponse","inviter":"alice@hotmail.com"}"#,
     ] {
         assert!(text.contains(part), "{part} not in\n{text}");
     }
@@ -228,6 +254,31 @@ async fn export_then_import_round_trips_and_users_sign_in() {
     let oims = store.oims(carol.id).await.unwrap();
     assert_eq!(oims.len(), 1);
     assert_eq!(oims[0].sender_name, "Böb");
+    // The circle, with its members in order.
+    let circles = store.circles_of(carol.id).await.unwrap();
+    assert_eq!(circles.len(), 1);
+    assert_eq!(circles[0].id, circle);
+    let members: Vec<_> = circles[0]
+        .members
+        .iter()
+        .map(|m| (m.handle.as_str(), m.role, m.state))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            (
+                "alice@hotmail.com",
+                CircleRole::Admin,
+                MemberState::Accepted
+            ),
+            ("bob@hotmail.com", CircleRole::Member, MemberState::Accepted),
+            (
+                "carol@hotmail.com",
+                CircleRole::Member,
+                MemberState::Pending
+            ),
+        ]
+    );
     app.shutdown().await;
 }
 
@@ -246,8 +297,8 @@ async fn bad_files_are_refused_whole_with_their_line_numbers() {
         (vec![], "the file is empty"),
         (vec!["{}".into()], "line 1: not an msnd export"),
         (
-            vec![header.replace(":1,", ":2,")],
-            "line 1: format version 2",
+            vec![header.replace(":1,", ":3,")],
+            "line 1: format version 3",
         ),
         (
             vec![header.into(), account("ok@example.com"), group.into()],
@@ -278,6 +329,26 @@ async fn bad_files_are_refused_whole_with_their_line_numbers() {
                 r#"{"type":"end","accounts":1,"groups":0,"contacts":0,"oims":0}"#.into(),
             ],
             "line 2: account ok@example.com: group 0 (the default group) is missing",
+        ),
+        (
+            vec![
+                header.replace(":1,", ":2,"),
+                account("ok@example.com"),
+                group.into(),
+                r#"{"type":"circle","id":"00000000-0000-0000-0009-00000000abcd","name":"C","created_at":0,"members":[{"handle":"other@example.com","role":"Admin","state":"Accepted","inviter":null}]}"#.into(),
+                r#"{"type":"end","accounts":1,"groups":1,"contacts":0,"oims":0,"circles":1}"#.into(),
+            ],
+            "line 2: account ok@example.com: circle 00000000-0000-0000-0009-00000000abcd: its admin (the first member) must be the account it follows",
+        ),
+        (
+            vec![
+                header.replace(":1,", ":2,"),
+                account("ok@example.com"),
+                group.into(),
+                r#"{"type":"circle","id":"00000000-0000-0000-0009-00000000abcd","name":"C","created_at":0,"members":[{"handle":"ok@example.com","role":"Admin","state":"Accepted","inviter":null},{"handle":"nobody@example.com","role":"Member","state":"Accepted","inviter":null}]}"#.into(),
+                r#"{"type":"end","accounts":1,"groups":1,"contacts":0,"oims":0,"circles":1}"#.into(),
+            ],
+            "line 2: circle 00000000-0000-0000-0009-00000000abcd: member nobody@example.com is neither in the file nor in this database",
         ),
         (
             vec![

@@ -16,6 +16,9 @@ use crate::handle::Handle;
 /// The domain every circle lives in.
 pub const CIRCLE_DOMAIN: &str = "live.com";
 
+/// Longest circle name, in characters (as a friendly name).
+pub const MAX_NAME_CHARS: usize = 129;
+
 /// A circle's id: a GUID whose fourth group is `0009`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CircleId(Uuid);

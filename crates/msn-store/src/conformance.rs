@@ -38,6 +38,7 @@ use msn_core::account::{
     Account, Change, ContactUpdate, DEFAULT_GROUP_NAME, Group, GroupId, GroupMode, GroupUpdate,
     ListLimits, MAX_NUMERIC_GROUPS, Property, ReverseUpdate, SettingUpdate, lists,
 };
+use msn_core::circle::{CircleId, CircleRole, MemberState};
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, ListKind, Privacy};
@@ -1773,7 +1774,25 @@ pub async fn invite_is_kept_when_the_account_cannot_be_created(store: &dyn Store
 async fn varied_accounts(store: &dyn Store) -> (i64, i64) {
     let alice = new_user(store, "alice@hotmail.com", Some("alicepass")).await;
     let bob = new_user(store, "bob@hotmail.com", None).await;
-    new_user(store, "carol@hotmail.com", None).await;
+    let carol = new_user(store, "carol@hotmail.com", None).await;
+    // A circle alice administers: bob accepted, carol invited by bob.
+    let circle = CircleId::generate();
+    store
+        .create_circle(circle, "Bücherclub", alice, 10)
+        .await
+        .unwrap();
+    store
+        .invite_to_circle(circle, bob, alice, 10, 10)
+        .await
+        .unwrap();
+    store
+        .set_circle_member_state(circle, bob, MemberState::Accepted)
+        .await
+        .unwrap();
+    store
+        .invite_to_circle(circle, carol, bob, 10, 10)
+        .await
+        .unwrap();
     let mut alice = Model::load(store, alice).await;
     let mut bob = Model::load(store, bob).await;
     let (change, friends) = alice
@@ -1863,6 +1882,14 @@ fn moved(account: &AccountDump, renamed: &[&str]) -> AccountDump {
         m.id = Uuid::new_v4();
         m.sender = rename(&m.sender);
     }
+    for c in &mut a.circles {
+        c.id = CircleId::generate();
+        for m in &mut c.members {
+            m.handle = rename(&m.handle);
+            m.inviter = m.inviter.as_ref().map(rename);
+        }
+    }
+    a.circles.sort_by_key(|c| c.id);
     a
 }
 
@@ -1901,6 +1928,45 @@ pub async fn export_and_import_round_trip(store: &dyn Store) {
     assert_eq!(alice.oims[1].text, "hällo 2");
     assert!(exported[1].disabled && !alice.disabled);
     assert_eq!(exported[1].contacts[0].lists, lists::RL | lists::PL);
+    assert_eq!(alice.circles.len(), 1);
+    let circle = &alice.circles[0];
+    assert_eq!(circle.name, "Bücherclub");
+    let members: Vec<_> = circle
+        .members
+        .iter()
+        .map(|m| {
+            (
+                m.handle.as_str(),
+                m.role,
+                m.state,
+                m.inviter.as_ref().map(Handle::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            (
+                "alice@hotmail.com",
+                CircleRole::Admin,
+                MemberState::Accepted,
+                None
+            ),
+            (
+                "bob@hotmail.com",
+                CircleRole::Member,
+                MemberState::Accepted,
+                Some("alice@hotmail.com")
+            ),
+            (
+                "carol@hotmail.com",
+                CircleRole::Member,
+                MemberState::Pending,
+                Some("bob@hotmail.com")
+            ),
+        ]
+    );
+    assert!(exported[1].circles.is_empty() && exported[2].circles.is_empty());
 
     let everyone = ["alice@hotmail.com", "bob@hotmail.com", "carol@hotmail.com"];
     let copies: Vec<AccountDump> = exported.iter().map(|a| moved(a, &everyone)).collect();
@@ -1908,6 +1974,7 @@ pub async fn export_and_import_round_trip(store: &dyn Store) {
     assert_eq!(counts, ImportCounts::of(&copies));
     assert_eq!(counts.accounts, 3);
     assert_eq!(counts.oims, 2);
+    assert_eq!(counts.circles, 1);
     let mut expected: Vec<AccountDump> = exported.iter().chain(&copies).cloned().collect();
     expected.sort_by(|a, b| a.handle.as_str().cmp(b.handle.as_str()));
     assert_eq!(store.export_accounts().await.unwrap(), expected);

@@ -11,6 +11,7 @@
 //! in another database.
 
 use msn_core::account::{Group, GroupId, Properties};
+use msn_core::circle::{CircleId, CircleRole, MemberState};
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
 use msn_wire::vocab::{AddAlert, Privacy};
@@ -45,6 +46,11 @@ pub struct AccountDump {
     pub contacts: Vec<ContactDump>,
     /// Waiting offline messages in arrival order, with their text.
     pub oims: Vec<StoredOim>,
+    /// The circles this account is the admin of, by id. Every circle has
+    /// exactly one admin (who cannot leave it, and whose account takes it
+    /// along when deleted), so each circle is written once, with its
+    /// owner.
+    pub circles: Vec<CircleDump>,
 }
 
 impl std::fmt::Debug for AccountDump {
@@ -65,6 +71,7 @@ impl std::fmt::Debug for AccountDump {
             .field("groups", &self.groups)
             .field("contacts", &self.contacts)
             .field("oims", &self.oims)
+            .field("circles", &self.circles)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +91,29 @@ pub struct ContactDump {
     pub groups: Vec<GroupId>,
 }
 
+/// A circle (MSNP18 group conversation) as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircleDump {
+    pub id: CircleId,
+    /// Decoded text.
+    pub name: String,
+    /// Unix seconds (UTC).
+    pub created_at: i64,
+    /// In the order they joined the list, the admin first.
+    pub members: Vec<CircleMemberDump>,
+}
+
+/// One member of a [`CircleDump`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircleMemberDump {
+    pub handle: Handle,
+    pub role: CircleRole,
+    pub state: MemberState,
+    /// Who invited them; `None` for the admin, or when the inviter's
+    /// account is gone.
+    pub inviter: Option<Handle>,
+}
+
 /// What [`Store::import_accounts`](crate::Store::import_accounts) wrote.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportCounts {
@@ -91,6 +121,7 @@ pub struct ImportCounts {
     pub groups: usize,
     pub contacts: usize,
     pub oims: usize,
+    pub circles: usize,
 }
 
 impl ImportCounts {
@@ -104,6 +135,7 @@ impl ImportCounts {
             counts.groups += a.groups.len();
             counts.contacts += a.contacts.len();
             counts.oims += a.oims.len();
+            counts.circles += a.circles.len();
         }
         counts
     }

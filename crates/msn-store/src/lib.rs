@@ -33,7 +33,7 @@ use msn_core::handle::Handle;
 use thiserror::Error;
 use uuid::Uuid;
 
-pub use dump::{AccountDump, ContactDump, ImportCounts};
+pub use dump::{AccountDump, CircleDump, CircleMemberDump, ContactDump, ImportCounts};
 pub use open::{DatabaseUrl, PostgresUrl, StoreOptions, backup, open, open_postgres};
 pub use postgres::{PgOptions, PgStore};
 pub use rehash::store_rehashed;

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use msn_core::account::{Account, Contact, Group, GroupId, GroupIds};
+use msn_core::circle::{CircleRole, MemberState};
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
 use msn_wire::vocab::Privacy;
@@ -64,6 +65,22 @@ pub(crate) fn privacy_from(s: &str) -> Result<Privacy> {
 /// `load_account` reads in the same statement as the account (`[id, guid,
 /// name]` per group, `[handle, network, lists, name, guid, [group ids]]`
 /// per entry), sorted as [`Account`] keeps them.
+/// A `circle_members.role` value.
+pub(crate) fn circle_role(code: i64) -> Result<CircleRole> {
+    u8::try_from(code)
+        .ok()
+        .and_then(CircleRole::from_code)
+        .ok_or_else(|| corrupt(format!("bad circle role {code}")))
+}
+
+/// A `circle_members.state` value.
+pub(crate) fn member_state(code: i64) -> Result<MemberState> {
+    u8::try_from(code)
+        .ok()
+        .and_then(MemberState::from_code)
+        .ok_or_else(|| corrupt(format!("bad circle member state {code}")))
+}
+
 pub(crate) fn fill_account(account: &mut Account, groups: &str, contacts: &str) -> Result<()> {
     let groups: Vec<(i64, String, String)> = from_json("groups", groups)?;
     account.groups.reserve_exact(groups.len());

@@ -594,6 +594,7 @@ fn convert_user(
         groups,
         contacts,
         oims: Vec::new(),
+        circles: Vec::new(),
     };
     check::account(&account)?;
     Ok(account)

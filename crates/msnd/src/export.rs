@@ -1,5 +1,6 @@
 //! `msnd export` and `msnd import`: every account, with its lists, groups,
-//! settings, credentials and waiting offline messages, as JSON lines
+//! settings, credentials, waiting offline messages and the circles it
+//! administers, as JSON lines
 //! (docs/export-format.md is the format's description; keep the two
 //! together).
 //!
@@ -19,17 +20,24 @@ use std::io::{BufRead, Read as _, Write};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use msn_core::account::{Group, GroupId, Properties, lists};
+use msn_core::circle::{CircleId, CircleRole, MemberState};
 use msn_core::handle::Handle;
 use msn_core::network::NetworkId;
-use msn_store::{AccountDump, ContactDump, ImportCounts, Store, StoreError, StoredOim};
+use msn_store::{
+    AccountDump, CircleDump, CircleMemberDump, ContactDump, ImportCounts, Store, StoreError,
+    StoredOim,
+};
 use msn_wire::vocab::{AddAlert, Privacy};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The header's `format`.
 pub const FORMAT: &str = "msnd-export";
-/// The header's `version`: what this msnd writes and reads.
-pub const VERSION: u32 = 1;
+/// The header's `version`: what this msnd writes. Version 1 (before
+/// circles) is read too: it is version 2 without `circle` records.
+pub const VERSION: u32 = 2;
+/// The oldest version read.
+const OLDEST_VERSION: u32 = 1;
 /// Longest line read (an offline message's text is the longest field).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Problems listed before the rest are only counted.
@@ -48,7 +56,7 @@ struct Header {
     generator: String,
 }
 
-/// Every later line. `group`, `contact` and `oim` lines belong to the
+/// Every later line. `group`, `contact`, `oim` and `circle` lines belong to the
 /// `account` line before them; `end` closes the file and makes a cut-off
 /// file detectable.
 #[derive(Serialize, Deserialize)]
@@ -58,6 +66,7 @@ enum Record {
     Group(GroupLine),
     Contact(ContactLine),
     Oim(OimLine),
+    Circle(CircleLine),
     End(EndLine),
 }
 
@@ -115,6 +124,27 @@ struct OimLine {
     text: String,
 }
 
+/// A circle the account before it is the admin of.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircleLine {
+    id: String,
+    name: String,
+    created_at: i64,
+    members: Vec<CircleMemberLine>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CircleMemberLine {
+    handle: String,
+    /// `Admin`, `AssistantAdmin` or `Member`.
+    role: String,
+    /// `WaitingResponse` or `Accepted`.
+    state: String,
+    inviter: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 struct EndLine {
@@ -122,6 +152,21 @@ struct EndLine {
     groups: usize,
     contacts: usize,
     oims: usize,
+    /// Absent in version 1.
+    #[serde(default)]
+    circles: usize,
+}
+
+impl EndLine {
+    fn of(counts: &ImportCounts) -> EndLine {
+        EndLine {
+            accounts: counts.accounts,
+            groups: counts.groups,
+            contacts: counts.contacts,
+            oims: counts.oims,
+            circles: counts.circles,
+        }
+    }
 }
 
 /// List names in the order their bits go.
@@ -189,14 +234,12 @@ pub fn write(
                 text: m.text.clone(),
             }))?;
         }
+        for c in &a.circles {
+            line(&Record::Circle(circle_line(c)))?;
+        }
     }
     let counts = ImportCounts::of(accounts);
-    line(&Record::End(EndLine {
-        accounts: counts.accounts,
-        groups: counts.groups,
-        contacts: counts.contacts,
-        oims: counts.oims,
-    }))?;
+    line(&Record::End(EndLine::of(&counts)))?;
     out.flush()?;
     Ok(counts)
 }
@@ -219,6 +262,24 @@ fn account_line(a: &AccountDump) -> AccountLine {
         mobile_messages: a.properties.mobile_messages,
         mobile_device: a.properties.mobile_device,
         personal_message: a.personal_message.as_deref().map(|d| BASE64.encode(d)),
+    }
+}
+
+fn circle_line(c: &CircleDump) -> CircleLine {
+    CircleLine {
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        created_at: c.created_at,
+        members: c
+            .members
+            .iter()
+            .map(|m| CircleMemberLine {
+                handle: m.handle.to_string(),
+                role: m.role.name().to_owned(),
+                state: m.state.name().to_owned(),
+                inviter: m.inviter.as_ref().map(Handle::to_string),
+            })
+            .collect(),
     }
 }
 
@@ -307,12 +368,13 @@ pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
         if !header_seen {
             header_seen = true;
             match serde_json::from_str::<Header>(text) {
-                Ok(h) if h.format == FORMAT && h.version == VERSION => {}
+                Ok(h) if h.format == FORMAT && (OLDEST_VERSION..=VERSION).contains(&h.version) => {}
                 Ok(h) if h.format == FORMAT => {
                     problems.add(
                         n,
                         format!(
-                            "format version {} (this msnd reads version {VERSION})",
+                            "format version {} (this msnd reads versions \
+                             {OLDEST_VERSION}–{VERSION})",
                             h.version
                         ),
                     );
@@ -368,6 +430,10 @@ pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
                 Ok(m) => a.oims.push(m),
                 Err(e) => problems.add(n, e),
             },
+            (Record::Circle(line), Some(a)) => match to_circle(line) {
+                Ok(c) => a.circles.push(c),
+                Err(e) => problems.add(n, e),
+            },
         }
     }
     if !header_seen {
@@ -377,6 +443,7 @@ pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
     // Cross-record rules, reported at the account's line.
     let mut handles: HashMap<String, usize> = HashMap::new();
     let mut oim_ids = HashSet::new();
+    let mut circle_ids = HashSet::new();
     for (a, &line) in parsed.accounts.iter().zip(&parsed.lines) {
         if line == 0 {
             continue;
@@ -395,6 +462,11 @@ pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
                 problems.add(line, format!("offline message {} appears twice", m.id));
             }
         }
+        for c in &a.circles {
+            if !circle_ids.insert(c.id) {
+                problems.add(line, format!("circle {} appears twice", c.id));
+            }
+        }
     }
     let counts = ImportCounts::of(&parsed.accounts);
     match end {
@@ -403,26 +475,23 @@ pub fn read(mut input: impl BufRead) -> Result<Parsed, Problems> {
             "no end record: the file is cut off (or not written by msnd export)",
         ),
         Some((at, e)) => {
-            let found = EndLine {
-                accounts: counts.accounts,
-                groups: counts.groups,
-                contacts: counts.contacts,
-                oims: counts.oims,
-            };
+            let found = EndLine::of(&counts);
             if e != found && problems.list.is_empty() {
                 problems.add(
                     at,
                     format!(
                         "the end record counts {} accounts, {} groups, {} contacts, {} offline \
-                         messages; the file has {}, {}, {}, {}",
+                         messages, {} circles; the file has {}, {}, {}, {}, {}",
                         e.accounts,
                         e.groups,
                         e.contacts,
                         e.oims,
+                        e.circles,
                         found.accounts,
                         found.groups,
                         found.contacts,
-                        found.oims
+                        found.oims,
+                        found.circles
                     ),
                 );
             }
@@ -446,6 +515,25 @@ pub async fn import(store: &dyn Store, parsed: &Parsed) -> anyhow::Result<Import
                 line,
                 format!("account {} already exists in this database", a.handle),
             );
+        }
+    }
+    // Circle members that are not in the file must be accounts here.
+    let in_file: HashSet<&str> = parsed.accounts.iter().map(|a| a.handle.as_str()).collect();
+    for (a, &line) in parsed.accounts.iter().zip(&parsed.lines) {
+        for c in &a.circles {
+            for m in &c.members {
+                if !in_file.contains(m.handle.as_str())
+                    && !store.user_exists(m.handle.as_str()).await?
+                {
+                    problems.add(
+                        line,
+                        format!(
+                            "circle {}: member {} is neither in the file nor in this database",
+                            c.id, m.handle
+                        ),
+                    );
+                }
+            }
         }
     }
     if !problems.list.is_empty() {
@@ -488,6 +576,7 @@ fn stand_in() -> AccountDump {
         groups: Vec::new(),
         contacts: Vec::new(),
         oims: Vec::new(),
+        circles: Vec::new(),
     }
 }
 
@@ -534,6 +623,7 @@ fn to_account(l: AccountLine) -> Result<AccountDump, String> {
         groups: Vec::new(),
         contacts: Vec::new(),
         oims: Vec::new(),
+        circles: Vec::new(),
     };
     check::account(&a).map_err(|e| format!("account {}: {e}", a.handle))?;
     Ok(a)
@@ -592,6 +682,54 @@ fn to_oim(l: OimLine) -> Result<StoredOim, String> {
     };
     check::oim(&m).map_err(|e| format!("offline message {}: {e}", m.id))?;
     Ok(m)
+}
+
+fn to_circle(l: CircleLine) -> Result<CircleDump, String> {
+    let id = CircleId::parse(&l.id).ok_or_else(|| {
+        format!(
+            "circle id {:?} is not a circle GUID (00000000-0000-0000-0009-…)",
+            l.id
+        )
+    })?;
+    let mut members = Vec::with_capacity(l.members.len());
+    for m in l.members {
+        let role = [
+            CircleRole::Admin,
+            CircleRole::AssistantAdmin,
+            CircleRole::Member,
+        ]
+        .into_iter()
+        .find(|r| r.name() == m.role)
+        .ok_or_else(|| {
+            format!(
+                "circle {id}: role {:?} (Admin, AssistantAdmin or Member)",
+                m.role
+            )
+        })?;
+        let state = [MemberState::Pending, MemberState::Accepted]
+            .into_iter()
+            .find(|s| s.name() == m.state)
+            .ok_or_else(|| {
+                format!(
+                    "circle {id}: state {:?} (WaitingResponse or Accepted)",
+                    m.state
+                )
+            })?;
+        members.push(CircleMemberDump {
+            handle: handle(&m.handle)?,
+            role,
+            state,
+            inviter: m.inviter.as_deref().map(handle).transpose()?,
+        });
+    }
+    let c = CircleDump {
+        id,
+        name: l.name,
+        created_at: l.created_at,
+        members,
+    };
+    check::circle(&c).map_err(|e| format!("circle {id}: {e}"))?;
+    Ok(c)
 }
 
 /// `msnd export`: writes the store's accounts to `output` (`-`: standard
@@ -660,7 +798,7 @@ mod tests {
 
     #[test]
     fn an_overlong_line_is_refused_without_reading_it_all() {
-        let header = r#"{"format":"msnd-export","version":1,"exported_at":0,"generator":"t"}"#;
+        let header = r#"{"format":"msnd-export","version":2,"exported_at":0,"generator":"t"}"#;
         let mut file = format!("{header}\n").into_bytes();
         file.extend(std::iter::repeat_n(b'x', 3 * MAX_LINE_BYTES));
         let problems = read(std::io::Cursor::new(file)).err().expect("refused");
@@ -677,7 +815,7 @@ mod tests {
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(
             text.ends_with(
-                "{\"type\":\"end\",\"accounts\":0,\"groups\":0,\"contacts\":0,\"oims\":0}\n"
+                "{\"type\":\"end\",\"accounts\":0,\"groups\":0,\"contacts\":0,\"oims\":0,\"circles\":0}\n"
             ),
             "{text}"
         );

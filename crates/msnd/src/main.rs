@@ -750,11 +750,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             let counts = result?;
             eprintln!(
-                "exported {} accounts ({} groups, {} contacts, {} offline messages){}",
+                "exported {} accounts ({} groups, {} contacts, {} offline messages, {} circles){}",
                 counts.accounts,
                 counts.groups,
                 counts.contacts,
                 counts.oims,
+                counts.circles,
                 if output.as_os_str() == "-" {
                     String::new()
                 } else {
@@ -770,8 +771,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             let counts = result?;
             println!(
-                "imported {} accounts ({} groups, {} contacts, {} offline messages)",
-                counts.accounts, counts.groups, counts.contacts, counts.oims
+                "imported {} accounts ({} groups, {} contacts, {} offline messages, {} circles)",
+                counts.accounts, counts.groups, counts.contacts, counts.oims, counts.circles
             );
             Ok(())
         }

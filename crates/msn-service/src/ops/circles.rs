@@ -68,9 +68,6 @@ pub enum CircleError {
     Storage,
 }
 
-/// The longest circle name, in characters (a friendly name's limit).
-const MAX_NAME_CHARS: usize = 129;
-
 fn storage(e: msn_store::StoreError) -> CircleError {
     warn!(error = %e, "circle store operation failed");
     CircleError::Storage
@@ -134,7 +131,8 @@ impl Service {
     /// Creates a circle named `name` with the actor as its admin.
     pub async fn create_circle(&self, a: &Actor, name: &str) -> Result<CircleId, CircleError> {
         let name = name.trim();
-        text::validate_name(name, MAX_NAME_CHARS).map_err(|_| CircleError::InvalidName)?;
+        text::validate_name(name, msn_core::circle::MAX_NAME_CHARS)
+            .map_err(|_| CircleError::InvalidName)?;
         let id = CircleId::generate();
         let limits = self.settings.circles;
         match self

@@ -6,13 +6,18 @@
 use std::collections::HashMap;
 
 use msn_core::account::{Group, GroupId};
+use msn_core::circle::{CircleId, CircleRole};
 use msn_core::network::NetworkId;
 use msn_wire::vocab::AddAlert;
 use sqlx::{PgConnection, Row};
 
 use super::{OIM_COLUMNS, oim_from_row, properties_from_row};
-use crate::values::{Db, corrupt, oim_id, parse_handle, parse_uuid, privacy_from};
-use crate::{AccountDump, ContactDump, ImportCounts, Result, StoreError};
+use crate::values::{
+    Db, circle_role, corrupt, member_state, oim_id, parse_handle, parse_uuid, privacy_from,
+};
+use crate::{
+    AccountDump, CircleDump, CircleMemberDump, ContactDump, ImportCounts, Result, StoreError,
+};
 
 /// Reads every account. The statements run in the caller's snapshot
 /// transaction, so they all see the same committed state.
@@ -47,6 +52,7 @@ pub(super) async fn export(tx: &mut PgConnection) -> Result<Vec<AccountDump>> {
             groups: Vec::new(),
             contacts: Vec::new(),
             oims: Vec::new(),
+            circles: Vec::new(),
         });
     }
     let owner = |id: i64| -> Result<usize> {
@@ -127,6 +133,50 @@ pub(super) async fn export(tx: &mut PgConnection) -> Result<Vec<AccountDump>> {
         accounts[owner(row.try_get("recipient_id").db()?)?]
             .oims
             .push(oim);
+    }
+
+    // Each circle goes with its admin's account (`AccountDump::circles`).
+    let circles = sqlx::query(
+        "SELECT c.id, c.name, c.created_at, m.user_id AS admin FROM circles c \
+         JOIN circle_members m ON m.circle_id = c.id AND m.role = $1 ORDER BY c.id",
+    )
+    .bind(i64::from(CircleRole::Admin.code()))
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    let mut circle_index: HashMap<String, (usize, usize)> = HashMap::new();
+    for row in &circles {
+        let id: String = row.try_get("id").db()?;
+        let admin = owner(row.try_get("admin").db()?)?;
+        let circle = CircleDump {
+            id: CircleId::parse(&id).ok_or_else(|| corrupt(format!("bad circle id {id:?}")))?,
+            name: row.try_get("name").db()?,
+            created_at: row.try_get("created_at").db()?,
+            members: Vec::new(),
+        };
+        circle_index.insert(id, (admin, accounts[admin].circles.len()));
+        accounts[admin].circles.push(circle);
+    }
+    let members = sqlx::query(
+        "SELECT m.circle_id, u.handle, m.role, m.state, i.handle AS inviter \
+         FROM circle_members m JOIN users u ON u.id = m.user_id \
+         LEFT JOIN users i ON i.id = m.inviter_id ORDER BY m.circle_id, m.seq",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .db()?;
+    for row in &members {
+        let circle: String = row.try_get("circle_id").db()?;
+        let &(admin, at) = circle_index
+            .get(&circle)
+            .ok_or_else(|| corrupt(format!("circle {circle} has no admin")))?;
+        let inviter: Option<String> = row.try_get("inviter").db()?;
+        accounts[admin].circles[at].members.push(CircleMemberDump {
+            handle: parse_handle(row.try_get("handle").db()?)?,
+            role: circle_role(row.try_get("role").db()?)?,
+            state: member_state(row.try_get("state").db()?)?,
+            inviter: inviter.as_deref().map(parse_handle).transpose()?,
+        });
     }
     Ok(accounts)
 }
@@ -229,5 +279,59 @@ pub(super) async fn import(
             .db()?;
         }
     }
+    // After every account: members may be accounts later in the file (or
+    // already in the database).
+    for circle in accounts.iter().flat_map(|a| &a.circles) {
+        import_circle(tx, circle).await?;
+    }
     Ok(ImportCounts::of(accounts))
+}
+
+async fn import_circle(tx: &mut PgConnection, circle: &CircleDump) -> Result<()> {
+    let id = circle.id.to_string();
+    let inserted = sqlx::query(
+        "INSERT INTO circles (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&circle.name)
+    .bind(circle.created_at)
+    .execute(&mut *tx)
+    .await
+    .db()?;
+    if inserted.rows_affected() == 0 {
+        return Err(StoreError::AlreadyExists(circle.id.handle()));
+    }
+    for (seq, m) in (1i64..).zip(&circle.members) {
+        let user_id = user_id_of(tx, m.handle.as_str()).await?.ok_or_else(|| {
+            StoreError::backend(format!("circle member {} is not an account", m.handle))
+        })?;
+        // An inviter whose account is not here is forgotten, as when it
+        // is deleted.
+        let inviter_id = match &m.inviter {
+            Some(h) => user_id_of(tx, h.as_str()).await?,
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO circle_members (circle_id, user_id, role, state, inviter_id, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(i64::from(m.role.code()))
+        .bind(i64::from(m.state.code()))
+        .bind(inviter_id)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await
+        .db()?;
+    }
+    Ok(())
+}
+
+async fn user_id_of(tx: &mut PgConnection, handle: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM users WHERE handle = $1")
+        .bind(handle)
+        .fetch_optional(&mut *tx)
+        .await
+        .db()
 }

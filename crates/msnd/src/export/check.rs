@@ -7,9 +7,10 @@
 use std::collections::HashSet;
 
 use msn_core::account::{GroupId, lists};
+use msn_core::circle::{CircleRole, MemberState};
 use msn_core::password;
 use msn_core::text::{self, MAX_FRIENDLY_NAME, MAX_GROUP_NAME, MAX_PROPERTY_VALUE};
-use msn_store::{AccountDump, ContactDump, StoredOim};
+use msn_store::{AccountDump, CircleDump, ContactDump, StoredOim};
 
 /// Longest offline-message origin (an address) accepted.
 const MAX_ORIGIN: usize = 256;
@@ -122,5 +123,43 @@ pub fn whole(a: &AccountDump) -> Vec<String> {
             }
         }
     }
+    for c in &a.circles {
+        if c.members.first().map(|m| &m.handle) != Some(&a.handle) {
+            problems.push(format!(
+                "circle {}: its admin (the first member) must be the account it follows",
+                c.id
+            ));
+        }
+    }
     problems
+}
+
+/// A circle on its own: a name the service accepts, one admin listed
+/// first (accepted, invited by nobody), every member once.
+pub fn circle(c: &CircleDump) -> Result<(), String> {
+    text::validate_name(&c.name, msn_core::circle::MAX_NAME_CHARS)
+        .map_err(|e| format!("name {:?}: {e}", c.name))?;
+    let Some(admin) = c.members.first() else {
+        return Err("no members (the admin is listed first)".to_owned());
+    };
+    if admin.role != CircleRole::Admin || admin.state != MemberState::Accepted {
+        return Err(format!(
+            "the first member, {}, must be its accepted admin",
+            admin.handle
+        ));
+    }
+    let mut handles = HashSet::new();
+    for m in &c.members {
+        if !handles.insert(m.handle.as_str()) {
+            return Err(format!("member {} appears twice", m.handle));
+        }
+    }
+    if c.members
+        .iter()
+        .skip(1)
+        .any(|m| m.role == CircleRole::Admin)
+    {
+        return Err("more than one admin".to_owned());
+    }
+    Ok(())
 }
