@@ -392,9 +392,27 @@ async fn the_socket_and_the_api_refuse_other_sites_and_strangers() {
 async fn the_web_messenger_can_be_turned_off() {
     let s = TestServer::start_with(|c| c.web.enabled = false).await;
     let http = s.http.unwrap();
-    let r = reqwest::get(format!("http://{http}/messenger/"))
-        .await
+    for path in ["/messenger/", "/"] {
+        let r = reqwest::get(format!("http://{http}{path}")).await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    s.stop().await;
+}
+
+/// `http://host:port/` opens the messenger.
+#[tokio::test]
+async fn the_servers_own_address_opens_the_messenger() {
+    let s = TestServer::start().await;
+    let http = s.http.unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
         .unwrap();
-    assert_eq!(r.status(), 404);
+    let r = client.get(format!("http://{http}/")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/messenger/");
+    let page = reqwest::get(format!("http://{http}/")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<html"));
     s.stop().await;
 }

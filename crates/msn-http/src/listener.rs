@@ -79,6 +79,10 @@ pub(crate) async fn accept_loop(listener: TcpListener, tls: Option<Acceptor>, se
             drop(stream);
             continue;
         };
+        // The gateway's answers and the Web Messenger's socket carry
+        // small protocol messages, which Nagle's algorithm would hold back
+        // for the peer's delayed ACK (40 ms), as on the protocol listeners.
+        let _ = stream.set_nodelay(true);
         let tls = tls.clone();
         let serving2 = serving.clone();
         serving.tracker.spawn(async move {

@@ -86,6 +86,9 @@ where
     router.merge(
         Router::new()
             .route(PREFIX, get(|| async { Redirect::permanent("/messenger/") }))
+            // The server's own address opens the messenger (a temporary
+            // redirect: an operator may put another page there later).
+            .route("/", get(|| async { Redirect::to("/messenger/") }))
             .route("/messenger/", get(assets::index))
             .route("/messenger/{*file}", get(assets::file))
             .route("/messenger/api/sign-in", post(api::sign_in))

@@ -62,6 +62,10 @@ pub struct WebArgs {
     /// Seconds to wait before reading the server's memory.
     #[arg(long, default_value_t = 3)]
     pub settle_secs: u64,
+    /// The accounts' Passport password (`seed --passport-password`): the
+    /// web sign-in checks the argon2id hash, as Passport logins do.
+    #[arg(long, default_value = "passport-pw")]
+    pub passport_password: String,
 }
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -90,7 +94,9 @@ impl WebConn {
             "Sec-WebSocket-Protocol",
             HeaderValue::from_static("msnd.msnp.1"),
         );
-        let (ws, _) = tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request))
+        // Nagle off, as browsers have it.
+        let connect = tokio_tungstenite::connect_async_with_config(request, None, true);
+        let (ws, _) = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| anyhow!("websocket handshake timed out"))??;
         Ok(WebConn {
@@ -189,10 +195,11 @@ async fn web_online(
     http: &str,
     accounts: &Accounts,
     i: usize,
+    password: &str,
     timeout: Duration,
 ) -> anyhow::Result<(WebConn, String)> {
     let handle = accounts.handle(i);
-    let (ticket, cookie) = web_sign_in(http, &handle, &Accounts::password(i), timeout).await?;
+    let (ticket, cookie) = web_sign_in(http, &handle, password, timeout).await?;
     let mut ns = WebConn::open(http, "ns", &cookie, timeout).await?;
     ns.line("VER 1 MSNP11 CVR0".into()).await?;
     ns.wait_for("VER", |f| f.command() == "VER").await?;
@@ -307,11 +314,12 @@ pub async fn run(args: WebArgs, machine: Machine) -> anyhow::Result<Report> {
         );
         let mut go = go_rx.clone();
         let http = args.http.clone();
+        let password = args.passport_password.clone();
         let messages = args.messages;
         tasks.spawn(async move {
             let permit = permits.acquire_owned().await.expect("never closed");
             let t0 = Instant::now();
-            let online = web_online(&http, &accounts, i, timeout).await;
+            let online = web_online(&http, &accounts, i, &password, timeout).await;
             let took = t0.elapsed();
             drop(permit);
             let (mut ns, cookie) = match online {
