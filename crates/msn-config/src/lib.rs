@@ -566,9 +566,7 @@ impl ClusterConfig {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if !name_ok(&self.name) {
-            return Err(
-                "cluster.name must be 1 to 64 letters, digits, '-' or '_'".into(),
-            );
+            return Err("cluster.name must be 1 to 64 letters, digits, '-' or '_'".into());
         }
         if !self.node_id.is_empty() && !name_ok(&self.node_id) {
             return Err(
@@ -577,7 +575,9 @@ impl ClusterConfig {
             );
         }
         if self.heartbeat.is_zero() || self.ttl < self.heartbeat * 2 {
-            return Err("cluster.heartbeat must not be 0 and cluster.ttl must be at least twice it".into());
+            return Err(
+                "cluster.heartbeat must not be 0 and cluster.ttl must be at least twice it".into(),
+            );
         }
         if self.request_timeout.is_zero() {
             return Err("cluster.request_timeout must not be 0".into());

@@ -79,7 +79,11 @@ impl Service {
         }
         // The same rule on the other nodes (none on one node).
         self.bus
-            .signed_in(handle, endpoint.dialect.has_multiple_endpoints(), endpoint.machine_guid)
+            .signed_in(
+                handle,
+                endpoint.dialect.has_multiple_endpoints(),
+                endpoint.machine_guid,
+            )
             .await;
         Ok(Actor {
             user,
@@ -188,13 +192,7 @@ impl Service {
                 continue;
             };
             for contact in lost {
-                let notice = Arc::new(PresenceNotice {
-                    name: contact.as_str().into(),
-                    handle: contact,
-                    status: msn_wire::vocab::Status::Offline,
-                    capabilities: None,
-                    msn_object: None,
-                });
+                let notice = Arc::new(PresenceNotice::gone(contact));
                 if watcher
                     .cell()
                     .is_some_and(|cell| cell.lock().receive(Event::Presence(notice)).is_ok())
@@ -217,6 +215,32 @@ impl Service {
                 continue;
             };
             fanout::announce(&*self.bus, &notice, &Visibility::none(), &after, true).await;
+        }
+    }
+
+    /// Tells every user signed in here what they may see of each contact
+    /// on their forward list now (`NLN` or `FLN`), whatever they saw
+    /// before: after this node was cut off from the others and may have
+    /// missed changes.
+    pub async fn refresh_contacts(&self) {
+        for user in self.directory.users() {
+            let Some(contacts): Option<Vec<Handle>> = user.loaded().map(|st| {
+                st.account
+                    .on_list(msn_wire::vocab::ListKind::Forward)
+                    .map(|c| c.handle.clone())
+                    .collect()
+            }) else {
+                continue;
+            };
+            for contact in contacts {
+                let notice = match self.bus.presence_for(&contact, &user.handle).await {
+                    Some(p) => p.notice,
+                    None => Arc::new(PresenceNotice::gone(contact)),
+                };
+                if let Some(cell) = user.cell() {
+                    let _ = cell.lock().receive(Event::Presence(notice));
+                }
+            }
         }
     }
 
