@@ -100,7 +100,7 @@ impl NsSession {
         match (auth, &self.login) {
             (UsrAuth::Md5Initial { handle }, Login::Versioned) if scheme == AuthScheme::Md5 => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 let salt = ids::login_salt();
                 render::usr_md5_salt(&mut self.conn.out, trid, &salt);
@@ -116,7 +116,7 @@ impl NsSession {
                 if self.dialect.has_ctp() && self.shared.config.notification.ctp =>
             {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 render::usr_ctp_ready(&mut self.conn.out, trid);
                 self.login = Login::Ctp { handle };
@@ -129,7 +129,7 @@ impl NsSession {
             }
             (UsrAuth::TwnInitial { handle }, Login::Versioned) if scheme == AuthScheme::Tweener => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 self.push_policies();
                 render::usr_twn_params(&mut self.conn.out, trid, &passport_parameters());
@@ -152,7 +152,7 @@ impl NsSession {
             }
             (UsrAuth::SsoInitial { handle }, Login::Versioned) if scheme == AuthScheme::Sso => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 self.push_policies();
                 let nonce = sso::new_nonce();
@@ -201,9 +201,13 @@ impl NsSession {
     }
 
     /// The Dispatch Server's answer to `USR … I`: go to the NS.
-    fn refer(&mut self, trid: u32) -> Flow {
+    /// With several nodes, the NS is the one the cluster picks for
+    /// `handle` (the same node for the same user while it lives).
+    fn refer(&mut self, trid: u32, handle: &str) -> Flow {
         let addrs = &self.shared.addrs;
-        render::xfr_ns(&mut self.conn.out, trid, self.dialect, &addrs.ns, &addrs.ds);
+        let picked = self.shared.referral.as_ref().and_then(|r| r.ns_for(handle));
+        let ns = picked.as_deref().unwrap_or(&addrs.ns);
+        render::xfr_ns(&mut self.conn.out, trid, self.dialect, ns, &addrs.ds);
         self.login = Login::Referred;
         self.referred_at = Some(Instant::now());
         Flow::Continue
