@@ -141,33 +141,11 @@ impl Cluster {
             .map_err(|e| ClusterError::Connect(e.kind().to_string()))?;
         let js = jetstream::new(client.clone());
         let bucket = |suffix: &str| format!("msnd_{}_{suffix}", config.name);
-        let nodes_kv = js
-            .create_key_value(kv::Config {
-                bucket: bucket("nodes"),
-                history: 1,
-                // Records of nodes that left without a word are kept a
-                // while for the others to notice, then dropped.
-                max_age: config.ttl * 4,
-                ..Default::default()
-            })
-            .await
-            .map_err(bucket_error)?;
-        let users_kv = js
-            .create_key_value(kv::Config {
-                bucket: bucket("users"),
-                history: 1,
-                ..Default::default()
-            })
-            .await
-            .map_err(bucket_error)?;
-        let secrets = js
-            .create_key_value(kv::Config {
-                bucket: bucket("secrets"),
-                history: 1,
-                ..Default::default()
-            })
-            .await
-            .map_err(bucket_error)?;
+        // Records of nodes that left without a word are kept a while for
+        // the others to notice, then dropped.
+        let nodes_kv = open_bucket(&js, &bucket("nodes"), config.ttl * 4).await?;
+        let users_kv = open_bucket(&js, &bucket("users"), Duration::ZERO).await?;
+        let secrets = open_bucket(&js, &bucket("secrets"), Duration::ZERO).await?;
         let key = shared_key(&secrets).await?;
         let inner = Arc::new(Inner {
             client,
@@ -302,6 +280,32 @@ impl Cluster {
         self.inner.tasks.lock().clear();
         info!("left the cluster");
     }
+}
+
+/// Opens a KV bucket (one value per key), creating it if need be. The
+/// bucket's stream is made here rather than by `create_key_value`, which
+/// reads account fields (reserved memory and storage) that nats-server
+/// 2.9 does not send.
+async fn open_bucket(
+    js: &jetstream::Context,
+    name: &str,
+    max_age: Duration,
+) -> Result<kv::Store, ClusterError> {
+    use jetstream::stream;
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{name}"),
+        subjects: vec![format!("$KV.{name}.>")],
+        max_messages_per_subject: 1,
+        discard: stream::DiscardPolicy::New,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        max_age,
+        ..Default::default()
+    })
+    .await
+    .map_err(bucket_error)?;
+    js.get_key_value(name).await.map_err(bucket_error)
 }
 
 /// The key every node signs circle tickets with: the first node makes it.

@@ -21,11 +21,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use msn_auth::{MemoryTokens, TokenService};
+use msn_cluster::Cluster;
 use msn_config::Config;
 use msn_http::admin::AdminAccess;
 use msn_http::gateway::{OpenError, SessionOpener, SessionStream, Target};
 use msn_http::{HttpContext, RunningHttp};
-use msn_cluster::Cluster;
 use msn_server::{Entry, LaunchError, NodeParts, Referral, RunningServer, Server, SessionLauncher};
 use msn_service::{Directory, LocalBus, Service};
 use msn_store::{Store, StoreOptions, Synchronous};

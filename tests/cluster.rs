@@ -1,0 +1,472 @@
+//! Several msnd nodes as one service: three nodes on one PostgreSQL
+//! database and one NATS server. Users on different nodes see each
+//! other's presence, add each other, chat, are told `OUT OTH` when they
+//! sign in on another node, are spread by the Dispatch Server, and
+//! survive a node killed with SIGKILL.
+//!
+//! Needs `MSND_TEST_NATS_URL` (JetStream on) and `MSND_TEST_DATABASE_URL`;
+//! without them each test says it is skipped and passes, unless
+//! `MSND_REQUIRE_CLUSTER=1` (CI), which makes that a failure. Each test
+//! runs under a cluster name of its own, so tests in parallel do not see
+//! each other's nodes.
+
+mod support;
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use msn_store::test_database::{self, TestDatabase};
+use msn_wire::Frame;
+use support::{Client, TestServer};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Generous deadline for what the cluster does on its own (a dead node
+/// noticed, a node seen by the others); never a timing assertion.
+const CLUSTER_WAIT: Duration = Duration::from_secs(30);
+
+struct Env {
+    nats: String,
+    database: String,
+}
+
+fn env() -> Option<Env> {
+    let nats = std::env::var("MSND_TEST_NATS_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let database = test_database::server_url();
+    match (nats, database) {
+        (Some(nats), Some(database)) => Some(Env { nats, database }),
+        _ if std::env::var("MSND_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") => {
+            panic!(
+                "MSND_REQUIRE_CLUSTER=1 but MSND_TEST_NATS_URL or MSND_TEST_DATABASE_URL is unset"
+            )
+        }
+        _ => {
+            eprintln!(
+                "skipped: set MSND_TEST_NATS_URL and {} to run the cluster tests",
+                test_database::ENV
+            );
+            None
+        }
+    }
+}
+
+/// Nodes of one cluster on one database.
+struct Nodes {
+    nodes: Vec<TestServer>,
+    name: String,
+    nats: String,
+    db: TestDatabase,
+}
+
+impl Nodes {
+    async fn start(n: usize) -> Option<Nodes> {
+        let env = env()?;
+        let db = TestDatabase::create(&env.database).await;
+        let name = format!("t{:016x}", rand_u64());
+        let mut nodes = Vec::new();
+        for i in 1..=n {
+            nodes.push(start_node(&env.nats, db.url(), &name, &format!("n{i}")).await);
+        }
+        let nodes = Nodes {
+            nodes,
+            name,
+            nats: env.nats,
+            db,
+        };
+        nodes.wait_for_members(n).await;
+        Some(nodes)
+    }
+
+    /// Waits until every in-process node sees `n` live nodes.
+    async fn wait_for_members(&self, n: usize) {
+        let deadline = tokio::time::Instant::now() + CLUSTER_WAIT;
+        loop {
+            let seen: Vec<usize> = self
+                .nodes
+                .iter()
+                .map(|s| cluster_of(s).live_nodes().len())
+                .collect();
+            if seen.iter().all(|&k| k == n) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nodes never saw {n} members: {seen:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn stop(self) {
+        for node in self.nodes {
+            node.stop().await;
+        }
+        self.db.drop_database().await;
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+async fn start_node(nats: &str, database: &str, cluster: &str, node: &str) -> TestServer {
+    let (nats, database, cluster, node) = (
+        nats.to_owned(),
+        database.to_owned(),
+        cluster.to_owned(),
+        node.to_owned(),
+    );
+    TestServer::start_with(move |c| {
+        c.database.url = Some(database);
+        c.cluster.nats_url = nats;
+        c.cluster.name = cluster;
+        c.cluster.node_id = node;
+        c.cluster.heartbeat = Duration::from_millis(300);
+        c.cluster.ttl = Duration::from_secs(2);
+    })
+    .await
+}
+
+fn cluster_of(s: &TestServer) -> &msn_cluster::Cluster {
+    s.app
+        .as_ref()
+        .expect("running")
+        .cluster()
+        .expect("a cluster node")
+}
+
+fn is(f: &Frame, command: &str, handle: &str) -> bool {
+    f.command() == command && f.line().split_whitespace().any(|w| w == handle)
+}
+
+/// Waits for `NLN <status> <handle>` (also as an `ILN`).
+async fn sees_online(c: &mut Client, handle: &str, status: &str) {
+    c.wait_for(&format!("{status} {handle}"), |f| {
+        (f.command() == "NLN" || f.command() == "ILN")
+            && f.line().split_whitespace().any(|w| w == status)
+            && f.line().split_whitespace().any(|w| w == handle)
+    })
+    .await;
+}
+
+async fn sees_offline(c: &mut Client, handle: &str) {
+    c.wait_for(&format!("FLN {handle}"), |f| is(f, "FLN", handle))
+        .await;
+}
+
+/// Presence between users on three nodes in MSNP7 (MD5), MSNP11
+/// (Passport ticket issued on another node) and MSNP2; an `ADD` across
+/// nodes reaches the other user's reverse list.
+#[tokio::test]
+async fn presence_across_nodes_in_every_dialect() {
+    let Some(c) = Nodes::start(3).await else {
+        return;
+    };
+    let (n1, n2, n3) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    for (who, name) in [
+        ("alice@example.com", "Alice"),
+        ("bob@example.com", "Bob"),
+        ("carol@example.com", "Carol"),
+        ("dave@example.com", "Dave"),
+    ] {
+        n1.user(who, "secret", name).await;
+    }
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    n1.seed_friends(
+        ("alice@example.com", "Alice"),
+        ("carol@example.com", "Carol"),
+    )
+    .await;
+    n1.seed_friends(("bob@example.com", "Bob"), ("carol@example.com", "Carol"))
+        .await;
+
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    // A ticket issued by node 1's login service, redeemed on node 2.
+    let ticket = n1.ticket("bob@example.com").await;
+    let mut bob = Client::login_twn(n2.ns, 11, "bob@example.com", &ticket).await;
+    bob.send("CHG 9 BSY 0").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+    sees_online(&mut alice, "bob@example.com", "BSY").await;
+
+    let mut carol = n3.online(2, "carol@example.com", "secret", "NLN").await;
+    sees_online(&mut alice, "carol@example.com", "NLN").await;
+    sees_online(&mut bob, "carol@example.com", "NLN").await;
+    alice.barrier().await;
+    carol.send("PNG").await;
+
+    alice.send("CHG 20 AWY").await;
+    sees_online(&mut bob, "alice@example.com", "AWY").await;
+    sees_online(&mut carol, "alice@example.com", "AWY").await;
+
+    // Dave on node 3 is added by Alice on node 1.
+    let mut dave = n3.online(7, "dave@example.com", "secret", "NLN").await;
+    let add = alice
+        .call("ADD {} FL dave@example.com dave@example.com")
+        .await;
+    assert_eq!(add.command(), "ADD", "{}", add.line());
+    dave.wait_for("ADD 0 RL alice", |f| {
+        f.line().starts_with("ADD 0 RL") && is(f, "ADD", "alice@example.com")
+    })
+    .await;
+    sees_online(&mut alice, "dave@example.com", "NLN").await;
+
+    bob.send("OUT").await;
+    sees_offline(&mut alice, "bob@example.com").await;
+    sees_offline(&mut carol, "bob@example.com").await;
+    drop((alice, bob, carol, dave));
+    c.stop().await;
+}
+
+/// The inviter's switchboard is on node 1, the invitee signed in on node
+/// 2: `RNG` names node 1's switchboard, and the chat works there.
+#[tokio::test]
+async fn chat_with_an_invitee_on_another_node() {
+    let Some(c) = Nodes::start(2).await else {
+        return;
+    };
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    let mut bob = n2.online_twn(11, "bob@example.com", "NLN 0").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+
+    let xfr = alice.call("XFR {} SB").await;
+    let sb: SocketAddr = xfr.tokens().nth(3).unwrap().parse().unwrap();
+    assert_eq!(sb, n1.sb, "XFR SB names the inviter's node");
+    let cookie = xfr.tokens().nth(5).unwrap().to_owned();
+    let mut a = Client::connect(sb).await;
+    let ok = a
+        .call(&format!("USR {{}} alice@example.com {cookie}"))
+        .await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    let ring = a.call("CAL {} bob@example.com").await;
+    assert_eq!(ring.tokens().nth(2), Some("RINGING"), "{}", ring.line());
+
+    let rng = bob.wait_for("RNG", |f| f.command() == "RNG").await;
+    let at: SocketAddr = rng.tokens().nth(2).unwrap().parse().unwrap();
+    assert_eq!(at, n1.sb, "RNG carries the inviter node's switchboard");
+    let sid = rng.tokens().nth(1).unwrap().to_owned();
+    let cookie = rng.tokens().nth(4).unwrap().to_owned();
+    let mut b = Client::connect(at).await;
+    b.send(&format!("ANS 1 bob@example.com {cookie} {sid}"))
+        .await;
+    b.wait_for("ANS OK", |f| f.line() == "ANS 1 OK").await;
+    a.wait_for("JOI", |f| is(f, "JOI", "bob@example.com")).await;
+
+    let text =
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello across nodes";
+    a.send_payload("MSG 5 N", text).await;
+    let got = b.wait_for("MSG", |f| f.command() == "MSG").await;
+    assert!(got.line().contains("alice@example.com"), "{}", got.line());
+    assert!(got.payload().unwrap().ends_with(b"hello across nodes"));
+    drop((a, b, alice, bob));
+    c.stop().await;
+}
+
+/// Signing in on node 2 ends the older session on node 1 with `OUT OTH`;
+/// a watcher on node 3 sees the user online again from the new node.
+#[tokio::test]
+async fn second_login_on_another_node_gets_out_oth() {
+    let Some(c) = Nodes::start(3).await else {
+        return;
+    };
+    let (n1, n2, n3) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut bob = n3.online(7, "bob@example.com", "secret", "NLN").await;
+    let mut first = n1.online_twn(11, "alice@example.com", "NLN 0").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+
+    let mut second = n2.online(7, "alice@example.com", "secret", "BSY").await;
+    let last = first.expect_eof().await;
+    assert!(
+        last.iter().any(|l| l == "OUT OTH"),
+        "the first session was not told OUT OTH: {last:?}"
+    );
+    sees_online(&mut bob, "alice@example.com", "BSY").await;
+    // Node 1 no longer answers for Alice: her presence is node 2's.
+    second.send("CHG 30 AWY").await;
+    sees_online(&mut bob, "alice@example.com", "AWY").await;
+    drop((bob, second));
+    c.stop().await;
+}
+
+/// Asks `ds` where `handle` should sign in (MSNP7's `USR MD5 I`).
+async fn referral(ds: SocketAddr, handle: &str) -> String {
+    let mut c = Client::connect(ds).await;
+    c.call("VER {} MSNP7 CVR0").await;
+    let xfr = c.call(&format!("USR {{}} MD5 I {handle}")).await;
+    assert_eq!(xfr.command(), "XFR", "{}", xfr.line());
+    xfr.tokens().nth(3).unwrap().to_owned()
+}
+
+/// The DS spreads users over the nodes, sends the same user to the same
+/// node, and stops sending anyone to a draining node.
+#[tokio::test]
+async fn dispatch_spreads_users_and_skips_a_draining_node() {
+    let Some(c) = Nodes::start(3).await else {
+        return;
+    };
+    let ns: Vec<String> = c.nodes.iter().map(|s| s.ns.to_string()).collect();
+    let handles: Vec<String> = (0..24).map(|i| format!("user{i}@example.com")).collect();
+    let mut first = Vec::new();
+    for h in &handles {
+        let to = referral(c.nodes[0].ds, h).await;
+        assert!(ns.contains(&to), "{to} is not a node's NS ({ns:?})");
+        first.push(to);
+    }
+    let used: HashSet<&String> = first.iter().collect();
+    assert!(used.len() >= 2, "24 users all sent to {used:?}");
+    // Another node's DS agrees.
+    assert_eq!(referral(c.nodes[2].ds, &handles[0]).await, first[0]);
+
+    // The node most users went to drains.
+    let busiest = ns
+        .iter()
+        .max_by_key(|a| first.iter().filter(|f| f == a).count())
+        .unwrap()
+        .clone();
+    let i = ns.iter().position(|a| *a == busiest).unwrap();
+    cluster_of(&c.nodes[i]).drain().await;
+    let asker = c.nodes[(i + 1) % 3].ds;
+    let deadline = tokio::time::Instant::now() + CLUSTER_WAIT;
+    loop {
+        let mut again = Vec::new();
+        for h in &handles {
+            again.push(referral(asker, h).await);
+        }
+        if !again.contains(&busiest) {
+            for ((to, before), h) in again.iter().zip(&first).zip(&handles) {
+                if *before != busiest {
+                    assert_eq!(to, before, "{h} moved though its node did not drain");
+                }
+            }
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the draining node is still chosen"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.stop().await;
+}
+
+/// `msnd serve` as a child process in the cluster.
+struct ChildNode {
+    child: Child,
+    ns: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_node(nats: &str, database: &str, cluster: &str, node: &str) -> ChildNode {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("msnd.toml");
+    std::fs::write(
+        &config,
+        child_config(dir.path(), nats, database, cluster, node),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msnd"))
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .args(["serve", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ns = loop {
+        let line = tokio::time::timeout(CLUSTER_WAIT, lines.next_line())
+            .await
+            .expect("node starts")
+            .unwrap()
+            .expect("node log");
+        if !line.contains("listening") {
+            continue;
+        }
+        if let Some(addr) = line.split_whitespace().find_map(|w| w.strip_prefix("ns=")) {
+            break addr.parse().unwrap();
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    ChildNode {
+        child,
+        ns,
+        _dir: dir,
+    }
+}
+
+fn child_config(dir: &Path, nats: &str, database: &str, cluster: &str, node: &str) -> String {
+    format!(
+        "[server]\nbind = \"127.0.0.1\"\ndata_dir = {dir:?}\nshutdown_grace = \"1s\"\n\
+         [dispatch]\nenabled = false\n[notification]\nport = 0\n[switchboard]\nport = 0\n\
+         [http]\nenabled = false\n\
+         [database]\nurl = {database:?}\n\
+         [cluster]\nnats_url = {nats:?}\nname = {cluster:?}\nnode_id = {node:?}\n\
+         heartbeat = \"300ms\"\nttl = \"2s\"\n"
+    )
+}
+
+/// A node killed with SIGKILL: watchers on the other nodes see its users
+/// go offline within the configured TTL, and the users sign in again at
+/// once on another node.
+#[tokio::test]
+async fn killed_node_users_go_offline_and_sign_in_elsewhere() {
+    let Some(c) = Nodes::start(1).await else {
+        return;
+    };
+    let n1 = &c.nodes[0];
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut doomed = spawn_node(&c.nats, c.db.url(), &c.name, "doomed").await;
+    c.wait_for_members(2).await;
+
+    let mut bob = n1.online(7, "bob@example.com", "secret", "NLN").await;
+    let mut alice = n1_client_on(doomed.ns, "alice@example.com").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+
+    doomed.child.start_kill().unwrap();
+    let _ = doomed.child.wait().await;
+    drop(alice);
+    // Within the TTL (2 s here; the wait is only a generous bound).
+    let fln = tokio::time::timeout(CLUSTER_WAIT, sees_offline(&mut bob, "alice@example.com")).await;
+    assert!(fln.is_ok(), "no FLN for the dead node's user");
+
+    // At once on the surviving node.
+    let mut again = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+    again.barrier().await;
+    c.wait_for_members(1).await;
+    drop((bob, again));
+    c.stop().await;
+}
+
+async fn n1_client_on(ns: SocketAddr, handle: &str) -> Client {
+    let mut c = Client::login(ns, 7, handle, "secret").await;
+    c.call("CHG {} NLN").await;
+    c
+}
