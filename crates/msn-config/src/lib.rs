@@ -1549,6 +1549,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_needs_postgres_and_sane_timings() {
+        let mut c = Config::for_tests("/srv/msnd");
+        c.validate().unwrap();
+        c.cluster.nats_url = "nats://127.0.0.1:4222".into();
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("PostgreSQL"), "{e}");
+        assert!(!e.contains("127.0.0.1"), "the URL is not repeated: {e}");
+        c.database.url = Some("postgres://msnd@db.example/msnd".into());
+        c.validate().unwrap();
+        c.cluster.ttl = c.cluster.heartbeat;
+        assert!(c.validate().is_err());
+        c.cluster.ttl = Duration::from_secs(15);
+        c.cluster.name = "a.b".into();
+        assert!(c.validate().is_err());
+        c.cluster.name = "msnd".into();
+        c.cluster.node_id = "node 1".into();
+        assert!(c.validate().is_err());
+        let debug = format!("{:?}", c.cluster);
+        assert!(!debug.contains("127.0.0.1"), "{debug}");
+    }
+
+    #[test]
     fn exempt_networks_and_throttle_keys() {
         let c = Config::from_toml(
             "[limits]\nexempt_networks = [\"10.0.0.0/8\", \"::1\"]\n\
