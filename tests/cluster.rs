@@ -66,20 +66,39 @@ struct Nodes {
 impl Nodes {
     async fn start(n: usize) -> Option<Nodes> {
         let env = env()?;
+        let urls = vec![env.nats.clone(); n];
+        Some(Nodes::start_on(&env, &urls).await)
+    }
+
+    /// One node per URL: each reaches NATS at its own address (the same
+    /// server, or through a proxy the test can cut).
+    async fn start_on(env: &Env, urls: &[String]) -> Nodes {
         let db = TestDatabase::create(&env.database).await;
         let name = format!("t{:016x}", rand_u64());
         let mut nodes = Vec::new();
-        for i in 1..=n {
-            nodes.push(start_node(&env.nats, db.url(), &name, &format!("n{i}")).await);
+        for (i, url) in urls.iter().enumerate() {
+            nodes.push(start_node(url, db.url(), &name, &format!("n{}", i + 1)).await);
         }
         let nodes = Nodes {
             nodes,
             name,
-            nats: env.nats,
+            nats: env.nats.clone(),
             db,
         };
-        nodes.wait_for_members(n).await;
-        Some(nodes)
+        nodes.wait_for_members(urls.len()).await;
+        nodes
+    }
+
+    /// Waits until every node is connected to NATS again.
+    async fn wait_connected(&self) {
+        let deadline = tokio::time::Instant::now() + CLUSTER_WAIT;
+        while !self.nodes.iter().all(|s| cluster_of(s).connected()) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "a node never reconnected to NATS"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Waits until every in-process node sees `n` live nodes.
@@ -469,4 +488,269 @@ async fn n1_client_on(ns: SocketAddr, handle: &str) -> Client {
     let mut c = Client::login(ns, 7, handle, "secret").await;
     c.call("CHG {} NLN").await;
     c
+}
+
+/// A free TCP port on the loopback address (bound and let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A NATS server of the test's own (JetStream on, its store in a
+/// temporary directory), which the test kills and starts again.
+struct OwnNats {
+    child: Option<Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+fn nats_server_binary() -> Option<std::path::PathBuf> {
+    let candidates = [
+        std::env::var("MSND_TEST_NATS_SERVER").ok(),
+        Some("/usr/sbin/nats-server".into()),
+        Some("/usr/bin/nats-server".into()),
+        Some("/usr/local/bin/nats-server".into()),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+}
+
+impl OwnNats {
+    async fn start() -> Option<OwnNats> {
+        let Some(_) = nats_server_binary() else {
+            if std::env::var("MSND_REQUIRE_CLUSTER").is_ok_and(|v| v == "1") {
+                panic!("MSND_REQUIRE_CLUSTER=1 but no nats-server binary (MSND_TEST_NATS_SERVER)");
+            }
+            eprintln!("skipped: no nats-server binary (set MSND_TEST_NATS_SERVER)");
+            return None;
+        };
+        let mut n = OwnNats {
+            child: None,
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+        };
+        n.run().await;
+        Some(n)
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    async fn run(&mut self) {
+        let child = Command::new(nats_server_binary().unwrap())
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("nats-server starts");
+        self.child = Some(child);
+        let deadline = tokio::time::Instant::now() + CLUSTER_WAIT;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nats-server never listened"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.start_kill().unwrap();
+            let _ = child.wait().await;
+        }
+    }
+}
+
+/// Reads `c`'s lines until `want` holds; fails on any line `never`
+/// matches first.
+async fn until_without(
+    c: &mut Client,
+    what: &str,
+    want: impl Fn(&Frame) -> bool,
+    never: impl Fn(&Frame) -> bool,
+) {
+    loop {
+        let f = c.wait_for(what, |_| true).await;
+        assert!(
+            !never(&f),
+            "unexpected {} while waiting for {what}",
+            f.line()
+        );
+        if want(&f) {
+            return;
+        }
+    }
+}
+
+fn presence_is(f: &Frame, handle: &str, status: &str) -> bool {
+    (f.command() == "NLN" || f.command() == "ILN")
+        && f.line().split_whitespace().any(|w| w == status)
+        && f.line().split_whitespace().any(|w| w == handle)
+}
+
+/// The NATS server dies and comes back (its JetStream store kept) after
+/// longer than the TTL: the nodes reconnect, events flow again, nobody
+/// was shown offline meanwhile, and signing out is seen as before.
+#[tokio::test]
+async fn nats_restart_leaves_no_stuck_or_ghost_presence() {
+    let Some(env) = env() else {
+        return;
+    };
+    let Some(mut nats) = OwnNats::start().await else {
+        return;
+    };
+    let c = Nodes::start_on(&env, &[nats.url(), nats.url()]).await;
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    let mut bob = n2.online(7, "bob@example.com", "secret", "NLN").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+
+    nats.kill().await;
+    // Down for longer than the TTL (2 s): setup, not an assertion.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    nats.run().await;
+    c.wait_connected().await;
+
+    alice.send("CHG 40 AWY").await;
+    until_without(
+        &mut bob,
+        "alice AWY",
+        |f| presence_is(f, "alice@example.com", "AWY"),
+        |f| is(f, "FLN", "alice@example.com"),
+    )
+    .await;
+    bob.send("CHG 41 BSY").await;
+    until_without(
+        &mut alice,
+        "bob BSY",
+        |f| presence_is(f, "bob@example.com", "BSY"),
+        |f| is(f, "FLN", "bob@example.com"),
+    )
+    .await;
+    alice.send("OUT").await;
+    sees_offline(&mut bob, "alice@example.com").await;
+    drop((alice, bob));
+    c.stop().await;
+    nats.kill().await;
+}
+
+/// A TCP proxy in front of NATS that the test can cut (every connection
+/// closed, new ones refused) and heal: one node's link to NATS.
+struct Proxy {
+    port: u16,
+    cut: tokio::sync::watch::Sender<bool>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(target: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((client, _)) = listener.accept().await else {
+                    break;
+                };
+                if *watch.borrow() {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = tokio::net::TcpStream::connect(&target).await else {
+                    continue;
+                };
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let (mut client, mut server) = (client, server);
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Proxy {
+            port,
+            cut,
+            _task: task,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+/// `host:port` of a `nats://` URL without credentials.
+fn nats_target(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.rsplit('@')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Node 2 loses NATS for longer than the TTL (a partition): node 1's
+/// users see node 2's users go offline, and when the link is back they
+/// see them online again, while node 2's users see what changed on node 1
+/// meanwhile.
+#[tokio::test]
+async fn partitioned_node_heals() {
+    let Some(env) = env() else {
+        return;
+    };
+    let proxy = Proxy::start(nats_target(&env.nats)).await;
+    let c = Nodes::start_on(&env, &[env.nats.clone(), proxy.url()]).await;
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    let mut bob = n2.online(7, "bob@example.com", "secret", "NLN").await;
+    sees_online(&mut bob, "alice@example.com", "NLN").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+
+    proxy.set_cut(true);
+    sees_offline(&mut alice, "bob@example.com").await;
+    alice.call("CHG {} AWY").await;
+
+    proxy.set_cut(false);
+    c.wait_connected().await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+    sees_online(&mut bob, "alice@example.com", "AWY").await;
+    bob.send("OUT").await;
+    sees_offline(&mut alice, "bob@example.com").await;
+    drop((alice, bob));
+    c.stop().await;
 }

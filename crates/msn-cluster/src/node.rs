@@ -2,6 +2,7 @@
 //! their replica, the heartbeat, noticing dead nodes, and answering the
 //! other nodes' messages.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -43,6 +44,7 @@ pub(crate) struct Inner {
     /// for the one that died.
     pub(crate) id: String,
     name: String,
+    js: jetstream::Context,
     users_kv: kv::Store,
     nodes_kv: kv::Store,
     pub(crate) view: RwLock<View>,
@@ -51,6 +53,8 @@ pub(crate) struct Inner {
     service: OnceLock<Arc<Service>>,
     pub(crate) local: OnceLock<Arc<LocalBus>>,
     reconnected: Notify,
+    /// The connection dropped since the last heartbeat looked.
+    lost: Arc<AtomicBool>,
     shutdown: CancellationToken,
     tasks: Mutex<Vec<AbortOnDropHandle<()>>>,
     pub(crate) tokens: OnceLock<Arc<ClusterTokens>>,
@@ -119,19 +123,35 @@ impl Cluster {
         let id = format!("{name}-{:08x}", rand::random::<u32>());
         let reconnected = Arc::new(Notify::new());
         let signal = reconnected.clone();
+        let lost = Arc::new(AtomicBool::new(false));
+        let lost_flag = lost.clone();
         let client = async_nats::ConnectOptions::new()
             .name(format!("msnd {id}"))
             .connection_timeout(config.request_timeout.max(Duration::from_secs(2)))
             .request_timeout(Some(config.request_timeout))
+            // Retried for ever, at most a heartbeat apart: a node back on
+            // NATS soon after the server is must not look dead for long.
+            .reconnect_delay_callback({
+                let most = config.heartbeat;
+                move |attempts| {
+                    let step = Duration::from_millis(100)
+                        .saturating_mul(u32::try_from(attempts).unwrap_or(u32::MAX));
+                    step.min(most)
+                }
+            })
             .event_callback(move |event| {
                 let signal = signal.clone();
+                let lost = lost_flag.clone();
                 async move {
                     match event {
                         async_nats::Event::Connected => {
                             info!("NATS connection (re)established");
                             signal.notify_one();
                         }
-                        async_nats::Event::Disconnected => warn!("NATS connection lost"),
+                        async_nats::Event::Disconnected => {
+                            lost.store(true, Ordering::Relaxed);
+                            warn!("NATS connection lost");
+                        }
                         other => debug!(event = %other, "NATS"),
                     }
                 }
@@ -140,7 +160,7 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Connect(e.kind().to_string()))?;
         let js = jetstream::new(client.clone());
-        let bucket = |suffix: &str| format!("msnd_{}_{suffix}", config.name);
+        let bucket = |suffix: &str| bucket_name(&config.name, suffix);
         // Records of nodes that left without a word are kept a while for
         // the others to notice, then dropped.
         let nodes_kv = open_bucket(&js, &bucket("nodes"), config.ttl * 4).await?;
@@ -148,6 +168,7 @@ impl Cluster {
         let secrets = open_bucket(&js, &bucket("secrets"), Duration::ZERO).await?;
         let key = shared_key(&secrets).await?;
         let inner = Arc::new(Inner {
+            js,
             client,
             prefix: format!("msnd.{}", config.name),
             id,
@@ -166,6 +187,7 @@ impl Cluster {
             service: OnceLock::new(),
             local: OnceLock::new(),
             reconnected: Notify::new(),
+            lost,
             shutdown: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
             tokens: OnceLock::new(),
@@ -247,6 +269,11 @@ impl Cluster {
         self.inner.view.read().pick(handle)
     }
 
+    /// Whether the NATS connection is up now.
+    pub fn connected(&self) -> bool {
+        self.inner.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// The live nodes as this node sees them.
     pub fn live_nodes(&self) -> Vec<(String, NodeRecord)> {
         self.inner.view.read().live()
@@ -280,6 +307,10 @@ impl Cluster {
         self.inner.tasks.lock().clear();
         info!("left the cluster");
     }
+}
+
+fn bucket_name(cluster: &str, suffix: &str) -> String {
+    format!("msnd_{cluster}_{suffix}")
 }
 
 /// Opens a KV bucket (one value per key), creating it if need be. The
@@ -460,21 +491,21 @@ async fn node_gone(inner: &Arc<Inner>, node: &str, died: bool) {
 async fn heartbeat(inner: Arc<Inner>) {
     let mut tick = tokio::time::interval(inner.config.heartbeat);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut first = true;
+    let mut connected = true;
     loop {
         tokio::select! {
             () = inner.shutdown.cancelled() => break,
             _ = tick.tick() => {}
-            () = inner.reconnected.notified() => {
-                if !first {
-                    rejoin(&inner).await;
-                }
-            }
+            () = inner.reconnected.notified() => {}
         }
-        first = false;
         if inner.client.connection_state() != async_nats::connection::State::Connected {
             // Our silence, not theirs: judge nobody until we hear again.
+            connected = false;
             continue;
+        }
+        if !connected || inner.lost.swap(false, Ordering::Relaxed) {
+            connected = true;
+            rejoin(&inner).await;
         }
         inner.put_record().await;
         let silent = inner
@@ -497,6 +528,13 @@ async fn rejoin(inner: &Arc<Inner>) {
     };
     info!("rejoining the cluster after a lost connection");
     inner.view.write().refresh_all(Instant::now());
+    // A NATS server that lost its JetStream store lost the buckets too.
+    for (suffix, max_age) in [("nodes", inner.config.ttl * 4), ("users", Duration::ZERO)] {
+        let name = bucket_name(&inner.config.name, suffix);
+        if let Err(e) = open_bucket(&inner.js, &name, max_age).await {
+            warn!(error = %e, "cannot reopen a cluster bucket");
+        }
+    }
     inner.put_record().await;
     for user in service.directory().users() {
         let here = user.loaded().is_some_and(|st| !st.endpoints().is_empty());
