@@ -126,6 +126,19 @@ impl Nodes {
             node.stop().await;
         }
         self.db.drop_database().await;
+        drop_buckets(&self.nats, &self.name).await;
+    }
+}
+
+/// Removes the KV buckets (JetStream streams) of cluster `name`, so that
+/// the shared NATS server does not collect one set per test run.
+async fn drop_buckets(nats: &str, name: &str) {
+    let Ok(client) = async_nats::connect(nats).await else {
+        return;
+    };
+    let js = async_nats::jetstream::new(client);
+    for suffix in ["nodes", "users", "secrets"] {
+        let _ = js.delete_stream(format!("KV_msnd_{name}_{suffix}")).await;
     }
 }
 
@@ -167,8 +180,13 @@ fn cluster_of(s: &TestServer) -> &msn_cluster::Cluster {
         .expect("a cluster node")
 }
 
+/// Whether `w` names `handle` (MSNP18 writes `1:handle`).
+fn names(w: &str, handle: &str) -> bool {
+    w == handle || w.strip_prefix("1:") == Some(handle)
+}
+
 fn is(f: &Frame, command: &str, handle: &str) -> bool {
-    f.command() == command && f.line().split_whitespace().any(|w| w == handle)
+    f.command() == command && f.line().split_whitespace().any(|w| names(w, handle))
 }
 
 /// Waits for `NLN <status> <handle>` (also as an `ILN`).
@@ -176,7 +194,7 @@ async fn sees_online(c: &mut Client, handle: &str, status: &str) {
     c.wait_for(&format!("{status} {handle}"), |f| {
         (f.command() == "NLN" || f.command() == "ILN")
             && f.line().split_whitespace().any(|w| w == status)
-            && f.line().split_whitespace().any(|w| w == handle)
+            && f.line().split_whitespace().any(|w| names(w, handle))
     })
     .await;
 }
@@ -187,8 +205,9 @@ async fn sees_offline(c: &mut Client, handle: &str) {
 }
 
 /// Presence between users on three nodes in MSNP7 (MD5), MSNP11
-/// (Passport ticket issued on another node) and MSNP2; an `ADD` across
-/// nodes reaches the other user's reverse list.
+/// (Passport ticket issued on another node), MSNP2 and MSNP18 (SSO, the
+/// RST ticket and its proof key from another node); an `ADD` across nodes
+/// reaches the other user's reverse list.
 #[tokio::test]
 async fn presence_across_nodes_in_every_dialect() {
     let Some(c) = Nodes::start(3).await else {
@@ -200,9 +219,12 @@ async fn presence_across_nodes_in_every_dialect() {
         ("bob@example.com", "Bob"),
         ("carol@example.com", "Carol"),
         ("dave@example.com", "Dave"),
+        ("erin@example.com", "Erin"),
     ] {
         n1.user(who, "secret", name).await;
     }
+    n1.seed_friends(("alice@example.com", "Alice"), ("erin@example.com", "Erin"))
+        .await;
     n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
         .await;
     n1.seed_friends(
@@ -227,7 +249,28 @@ async fn presence_across_nodes_in_every_dialect() {
     alice.barrier().await;
     carol.send("PNG").await;
 
+    // Erin signs in with WLM 2009 on node 2 with an RST ticket from node 1.
+    let (ticket, key) = support::wlm::rst(n1.http.unwrap(), "erin@example.com", "secret").await;
+    let mut erin = support::wlm::sso_signed_in(
+        n2,
+        18,
+        "erin@example.com",
+        &ticket,
+        &key,
+        Some("{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}"),
+    )
+    .await;
+    // WLM sends its contact list (ADL), then goes online.
+    erin.call("BLP {} AL").await;
+    let doc = support::wlm::ml("alice@example.com", 3);
+    let ok = erin.call_payload("ADL {}", doc.as_bytes()).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    erin.send("CHG 1 NLN 2789003324:48 0").await;
+    sees_online(&mut erin, "alice@example.com", "NLN").await;
+    sees_online(&mut alice, "erin@example.com", "NLN").await;
+
     alice.send("CHG 20 AWY").await;
+    sees_online(&mut erin, "alice@example.com", "AWY").await;
     sees_online(&mut bob, "alice@example.com", "AWY").await;
     sees_online(&mut carol, "alice@example.com", "AWY").await;
 
@@ -246,7 +289,7 @@ async fn presence_across_nodes_in_every_dialect() {
     bob.send("OUT").await;
     sees_offline(&mut alice, "bob@example.com").await;
     sees_offline(&mut carol, "bob@example.com").await;
-    drop((alice, bob, carol, dave));
+    drop((alice, bob, carol, dave, erin));
     c.stop().await;
 }
 
@@ -605,7 +648,7 @@ async fn until_without(
 fn presence_is(f: &Frame, handle: &str, status: &str) -> bool {
     (f.command() == "NLN" || f.command() == "ILN")
         && f.line().split_whitespace().any(|w| w == status)
-        && f.line().split_whitespace().any(|w| w == handle)
+        && f.line().split_whitespace().any(|w| names(w, handle))
 }
 
 /// The NATS server dies and comes back (its JetStream store kept) after
