@@ -155,6 +155,16 @@ fn rand_u64() -> u64 {
 }
 
 async fn start_node(nats: &str, database: &str, cluster: &str, node: &str) -> TestServer {
+    start_node_with(nats, database, cluster, node, |_| {}).await
+}
+
+async fn start_node_with(
+    nats: &str,
+    database: &str,
+    cluster: &str,
+    node: &str,
+    tweak: impl FnOnce(&mut msn_server::Config) + Send + 'static,
+) -> TestServer {
     let (nats, database, cluster, node) = (
         nats.to_owned(),
         database.to_owned(),
@@ -168,6 +178,7 @@ async fn start_node(nats: &str, database: &str, cluster: &str, node: &str) -> Te
         c.cluster.node_id = node;
         c.cluster.heartbeat = Duration::from_millis(300);
         c.cluster.ttl = Duration::from_secs(2);
+        tweak(c);
     })
     .await
 }
@@ -796,4 +807,89 @@ async fn partitioned_node_heals() {
     sees_offline(&mut alice, "bob@example.com").await;
     drop((alice, bob));
     c.stop().await;
+}
+
+/// `scheme://user@host:port/db` with `host:port` replaced by `addr`.
+fn via(url: &str, addr: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (auth, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let user = auth
+        .rsplit_once('@')
+        .map(|(u, _)| format!("{u}@"))
+        .unwrap_or_default();
+    format!("{scheme}://{user}{addr}/{path}")
+}
+
+/// `host:port` of a PostgreSQL URL (default port 5432).
+fn pg_target(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let auth = rest.split('/').next().unwrap();
+    let host = auth.rsplit('@').next().unwrap();
+    if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+/// Signs in with MD5 up to the password step; returns the reply to it.
+async fn md5_attempt(ns: SocketAddr, email: &str, password: &str) -> (Client, Frame) {
+    let mut c = Client::connect(ns).await;
+    c.call("VER {} MSNP7 CVR0").await;
+    c.call("INF {}").await;
+    let salt_line = c.call(&format!("USR {{}} MD5 I {email}")).await;
+    let salt = salt_line.tokens().last().unwrap().to_owned();
+    let hash = hex::encode(<md5::Md5 as md5::Digest>::digest(format!(
+        "{salt}{password}"
+    )));
+    let reply = c.call(&format!("USR {{}} MD5 S {hash}")).await;
+    (c, reply)
+}
+
+/// The node's PostgreSQL server becomes unreachable: a sign-in is refused
+/// with `603` (database connect error), not taken for a wrong password;
+/// users already signed in stay; when the database is back, signing in
+/// works again without a restart.
+#[tokio::test]
+async fn database_outage_is_an_error_and_recovers() {
+    let Some(env) = env() else {
+        return;
+    };
+    let db = TestDatabase::create(&env.database).await;
+    let proxy = Proxy::start(pg_target(db.url())).await;
+    let url = via(db.url(), &format!("127.0.0.1:{}", proxy.port));
+    let name = format!("t{:016x}", rand_u64());
+    let n1 = start_node_with(&env.nats, &url, &name, "n1", |c| {
+        c.database.acquire_timeout = Duration::from_secs(2);
+    })
+    .await;
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+
+    proxy.set_cut(true);
+    let (mut bob, reply) = md5_attempt(n1.ns, "bob@example.com", "secret").await;
+    assert_eq!(reply.command(), "603", "{}", reply.line());
+    bob.expect_eof().await;
+    alice.barrier().await;
+
+    proxy.set_cut(false);
+    let deadline = tokio::time::Instant::now() + CLUSTER_WAIT;
+    loop {
+        let (_bob, reply) = md5_attempt(n1.ns, "bob@example.com", "secret").await;
+        if reply.command() == "USR" {
+            break;
+        }
+        assert_eq!(reply.command(), "603", "{}", reply.line());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    alice.call("CHG {} AWY").await;
+    drop(alice);
+    n1.stop().await;
+    db.drop_database().await;
+    drop_buckets(&env.nats, &name).await;
 }

@@ -26,6 +26,9 @@ enum Proof {
     Clear(String),
 }
 
+/// The store did not answer.
+struct StoreDown;
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -222,8 +225,10 @@ impl NsSession {
         ticket: &str,
         machine_guid: Option<uuid::Uuid>,
     ) -> Flow {
-        let Some(user) = self.find_user(grant.handle.as_str()).await else {
-            return self.refuse(trid);
+        let user = match self.find_user(grant.handle.as_str()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return self.refuse(trid),
+            Err(StoreDown) => return self.store_down(trid),
         };
         let mspauth = ticket
             .strip_prefix("t=")
@@ -269,7 +274,10 @@ impl NsSession {
             self.conn.out.error(911, trid);
             return Flow::Close;
         }
-        let user = self.find_user(claimed).await;
+        let user = match self.find_user(claimed).await {
+            Ok(user) => user,
+            Err(StoreDown) => return self.store_down(trid),
+        };
         let ok = match (&user, proof) {
             (None, _) => false,
             // Only accounts that opted in keep the password the MD5
@@ -342,16 +350,28 @@ impl NsSession {
         Flow::Close
     }
 
-    async fn find_user(&mut self, raw_handle: &str) -> Option<UserRecord> {
-        let handle = Handle::parse(raw_handle).ok()?;
+    /// The account `raw_handle` names; `Err` when the store cannot be
+    /// asked (the database is unreachable).
+    async fn find_user(&mut self, raw_handle: &str) -> Result<Option<UserRecord>, StoreDown> {
+        let Ok(handle) = Handle::parse(raw_handle) else {
+            return Ok(None);
+        };
         match self.shared.store.user(handle.as_str()).await {
             // A disabled account is refused like an unknown one.
-            Ok(user) => user.filter(|u| !u.disabled),
+            Ok(user) => Ok(user.filter(|u| !u.disabled)),
             Err(e) => {
                 warn!(error = %e, "account lookup failed");
-                None
+                Err(StoreDown)
             }
         }
+    }
+
+    /// `603` (database connect error) and close: the store does not
+    /// answer. Not a failed login: nothing was checked.
+    fn store_down(&mut self, trid: u32) -> Flow {
+        crate::metrics::login_failed(self.login_method());
+        self.conn.out.error(603, trid);
+        Flow::Close
     }
 
     /// Completes a login: takes over from an older session of the same
@@ -372,10 +392,8 @@ impl NsSession {
         let service = &self.shared.service;
         let actor = match service.sign_in(&record.handle, record.id, endpoint).await {
             Ok(actor) => actor,
-            Err(_) => {
-                self.conn.out.error(500, trid);
-                return Flow::Close;
-            }
+            // The account could not be loaded: the store is down.
+            Err(_) => return self.store_down(trid),
         };
         let name = actor.state().account.friendly_name.clone();
         crate::metrics::signed_in(self.login_method(), self.dialect);
