@@ -893,3 +893,35 @@ async fn database_outage_is_an_error_and_recovers() {
     db.drop_database().await;
     drop_buckets(&env.nats, &name).await;
 }
+
+/// A node the others took for dead while it was alive (here: its registry
+/// record deleted from under it): its users look offline to the others
+/// until it notices, rejoins, and tells them again.
+#[tokio::test]
+async fn a_node_taken_for_dead_rejoins() {
+    let Some(c) = Nodes::start(2).await else {
+        return;
+    };
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    n1.user("bob@example.com", "secret", "Bob").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    let mut alice = n1.online(7, "alice@example.com", "secret", "NLN").await;
+    let mut bob = n2.online(7, "bob@example.com", "secret", "NLN").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+
+    let client = async_nats::connect(&c.nats).await.unwrap();
+    let kv = async_nats::jetstream::new(client)
+        .get_key_value(format!("msnd_{}_nodes", c.name))
+        .await
+        .unwrap();
+    kv.delete(cluster_of(n2).id()).await.unwrap();
+    sees_offline(&mut alice, "bob@example.com").await;
+    sees_online(&mut alice, "bob@example.com", "NLN").await;
+    // Routing to Bob works again.
+    alice.send("CHG 50 BSY").await;
+    sees_online(&mut bob, "alice@example.com", "BSY").await;
+    drop((alice, bob));
+    c.stop().await;
+}

@@ -409,6 +409,13 @@ async fn watch_nodes(inner: Arc<Inner>) {
                         kv::Operation::Delete | kv::Operation::Purge => {
                             if entry.key != inner.id {
                                 node_gone(&inner, &entry.key, false).await;
+                            } else if !inner.shutdown.is_cancelled() {
+                                // Another node took this one for dead (a
+                                // stall, a link that dropped unnoticed):
+                                // tell everyone again who is here.
+                                warn!("this node was taken for dead: rejoining");
+                                inner.lost.store(true, Ordering::Relaxed);
+                                inner.reconnected.notify_one();
                             }
                         }
                     }
