@@ -925,3 +925,112 @@ async fn a_node_taken_for_dead_rejoins() {
     drop((alice, bob));
     c.stop().await;
 }
+
+/// `UpdateProfile` (the storage service) over HTTP, as WLM sends it.
+async fn update_profile(http: SocketAddr, ticket: &str, user_id: i64, name: &str, psm: &str) {
+    let ns = "http://www.msn.com/webservices/storage/2008";
+    let cid = msn_core::ids::puid(user_id);
+    let body = format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">"#,
+            r#"<soap:Header><StorageApplicationHeader xmlns="{ns}"><ApplicationID>Messenger Client 9.0</ApplicationID><Scenario>RoamingIdentityChanged</Scenario></StorageApplicationHeader>"#,
+            r#"<StorageUserHeader xmlns="{ns}"><Puid>0</Puid><TicketToken>{ticket}</TicketToken></StorageUserHeader></soap:Header>"#,
+            r#"<soap:Body><UpdateProfile xmlns="{ns}"><profile><ResourceID>{cid:016x}!106</ResourceID><ExpressionProfile><FreeText>Update</FreeText>"#,
+            r#"<DisplayName>{name}</DisplayName><PersonalStatus>{psm}</PersonalStatus><Flags>0</Flags></ExpressionProfile></profile></UpdateProfile></soap:Body></soap:Envelope>"#,
+        ),
+        ns = ns,
+        ticket = ticket.replace('&', "&amp;"),
+        cid = cid,
+        name = name,
+        psm = psm,
+    );
+    let request = format!(
+        "POST /storageservice/SchematizedStore.asmx HTTP/1.1\r\nHost: storage.msn.com\r\n\
+         SOAPAction: \"{ns}/UpdateProfile\"\r\nContent-Type: text/xml; charset=utf-8\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(http).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+        .await
+        .unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(
+        CLUSTER_WAIT,
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut reply),
+    )
+    .await
+    .expect("an answer")
+    .unwrap();
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+}
+
+/// A WLM user signed in on node 2 changes their name and personal
+/// message through node 1's storage service (where the HTTP request
+/// landed): node 2 reads the account again, the watcher on node 1 sees
+/// the new name and message, and the user's own machine its self update.
+#[tokio::test]
+async fn profile_changed_over_soap_on_another_node() {
+    let Some(c) = Nodes::start(2).await else {
+        return;
+    };
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("alice@example.com", "secret", "Alice").await;
+    let erin_id = n1.user("erin@example.com", "secret", "Erin").await;
+    n1.seed_friends(("alice@example.com", "Alice"), ("erin@example.com", "Erin"))
+        .await;
+    let mut alice = n1.online_twn(11, "alice@example.com", "NLN 0").await;
+    let (ticket, key) = support::wlm::rst(n2.http.unwrap(), "erin@example.com", "secret").await;
+    let mut erin = support::wlm::sso_signed_in(
+        n2,
+        18,
+        "erin@example.com",
+        &ticket,
+        &key,
+        Some("{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}"),
+    )
+    .await;
+    erin.call("BLP {} AL").await;
+    let doc = support::wlm::ml("alice@example.com", 3);
+    erin.call_payload("ADL {}", doc.as_bytes()).await;
+    erin.send("CHG 1 NLN 2789003324:48 0").await;
+    sees_online(&mut alice, "erin@example.com", "NLN").await;
+
+    let storage = n1.shared().tokens.issue(
+        msn_auth::Grant::bearer(
+            msn_core::handle::Handle::parse("erin@example.com").unwrap(),
+            erin_id,
+            msn_auth::Audience::Storage,
+        ),
+        Duration::from_secs(600),
+    );
+    update_profile(
+        n1.http.unwrap(),
+        &storage,
+        erin_id,
+        "Renamed",
+        "On the road",
+    )
+    .await;
+    alice
+        .wait_for("NLN erin Renamed", |f| {
+            is(f, "NLN", "erin@example.com") && f.line().split_whitespace().any(|w| w == "Renamed")
+        })
+        .await;
+    let ubx = alice
+        .wait_for("UBX erin", |f| is(f, "UBX", "erin@example.com"))
+        .await;
+    let text = String::from_utf8_lossy(ubx.payload().unwrap()).into_owned();
+    assert!(text.contains("On the road"), "{text}");
+    let own = erin
+        .wait_for("own UBX", |f| {
+            is(f, "UBX", "erin@example.com")
+                && f.payload()
+                    .is_some_and(|p| String::from_utf8_lossy(p).contains("On the road"))
+        })
+        .await;
+    assert_eq!(own.command(), "UBX");
+    drop((alice, erin));
+    c.stop().await;
+}

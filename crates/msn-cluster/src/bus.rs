@@ -15,7 +15,7 @@ use msn_service::{
 use uuid::Uuid;
 
 use crate::codec::{NodeMessage, WireInvitee, WireNotice, WirePresence};
-use crate::node::{Cluster, ask, send_event};
+use crate::node::{Cluster, ask, send_event, send_reload};
 
 pub struct NatsBus {
     cluster: Cluster,
@@ -143,5 +143,9 @@ impl Bus for NatsBus {
 
     async fn signed_out(&self, handle: &Handle) {
         self.cluster.inner.delete_user(handle).await;
+    }
+
+    async fn account_edited(&self, handle: &Handle) {
+        send_reload(&self.cluster.inner, handle).await;
     }
 }

@@ -456,6 +456,9 @@ pub enum NodeMessage {
         inviter: String,
         max_sessions: usize,
     },
+    /// `handle`'s account was changed on the sending node (SOAP): read it
+    /// again here; no answer.
+    Reload { handle: String },
     /// `handle` signed in on the sending node: end the sessions here that
     /// the sign-in replaces; answers the number ended.
     SignedIn {

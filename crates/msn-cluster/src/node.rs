@@ -573,6 +573,12 @@ async fn receive(inner: Arc<Inner>, mut sub: async_nats::Subscriber) {
                     let _ = local.publish(&to, event).await;
                 }
             }
+            // In order with the events, like them.
+            NodeMessage::Reload { handle } => {
+                if let Ok(handle) = Handle::parse(&handle) {
+                    service.reload_account(&handle).await;
+                }
+            }
             question => {
                 let Some(reply) = msg.reply.clone() else {
                     continue;
@@ -590,7 +596,7 @@ async fn receive(inner: Arc<Inner>, mut sub: async_nats::Subscriber) {
 
 async fn answer(service: &Service, local: &LocalBus, question: NodeMessage) -> Option<Bytes> {
     Some(match question {
-        NodeMessage::Event { .. } => return None,
+        NodeMessage::Event { .. } | NodeMessage::Reload { .. } => return None,
         NodeMessage::PresenceFor { target, watcher } => {
             let (target, watcher) = (Handle::parse(&target).ok()?, Handle::parse(&watcher).ok()?);
             let p = local.presence_for(&target, &watcher).await;
@@ -639,6 +645,22 @@ pub(crate) async fn ask<T: for<'de> serde::Deserialize<'de>>(
             debug!(node, "no answer from node");
             None
         }
+    }
+}
+
+/// Tells the other nodes where `handle` is signed in to read its account
+/// again.
+pub(crate) async fn send_reload(inner: &Inner, handle: &Handle) {
+    let nodes = inner.view.read().nodes_of(handle, &inner.id);
+    let body = NodeMessage::Reload {
+        handle: handle.to_string(),
+    }
+    .encode();
+    for node in nodes {
+        let _ = inner
+            .client
+            .publish(inner.node_subject(&node), body.clone())
+            .await;
     }
 }
 

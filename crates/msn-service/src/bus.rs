@@ -66,6 +66,13 @@ pub trait Bus: Send + Sync + 'static {
 
     /// The last endpoint of `handle` on this node signed out.
     async fn signed_out(&self, _handle: &Handle) {}
+
+    /// `handle`'s stored account was changed on this node by an actor
+    /// that is no endpoint (a SOAP call). A bus spanning nodes has every
+    /// other node where the user is signed in read it again
+    /// ([`Service::reload_account`](crate::Service::reload_account)). On
+    /// one node the actor shares the endpoints' state: nothing to do.
+    async fn account_edited(&self, _handle: &Handle) {}
 }
 
 /// The in-process bus: delivery into the bounded mailboxes of this node's
