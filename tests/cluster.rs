@@ -1034,3 +1034,57 @@ async fn profile_changed_over_soap_on_another_node() {
     drop((alice, erin));
     c.stop().await;
 }
+
+/// The machines of an MSNP16+ user meet on one node, where their
+/// presence is merged: a second machine that comes to another node's NS
+/// is sent (`XFR NS`) to the node the first is on, and signs in there
+/// beside it; the DS too sends the user where they already are.
+#[tokio::test]
+async fn a_second_machine_is_sent_to_the_users_node() {
+    let Some(c) = Nodes::start(2).await else {
+        return;
+    };
+    let (n1, n2) = (&c.nodes[0], &c.nodes[1]);
+    n1.user("erin@example.com", "secret", "Erin").await;
+    let (ticket, key) = support::wlm::rst(n1.http.unwrap(), "erin@example.com", "secret").await;
+    let home = support::wlm::sso_signed_in(
+        n1,
+        18,
+        "erin@example.com",
+        &ticket,
+        &key,
+        Some("{11111111-2222-4333-8444-555555555555}"),
+    )
+    .await;
+
+    let mut away = Client::connect(n2.ns).await;
+    away.send("VER 1 MSNP18 CVR0").await;
+    away.expect("VER 1 MSNP18").await;
+    away.send("CVR 2 0x0409 winnt 6.1 i386 MSNMSGR 14.0.8089.0726 msmsgs erin@example.com")
+        .await;
+    away.recv().await;
+    away.send("USR 3 SSO I erin@example.com").await;
+    let xfr = away.wait_for("XFR NS", |f| f.command() == "XFR").await;
+    assert_eq!(xfr.tokens().nth(2), Some("NS"), "{}", xfr.line());
+    assert_eq!(
+        xfr.tokens().nth(3),
+        Some(n1.ns.to_string().as_str()),
+        "{}",
+        xfr.line()
+    );
+    assert_eq!(referral(n2.ds, "erin@example.com").await, n1.ns.to_string());
+
+    // There it signs in beside the first machine (MPOP on one node).
+    let (ticket, key) = support::wlm::rst(n2.http.unwrap(), "erin@example.com", "secret").await;
+    let second = support::wlm::sso_signed_in(
+        n1,
+        18,
+        "erin@example.com",
+        &ticket,
+        &key,
+        Some("{66666666-7777-4888-8999-aaaaaaaaaaaa}"),
+    )
+    .await;
+    drop((home, second, away));
+    c.stop().await;
+}

@@ -263,10 +263,22 @@ impl Cluster {
         self.inner.put_record().await;
     }
 
-    /// The Dispatch Server's choice of NS for `handle` (see
-    /// [`View::pick`]); `None` before any node is known.
+    /// The Dispatch Server's choice of NS for `handle`: the node where
+    /// the user is signed in already, else [`View::pick`]'s; `None`
+    /// before any node is known.
     pub fn refer(&self, handle: &str) -> Option<String> {
-        self.inner.view.read().pick(handle)
+        let view = self.inner.view.read();
+        Handle::parse(handle)
+            .ok()
+            .and_then(|h| view.home(&h, ""))
+            .or_else(|| view.pick(handle))
+    }
+
+    /// The NS of another live, non-draining node where `handle` is
+    /// signed in now.
+    pub fn home_elsewhere(&self, handle: &str) -> Option<String> {
+        let h = Handle::parse(handle).ok()?;
+        self.inner.view.read().home(&h, &self.inner.id)
     }
 
     /// Whether the NATS connection is up now.

@@ -111,6 +111,20 @@ impl View {
             .unwrap_or_default()
     }
 
+    /// The NS address of a live, non-draining node other than `except`
+    /// where `handle` has endpoints (the lowest id if several).
+    pub fn home(&self, handle: &Handle, except: &str) -> Option<String> {
+        let nodes = self.users.get(handle)?;
+        let mut homes: Vec<(&String, &Seen)> = nodes
+            .iter()
+            .filter(|n| n.as_str() != except)
+            .filter_map(|n| self.nodes.get_key_value(n))
+            .filter(|(_, s)| !s.record.draining && !s.record.ns.is_empty())
+            .collect();
+        homes.sort_by(|a, b| a.0.cmp(b.0));
+        homes.first().map(|(_, s)| s.record.ns.clone())
+    }
+
     /// Nodes other than `me` silent for longer than `ttl` at `now`.
     pub fn silent(&self, me: &str, now: Instant, ttl: Duration) -> Vec<String> {
         self.nodes
@@ -248,6 +262,21 @@ mod tests {
             vec!["b".to_owned()]
         );
         assert!(v.silent("b", later, ttl).is_empty());
+    }
+
+    #[test]
+    fn a_signed_in_user_has_a_home() {
+        let t0 = Instant::now();
+        let mut v = View::default();
+        v.node_put("a", record("a", false), t0);
+        v.node_put("b", record("b", true), t0);
+        v.user_put("a", h("x@example.com"));
+        v.user_put("b", h("y@example.com"));
+        assert_eq!(v.home(&h("x@example.com"), ""), Some("a:1863".into()));
+        assert_eq!(v.home(&h("x@example.com"), "a"), None);
+        // Draining: no home for new machines.
+        assert_eq!(v.home(&h("y@example.com"), ""), None);
+        assert_eq!(v.home(&h("z@example.com"), ""), None);
     }
 
     #[test]

@@ -45,6 +45,10 @@ impl Stats {
 pub trait Referral: Send + Sync {
     /// The NS address (`host:port`) for `handle`; `None`: this node's own.
     fn ns_for(&self, handle: &str) -> Option<String>;
+
+    /// The NS address of another node where `handle` is signed in now
+    /// (live and not draining), if any.
+    fn home_of(&self, handle: &str) -> Option<String>;
 }
 
 pub struct Shared {

@@ -214,6 +214,10 @@ impl Referral for ClusterReferral {
     fn ns_for(&self, handle: &str) -> Option<String> {
         self.0.refer(handle)
     }
+
+    fn home_of(&self, handle: &str) -> Option<String> {
+        self.0.home_elsewhere(handle)
+    }
 }
 
 /// The admin API's token when the API is on (`admin.enabled` and an HTTP

@@ -157,6 +157,19 @@ impl NsSession {
                 if self.role == Role::Dispatch {
                     return self.refer(trid, &handle);
                 }
+                // With several nodes, an MSNP16+ user's machines share one
+                // node, where their presence is merged: a machine that
+                // comes here while the others are on another node is sent
+                // there, as the DS would have.
+                if self.dialect.has_multiple_endpoints()
+                    && let Some(home) = self
+                        .shared
+                        .referral
+                        .as_ref()
+                        .and_then(|r| r.home_of(&handle))
+                {
+                    return self.refer_to(trid, &home);
+                }
                 self.push_policies();
                 let nonce = sso::new_nonce();
                 render::usr_sso_nonce(&mut self.conn.out, trid, &nonce);
@@ -207,9 +220,14 @@ impl NsSession {
     /// With several nodes, the NS is the one the cluster picks for
     /// `handle` (the same node for the same user while it lives).
     fn refer(&mut self, trid: u32, handle: &str) -> Flow {
-        let addrs = &self.shared.addrs;
         let picked = self.shared.referral.as_ref().and_then(|r| r.ns_for(handle));
-        let ns = picked.as_deref().unwrap_or(&addrs.ns);
+        let ns = picked.unwrap_or_else(|| self.shared.addrs.ns.clone());
+        self.refer_to(trid, &ns)
+    }
+
+    /// `XFR NS` to `ns` (`host:port`).
+    fn refer_to(&mut self, trid: u32, ns: &str) -> Flow {
+        let addrs = &self.shared.addrs;
         render::xfr_ns(&mut self.conn.out, trid, self.dialect, ns, &addrs.ds);
         self.login = Login::Referred;
         self.referred_at = Some(Instant::now());
