@@ -1088,3 +1088,40 @@ async fn a_second_machine_is_sent_to_the_users_node() {
     drop((home, second, away));
     c.stop().await;
 }
+
+/// A client on the HTTP gateway stays on the node whose gateway it uses:
+/// its DS refers it to that node's own NS (the gateway runs the sessions
+/// it carries), whatever node the cluster would pick.
+#[tokio::test]
+async fn gateway_clients_are_referred_to_their_own_node() {
+    let Some(c) = Nodes::start(3).await else {
+        return;
+    };
+    for s in &c.nodes {
+        let http = s.http.unwrap();
+        for i in 0..4 {
+            let handle = format!("gw{i}@example.com");
+            let mut ds = support::gateway::GatewayClient::open(
+                http,
+                "NS",
+                "messenger.hotmail.com",
+                b"VER 1 MSNP12 CVR0\r\n",
+            )
+            .await;
+            ds.expect("VER 1 MSNP12").await;
+            ds.next_trid = 2;
+            ds.call(&format!(
+                "CVR {{}} 0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 msmsgs {handle}"
+            ))
+            .await;
+            let xfr = ds.call(&format!("USR {{}} TWN I {handle}")).await;
+            assert_eq!(
+                xfr.tokens().nth(3),
+                Some(format!("127.0.0.1:{}", s.ns.port()).as_str()),
+                "{}",
+                xfr.line()
+            );
+        }
+    }
+    c.stop().await;
+}

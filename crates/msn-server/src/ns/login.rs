@@ -162,6 +162,7 @@ impl NsSession {
                 // comes here while the others are on another node is sent
                 // there, as the DS would have.
                 if self.dialect.has_multiple_endpoints()
+                    && !self.pinned
                     && let Some(home) = self
                         .shared
                         .referral
@@ -220,7 +221,10 @@ impl NsSession {
     /// With several nodes, the NS is the one the cluster picks for
     /// `handle` (the same node for the same user while it lives).
     fn refer(&mut self, trid: u32, handle: &str) -> Flow {
-        let picked = self.shared.referral.as_ref().and_then(|r| r.ns_for(handle));
+        let picked = (!self.pinned)
+            .then_some(())
+            .and(self.shared.referral.as_ref())
+            .and_then(|r| r.ns_for(handle));
         let ns = picked.unwrap_or_else(|| self.shared.addrs.ns.clone());
         self.refer_to(trid, &ns)
     }
