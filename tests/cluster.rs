@@ -512,29 +512,58 @@ async fn killed_node_users_go_offline_and_sign_in_elsewhere() {
     let n1 = &c.nodes[0];
     n1.user("alice@example.com", "secret", "Alice").await;
     n1.user("bob@example.com", "secret", "Bob").await;
+    n1.user("carol@example.com", "secret", "Carol").await;
     n1.seed_friends(("alice@example.com", "Alice"), ("bob@example.com", "Bob"))
+        .await;
+    n1.seed_friends(("carol@example.com", "Carol"), ("bob@example.com", "Bob"))
         .await;
     let mut doomed = spawn_node(&c.nats, c.db.url(), &c.name, "doomed").await;
     c.wait_for_members(2).await;
 
     let mut bob = n1.online(7, "bob@example.com", "secret", "NLN").await;
     let mut alice = n1_client_on(doomed.ns, "alice@example.com").await;
+    let carol = n1_client_on(doomed.ns, "carol@example.com").await;
     sees_online(&mut bob, "alice@example.com", "NLN").await;
+    sees_online(&mut bob, "carol@example.com", "NLN").await;
     sees_online(&mut alice, "bob@example.com", "NLN").await;
 
     doomed.child.start_kill().unwrap();
     let _ = doomed.child.wait().await;
-    drop(alice);
-    // Within the TTL (2 s here; the wait is only a generous bound).
-    let fln = tokio::time::timeout(CLUSTER_WAIT, sees_offline(&mut bob, "alice@example.com")).await;
+    drop((alice, carol));
+    // Carol signs in again on the surviving node at once, before the dead
+    // node is noticed: Bob sees her online, and the sweep that follows
+    // must not take her for gone.
+    let mut carol = n1.online(7, "carol@example.com", "secret", "NLN").await;
+    sees_online(&mut bob, "carol@example.com", "NLN").await;
+    // Alice's FLN comes within the TTL (2 s here; the wait is only a
+    // generous bound), and no FLN for Carol before it.
+    let fln = tokio::time::timeout(
+        CLUSTER_WAIT,
+        until_without(
+            &mut bob,
+            "FLN alice",
+            |f| is(f, "FLN", "alice@example.com"),
+            |f| is(f, "FLN", "carol@example.com"),
+        ),
+    )
+    .await;
     assert!(fln.is_ok(), "no FLN for the dead node's user");
+    c.wait_for_members(1).await;
+    // Still none for Carol after the sweep: a later change arrives first.
+    carol.send("CHG 60 BSY").await;
+    until_without(
+        &mut bob,
+        "carol BSY",
+        |f| presence_is(f, "carol@example.com", "BSY"),
+        |f| is(f, "FLN", "carol@example.com"),
+    )
+    .await;
 
-    // At once on the surviving node.
+    // Alice too, at once on the surviving node.
     let mut again = n1.online(7, "alice@example.com", "secret", "NLN").await;
     sees_online(&mut bob, "alice@example.com", "NLN").await;
     again.barrier().await;
-    c.wait_for_members(1).await;
-    drop((bob, again));
+    drop((bob, again, carol));
     c.stop().await;
 }
 
