@@ -1154,3 +1154,26 @@ async fn gateway_clients_are_referred_to_their_own_node() {
     }
     c.stop().await;
 }
+
+/// NATS unreachable when a node starts: it refuses to start, with an
+/// error that names the setting and not the URL.
+#[tokio::test]
+async fn a_node_without_nats_does_not_start() {
+    let Some(env) = env() else {
+        return;
+    };
+    let db = TestDatabase::create(&env.database).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = msn_server::Config::for_tests(dir.path());
+    config.database.url = Some(db.url().to_owned());
+    config.cluster.nats_url = format!("nats://secret-user:secret-pass@127.0.0.1:{}", free_port());
+    let store = msnd::open_store(&config).await.unwrap();
+    let err = match msnd::App::start(config, store.clone()).await {
+        Ok(_) => panic!("started without NATS"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("cluster.nats_url"), "{err}");
+    assert!(!err.contains("secret"), "the URL leaked: {err}");
+    store.close().await;
+    db.drop_database().await;
+}
