@@ -69,6 +69,7 @@ async fn config_check_sums_up_a_good_configuration() {
         "https         off",
         "public host   msn.example.net",
         "database      SQLite, /var/lib/msnd/msnd.db",
+        "cluster       off (one node)",
     ] {
         assert!(
             summary.iter().any(|l| l.trim() == expected),
@@ -135,6 +136,15 @@ async fn config_check_names_what_is_wrong() {
             vec!["http.tls_ciphers".into()],
         ),
         (d.join("absent.toml"), vec![], vec!["absent.toml".into()]),
+        // Several nodes need the shared PostgreSQL database.
+        (
+            write(
+                "cluster.toml",
+                "[cluster]\nnats_url = \"nats://nats.example:4222\"\n",
+            ),
+            vec![],
+            vec!["cluster.nats_url".into(), "PostgreSQL".into()],
+        ),
     ];
     for (file, env, needles) in cases {
         let out = config_check(&file, &env).await;

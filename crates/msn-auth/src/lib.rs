@@ -231,6 +231,47 @@ impl MemoryTokens {
         }
     }
 
+    /// Signs with `key` instead of a random key of its own: the nodes of
+    /// a cluster share one, so that a circle ticket signed on one node
+    /// verifies on another.
+    pub fn with_key(mut self, key: [u8; 32]) -> MemoryTokens {
+        self.key = key;
+        self
+    }
+
+    /// Keeps a token another node issued (its `token`, `grant` and
+    /// lifetime), so that it can be presented here too.
+    pub fn insert(&self, token: String, grant: Grant, ttl: Duration) {
+        let now = (self.clock)();
+        let after = |ttl: Duration| {
+            now.checked_add(ttl)
+                .unwrap_or(now + Duration::from_secs(1 << 40))
+        };
+        let expires = after(ttl);
+        let also_expires = grant.also.map(|(_, ttl)| after(ttl));
+        self.map.insert(
+            token,
+            Entry {
+                grant,
+                expires,
+                also_expires,
+                redeemed: false,
+            },
+        );
+    }
+
+    /// Another node redeemed the single-use `token`: it is used up here
+    /// too (kept only for a second, bearer use).
+    pub fn mark_redeemed(&self, token: &str) {
+        if let Some(mut entry) = self.map.get_mut(token)
+            && entry.grant.also.is_some()
+        {
+            entry.redeemed = true;
+            return;
+        }
+        self.map.remove_if(token, |_, e| e.grant.single_use);
+    }
+
     /// Tokens held, expired ones not yet swept included.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -61,6 +61,7 @@ pub struct Config {
     pub log: LogConfig,
     pub signup: SignupConfig,
     pub web: WebConfig,
+    pub cluster: ClusterConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -490,6 +491,105 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("max_connections", &self.max_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .finish()
+    }
+}
+
+/// Several msnd nodes as one service (`msn-cluster`): NATS carries the
+/// events and questions between nodes and keeps the node registry and the
+/// session directory; the accounts are in the shared PostgreSQL database.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// NATS server URL (`nats://host:4222`, JetStream on); empty: one
+    /// node, no cluster. May hold credentials: never logged.
+    pub nats_url: String,
+    /// The cluster's name: nodes with the same name and NATS server are
+    /// one service (it prefixes the NATS subjects and KV buckets).
+    pub name: String,
+    /// This node's name in the registry; empty: the host name.
+    pub node_id: String,
+    /// How often the node tells the others it is alive.
+    #[serde(with = "duration")]
+    pub heartbeat: Duration,
+    /// A node silent for this long is taken for dead: its users' watchers
+    /// see them go offline, and they may sign in elsewhere.
+    #[serde(with = "duration")]
+    pub ttl: Duration,
+    /// How long a question to another node (a contact's presence, whether
+    /// someone can be invited) waits for its answer; no answer counts as
+    /// offline.
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+}
+
+impl std::fmt::Debug for ClusterConfig {
+    /// Leaves the URL out: it may carry credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("nats_url", &(!self.nats_url.is_empty()).then_some(".."))
+            .field("name", &self.name)
+            .field("node_id", &self.node_id)
+            .field("heartbeat", &self.heartbeat)
+            .field("ttl", &self.ttl)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            nats_url: String::new(),
+            name: "msnd".into(),
+            node_id: String::new(),
+            heartbeat: Duration::from_secs(5),
+            ttl: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Whether this node is one of several.
+    pub fn enabled(&self) -> bool {
+        !self.nats_url.trim().is_empty()
+    }
+
+    fn validate(&self, database_url: &str) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !name_ok(&self.name) {
+            return Err("cluster.name must be 1 to 64 letters, digits, '-' or '_'".into());
+        }
+        if !self.node_id.is_empty() && !name_ok(&self.node_id) {
+            return Err(
+                "cluster.node_id must be 1 to 64 letters, digits, '-' or '_' (or empty: the host name)"
+                    .into(),
+            );
+        }
+        if self.heartbeat.is_zero() || self.ttl < self.heartbeat * 2 {
+            return Err(
+                "cluster.heartbeat must not be 0 and cluster.ttl must be at least twice it".into(),
+            );
+        }
+        if self.request_timeout.is_zero() {
+            return Err("cluster.request_timeout must not be 0".into());
+        }
+        if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(
+                "cluster.nats_url needs a shared PostgreSQL database: set database.url = \"postgres://…\" \
+                 (SQLite serves one node only)"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -1008,6 +1108,7 @@ impl Config {
         if self.limits.handshake_timeout.is_zero() {
             return Err("limits.handshake_timeout must not be 0".into());
         }
+        self.cluster.validate(&self.database_url())?;
         let t = &self.login_throttle;
         if (t.max_failures_per_address > 0 || t.max_failures_per_account > 0)
             && (t.window.is_zero() || t.cooldown.is_zero() || t.max_tracked == 0)
@@ -1445,6 +1546,28 @@ mod tests {
             assert_eq!(c.database.path.as_deref(), Some(Path::new(path)));
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_cluster_needs_postgres_and_sane_timings() {
+        let mut c = Config::for_tests("/srv/msnd");
+        c.validate().unwrap();
+        c.cluster.nats_url = "nats://127.0.0.1:4222".into();
+        let e = c.validate().unwrap_err();
+        assert!(e.contains("PostgreSQL"), "{e}");
+        assert!(!e.contains("127.0.0.1"), "the URL is not repeated: {e}");
+        c.database.url = Some("postgres://msnd@db.example/msnd".into());
+        c.validate().unwrap();
+        c.cluster.ttl = c.cluster.heartbeat;
+        assert!(c.validate().is_err());
+        c.cluster.ttl = Duration::from_secs(15);
+        c.cluster.name = "a.b".into();
+        assert!(c.validate().is_err());
+        c.cluster.name = "msnd".into();
+        c.cluster.node_id = "node 1".into();
+        assert!(c.validate().is_err());
+        let debug = format!("{:?}", c.cluster);
+        assert!(!debug.contains("127.0.0.1"), "{debug}");
     }
 
     #[test]

@@ -40,6 +40,17 @@ impl Stats {
     }
 }
 
+/// Which NS node the Dispatch Server sends a user to, when there are
+/// several (msn-cluster's node registry).
+pub trait Referral: Send + Sync {
+    /// The NS address (`host:port`) for `handle`; `None`: this node's own.
+    fn ns_for(&self, handle: &str) -> Option<String>;
+
+    /// The NS address of another node where `handle` is signed in now
+    /// (live and not draining), if any.
+    fn home_of(&self, handle: &str) -> Option<String>;
+}
+
 pub struct Shared {
     pub config: Config,
     pub store: Arc<dyn Store>,
@@ -55,6 +66,8 @@ pub struct Shared {
     /// them all together.
     pub passwords: Arc<PasswordVerifier>,
     pub addrs: PublicAddrs,
+    /// Set on a node of a cluster: where `XFR NS` sends each user.
+    pub referral: Option<Arc<dyn Referral>>,
     pub shutdown: CancellationToken,
     /// Connection slots, in all and per client address, over every
     /// listener (the HTTP ones too).

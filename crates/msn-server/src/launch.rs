@@ -72,11 +72,18 @@ impl SessionLauncher {
         match entry {
             Entry::Notification { requested } => {
                 let role = role_for(&shared.addrs, shared.config.dispatch.enabled, requested);
-                self.tracker.spawn(ns::serve(shared, io, peer, slot, role));
+                self.tracker
+                    .spawn(ns::serve_with(shared, io, peer, slot, role, true));
             }
             Entry::NotificationServer => {
-                self.tracker
-                    .spawn(ns::serve(shared, io, peer, slot, Role::Notification));
+                self.tracker.spawn(ns::serve_with(
+                    shared,
+                    io,
+                    peer,
+                    slot,
+                    Role::Notification,
+                    true,
+                ));
             }
             Entry::Switchboard => {
                 self.tracker.spawn(sb::serve(shared, io, peer, slot));

@@ -23,8 +23,8 @@ mod server;
 mod test_support;
 pub mod trace;
 
-pub use context::Shared;
+pub use context::{Referral, Shared};
 pub use launch::{Entry, LaunchError, SessionLauncher};
 pub use msn_config as config;
 pub use msn_config::{Config, bind, public_host};
-pub use server::{RunningServer, Server};
+pub use server::{NodeParts, RunningServer, Server, service_settings};

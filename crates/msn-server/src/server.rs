@@ -17,7 +17,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::conn::tune_tcp;
-use crate::context::{PublicAddrs, Shared, Stats};
+use crate::context::{PublicAddrs, Referral, Shared, Stats};
 use crate::launch::SessionLauncher;
 use crate::ns::{self, Role};
 use crate::sb;
@@ -32,6 +32,12 @@ enum Service {
 }
 
 pub struct Server;
+
+/// What a node of a cluster brings to [`Server::start_with`].
+pub struct NodeParts {
+    pub service: Arc<msn_service::Service>,
+    pub referral: Arc<dyn Referral>,
+}
 
 /// A started server. Dropping it does not stop it; call
 /// [`RunningServer::shutdown`].
@@ -50,6 +56,18 @@ impl Server {
         config: Config,
         store: Arc<dyn Store>,
         tokens: Arc<dyn TokenService>,
+    ) -> anyhow::Result<RunningServer> {
+        Self::start_with(config, store, tokens, None).await
+    }
+
+    /// [`Server::start`] for a node of a cluster: its service (over the
+    /// cluster's bus) and where its DS sends users. `None`: one node, the
+    /// in-process bus.
+    pub async fn start_with(
+        config: Config,
+        store: Arc<dyn Store>,
+        tokens: Arc<dyn TokenService>,
+        node: Option<NodeParts>,
     ) -> anyhow::Result<RunningServer> {
         config.validate().map_err(anyhow::Error::msg)?;
         let ip = config.server.bind;
@@ -84,10 +102,16 @@ impl Server {
                 sb_addr.port(),
             ),
         };
-        let service = Arc::new(msn_service::Service::local(
-            store.clone(),
-            service_settings(&config),
-        ));
+        let (service, referral) = match node {
+            Some(NodeParts { service, referral }) => (service, Some(referral)),
+            None => (
+                Arc::new(msn_service::Service::local(
+                    store.clone(),
+                    service_settings(&config),
+                )),
+                None,
+            ),
+        };
         // From here on, accounts deleted or re-keyed elsewhere end their
         // sessions here.
         let account_cursor = service
@@ -107,6 +131,7 @@ impl Server {
             switchboards: Switchboards::default(),
             tokens,
             addrs,
+            referral,
             shutdown: CancellationToken::new(),
             stats: Stats::default(),
         });
@@ -292,7 +317,7 @@ async fn housekeeping(shared: Arc<Shared>) {
 }
 
 /// What the service layer enforces, from the configuration.
-pub(crate) fn service_settings(config: &Config) -> msn_service::Settings {
+pub fn service_settings(config: &Config) -> msn_service::Settings {
     msn_service::Settings {
         list_limits: ListLimits {
             max_entries: config.limits.max_list_entries,

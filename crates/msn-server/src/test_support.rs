@@ -36,6 +36,7 @@ pub(crate) async fn shared(dir: &Path, switchboards: Switchboards) -> Arc<Shared
         service,
         switchboards,
         tokens: Arc::new(MemoryTokens::new()),
+        referral: None,
         addrs: PublicAddrs::default(),
         shutdown: CancellationToken::new(),
         stats: Stats::default(),

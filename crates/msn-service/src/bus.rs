@@ -15,6 +15,7 @@ use msn_core::circle::CircleId;
 use msn_core::handle::Handle;
 use msn_store::Store;
 use msn_wire::Dialect;
+use uuid::Uuid;
 
 use crate::directory::Directory;
 use crate::event::{ContactPresence, Event, PresenceNotice};
@@ -55,6 +56,23 @@ pub trait Bus: Send + Sync + 'static {
         inviter: &Handle,
         max_sessions: usize,
     ) -> Option<Invitee>;
+
+    /// An endpoint of `handle` signed in on this node (after the sessions
+    /// it replaces here were ended). A bus spanning nodes records where
+    /// the user is and ends, on the other nodes, the sessions the same
+    /// rule replaces there ([`Service::end_replaced`](crate::Service::end_replaced)),
+    /// before it returns. Nothing to do on one node.
+    async fn signed_in(&self, _handle: &Handle, _shares_account: bool, _machine: Option<Uuid>) {}
+
+    /// The last endpoint of `handle` on this node signed out.
+    async fn signed_out(&self, _handle: &Handle) {}
+
+    /// `handle`'s stored account was changed on this node by an actor
+    /// that is no endpoint (a SOAP call). A bus spanning nodes has every
+    /// other node where the user is signed in read it again
+    /// ([`Service::reload_account`](crate::Service::reload_account)). On
+    /// one node the actor shares the endpoints' state: nothing to do.
+    async fn account_edited(&self, _handle: &Handle) {}
 }
 
 /// The in-process bus: delivery into the bounded mailboxes of this node's

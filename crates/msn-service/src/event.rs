@@ -36,6 +36,18 @@ pub struct PresenceNotice {
 }
 
 impl PresenceNotice {
+    /// An offline notice for `handle` when nothing else is known of them
+    /// (`FLN` needs only the handle).
+    pub fn gone(handle: Handle) -> PresenceNotice {
+        PresenceNotice {
+            name: handle.as_str().into(),
+            handle,
+            status: Status::Offline,
+            capabilities: None,
+            msn_object: None,
+        }
+    }
+
     /// The same notice, as offline.
     pub fn offline(&self) -> PresenceNotice {
         PresenceNotice {

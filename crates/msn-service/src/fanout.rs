@@ -28,6 +28,11 @@ impl Visibility {
         )
     }
 
+    /// Nobody sees the user (before a first announcement).
+    pub fn none() -> Visibility {
+        Visibility(Vec::new())
+    }
+
     fn get(&self, handle: &Handle) -> bool {
         self.0
             .binary_search_by(|(h, _)| h.cmp(handle))

@@ -83,6 +83,14 @@ impl Endpoint {
     pub fn shares_account(&self) -> bool {
         self.dialect.has_multiple_endpoints()
     }
+
+    /// Whether a new sign-in of the same account ends this session: every
+    /// session before MSNP16, and the same machine signing in again
+    /// (MSNP16+ MPOP keeps the other machines). `new_shares`: the new
+    /// endpoint shares the account.
+    pub fn replaced_by(&self, new_shares: bool, new_machine: Option<Uuid>) -> bool {
+        !(new_shares && self.shares_account() && self.machine_guid != new_machine)
+    }
 }
 
 /// A signed-in user's state on this node.

@@ -90,6 +90,34 @@ pub fn check(config: &Config) -> anyhow::Result<Checked> {
     };
     lines.push(("public host", host));
     lines.push(("database", database));
+    let cluster = &config.cluster;
+    lines.push((
+        "cluster",
+        if cluster.enabled() {
+            if config.server.public_host.is_empty()
+                && (config.notification.advertise.is_none()
+                    || config.switchboard.advertise.is_none())
+            {
+                warnings.push(
+                    "cluster: server.public_host is unset: clients the other nodes send here \
+                     (XFR NS, RNG) cannot reach this node"
+                        .to_owned(),
+                );
+            }
+            let node = if cluster.node_id.is_empty() {
+                "the host name"
+            } else {
+                cluster.node_id.as_str()
+            };
+            // The NATS URL is not printed: it may carry credentials.
+            format!(
+                "{:?} over cluster.nats_url as node {node} (heartbeat {:?}, dead after {:?})",
+                cluster.name, cluster.heartbeat, cluster.ttl
+            )
+        } else {
+            "off (one node)".to_owned()
+        },
+    ));
 
     let mut summary = String::new();
     for (name, value) in lines {

@@ -21,11 +21,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use msn_auth::{MemoryTokens, TokenService};
+use msn_cluster::Cluster;
 use msn_config::Config;
 use msn_http::admin::AdminAccess;
 use msn_http::gateway::{OpenError, SessionOpener, SessionStream, Target};
 use msn_http::{HttpContext, RunningHttp};
-use msn_server::{Entry, LaunchError, RunningServer, Server, SessionLauncher};
+use msn_server::{Entry, LaunchError, NodeParts, Referral, RunningServer, Server, SessionLauncher};
+use msn_service::{Directory, LocalBus, Service};
 use msn_store::{Store, StoreOptions, Synchronous};
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +68,8 @@ pub struct App {
     /// Cancelled when an operator asks for a shutdown through the admin
     /// API ([`App::stop_requested`]).
     stop_requested: CancellationToken,
+    /// This node's membership when `[cluster] nats_url` is set.
+    cluster: Option<Cluster>,
 }
 
 impl App {
@@ -88,8 +92,13 @@ impl App {
         let stop_requested = CancellationToken::new();
         let admin =
             config_admin_token(&config)?.map(|t| AdminAccess::new(t, stop_requested.clone()));
-        let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
-        let server = Server::start(config, store, tokens).await?;
+        let (server, cluster) = if config.cluster.enabled() {
+            let (server, cluster) = start_node(config, store).await?;
+            (server, Some(cluster))
+        } else {
+            let tokens: Arc<dyn TokenService> = Arc::new(MemoryTokens::new());
+            (Server::start(config, store, tokens).await?, None)
+        };
         let shared = server.shared();
         let ctx = HttpContext {
             config: shared.config.clone(),
@@ -109,6 +118,9 @@ impl App {
             Ok(http) => http,
             Err(e) => {
                 server.shutdown().await;
+                if let Some(cluster) = &cluster {
+                    cluster.leave().await;
+                }
                 return Err(e);
             }
         };
@@ -119,6 +131,7 @@ impl App {
             server,
             http,
             stop_requested,
+            cluster,
         })
     }
 
@@ -139,9 +152,71 @@ impl App {
     }
 
     pub async fn shutdown(self) {
+        // First out of the DS's choices, so that no new user is sent here
+        // while the sessions close.
+        if let Some(cluster) = &self.cluster {
+            cluster.drain().await;
+        }
         self.server.shared().shutdown.cancel();
         self.http.wait().await;
         self.server.shutdown().await;
+        if let Some(cluster) = &self.cluster {
+            cluster.leave().await;
+        }
+    }
+
+    /// This node's cluster membership (`None` on a single node).
+    pub fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+}
+
+/// Starts the protocol server as a node of the cluster `[cluster]`
+/// names: the service's bus and the token service span the nodes, and the
+/// DS sends each user to the node the registry picks.
+async fn start_node(
+    config: Config,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<(RunningServer, Cluster)> {
+    config.validate().map_err(anyhow::Error::msg)?;
+    let cluster = Cluster::connect(&config.cluster).await?;
+    let tokens: Arc<dyn TokenService> = cluster.tokens();
+    let directory = Arc::new(Directory::default());
+    let local = LocalBus::new(directory.clone(), store.clone());
+    let bus = cluster.bus(local, directory.clone());
+    let service = Arc::new(Service::new(
+        store.clone(),
+        directory,
+        bus,
+        msn_server::service_settings(&config),
+    ));
+    cluster.serve(service.clone()).await?;
+    let node = NodeParts {
+        service,
+        referral: Arc::new(ClusterReferral(cluster.clone())),
+    };
+    let server = match Server::start_with(config, store, tokens, Some(node)).await {
+        Ok(server) => server,
+        Err(e) => {
+            cluster.leave().await;
+            return Err(e);
+        }
+    };
+    let addrs = &server.shared().addrs;
+    cluster.announce(&addrs.ns, &addrs.sb).await;
+    Ok((server, cluster))
+}
+
+/// The DS's referral from the cluster's node registry.
+struct ClusterReferral(Cluster);
+
+impl Referral for ClusterReferral {
+    fn ns_for(&self, handle: &str) -> Option<String> {
+        self.0.refer(handle)
+    }
+
+    fn home_of(&self, handle: &str) -> Option<String> {
+        self.0.home_elsewhere(handle)
     }
 }
 

@@ -26,6 +26,9 @@ enum Proof {
     Clear(String),
 }
 
+/// The store did not answer.
+struct StoreDown;
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -100,7 +103,7 @@ impl NsSession {
         match (auth, &self.login) {
             (UsrAuth::Md5Initial { handle }, Login::Versioned) if scheme == AuthScheme::Md5 => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 let salt = ids::login_salt();
                 render::usr_md5_salt(&mut self.conn.out, trid, &salt);
@@ -116,7 +119,7 @@ impl NsSession {
                 if self.dialect.has_ctp() && self.shared.config.notification.ctp =>
             {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 render::usr_ctp_ready(&mut self.conn.out, trid);
                 self.login = Login::Ctp { handle };
@@ -129,7 +132,7 @@ impl NsSession {
             }
             (UsrAuth::TwnInitial { handle }, Login::Versioned) if scheme == AuthScheme::Tweener => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
                 }
                 self.push_policies();
                 render::usr_twn_params(&mut self.conn.out, trid, &passport_parameters());
@@ -152,7 +155,21 @@ impl NsSession {
             }
             (UsrAuth::SsoInitial { handle }, Login::Versioned) if scheme == AuthScheme::Sso => {
                 if self.role == Role::Dispatch {
-                    return self.refer(trid);
+                    return self.refer(trid, &handle);
+                }
+                // With several nodes, an MSNP16+ user's machines share one
+                // node, where their presence is merged: a machine that
+                // comes here while the others are on another node is sent
+                // there, as the DS would have.
+                if self.dialect.has_multiple_endpoints()
+                    && !self.pinned
+                    && let Some(home) = self
+                        .shared
+                        .referral
+                        .as_ref()
+                        .and_then(|r| r.home_of(&handle))
+                {
+                    return self.refer_to(trid, &home);
                 }
                 self.push_policies();
                 let nonce = sso::new_nonce();
@@ -201,9 +218,21 @@ impl NsSession {
     }
 
     /// The Dispatch Server's answer to `USR … I`: go to the NS.
-    fn refer(&mut self, trid: u32) -> Flow {
+    /// With several nodes, the NS is the one the cluster picks for
+    /// `handle` (the same node for the same user while it lives).
+    fn refer(&mut self, trid: u32, handle: &str) -> Flow {
+        let picked = (!self.pinned)
+            .then_some(())
+            .and(self.shared.referral.as_ref())
+            .and_then(|r| r.ns_for(handle));
+        let ns = picked.unwrap_or_else(|| self.shared.addrs.ns.clone());
+        self.refer_to(trid, &ns)
+    }
+
+    /// `XFR NS` to `ns` (`host:port`).
+    fn refer_to(&mut self, trid: u32, ns: &str) -> Flow {
         let addrs = &self.shared.addrs;
-        render::xfr_ns(&mut self.conn.out, trid, self.dialect, &addrs.ns, &addrs.ds);
+        render::xfr_ns(&mut self.conn.out, trid, self.dialect, ns, &addrs.ds);
         self.login = Login::Referred;
         self.referred_at = Some(Instant::now());
         Flow::Continue
@@ -218,8 +247,10 @@ impl NsSession {
         ticket: &str,
         machine_guid: Option<uuid::Uuid>,
     ) -> Flow {
-        let Some(user) = self.find_user(grant.handle.as_str()).await else {
-            return self.refuse(trid);
+        let user = match self.find_user(grant.handle.as_str()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return self.refuse(trid),
+            Err(StoreDown) => return self.store_down(trid),
         };
         let mspauth = ticket
             .strip_prefix("t=")
@@ -265,7 +296,10 @@ impl NsSession {
             self.conn.out.error(911, trid);
             return Flow::Close;
         }
-        let user = self.find_user(claimed).await;
+        let user = match self.find_user(claimed).await {
+            Ok(user) => user,
+            Err(StoreDown) => return self.store_down(trid),
+        };
         let ok = match (&user, proof) {
             (None, _) => false,
             // Only accounts that opted in keep the password the MD5
@@ -338,16 +372,28 @@ impl NsSession {
         Flow::Close
     }
 
-    async fn find_user(&mut self, raw_handle: &str) -> Option<UserRecord> {
-        let handle = Handle::parse(raw_handle).ok()?;
+    /// The account `raw_handle` names; `Err` when the store cannot be
+    /// asked (the database is unreachable).
+    async fn find_user(&mut self, raw_handle: &str) -> Result<Option<UserRecord>, StoreDown> {
+        let Ok(handle) = Handle::parse(raw_handle) else {
+            return Ok(None);
+        };
         match self.shared.store.user(handle.as_str()).await {
             // A disabled account is refused like an unknown one.
-            Ok(user) => user.filter(|u| !u.disabled),
+            Ok(user) => Ok(user.filter(|u| !u.disabled)),
             Err(e) => {
                 warn!(error = %e, "account lookup failed");
-                None
+                Err(StoreDown)
             }
         }
+    }
+
+    /// `603` (database connect error) and close: the store does not
+    /// answer. Not a failed login: nothing was checked.
+    fn store_down(&mut self, trid: u32) -> Flow {
+        crate::metrics::login_failed(self.login_method());
+        self.conn.out.error(603, trid);
+        Flow::Close
     }
 
     /// Completes a login: takes over from an older session of the same
@@ -368,10 +414,8 @@ impl NsSession {
         let service = &self.shared.service;
         let actor = match service.sign_in(&record.handle, record.id, endpoint).await {
             Ok(actor) => actor,
-            Err(_) => {
-                self.conn.out.error(500, trid);
-                return Flow::Close;
-            }
+            // The account could not be loaded: the store is down.
+            Err(_) => return self.store_down(trid),
         };
         let name = actor.state().account.friendly_name.clone();
         crate::metrics::signed_in(self.login_method(), self.dialect);

@@ -100,6 +100,8 @@ pub(crate) struct Challenge {
 pub(crate) struct NsSession {
     pub shared: Arc<Shared>,
     pub role: Role,
+    /// Carried by this node's HTTP service: referred to this node only.
+    pub pinned: bool,
     pub conn: Conn,
     pub conn_id: u64,
     pub dialect: Dialect,
@@ -128,10 +130,24 @@ pub(crate) struct NsSession {
 /// under the connection caps, released when it ends.
 pub async fn serve<T: Transport>(
     shared: Arc<Shared>,
+    io: T,
+    peer: SocketAddr,
+    slot: Slot,
+    role: Role,
+) {
+    serve_with(shared, io, peer, slot, role, false).await;
+}
+
+/// [`serve`] for a session `pinned` to this node: one carried by this
+/// node's HTTP service (the gateway, the Web Messenger), whose client
+/// cannot follow a referral to another node of a cluster.
+pub async fn serve_with<T: Transport>(
+    shared: Arc<Shared>,
     mut io: T,
     peer: SocketAddr,
     slot: Slot,
     role: Role,
+    pinned: bool,
 ) {
     let conn_id = shared.service.directory().next_conn_id();
     let span = tracing::debug_span!("conn", id = conn_id, %peer, svc = ?role);
@@ -162,6 +178,7 @@ pub async fn serve<T: Transport>(
             referred_at: None,
             slot,
             role,
+            pinned,
             shared: shared.clone(),
         };
         let (mailbox, shutdown) = (session.mailbox.clone(), shared.shutdown.clone());

@@ -23,7 +23,9 @@ use msn_wire::Dialect;
 use tracing::warn;
 use uuid::Uuid;
 
+use crate::fanout::{self, Visibility};
 use crate::{Actor, Directory, OpError, Service};
+use bytes::Bytes;
 
 /// An [`Actor`] for a user that is no endpoint (see the module docs).
 /// Its list rules are those of the address-book dialects (MSNP13+): GUID
@@ -73,6 +75,75 @@ impl Service {
             return Err(OpError::Storage);
         }
         Ok(guard)
+    }
+
+    /// The account of `handle` was changed on another node (a SOAP call
+    /// there): this node's copy is read again from the store, and the
+    /// watchers and the user's own MSNP16+ machines are told what changed
+    /// for them (a name, a personal message, who may see the user) — what
+    /// the other node, where the user has no endpoint, could not tell.
+    pub async fn reload_account(&self, handle: &Handle) {
+        let Some(user) = self.directory.get(handle.as_str()) else {
+            return;
+        };
+        // A read that raced with a newer change made here is read again.
+        for _ in 0..3 {
+            if user.loaded().is_none_or(|st| st.endpoints.is_empty()) {
+                return;
+            }
+            let account = match self.store.load_account(user.user_id()).await {
+                Ok(account) => account,
+                Err(e) => {
+                    warn!(error = %e, user = %handle, "could not read an account changed elsewhere");
+                    return;
+                }
+            };
+            // Swapped under the lock, told after it (no lock across an
+            // await).
+            let swapped = {
+                let Some(mut st) = user.loaded() else {
+                    return;
+                };
+                if account.list_version < st.account.list_version {
+                    None
+                } else {
+                    let before = Visibility::of(&st);
+                    let old = st.notice();
+                    let old_document = st.account.personal_message.clone();
+                    st.account = account;
+                    let notice = st.notice();
+                    let after = Visibility::of(&st);
+                    let document = (st.account.personal_message != old_document
+                        && notice.status.is_visible())
+                    .then(|| Bytes::copy_from_slice(st.account.personal_message_or_empty()));
+                    super::endpoints::push_self_update(&st, handle);
+                    Some((before, after, old, notice, document, old_document))
+                }
+            };
+            let Some((before, after, old, notice, document, old_document)) = swapped else {
+                continue;
+            };
+            let previous = old_document.map(Bytes::from);
+            fanout::announce(
+                &*self.bus,
+                &notice,
+                &before,
+                &after,
+                old.name != notice.name,
+            )
+            .await;
+            if let Some(document) = document {
+                let actor = Actor {
+                    user: user.clone(),
+                    endpoint: 0,
+                    dialect: Dialect::new(Dialect::MAX).expect("the highest dialect exists"),
+                };
+                self.broadcast_personal_message(&actor, document, previous, false)
+                    .await;
+            }
+            return;
+        }
+        warn!(user = %handle, "account changed elsewhere kept changing while read");
     }
 
     /// Takes an FL contact out of one group without taking it off the FL

@@ -8,7 +8,7 @@ use msn_wire::Dialect;
 use tracing::{info, warn};
 use uuid::Uuid;
 
-use crate::event::{Event, KickReason};
+use crate::event::{Event, KickReason, PresenceNotice};
 use crate::fanout::{self, Visibility};
 use crate::mailbox::{Mailbox, PushError};
 use crate::user::{Endpoint, Presence};
@@ -59,15 +59,11 @@ impl Service {
         let (replaced, before, after, notice) = {
             let mut st = state.lock();
             let before = Visibility::of(&st);
-            let keeps_others = new.shares_account();
-            let (kept, replaced): (Vec<Endpoint>, Vec<Endpoint>) =
+            let (shares, machine) = (new.shares_account(), new.machine_guid);
+            let (replaced, kept): (Vec<Endpoint>, Vec<Endpoint>) =
                 std::mem::take(&mut st.endpoints)
                     .into_iter()
-                    .partition(|old| {
-                        // The same machine signing in again replaces its
-                        // old session (MSNP16+ MPOP keeps other machines).
-                        keeps_others && old.shares_account() && old.machine_guid != new.machine_guid
-                    });
+                    .partition(|old| old.replaced_by(shares, machine));
             st.endpoints = kept;
             st.endpoints.push(new);
             (replaced, before, Visibility::of(&st), st.notice())
@@ -81,6 +77,14 @@ impl Service {
             }
             fanout::announce(&*self.bus, &notice, &before, &after, true).await;
         }
+        // The same rule on the other nodes (none on one node).
+        self.bus
+            .signed_in(
+                handle,
+                endpoint.dialect.has_multiple_endpoints(),
+                endpoint.machine_guid,
+            )
+            .await;
         Ok(Actor {
             user,
             endpoint: endpoint.id,
@@ -124,7 +128,120 @@ impl Service {
             }
             info!(user = %a.handle(), "signed out");
         }
+        // A switchboard connection may keep the user in the directory:
+        // what counts for the other nodes is the endpoints left.
+        let last_here = a.user.loaded().is_none_or(|st| st.endpoints.is_empty());
         self.directory.detach(&a.user);
+        if last_here {
+            self.bus.signed_out(a.handle()).await;
+        }
+    }
+
+    /// Another node signed in an endpoint of `handle`: this node's
+    /// sessions that the sign-in replaces ([`Endpoint::replaced_by`]) are
+    /// told `OUT OTH` and leave, as in [`Service::sign_in`]; watchers see
+    /// the presence that remains here. Returns how many ended.
+    pub async fn end_replaced(
+        &self,
+        handle: &Handle,
+        shares_account: bool,
+        machine: Option<Uuid>,
+    ) -> usize {
+        let Some(user) = self.directory.get(handle.as_str()) else {
+            return 0;
+        };
+        let Some((replaced, before, after, notice)) = user.loaded().map(|mut st| {
+            let before = Visibility::of(&st);
+            let (replaced, kept): (Vec<Endpoint>, Vec<Endpoint>) =
+                std::mem::take(&mut st.endpoints)
+                    .into_iter()
+                    .partition(|old| old.replaced_by(shares_account, machine));
+            st.endpoints = kept;
+            (replaced, before, Visibility::of(&st), st.notice())
+        }) else {
+            return 0;
+        };
+        if replaced.is_empty() {
+            return 0;
+        }
+        info!(user = %handle, "signed in on another node; ending the session here");
+        for old in &replaced {
+            if old.mailbox.push(Event::Kick(KickReason::OtherLogin)) == Err(PushError::Full) {
+                old.mailbox.close();
+            }
+        }
+        fanout::announce(&*self.bus, &notice, &before, &after, true).await;
+        replaced.len()
+    }
+
+    /// Users signed in on a node that died (it stopped answering the
+    /// cluster): every local user who lists one of them in their forward
+    /// list is told it is offline (`FLN`). A watcher who already saw it
+    /// offline (hidden, blocked) is told nothing new. Returns how many
+    /// notices went out.
+    pub async fn contacts_gone(&self, gone: &std::collections::HashSet<Handle>) -> usize {
+        let mut told = 0;
+        for watcher in self.directory.users() {
+            let Some(lost): Option<Vec<Handle>> = watcher.loaded().map(|st| {
+                st.account
+                    .on_list(msn_wire::vocab::ListKind::Forward)
+                    .filter(|c| gone.contains(&c.handle))
+                    .map(|c| c.handle.clone())
+                    .collect()
+            }) else {
+                continue;
+            };
+            for contact in lost {
+                let notice = Arc::new(PresenceNotice::gone(contact));
+                if watcher
+                    .cell()
+                    .is_some_and(|cell| cell.lock().receive(Event::Presence(notice)).is_ok())
+                {
+                    told += 1;
+                }
+            }
+        }
+        told
+    }
+
+    /// Tells every watcher of every user signed in here what they may see
+    /// of them now, whatever they saw before: after this node was cut off
+    /// from the others (its users were taken for gone there), or when it
+    /// joins again.
+    pub async fn announce_all(&self) {
+        for user in self.directory.users() {
+            let Some((after, notice)) = user.loaded().map(|st| (Visibility::of(&st), st.notice()))
+            else {
+                continue;
+            };
+            fanout::announce(&*self.bus, &notice, &Visibility::none(), &after, true).await;
+        }
+    }
+
+    /// Tells every user signed in here what they may see of each contact
+    /// on their forward list now (`NLN` or `FLN`), whatever they saw
+    /// before: after this node was cut off from the others and may have
+    /// missed changes.
+    pub async fn refresh_contacts(&self) {
+        for user in self.directory.users() {
+            let Some(contacts): Option<Vec<Handle>> = user.loaded().map(|st| {
+                st.account
+                    .on_list(msn_wire::vocab::ListKind::Forward)
+                    .map(|c| c.handle.clone())
+                    .collect()
+            }) else {
+                continue;
+            };
+            for contact in contacts {
+                let notice = match self.bus.presence_for(&contact, &user.handle).await {
+                    Some(p) => p.notice,
+                    None => Arc::new(PresenceNotice::gone(contact)),
+                };
+                if let Some(cell) = user.cell() {
+                    let _ = cell.lock().receive(Event::Presence(notice));
+                }
+            }
+        }
     }
 
     /// Tells every signed-in user that the server goes down in `minutes`

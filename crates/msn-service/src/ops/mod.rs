@@ -44,6 +44,12 @@ impl Service {
             };
             let _ = self.bus.publish(&r.target, event).await;
         }
+        // An actor with no endpoint here (SOAP): the user's sessions may be
+        // on other nodes, whose copy of the account is now behind.
+        let endpointless = a.state().endpoint(a.endpoint).is_none();
+        if endpointless {
+            self.bus.account_edited(a.handle()).await;
+        }
         Ok(committed)
     }
 
