@@ -118,7 +118,12 @@ impl PgStore {
         // here than that it is malformed.
         let mut connect = PgConnectOptions::from_str(&options.url)
             .map_err(|_| StoreError::Url("the postgres:// database URL is malformed".into()))?;
-        connect = connect.application_name("msnd");
+        // JIT off: msnd's statements are small indexed lookups, but right
+        // after a bulk load (before ANALYZE) the planner's estimates are
+        // large enough to start JIT compilation, which then took 145 ms of
+        // a 1 ms account load and made sign-ins 100 times slower (measured
+        // with 102,000 seeded accounts; README "Performance").
+        connect = connect.application_name("msnd").options([("jit", "off")]);
         if options.read_only {
             connect = connect.options([("default_transaction_read_only", "on")]);
         }

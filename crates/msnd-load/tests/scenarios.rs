@@ -31,7 +31,8 @@ impl Bench {
         let dir = tempfile::tempdir().unwrap();
         let seed = scenarios::seed::run(
             scenarios::seed::SeedArgs {
-                data_dir: dir.path().to_owned(),
+                data_dir: Some(dir.path().to_owned()),
+                database_url: None,
                 users: USERS,
                 contacts: CONTACTS,
                 prefix: "load".into(),
@@ -134,6 +135,7 @@ async fn scenarios_against_a_real_server() {
             concurrency: 6,
             change_timeout_ms: 5000,
             interval_ms: 0,
+            ns_other: None,
         },
         machine(),
     )
@@ -146,6 +148,30 @@ async fn scenarios_against_a_real_server() {
     assert_eq!(result(&presence, "notifications_expected"), expected);
     assert_eq!(result(&presence, "notifications_received"), expected);
     assert_eq!(result(&presence, "notifications_missing"), 0.0);
+    // The cross-node form, with the same server as "the other node": the
+    // same notifications, reported in two rows.
+    let split = scenarios::presence::run(
+        scenarios::presence::PresenceArgs {
+            target: bench.target(),
+            users: 12,
+            changes: 3,
+            changers: None,
+            concurrency: 6,
+            change_timeout_ms: 5000,
+            interval_ms: 0,
+            ns_other: Some(bench.target().ns),
+        },
+        machine(),
+    )
+    .await
+    .unwrap();
+    assert_clean(&split);
+    assert_eq!(result(&split, "notifications_received"), expected);
+    let table = split.to_table();
+    assert!(
+        table.contains("NLN received, same node") && table.contains("NLN received, other node"),
+        "{table}"
+    );
 
     for (mode, rate) in [('U', None), ('A', None), ('A', Some(200.0))] {
         let chat = scenarios::chat::run(
@@ -161,6 +187,7 @@ async fn scenarios_against_a_real_server() {
                 // scheduling problem (README, server issue 1).
                 window: if mode == 'A' { Some(4) } else { None },
                 concurrency: 2,
+                ns_other: None,
             },
             machine(),
         )

@@ -53,6 +53,11 @@ pub struct ChatArgs {
     /// Pairs being set up at once.
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Another node's Notification Server, HOST:PORT: the receivers sign
+    /// in there, so that each chat's invitation crosses nodes (the
+    /// switchboard session stays on the sender's node).
+    #[arg(long)]
+    pub ns_other: Option<String>,
 }
 
 fn parse_mode(s: &str) -> Result<char, String> {
@@ -176,9 +181,10 @@ struct Pair {
     receiver_sb: Conn,
 }
 
-/// Signs both users in and puts them in one switchboard session.
+/// Signs both users in (the receiver at `receiver_ns`) and puts them in
+/// one switchboard session.
 async fn open_pair(
-    ns: std::net::SocketAddr,
+    (ns, receiver_ns): (std::net::SocketAddr, std::net::SocketAddr),
     accounts: &Accounts,
     s: usize,
     r: usize,
@@ -186,7 +192,7 @@ async fn open_pair(
 ) -> client::Result<Pair> {
     let (a, b) = tokio::join!(
         sign_in(ns, accounts, s, false, "NLN", timeout),
-        sign_in(ns, accounts, r, false, "NLN", timeout)
+        sign_in(receiver_ns, accounts, r, false, "NLN", timeout)
     );
     let (mut sender_ns, mut receiver_ns) = (a?.conn, b?.conn);
     let (sender, receiver) = (accounts.handle(s), accounts.handle(r));
@@ -220,6 +226,12 @@ pub async fn run(args: ChatArgs, machine: Machine) -> anyhow::Result<Report> {
     check_fd_budget(4 * p)?;
     let payload = Arc::new(Payload::new(args.size).map_err(anyhow::Error::msg)?);
     let ns = args.target.ns_addr().await?;
+    let receiver_ns = match &args.ns_other {
+        Some(other) => client::resolve(other)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot resolve {other}: {e}"))?,
+        None => ns,
+    };
     let accounts = args.target.accounts();
     let timeout = args.target.timeout();
     let errors = Arc::new(Errors::default());
@@ -247,7 +259,7 @@ pub async fn run(args: ChatArgs, machine: Machine) -> anyhow::Result<Report> {
         let (s, r) = (args.target.first + 2 * k, args.target.first + 2 * k + 1);
         setups.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("never closed");
-            open_pair(ns, &accounts, s, r, timeout).await
+            open_pair((ns, receiver_ns), &accounts, s, r, timeout).await
         });
     }
     let mut pairs = Vec::with_capacity(p);
@@ -373,6 +385,9 @@ pub async fn run(args: ChatArgs, machine: Machine) -> anyhow::Result<Report> {
 
     let measured = (end - measure_from).as_secs_f64();
     args.target.describe(&mut r);
+    if let Some(other) = &args.ns_other {
+        r.param("receivers_on", other.clone());
+    }
     r.param("pairs", p as u64)
         .param("mode", args.mode.to_string())
         .param("payload_bytes", args.size as u64)

@@ -5,6 +5,10 @@
 //! Each changer waits until every online watcher saw its change (or
 //! `--change-timeout-ms` passed) before the next one, so the load is
 //! closed-loop: as many changes in flight as there are changers.
+//!
+//! With `--ns-other` (a second node of a cluster), the users at odd
+//! positions sign in there, and the latency is reported apart for
+//! watchers on the changer's node and on the other one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -44,6 +48,10 @@ pub struct PresenceArgs {
     /// offered load is about changers / interval changes per second.
     #[arg(long, default_value_t = 0)]
     pub interval_ms: u64,
+    /// Another node's Notification Server, HOST:PORT: the users at odd
+    /// positions sign in there (cross-node fan-out).
+    #[arg(long)]
+    pub ns_other: Option<String>,
 }
 
 /// Status codes as stored in `expect`.
@@ -75,6 +83,8 @@ struct Board {
     expected_total: AtomicU64,
     finished: AtomicUsize,
     all_finished: Notify,
+    /// Users at odd positions are on another node (`--ns-other`).
+    two_nodes: bool,
 }
 
 impl Board {
@@ -87,7 +97,11 @@ impl Board {
 
 struct Outcome {
     latency: Latency,
+    /// Notifications from a changer on the other node (`--ns-other`).
+    cross_node: Latency,
     received: u64,
+    /// This watcher's position.
+    me: usize,
 }
 
 pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report> {
@@ -95,6 +109,14 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
     let changers = args.changers.unwrap_or(n).min(n);
     check_fd_budget(n)?;
     let ns = args.target.ns_addr().await?;
+    let ns_other = match &args.ns_other {
+        Some(other) => Some(
+            client::resolve(other)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot resolve {other}: {e}"))?,
+        ),
+        None => None,
+    };
     let timeout = args.target.timeout();
     let errors = Arc::new(Errors::default());
     let board = Arc::new(Board {
@@ -110,6 +132,7 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
         expected_total: AtomicU64::new(0),
         finished: AtomicUsize::new(0),
         all_finished: Notify::new(),
+        two_nodes: ns_other.is_some(),
     });
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<bool>();
@@ -131,7 +154,11 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
         let changes = if k < changers { args.changes } else { 0 };
         set.spawn(async move {
             let permit = permits.acquire_owned().await.expect("never closed");
-            let online = sign_in(ns, &board.accounts, board.first + k, true, "NLN", timeout).await;
+            let node = match ns_other {
+                Some(other) if k % 2 == 1 => other,
+                _ => ns,
+            };
+            let online = sign_in(node, &board.accounts, board.first + k, true, "NLN", timeout).await;
             drop(permit);
             let Ok(online) = online.map_err(|e| errors.add(format!("login: {}", e.category())))
             else {
@@ -150,7 +177,9 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
             // with the same code that measures, which ignores it.
             let mut out = Outcome {
                 latency: Latency::new(),
+                cross_node: Latency::new(),
                 received: 0,
+                me: k,
             };
             loop {
                 tokio::select! {
@@ -220,10 +249,12 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
     stop.cancel();
 
     let mut latency = Latency::new();
+    let mut cross_node = Latency::new();
     let mut received = 0u64;
     while let Some(o) = set.join_next().await {
         if let Some(o) = o? {
             latency.merge(&o.latency);
+            cross_node.merge(&o.cross_node);
             received += o.received;
         }
     }
@@ -250,7 +281,13 @@ pub async fn run(args: PresenceArgs, machine: Machine) -> anyhow::Result<Report>
         .result("elapsed_secs", round(elapsed, 3))
         .rate("changes_per_sec", changes, elapsed)
         .rate("notifications_per_sec", received, elapsed);
-    r.latency("CHG sent to NLN received", latency.summary());
+    if let Some(other) = &args.ns_other {
+        r.param("ns_other", other.clone());
+        r.latency("CHG sent to NLN received, same node", latency.summary());
+        r.latency("CHG sent to NLN received, other node", cross_node.summary());
+    } else {
+        r.latency("CHG sent to NLN received", latency.summary());
+    }
     r.errors(errors.snapshot());
     r.note("watchers of a user are the online users on its reverse list (from SYN); each changer has one change in flight");
     Ok(r)
@@ -360,7 +397,12 @@ fn take_notifications(conn: &mut Conn, board: &Board, out: &mut Outcome) -> clie
             continue;
         }
         let sent = board.sent_at[t].load(Ordering::Relaxed);
-        out.latency.record_nanos(now.saturating_sub(sent));
+        let histogram = if board.two_nodes && t % 2 != out.me % 2 {
+            &mut out.cross_node
+        } else {
+            &mut out.latency
+        };
+        histogram.record_nanos(now.saturating_sub(sent));
         out.received += 1;
         board.got[t].fetch_add(1, Ordering::Release);
         board.wake[t].notify_one();

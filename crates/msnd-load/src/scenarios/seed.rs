@@ -18,7 +18,7 @@ use clap::Args;
 use msn_core::account::{Change, ContactUpdate, lists};
 use msn_core::handle::Handle;
 use msn_core::password::{HashCost, hash_password};
-use msn_store::{NewUser, SqliteOptions, SqliteStore, Store, Synchronous};
+use msn_store::{NewUser, Store, StoreOptions, Synchronous};
 use tokio::task::JoinSet;
 
 use crate::client::Accounts;
@@ -28,8 +28,16 @@ use crate::sys::Machine;
 #[derive(Args, Debug, Clone)]
 pub struct SeedArgs {
     /// The server's data directory (the database is DIR/msnd.db).
+    #[arg(
+        long,
+        required_unless_present = "database_url",
+        conflicts_with = "database_url"
+    )]
+    pub data_dir: Option<PathBuf>,
+    /// The server's database instead (`[database] url`), e.g. the
+    /// PostgreSQL database of a cluster: postgres://user@host/db.
     #[arg(long)]
-    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
     /// Accounts to create.
     #[arg(long)]
     pub users: usize,
@@ -65,22 +73,32 @@ pub async fn run(args: SeedArgs, machine: Machine) -> anyhow::Result<Report> {
     if k >= n {
         bail!("--contacts must be below --users");
     }
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
-    let db = args.data_dir.join("msnd.db");
-    let mut options = SqliteOptions::new(&db);
+    let (url, db) = match (&args.database_url, &args.data_dir) {
+        (Some(url), _) => (url.clone(), "the database".to_owned()),
+        (None, Some(dir)) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let db = dir.join("msnd.db");
+            (
+                format!("sqlite://{}", db.display()),
+                db.display().to_string(),
+            )
+        }
+        (None, None) => bail!("--data-dir or --database-url is required"),
+    };
+    let mut options = StoreOptions::default();
     // Seeding is repeatable; an fsync per transaction would only slow it.
     options.synchronous = Synchronous::Normal;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&options)
-            .await
-            .with_context(|| format!("cannot open {}", db.display()))?,
-    );
+    // PostgreSQL: a connection per store operation in flight.
+    options.max_connections = u32::try_from(args.concurrency.max(1)).unwrap_or(u32::MAX);
+    let store: Arc<dyn Store> = msn_store::open(&url, &options)
+        .await
+        .with_context(|| format!("cannot open {db}"))?;
     let accounts = Accounts::new(&args.prefix);
     if store.user_exists(&accounts.handle(0)).await? {
         bail!(
             "{} already holds {}: seed into an empty --data-dir",
-            db.display(),
+            db,
             accounts.handle(0)
         );
     }
@@ -157,19 +175,25 @@ pub async fn run(args: SeedArgs, machine: Machine) -> anyhow::Result<Report> {
 
     let total = hash_secs + users_secs + lists_secs;
     let mut r = Report::new("seed", machine);
-    r.param("data_dir", args.data_dir.display().to_string())
-        .param("users", n as u64)
-        .param("contacts", k as u64)
-        .param("prefix", args.prefix.clone())
-        .param(
-            "handles",
-            format!("{}..{}", accounts.handle(0), accounts.handle(n - 1)),
-        )
-        .param("md5_passwords", "pw<i>")
-        .param("passport_password", args.passport_password.clone())
-        .param("hash_memory_kib", u64::from(cost.memory_kib))
-        .param("hash_iterations", u64::from(cost.iterations))
-        .param("concurrency", conc as u64);
+    r.param(
+        "database",
+        match &args.data_dir {
+            Some(dir) => dir.display().to_string(),
+            None => "--database-url".to_owned(),
+        },
+    )
+    .param("users", n as u64)
+    .param("contacts", k as u64)
+    .param("prefix", args.prefix.clone())
+    .param(
+        "handles",
+        format!("{}..{}", accounts.handle(0), accounts.handle(n - 1)),
+    )
+    .param("md5_passwords", "pw<i>")
+    .param("passport_password", args.passport_password.clone())
+    .param("hash_memory_kib", u64::from(cost.memory_kib))
+    .param("hash_iterations", u64::from(cost.iterations))
+    .param("concurrency", conc as u64);
     r.result("accounts_created", n as u64)
         .result("list_entries_written", entries)
         .result("hash_secs", crate::report::round(hash_secs, 4))
