@@ -261,22 +261,7 @@ async fn presence_across_nodes_in_every_dialect() {
     carol.send("PNG").await;
 
     // Erin signs in with WLM 2009 on node 2 with an RST ticket from node 1.
-    let (ticket, key) = support::wlm::rst(n1.http.unwrap(), "erin@example.com", "secret").await;
-    let mut erin = support::wlm::sso_signed_in(
-        n2,
-        18,
-        "erin@example.com",
-        &ticket,
-        &key,
-        Some("{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}"),
-    )
-    .await;
-    // WLM sends its contact list (ADL), then goes online.
-    erin.call("BLP {} AL").await;
-    let doc = support::wlm::ml("alice@example.com", 3);
-    let ok = erin.call_payload("ADL {}", doc.as_bytes()).await;
-    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
-    erin.send("CHG 1 NLN 2789003324:48 0").await;
+    let mut erin = erin_online(n2, n1.http.unwrap(), "alice@example.com").await;
     sees_online(&mut erin, "alice@example.com", "NLN").await;
     sees_online(&mut alice, "erin@example.com", "NLN").await;
 
@@ -565,6 +550,28 @@ async fn killed_node_users_go_offline_and_sign_in_elsewhere() {
     again.barrier().await;
     drop((bob, again, carol));
     c.stop().await;
+}
+
+/// Erin signs in with WLM 2009 (MSNP18 SSO) on `node` with an RST ticket
+/// from the HTTP service at `rst_from` (possibly another node's), sends
+/// her contact list (`ADL` with `contact`) as WLM does, and goes online.
+async fn erin_online(node: &TestServer, rst_from: SocketAddr, contact: &str) -> Client {
+    let (ticket, key) = support::wlm::rst(rst_from, "erin@example.com", "secret").await;
+    let mut erin = support::wlm::sso_signed_in(
+        node,
+        18,
+        "erin@example.com",
+        &ticket,
+        &key,
+        Some("{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}"),
+    )
+    .await;
+    erin.call("BLP {} AL").await;
+    let doc = support::wlm::ml(contact, 3);
+    let ok = erin.call_payload("ADL {}", doc.as_bytes()).await;
+    assert_eq!(ok.tokens().nth(2), Some("OK"), "{}", ok.line());
+    erin.send("CHG 1 NLN 2789003324:48 0").await;
+    erin
 }
 
 async fn n1_client_on(ns: SocketAddr, handle: &str) -> Client {
@@ -1010,20 +1017,7 @@ async fn profile_changed_over_soap_on_another_node() {
     n1.seed_friends(("alice@example.com", "Alice"), ("erin@example.com", "Erin"))
         .await;
     let mut alice = n1.online_twn(11, "alice@example.com", "NLN 0").await;
-    let (ticket, key) = support::wlm::rst(n2.http.unwrap(), "erin@example.com", "secret").await;
-    let mut erin = support::wlm::sso_signed_in(
-        n2,
-        18,
-        "erin@example.com",
-        &ticket,
-        &key,
-        Some("{f52973b6-c926-4bad-9ba8-7c1e840e4ab0}"),
-    )
-    .await;
-    erin.call("BLP {} AL").await;
-    let doc = support::wlm::ml("alice@example.com", 3);
-    erin.call_payload("ADL {}", doc.as_bytes()).await;
-    erin.send("CHG 1 NLN 2789003324:48 0").await;
+    let mut erin = erin_online(n2, n2.http.unwrap(), "alice@example.com").await;
     sees_online(&mut alice, "erin@example.com", "NLN").await;
 
     let storage = n1.shared().tokens.issue(

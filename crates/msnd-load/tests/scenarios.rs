@@ -126,21 +126,19 @@ async fn scenarios_against_a_real_server() {
     assert_clean(&login);
     assert!(result(&login, "logins_measured") > 0.0);
 
-    let presence = scenarios::presence::run(
-        scenarios::presence::PresenceArgs {
-            target: bench.target(),
-            users: 12,
-            changes: 3,
-            changers: None,
-            concurrency: 6,
-            change_timeout_ms: 5000,
-            interval_ms: 0,
-            ns_other: None,
-        },
-        machine(),
-    )
-    .await
-    .unwrap();
+    let presence_args = |ns_other| scenarios::presence::PresenceArgs {
+        target: bench.target(),
+        users: 12,
+        changes: 3,
+        changers: None,
+        concurrency: 6,
+        change_timeout_ms: 5000,
+        interval_ms: 0,
+        ns_other,
+    };
+    let presence = scenarios::presence::run(presence_args(None), machine())
+        .await
+        .unwrap();
     assert_clean(&presence);
     // Users 0..12 online; each is watched by its 3 ring predecessors, of
     // whom user 0..2 lose those below 0 (accounts 21..23 are offline).
@@ -150,21 +148,9 @@ async fn scenarios_against_a_real_server() {
     assert_eq!(result(&presence, "notifications_missing"), 0.0);
     // The cross-node form, with the same server as "the other node": the
     // same notifications, reported in two rows.
-    let split = scenarios::presence::run(
-        scenarios::presence::PresenceArgs {
-            target: bench.target(),
-            users: 12,
-            changes: 3,
-            changers: None,
-            concurrency: 6,
-            change_timeout_ms: 5000,
-            interval_ms: 0,
-            ns_other: Some(bench.target().ns),
-        },
-        machine(),
-    )
-    .await
-    .unwrap();
+    let split = scenarios::presence::run(presence_args(Some(bench.target().ns)), machine())
+        .await
+        .unwrap();
     assert_clean(&split);
     assert_eq!(result(&split, "notifications_received"), expected);
     let table = split.to_table();
