@@ -159,6 +159,15 @@ pub trait TokenService: Send + Sync {
     /// Forgets expired tokens.
     fn sweep(&self);
 
+    /// How long a token this service does not know yet may still take to
+    /// become known: with several nodes, a ticket issued by another node
+    /// reaches this one a moment after the client got it, and the client
+    /// may present it sooner. Zero (the default) where every token is
+    /// issued here.
+    fn arrival_grace(&self) -> Duration {
+        Duration::ZERO
+    }
+
     /// Forgets every token issued to `handle`, whatever its audience: the
     /// account was deleted or disabled, or its password changed, and what
     /// was granted before must not outlive that. Returns how many went.

@@ -28,6 +28,9 @@ use crate::node::{Cluster, ClusterError};
 pub struct ClusterTokens {
     local: Arc<MemoryTokens>,
     node: String,
+    /// [`TokenService::arrival_grace`]: the cluster's request timeout, the
+    /// longest a message between nodes is waited for elsewhere too.
+    arrival_grace: Duration,
     outbox: mpsc::UnboundedSender<TokenMessage>,
     _tasks: [AbortOnDropHandle<()>; 2],
 }
@@ -86,6 +89,7 @@ impl ClusterTokens {
         Ok(ClusterTokens {
             local,
             node,
+            arrival_grace: inner.config.request_timeout,
             outbox,
             _tasks: [
                 AbortOnDropHandle::new(receiving),
@@ -96,6 +100,10 @@ impl ClusterTokens {
 }
 
 impl TokenService for ClusterTokens {
+    fn arrival_grace(&self) -> Duration {
+        self.arrival_grace
+    }
+
     fn issue(&self, grant: Grant, ttl: Duration) -> String {
         let token = self.local.issue(grant.clone(), ttl);
         let _ = self

@@ -142,11 +142,16 @@ impl NsSession {
             (UsrAuth::TwnTicket { ticket }, Login::Twn { handle }) => {
                 // A ticket presented for another account is refused and
                 // stays valid for its owner.
-                let grant = Handle::parse(handle).ok().and_then(|claimed| {
-                    self.shared
-                        .tokens
-                        .redeem(&ticket, Audience::Messenger, &claimed)
-                });
+                let grant = match Handle::parse(handle) {
+                    Ok(claimed) => {
+                        let tokens = self.shared.tokens.clone();
+                        redeem_arriving(&*tokens, || {
+                            tokens.redeem(&ticket, Audience::Messenger, &claimed)
+                        })
+                        .await
+                    }
+                    Err(_) => None,
+                };
                 let Some(grant) = grant else {
                     debug!("unknown, expired or foreign Passport ticket");
                     return self.refuse(trid);
@@ -195,16 +200,21 @@ impl NsSession {
                 // The ticket is used up only by a correct proof: someone who
                 // saw the ticket but lacks its key cannot burn it.
                 let nonce = nonce.clone();
-                let grant = Handle::parse(handle).ok().and_then(|claimed| {
-                    self.shared
-                        .tokens
-                        .redeem_if(&ticket, Audience::Messenger, &claimed, &|grant| {
-                            grant
-                                .proof_key
-                                .as_deref()
-                                .is_some_and(|key| sso::verify_proof(key, &nonce, &proof))
+                let grant = match Handle::parse(handle) {
+                    Ok(claimed) => {
+                        let tokens = self.shared.tokens.clone();
+                        redeem_arriving(&*tokens, || {
+                            tokens.redeem_if(&ticket, Audience::Messenger, &claimed, &|grant| {
+                                grant
+                                    .proof_key
+                                    .as_deref()
+                                    .is_some_and(|key| sso::verify_proof(key, &nonce, &proof))
+                            })
                         })
-                });
+                        .await
+                    }
+                    Err(_) => None,
+                };
                 let Some(grant) = grant else {
                     debug!("SSO ticket unknown, expired, foreign or without a valid proof");
                     return self.refuse(trid);
@@ -535,4 +545,25 @@ fn passport_parameters() -> String {
     );
     let tpf = hex::encode(Md5::digest(body.as_bytes()));
     format!("{body},tpf={tpf}")
+}
+
+/// `redeem` now, or, when the token service says tokens issued elsewhere
+/// may still be on their way ([`TokenService::arrival_grace`]: another
+/// node's ticket, presented before its broadcast arrived), again every
+/// 20 ms until the grace is over. A single node answers at once.
+async fn redeem_arriving(
+    tokens: &dyn msn_auth::TokenService,
+    redeem: impl Fn() -> Option<msn_auth::Grant>,
+) -> Option<msn_auth::Grant> {
+    const RETRY: std::time::Duration = std::time::Duration::from_millis(20);
+    let until = tokio::time::Instant::now() + tokens.arrival_grace();
+    loop {
+        if let Some(grant) = redeem() {
+            return Some(grant);
+        }
+        if tokio::time::Instant::now() + RETRY > until {
+            return None;
+        }
+        tokio::time::sleep(RETRY).await;
+    }
 }
