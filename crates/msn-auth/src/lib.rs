@@ -182,6 +182,27 @@ pub trait TokenService: Send + Sync {
     fn verify_signature(&self, data: &[u8], signature: &[u8]) -> bool;
 }
 
+/// `redeem` now, or, when `tokens` says tokens issued elsewhere may still
+/// be on their way ([`TokenService::arrival_grace`]: another node's
+/// ticket, presented before its broadcast arrived), again every 20 ms
+/// until the grace is over. A single node answers at once.
+pub async fn redeem_arriving(
+    tokens: &dyn TokenService,
+    redeem: impl Fn() -> Option<Grant>,
+) -> Option<Grant> {
+    const RETRY: Duration = Duration::from_millis(20);
+    let until = tokio::time::Instant::now() + tokens.arrival_grace();
+    loop {
+        if let Some(grant) = redeem() {
+            return Some(grant);
+        }
+        if tokio::time::Instant::now() + RETRY > until {
+            return None;
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
 /// Where [`MemoryTokens`] gets the time (tests inject their own).
 pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 
@@ -424,6 +445,69 @@ mod tests {
     }
 
     const MINUTE: Duration = Duration::from_secs(60);
+
+    /// Tokens that, like a cluster node's, may learn of a token a moment
+    /// after it was handed out elsewhere.
+    struct Late(Arc<MemoryTokens>);
+
+    impl TokenService for Late {
+        fn issue(&self, grant: Grant, ttl: Duration) -> String {
+            self.0.issue(grant, ttl)
+        }
+        fn redeem_if(
+            &self,
+            token: &str,
+            audience: Audience,
+            handle: &Handle,
+            check: &dyn Fn(&Grant) -> bool,
+        ) -> Option<Grant> {
+            self.0.redeem_if(token, audience, handle, check)
+        }
+        fn validate(&self, token: &str, audience: Audience) -> Option<Grant> {
+            self.0.validate(token, audience)
+        }
+        fn sweep(&self) {}
+        fn revoke_account(&self, handle: &Handle) -> usize {
+            self.0.revoke_account(handle)
+        }
+        fn sign(&self, data: &[u8]) -> Vec<u8> {
+            self.0.sign(data)
+        }
+        fn verify_signature(&self, data: &[u8], signature: &[u8]) -> bool {
+            self.0.verify_signature(data, signature)
+        }
+        fn arrival_grace(&self) -> Duration {
+            Duration::from_secs(2)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ticket_arriving_within_the_grace_is_redeemed() {
+        let memory = Arc::new(MemoryTokens::new());
+        let late = Late(memory.clone());
+        let alice = handle("alice@hotmail.com");
+        let grant = Grant::messenger(alice.clone(), 1);
+        let arrives = {
+            let (memory, grant) = (memory.clone(), grant.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                memory.insert("t=late".into(), grant, MINUTE);
+            })
+        };
+        let redeem = || late.redeem("t=late", Audience::Messenger, &alice);
+        assert_eq!(redeem_arriving(&late, redeem).await, Some(grant));
+        arrives.await.unwrap();
+        // Never arriving: refused once the grace is over.
+        let never = || late.redeem("t=never", Audience::Messenger, &alice);
+        let started = tokio::time::Instant::now();
+        assert_eq!(redeem_arriving(&late, never).await, None);
+        assert!(started.elapsed() <= Duration::from_secs(2));
+        // A single node has no grace: refused at once.
+        let started = tokio::time::Instant::now();
+        let single = || memory.redeem("t=never", Audience::Messenger, &alice);
+        assert_eq!(redeem_arriving(&*memory, single).await, None);
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
 
     #[test]
     fn messenger_tickets_are_single_use() {

@@ -16,16 +16,18 @@ use crate::{
     Actor, ChatRefused, Event, KickReason, Mailbox, NewEndpoint, OpError, Ring, Service, Settings,
 };
 
-struct Fixture {
-    service: Service,
+/// A service over a temporary store; shared with the operations' own test
+/// modules (`ops::circles`), which add their helpers in `impl` blocks.
+pub(crate) struct Fixture {
+    pub(crate) service: Service,
     next_conn: u64,
     _dir: TempDir,
 }
 
 /// A signed-in endpoint and what it has been sent.
-struct Client {
-    actor: Actor,
-    mailbox: Arc<Mailbox<Event>>,
+pub(crate) struct Client {
+    pub(crate) actor: Actor,
+    pub(crate) mailbox: Arc<Mailbox<Event>>,
 }
 
 impl Client {
@@ -47,7 +49,7 @@ impl Client {
     }
 }
 
-fn h(s: &str) -> Handle {
+pub(crate) fn h(s: &str) -> Handle {
     Handle::parse(s).unwrap()
 }
 
@@ -56,7 +58,7 @@ fn dialect(n: u8) -> Dialect {
 }
 
 impl Fixture {
-    async fn new(users: &[&str]) -> Fixture {
+    pub(crate) async fn new(users: &[&str]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db")))
             .await
@@ -81,13 +83,23 @@ impl Fixture {
     }
 
     async fn sign_in(&mut self, handle: &str, version: u8) -> Client {
+        self.sign_in_on(handle, version, None).await
+    }
+
+    /// [`Fixture::sign_in`] from the machine `machine_guid` (MSNP16+).
+    pub(crate) async fn sign_in_on(
+        &mut self,
+        handle: &str,
+        version: u8,
+        machine_guid: Option<uuid::Uuid>,
+    ) -> Client {
         let record = self.service.store().user(handle).await.unwrap().unwrap();
         let mailbox = Arc::new(Mailbox::new(64));
         self.next_conn += 1;
         let endpoint = NewEndpoint {
             id: self.next_conn,
             dialect: dialect(version),
-            machine_guid: None,
+            machine_guid,
             mailbox: mailbox.clone(),
         };
         let actor = self

@@ -145,7 +145,7 @@ impl NsSession {
                 let grant = match Handle::parse(handle) {
                     Ok(claimed) => {
                         let tokens = self.shared.tokens.clone();
-                        redeem_arriving(&*tokens, || {
+                        msn_auth::redeem_arriving(&*tokens, || {
                             tokens.redeem(&ticket, Audience::Messenger, &claimed)
                         })
                         .await
@@ -203,7 +203,7 @@ impl NsSession {
                 let grant = match Handle::parse(handle) {
                     Ok(claimed) => {
                         let tokens = self.shared.tokens.clone();
-                        redeem_arriving(&*tokens, || {
+                        msn_auth::redeem_arriving(&*tokens, || {
                             tokens.redeem_if(&ticket, Audience::Messenger, &claimed, &|grant| {
                                 grant
                                     .proof_key
@@ -545,25 +545,4 @@ fn passport_parameters() -> String {
     );
     let tpf = hex::encode(Md5::digest(body.as_bytes()));
     format!("{body},tpf={tpf}")
-}
-
-/// `redeem` now, or, when the token service says tokens issued elsewhere
-/// may still be on their way ([`TokenService::arrival_grace`]: another
-/// node's ticket, presented before its broadcast arrived), again every
-/// 20 ms until the grace is over. A single node answers at once.
-async fn redeem_arriving(
-    tokens: &dyn msn_auth::TokenService,
-    redeem: impl Fn() -> Option<msn_auth::Grant>,
-) -> Option<msn_auth::Grant> {
-    const RETRY: std::time::Duration = std::time::Duration::from_millis(20);
-    let until = tokio::time::Instant::now() + tokens.arrival_grace();
-    loop {
-        if let Some(grant) = redeem() {
-            return Some(grant);
-        }
-        if tokio::time::Instant::now() + RETRY > until {
-            return None;
-        }
-        tokio::time::sleep(RETRY).await;
-    }
 }

@@ -466,31 +466,20 @@ impl Service {
 
 #[cfg(test)]
 mod tests {
+    //! On the service layer's shared fixture (`crate::tests`), with the
+    //! circle helpers added here.
+
     use std::sync::Arc;
 
     use bytes::Bytes;
     use msn_core::circle::CircleId;
     use msn_core::handle::Handle;
-    use msn_store::{NewUser, SqliteOptions, SqliteStore, Store};
-    use msn_wire::Dialect;
     use msn_wire::vocab::Status;
-    use tempfile::TempDir;
     use uuid::Uuid;
 
     use super::CircleError;
     use crate::event::{CircleEvent, Event};
-    use crate::{Actor, Mailbox, NewEndpoint, Service, Settings};
-
-    struct Fixture {
-        service: Service,
-        next_conn: u64,
-        _dir: TempDir,
-    }
-
-    struct Client {
-        actor: Actor,
-        mailbox: Arc<Mailbox<Event>>,
-    }
+    use crate::tests::{Client, Fixture, h};
 
     impl Client {
         fn circle_events(&self) -> Vec<Arc<CircleEvent>> {
@@ -515,59 +504,17 @@ mod tests {
         }
     }
 
-    fn h(s: &str) -> Handle {
-        Handle::parse(s).unwrap()
-    }
-
     impl Fixture {
-        async fn new(users: &[&str]) -> Fixture {
-            let dir = tempfile::tempdir().unwrap();
-            let store = SqliteStore::open(&SqliteOptions::new(dir.path().join("t.db")))
-                .await
-                .unwrap();
-            let store: Arc<dyn Store> = Arc::new(store);
-            for u in users {
-                store
-                    .create_user(NewUser {
-                        handle: h(u),
-                        friendly_name: u.split('@').next().unwrap().to_owned(),
-                        password_hash: "unused".to_owned(),
-                        legacy_password: None,
-                    })
-                    .await
-                    .unwrap();
-            }
-            Fixture {
-                service: Service::local(store, Settings::default()),
-                next_conn: 1,
-                _dir: dir,
-            }
-        }
-
         /// Signs `handle` in with dialect `n` on a machine of its own,
         /// online, and (MSNP18) with the circle ticket presented.
-        async fn online(&mut self, handle: &str, n: u8) -> Client {
-            let record = self.service.store().user(handle).await.unwrap().unwrap();
-            let mailbox = Arc::new(Mailbox::new(64));
-            self.next_conn += 1;
-            let endpoint = NewEndpoint {
-                id: self.next_conn,
-                dialect: Dialect::new(n).unwrap(),
-                machine_guid: Some(Uuid::new_v4()),
-                mailbox: mailbox.clone(),
-            };
-            let actor = self
-                .service
-                .sign_in(&record.handle, record.id, endpoint)
-                .await
-                .unwrap();
+        async fn member_online(&mut self, handle: &str, n: u8) -> Client {
+            let c = self.sign_in_on(handle, n, Some(Uuid::new_v4())).await;
             self.service
-                .set_presence(&actor, Status::Online, None, None)
+                .set_presence(&c.actor, Status::Online, None, None)
                 .await;
             if n >= 18 {
-                self.service.accept_circle_ticket(&actor);
+                self.service.accept_circle_ticket(&c.actor);
             }
-            let c = Client { actor, mailbox };
             c.circle_events();
             c
         }
@@ -591,9 +538,9 @@ mod tests {
     #[tokio::test]
     async fn only_inviters_invite_and_only_accepted_members_talk() {
         let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
-        let alice = f.online("alice@x.com", 18).await;
-        let bob = f.online("bob@x.com", 18).await;
-        let carol = f.online("carol@x.com", 18).await;
+        let alice = f.member_online("alice@x.com", 18).await;
+        let bob = f.member_online("bob@x.com", 18).await;
+        let carol = f.member_online("carol@x.com", 18).await;
         let s = &f.service;
         let id = s.create_circle(&alice.actor, "Friends").await.unwrap();
         s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
@@ -656,7 +603,7 @@ mod tests {
             max_members: 2,
             max_per_user: 1,
         };
-        let alice = f.online("alice@x.com", 18).await;
+        let alice = f.member_online("alice@x.com", 18).await;
         let s = &f.service;
         let id = s.create_circle(&alice.actor, "one").await.unwrap();
         assert_eq!(
@@ -676,10 +623,10 @@ mod tests {
     #[tokio::test]
     async fn messages_reach_every_endpoint_in_the_conversation_but_the_senders() {
         let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
-        let home = f.online("alice@x.com", 18).await;
-        let work = f.online("alice@x.com", 18).await;
-        let bob = f.online("bob@x.com", 18).await;
-        let carol = f.online("carol@x.com", 18).await;
+        let home = f.member_online("alice@x.com", 18).await;
+        let work = f.member_online("alice@x.com", 18).await;
+        let bob = f.member_online("bob@x.com", 18).await;
+        let carol = f.member_online("carol@x.com", 18).await;
         let id = f.circle(&home, &[&bob, &carol]).await;
         let s = &f.service;
         for c in [&home, &work, &bob, &carol] {
@@ -706,8 +653,8 @@ mod tests {
     #[tokio::test]
     async fn older_dialects_hear_nothing_of_circles() {
         let mut f = Fixture::new(&["alice@x.com", "bob@x.com"]).await;
-        let alice = f.online("alice@x.com", 18).await;
-        let old = f.online("bob@x.com", 12).await;
+        let alice = f.member_online("alice@x.com", 18).await;
+        let old = f.member_online("bob@x.com", 12).await;
         let s = &f.service;
         let id = s.create_circle(&alice.actor, "Friends").await.unwrap();
         s.invite_to_circle(&alice.actor, id, &h("bob@x.com"))
@@ -727,9 +674,9 @@ mod tests {
     #[tokio::test]
     async fn a_status_change_reaches_the_conversation() {
         let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
-        let alice = f.online("alice@x.com", 18).await;
-        let bob = f.online("bob@x.com", 18).await;
-        let carol = f.online("carol@x.com", 18).await;
+        let alice = f.member_online("alice@x.com", 18).await;
+        let bob = f.member_online("bob@x.com", 18).await;
+        let carol = f.member_online("carol@x.com", 18).await;
         let id = f.circle(&alice, &[&bob, &carol]).await;
         let s = &f.service;
         for c in [&alice, &bob] {
@@ -755,9 +702,9 @@ mod tests {
     #[tokio::test]
     async fn leaving_and_signing_out_leave_the_conversation() {
         let mut f = Fixture::new(&["alice@x.com", "bob@x.com", "carol@x.com"]).await;
-        let alice = f.online("alice@x.com", 18).await;
-        let bob = f.online("bob@x.com", 18).await;
-        let carol = f.online("carol@x.com", 18).await;
+        let alice = f.member_online("alice@x.com", 18).await;
+        let bob = f.member_online("bob@x.com", 18).await;
+        let carol = f.member_online("carol@x.com", 18).await;
         let id = f.circle(&alice, &[&bob, &carol]).await;
         let s = &f.service;
         for c in [&alice, &bob, &carol] {

@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{Db, SqliteStore, commit, corrupt, now_unix, parse_handle};
+use crate::values::{circle_role, member_state};
 use crate::{CircleCreated, CircleInvited, Result};
 
 /// Members with their handle and current name, and the inviter's handle.
@@ -259,21 +260,13 @@ async fn insert_member(
 }
 
 fn member(row: &SqliteRow) -> Result<CircleMember> {
-    let role: i64 = row.try_get("role").db()?;
-    let state: i64 = row.try_get("state").db()?;
     let inviter: Option<String> = row.try_get("inviter").db()?;
     Ok(CircleMember {
         user_id: row.try_get("user_id").db()?,
         handle: parse_handle(row.try_get("handle").db()?)?,
         name: row.try_get("friendly_name").db()?,
-        role: u8::try_from(role)
-            .ok()
-            .and_then(CircleRole::from_code)
-            .ok_or_else(|| corrupt(format!("bad circle role {role}")))?,
-        state: u8::try_from(state)
-            .ok()
-            .and_then(MemberState::from_code)
-            .ok_or_else(|| corrupt(format!("bad circle member state {state}")))?,
+        role: circle_role(row.try_get("role").db()?)?,
+        state: member_state(row.try_get("state").db()?)?,
         inviter: inviter.as_deref().map(parse_handle).transpose()?,
     })
 }
